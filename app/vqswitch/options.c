@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bsd/string.h>
+
+#include "options.h"
+
+void
+vqs_options_usage(const char *prog)
+{
+	printf("Usage: %s [EAL options] -- --config FILE [options]\n"
+	       "\n"
+	       "A poll-mode L2 switch between vhost-user VMs and DPDK ports.\n"
+	       "Every EAL worker lcore becomes a PMD thread; the main lcore does\n"
+	       "control work only. EAL options: see '%s -h' before '--'.\n"
+	       "\n"
+	       "Options:\n"
+	       "  --config FILE        bridge and ports to create (required);\n"
+	       "                       one command a line, see docs/configuration.md\n"
+	       "  --socket-dir DIR     where vhost-user sockets without path= go\n"
+	       "                       (default %s; created mode 0750)\n"
+	       "  --socket-group NAME  group allowed to connect to the sockets\n"
+	       "                       (default: root only)\n"
+	       "  --mbufs N            packet buffers in the pool (default %u)\n"
+	       "  --version            print the version and exit\n"
+	       "  --help               print this help and exit\n",
+	       prog, prog, VQS_DEFAULT_SOCKET_DIR, VQS_DEFAULT_MBUFS);
+}
+
+int
+vqs_options_parse(struct vqs_options *o, int argc, char **argv)
+{
+	enum { OPT_CONFIG = 256, OPT_SOCKET_DIR, OPT_SOCKET_GROUP, OPT_MBUFS,
+	       OPT_VERSION, OPT_HELP };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "socket-dir", required_argument, NULL, OPT_SOCKET_DIR },
+		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+		{ "mbufs", required_argument, NULL, OPT_MBUFS },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *prog = argv[0];
+	struct group *g;
+	unsigned long v;
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	strlcpy(o->socket_dir, VQS_DEFAULT_SOCKET_DIR, sizeof(o->socket_dir));
+	o->mbufs = VQS_DEFAULT_MBUFS;
+	optind = 1; /* EAL used getopt before us */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case OPT_SOCKET_DIR:
+			if (optarg[0] != '/' ||
+			    strlcpy(o->socket_dir, optarg, sizeof(o->socket_dir)) >=
+				    sizeof(o->socket_dir) - 40) {
+				fprintf(stderr, "vqswitch: --socket-dir: expected an absolute path shorter than %d bytes\n",
+					VQS_PATH_MAX - 40);
+				return -EINVAL;
+			}
+			break;
+		case OPT_SOCKET_GROUP:
+			g = getgrnam(optarg);
+			if (g == NULL) {
+				fprintf(stderr, "vqswitch: --socket-group: no group named '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->socket_group = optarg;
+			o->socket_gid = g->gr_gid;
+			break;
+		case OPT_MBUFS:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+			    v < 1024 || v > (1u << 24)) {
+				fprintf(stderr, "vqswitch: --mbufs: expected a number from 1024 to %u\n",
+					1u << 24);
+				return -EINVAL;
+			}
+			o->mbufs = (uint32_t)v;
+			break;
+		case OPT_VERSION:
+			printf("vqswitch %s\n", VQS_VERSION);
+			return 1;
+		case OPT_HELP:
+			vqs_options_usage(prog);
+			return 1;
+		case ':':
+			fprintf(stderr, "vqswitch: option '%s' needs a value\n",
+				argv[optind - 1]);
+			return -EINVAL;
+		default:
+			fprintf(stderr, "vqswitch: unknown option '%s' (try --help)\n",
+				argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vqswitch: unexpected argument '%s' (try --help)\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (o->config == NULL) {
+		fprintf(stderr, "vqswitch: --config FILE is required (try --help)\n");
+		return -EINVAL;
+	}
+	return 0;
+}

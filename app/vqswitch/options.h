@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * vqswitch's own options, the ones after "--" on the command line.
+ */
+#ifndef VQS_OPTIONS_H
+#define VQS_OPTIONS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vqs.h"
+
+#define VQS_DEFAULT_SOCKET_DIR "/var/run/vqswitch"
+#define VQS_DEFAULT_MBUFS      16383
+
+struct vqs_options {
+	const char *config;
+	char socket_dir[VQS_PATH_MAX];
+	gid_t socket_gid;        /* group that may connect (0: root only) */
+	const char *socket_group;
+	uint32_t mbufs;
+};
+
+/* Returns 0 to run, 1 when --help or --version was answered, <0 on a bad
+ * option (the error is printed). */
+int vqs_options_parse(struct vqs_options *o, int argc, char **argv);
+void vqs_options_usage(const char *prog);
+
+#endif

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+
+#include "eth_port.h"
+
+#define ETH_RX_DESC 1024
+#define ETH_TX_DESC 1024
+
+/* The device name is the devargs up to the first comma. */
+static int
+eth_find_or_probe(const char *devargs, uint16_t *port_id, char *err, size_t len)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	int rc;
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(devargs, ","), devargs);
+	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
+		return 0;
+	rc = rte_dev_probe(devargs);
+	if (rc != 0) {
+		snprintf(err, len, "cannot probe device '%s': %s", devargs,
+			 strerror(-rc));
+		return rc;
+	}
+	if (rte_eth_dev_get_port_by_name(name, port_id) != 0) {
+		snprintf(err, len, "device '%s' is not an ethdev", name);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+int
+vqs_eth_port_start(struct vqs_port *p, uint16_t n_pmds,
+		   struct rte_mempool *pool, char *err, size_t len)
+{
+	struct vqs_eth_state *eth = &p->eth;
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
+	uint16_t pid, nb_rxq, nb_txq, nb_rxd = ETH_RX_DESC, nb_txd = ETH_TX_DESC;
+	int socket, rc;
+	uint16_t q;
+
+	memset(eth, 0, sizeof(*eth));
+	rc = eth_find_or_probe(p->conf.devargs, &pid, err, len);
+	if (rc != 0)
+		return rc;
+	rc = rte_eth_dev_info_get(pid, &info);
+	if (rc != 0) {
+		snprintf(err, len, "cannot get info of device %u", pid);
+		return rc;
+	}
+	nb_rxq = RTE_MIN(p->conf.queues, info.max_rx_queues);
+	nb_txq = RTE_MIN(n_pmds, info.max_tx_queues);
+	if (nb_rxq == 0 || nb_txq == 0) {
+		snprintf(err, len, "device %s has no RX or TX queue", p->conf.devargs);
+		return -EINVAL;
+	}
+	if (nb_rxq < p->conf.queues)
+		VQS_LOG(WARNING, "port %s: device has only %u RX queues",
+			p->conf.name, nb_rxq);
+	/* Jumbo frames arrive as mbuf chains where the device can make them. */
+	conf.rxmode.offloads = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
+	conf.txmode.offloads = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	rc = rte_eth_dev_configure(pid, nb_rxq, nb_txq, &conf);
+	if (rc != 0) {
+		snprintf(err, len, "cannot configure device: %s", strerror(-rc));
+		return rc;
+	}
+	if (p->conf.mtu != 0) {
+		rc = rte_eth_dev_set_mtu(pid, p->conf.mtu);
+		if (rc != 0) {
+			snprintf(err, len, "cannot set MTU %u: %s", p->conf.mtu,
+				 strerror(-rc));
+			return rc;
+		}
+	}
+	rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
+	socket = rte_eth_dev_socket_id(pid);
+	for (q = 0; q < nb_rxq; q++) {
+		rc = rte_eth_rx_queue_setup(pid, q, nb_rxd, socket, NULL, pool);
+		if (rc != 0) {
+			snprintf(err, len, "cannot set up RX queue %u: %s", q,
+				 strerror(-rc));
+			return rc;
+		}
+	}
+	for (q = 0; q < nb_txq; q++) {
+		rc = rte_eth_tx_queue_setup(pid, q, nb_txd, socket, NULL);
+		if (rc != 0) {
+			snprintf(err, len, "cannot set up TX queue %u: %s", q,
+				 strerror(-rc));
+			return rc;
+		}
+		rte_spinlock_init(&eth->txq_lock[q]);
+	}
+	/* A bridge port sees every frame, not just its own address. */
+	rc = rte_eth_promiscuous_enable(pid);
+	if (rc != 0 && rc != -ENOTSUP)
+		VQS_LOG(WARNING, "port %s: cannot enable promiscuous mode",
+			p->conf.name);
+	rc = rte_eth_dev_start(pid);
+	if (rc != 0) {
+		snprintf(err, len, "cannot start device: %s", strerror(-rc));
+		return rc;
+	}
+	eth->port_id = pid;
+	eth->nb_txq = nb_txq;
+	eth->txq_shared = nb_txq < n_pmds;
+	eth->started = true;
+	p->n_rxq = nb_rxq;
+	VQS_LOG(INFO, "port %s: ethdev %u (%s), %u RX / %u TX queues",
+		p->conf.name, pid, info.driver_name, nb_rxq, nb_txq);
+	return 0;
+}
+
+void
+vqs_eth_port_stop(struct vqs_port *p)
+{
+	if (!p->eth.started)
+		return;
+	p->eth.started = false;
+	rte_eth_dev_stop(p->eth.port_id);
+	rte_eth_dev_close(p->eth.port_id);
+}
+
+int
+vqs_eth_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
+	   uint16_t n)
+{
+	struct vqs_eth_state *eth = &p->eth;
+	uint16_t q = pmd_id % eth->nb_txq, sent = 0, k;
+	unsigned int retries = 0;
+
+	/* Only when the device has fewer TX queues than there are PMDs; the
+	 * lock is held for one burst, never by the control thread. */
+	if (eth->txq_shared)
+		rte_spinlock_lock(&eth->txq_lock[q]);
+	do {
+		k = rte_eth_tx_burst(eth->port_id, q, pkts + sent, n - sent);
+		sent += k;
+	} while (sent < n && k > 0 && retries++ < VQS_TX_RETRIES);
+	if (eth->txq_shared)
+		rte_spinlock_unlock(&eth->txq_lock[q]);
+	return sent;
+}

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "fdb.h"
+#include "vqs.h"
+
+/* The key is padded to 8 bytes; the pad will carry the VLAN id. */
+struct fdb_key {
+	struct rte_ether_addr mac;
+	uint16_t vlan;
+};
+
+/*
+ * Per-slot data, indexed by the position rte_hash gives a key. port holds
+ * port + 1 so that 0 means "slot not yet claimed"; the PMD whose
+ * compare-and-swap moves it from 0 owns the count increment.
+ */
+struct fdb_slot {
+	uint16_t port1;
+	uint64_t seen;
+};
+
+struct vqs_fdb {
+	struct rte_hash *hash;
+	struct rte_rcu_qsbr *qsv;
+	uint32_t max_entries;
+	uint32_t count;       /* claimed slots; atomic */
+	uint32_t n_slots;
+	int32_t *dead;        /* scratch for age/flush, control thread only */
+	struct fdb_slot slots[];
+};
+
+/* Refresh the age at most this often per entry (in 1/N s) so that a busy
+ * address does not bounce its cache line between PMDs on every frame. */
+#define FDB_REFRESH_DIV 16
+
+struct vqs_fdb *
+vqs_fdb_create(const char *name, uint32_t max_entries, struct rte_rcu_qsbr *qsv)
+{
+	struct rte_hash_parameters hp = {
+		.name = name,
+		/* Head room: per-lcore key caches may hold free slots, and
+		 * several PMDs may each add one entry past the soft limit. */
+		.entries = max_entries + RTE_MAX_LCORE,
+		.key_len = sizeof(struct fdb_key),
+		.hash_func = rte_hash_crc,
+		.socket_id = (int)rte_socket_id(),
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
+			      RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD,
+	};
+	struct rte_hash *h;
+	struct vqs_fdb *fdb;
+	int32_t n;
+
+	if (max_entries == 0)
+		return NULL;
+	h = rte_hash_create(&hp);
+	if (h == NULL)
+		return NULL;
+	n = rte_hash_max_key_id(h) + 1;
+	fdb = rte_zmalloc(name, sizeof(*fdb) + (size_t)n * sizeof(fdb->slots[0]),
+			  RTE_CACHE_LINE_SIZE);
+	if (fdb == NULL) {
+		rte_hash_free(h);
+		return NULL;
+	}
+	fdb->dead = rte_malloc(name, (size_t)n * sizeof(int32_t), 0);
+	if (fdb->dead == NULL) {
+		rte_free(fdb);
+		rte_hash_free(h);
+		return NULL;
+	}
+	fdb->hash = h;
+	fdb->qsv = qsv;
+	fdb->max_entries = max_entries;
+	fdb->n_slots = (uint32_t)n;
+	return fdb;
+}
+
+void
+vqs_fdb_free(struct vqs_fdb *fdb)
+{
+	if (fdb == NULL)
+		return;
+	rte_hash_free(fdb->hash);
+	rte_free(fdb->dead);
+	rte_free(fdb);
+}
+
+static inline void
+fdb_key_make(struct fdb_key *k, const struct rte_ether_addr *mac)
+{
+	k->mac = *mac;
+	k->vlan = 0;
+}
+
+int
+vqs_fdb_lookup(const struct vqs_fdb *fdb, const struct rte_ether_addr *mac)
+{
+	struct fdb_key k;
+	int32_t pos;
+	uint16_t port1;
+
+	fdb_key_make(&k, mac);
+	pos = rte_hash_lookup(fdb->hash, &k);
+	if (pos < 0)
+		return VQS_FDB_MISS;
+	/* 0 while the adding PMD has not yet claimed the slot: flood. */
+	port1 = __atomic_load_n(&fdb->slots[pos].port1, __ATOMIC_ACQUIRE);
+	return port1 == 0 ? VQS_FDB_MISS : port1 - 1;
+}
+
+enum vqs_fdb_learn_result
+vqs_fdb_learn(struct vqs_fdb *fdb, const struct rte_ether_addr *mac,
+	      uint16_t port, uint64_t now)
+{
+	struct fdb_key k;
+	struct fdb_slot *s;
+	uint16_t want = port + 1, cur = 0;
+	int32_t pos;
+
+	fdb_key_make(&k, mac);
+	pos = rte_hash_lookup(fdb->hash, &k);
+	if (pos >= 0) {
+		s = &fdb->slots[pos];
+		cur = __atomic_load_n(&s->port1, __ATOMIC_ACQUIRE);
+		if (cur == want) {
+			if (now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED) >
+			    rte_get_tsc_hz() / FDB_REFRESH_DIV)
+				__atomic_store_n(&s->seen, now, __ATOMIC_RELAXED);
+			return VQS_FDB_KNOWN;
+		}
+		if (cur != 0) {
+			__atomic_store_n(&s->seen, now, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->port1, want, __ATOMIC_RELEASE);
+			return VQS_FDB_MOVED;
+		}
+		/* Found but unclaimed: another PMD is adding it; claim below. */
+	} else {
+		if (__atomic_load_n(&fdb->count, __ATOMIC_RELAXED) >=
+		    fdb->max_entries)
+			return VQS_FDB_FULL;
+		pos = rte_hash_add_key(fdb->hash, &k);
+		if (pos < 0)
+			return VQS_FDB_FULL;
+		s = &fdb->slots[pos];
+	}
+	__atomic_store_n(&s->seen, now, __ATOMIC_RELAXED);
+	if (__atomic_compare_exchange_n(&s->port1, &cur, want, false,
+					__ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
+		__atomic_fetch_add(&fdb->count, 1, __ATOMIC_RELAXED);
+		return VQS_FDB_NEW;
+	}
+	/* Lost the race for a new key: the other PMD counted it. */
+	__atomic_store_n(&s->port1, want, __ATOMIC_RELEASE);
+	return VQS_FDB_KNOWN;
+}
+
+/*
+ * Deletes the keys in fdb->dead[0..n), waits until no PMD can still hold
+ * their positions, then clears and frees the slots. Clearing before the
+ * grace period would race with a PMD refreshing the slot it just looked up.
+ */
+static void
+fdb_reclaim(struct vqs_fdb *fdb, unsigned int n)
+{
+	unsigned int i;
+
+	if (n == 0)
+		return;
+	if (fdb->qsv != NULL)
+		rte_rcu_qsbr_synchronize(fdb->qsv, RTE_QSBR_THRID_INVALID);
+	for (i = 0; i < n; i++) {
+		struct fdb_slot *s = &fdb->slots[fdb->dead[i]];
+
+		__atomic_store_n(&s->port1, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->seen, 0, __ATOMIC_RELAXED);
+		rte_hash_free_key_with_position(fdb->hash, fdb->dead[i]);
+	}
+	__atomic_fetch_sub(&fdb->count, n, __ATOMIC_RELAXED);
+}
+
+/* Removes the entries not seen for more than max_age cycles; with now at
+ * UINT64_MAX and max_age 0, every entry. */
+static unsigned int
+fdb_remove_older(struct vqs_fdb *fdb, uint64_t now, uint64_t max_age)
+{
+	unsigned int n = 0;
+	uint32_t pos;
+	void *key;
+
+	for (pos = 0; pos < fdb->n_slots; pos++) {
+		struct fdb_slot *s = &fdb->slots[pos];
+
+		if (__atomic_load_n(&s->port1, __ATOMIC_ACQUIRE) == 0)
+			continue;
+		if (now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED) <= max_age)
+			continue;
+		if (rte_hash_get_key_with_position(fdb->hash, (int32_t)pos,
+						   &key) < 0)
+			continue;
+		if (rte_hash_del_key(fdb->hash, key) == (int32_t)pos)
+			fdb->dead[n++] = (int32_t)pos;
+	}
+	fdb_reclaim(fdb, n);
+	return n;
+}
+
+unsigned int
+vqs_fdb_age(struct vqs_fdb *fdb, uint64_t now, uint64_t max_age)
+{
+	return fdb_remove_older(fdb, now, max_age);
+}
+
+unsigned int
+vqs_fdb_flush(struct vqs_fdb *fdb)
+{
+	return fdb_remove_older(fdb, UINT64_MAX, 0);
+}
+
+uint32_t
+vqs_fdb_count(const struct vqs_fdb *fdb)
+{
+	return __atomic_load_n(&fdb->count, __ATOMIC_RELAXED);
+}
+
+uint32_t
+vqs_fdb_capacity(const struct vqs_fdb *fdb)
+{
+	return fdb->max_entries;
+}
+
+void
+vqs_fdb_walk(const struct vqs_fdb *fdb, uint64_t now,
+	     int (*fn)(const struct vqs_fdb_entry_info *e, void *arg), void *arg)
+{
+	struct vqs_fdb_entry_info e;
+	uint32_t pos;
+	void *key;
+
+	for (pos = 0; pos < fdb->n_slots; pos++) {
+		const struct fdb_slot *s = &fdb->slots[pos];
+		uint16_t port1 = __atomic_load_n(&s->port1, __ATOMIC_ACQUIRE);
+
+		if (port1 == 0 ||
+		    rte_hash_get_key_with_position(fdb->hash, (int32_t)pos,
+						   &key) < 0)
+			continue;
+		e.mac = ((const struct fdb_key *)key)->mac;
+		e.port = port1 - 1;
+		e.age_tsc = now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED);
+		if (fn(&e, arg) != 0)
+			return;
+	}
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Forwarding database: MAC address -> port, learned by the PMDs, aged by the
+ * control thread.
+ *
+ * Concurrency: any number of PMDs look up and learn at once (rte_hash in
+ * lock-free reader/writer mode with multi-writer add); only the control
+ * thread deletes, and it frees a deleted slot only after an RCU grace period,
+ * so a PMD never writes to a slot that a new address has taken.
+ */
+#ifndef VQS_FDB_H
+#define VQS_FDB_H
+
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_rcu_qsbr.h>
+
+#define VQS_FDB_MISS (-1)
+
+struct vqs_fdb;
+
+enum vqs_fdb_learn_result {
+	VQS_FDB_KNOWN,   /* already there, same port (age refreshed) */
+	VQS_FDB_NEW,     /* a new entry */
+	VQS_FDB_MOVED,   /* the address moved to another port */
+	VQS_FDB_FULL,    /* the table holds its maximum: not learned */
+};
+
+struct vqs_fdb_entry_info {
+	struct rte_ether_addr mac;
+	uint16_t port;
+	uint64_t age_tsc; /* cycles since last seen */
+};
+
+/* qsv: the RCU variable every thread that calls lookup/learn reports to. */
+struct vqs_fdb *vqs_fdb_create(const char *name, uint32_t max_entries,
+			       struct rte_rcu_qsbr *qsv);
+void vqs_fdb_free(struct vqs_fdb *fdb);
+
+/* Fast path, any PMD. */
+int vqs_fdb_lookup(const struct vqs_fdb *fdb, const struct rte_ether_addr *mac);
+enum vqs_fdb_learn_result vqs_fdb_learn(struct vqs_fdb *fdb,
+		const struct rte_ether_addr *mac, uint16_t port, uint64_t now);
+
+/* Control thread only: these block for an RCU grace period. */
+unsigned int vqs_fdb_age(struct vqs_fdb *fdb, uint64_t now, uint64_t max_age);
+unsigned int vqs_fdb_flush(struct vqs_fdb *fdb);
+
+/* Any thread; a snapshot that may miss concurrent changes. */
+uint32_t vqs_fdb_count(const struct vqs_fdb *fdb);
+uint32_t vqs_fdb_capacity(const struct vqs_fdb *fdb);
+/* Calls fn for each entry until it returns non-zero. */
+void vqs_fdb_walk(const struct vqs_fdb *fdb, uint64_t now,
+		  int (*fn)(const struct vqs_fdb_entry_info *e, void *arg),
+		  void *arg);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <rte_ethdev.h>
+
+#include "eth_port.h"
+#include "pmd.h"
+#include "port.h"
+#include "vhost_port.h"
+
+const char *const vqs_drop_names[VQS_DROP_MAX] = {
+	[VQS_DROP_BAD_FRAME] = "bad_frame",
+	[VQS_DROP_NO_DEST] = "no_dest",
+	[VQS_DROP_TX_FULL] = "tx_full",
+	[VQS_DROP_TX_DOWN] = "tx_down",
+};
+
+const char *
+vqs_port_type_name(enum vqs_port_type t)
+{
+	return t == VQS_PORT_VHOST ? "vhostuser" : "dpdk";
+}
+
+bool
+vqs_port_is_up(const struct vqs_port *p)
+{
+	if (p->conf.type == VQS_PORT_VHOST)
+		return __atomic_load_n(&p->vhost.ready, __ATOMIC_ACQUIRE);
+	return p->eth.started;
+}
+
+uint16_t
+vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
+	    struct rte_mbuf **pkts, uint16_t n)
+{
+	if (p->conf.type == VQS_PORT_VHOST)
+		return vqs_vhost_rx(p, q, pool, pkts, n);
+	return rte_eth_rx_burst(p->eth.port_id, q, pkts, n);
+}
+
+void
+vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
+	    uint16_t n)
+{
+	struct vqs_port_stats *st = &pmd->stats[p->idx];
+	enum vqs_drop why = VQS_DROP_TX_FULL;
+	uint64_t bytes = 0;
+	int sent;
+	uint16_t i;
+
+	if (p->conf.type == VQS_PORT_VHOST)
+		sent = vqs_vhost_tx(p, pmd->id, pkts, n);
+	else
+		sent = vqs_eth_tx(p, pmd->id, pkts, n);
+	if (sent < 0) {
+		why = VQS_DROP_TX_DOWN;
+		sent = 0;
+	}
+	for (i = 0; i < sent; i++)
+		bytes += pkts[i]->pkt_len;
+	vqs_count(&st->tx_packets, sent);
+	vqs_count(&st->tx_bytes, bytes);
+	if (sent < n)
+		vqs_count(&st->drops[why], n - sent);
+	/* vhost copies every frame; an ethdev owns what it accepted. */
+	if (p->conf.type == VQS_PORT_VHOST)
+		rte_pktmbuf_free_bulk(pkts, n);
+	else if (sent < n)
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+}

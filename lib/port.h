@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * A switch port: a vhost-user socket or an ethdev, and its counters.
+ */
+#ifndef VQS_PORT_H
+#define VQS_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_spinlock.h>
+
+#include "vqs.h"
+
+struct vqs_pmd;
+
+enum vqs_port_type {
+	VQS_PORT_VHOST, /* vhost-user server socket, librte_vhost */
+	VQS_PORT_ETH,   /* any ethdev: PCI NIC or vdev */
+};
+
+/* Why a frame was dropped. Ingress reasons count on the port it came
+ * from, egress reasons on the port it was going to. */
+enum vqs_drop {
+	VQS_DROP_BAD_FRAME, /* ingress: runt, oversize, invalid source MAC */
+	VQS_DROP_NO_DEST,   /* ingress: nowhere to send it but back */
+	VQS_DROP_TX_FULL,   /* egress: ring full after every retry */
+	VQS_DROP_TX_DOWN,   /* egress: guest not connected or vring disabled */
+	VQS_DROP_MAX
+};
+
+extern const char *const vqs_drop_names[VQS_DROP_MAX];
+
+/* Owned by one PMD; see vqs_count(). */
+struct vqs_port_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t drops[VQS_DROP_MAX];
+	uint64_t fdb_full; /* source addresses not learned: table full */
+};
+
+struct vqs_port_conf {
+	char name[VQS_NAME_MAX];
+	enum vqs_port_type type;
+	char path[VQS_PATH_MAX];  /* vhost: socket path */
+	char devargs[256];        /* eth: device name and driver arguments */
+	uint16_t queues;          /* vhost: queue pairs; eth: RX queues */
+	uint16_t mtu;             /* eth: 0 keeps the device's MTU */
+	unsigned int line;        /* where it was configured */
+};
+
+/*
+ * vhost state is written by librte_vhost's callbacks (vhost-events thread)
+ * and read by the PMDs and the control thread: every field is accessed
+ * atomically. 'ready' gates every use of 'vid'; see vhost_port.c for the
+ * handshake that makes destroy_device safe.
+ */
+struct vqs_vhost_state {
+	int vid;
+	uint8_t ready;
+	uint8_t vring_enabled[2 * VQS_VHOST_MAX_QP];
+	uint8_t notify_setup_pending;
+	uint64_t connects;
+	uint64_t disconnects;
+};
+
+struct vqs_eth_state {
+	uint16_t port_id;
+	uint16_t nb_txq;
+	bool txq_shared; /* fewer TX queues than PMDs: lock per queue */
+	bool started;
+	rte_spinlock_t txq_lock[VQS_MAX_PMDS];
+};
+
+struct vqs_port {
+	struct vqs_port_conf conf;
+	uint16_t idx;   /* index in the switch's port table */
+	uint16_t n_rxq; /* RX queue slots the PMDs poll */
+	union {
+		struct vqs_vhost_state vhost;
+		struct vqs_eth_state eth;
+	};
+};
+
+const char *vqs_port_type_name(enum vqs_port_type t);
+
+/* Fast path. */
+bool vqs_port_is_up(const struct vqs_port *p);
+uint16_t vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
+		     struct rte_mbuf **pkts, uint16_t n);
+/* Sends what it can and frees every mbuf (one reference each); counts. */
+void vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd,
+		 struct rte_mbuf **pkts, uint16_t n);
+
+#endif

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Lifecycle. librte_vhost calls us from its single vhost-events thread:
+ *  - vring_state_changed(vid, q, on) runs with every virtqueue lock of the
+ *    device held. It records the state and returns: waiting for a PMD here
+ *    could deadlock with a PMD spinning on one of those locks inside
+ *    rte_vhost_enqueue_burst(), and so could any API that takes a vq lock.
+ *    It can fire before new_device (first queue pair) and is the only
+ *    announcement of further queue pairs.
+ *  - new_device(vid) publishes vid, then sets 'ready' (release), so a PMD
+ *    that sees ready (acquire) sees the vid.
+ *  - destroy_device(vid) clears 'ready' and then waits for an RCU grace
+ *    period: every PMD, and the control thread while it touches a vid, is
+ *    an RCU reader that reports quiescent only between bursts. After the
+ *    grace period no thread can be inside an API call on this vid, so the
+ *    library may free the device when we return.
+ *
+ * Notifications. Guest->host kicks are turned off on every vring we use
+ * (we poll). rte_vhost_enable_guest_notification() takes the vq lock and
+ * fails until the ring is accessible, so it cannot run in the callbacks;
+ * the callbacks raise notify_setup_pending and the control thread retries
+ * until it succeeds. Host->guest interrupts are raised by the library inside
+ * every enqueue/dequeue call that used descriptors: see docs/notifications.md.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_vhost.h>
+
+#include "switch.h"
+#include "vhost_port.h"
+
+static struct vqs_switch *vh_sw;
+
+/* Offloads make the guest hand us GSO frames and partial checksums that
+ * an ethdev or a guest without them could not take: off, like OVS's
+ * default (userspace-tso-enable=false). */
+#define VQS_VHOST_OFFLOAD_FEATURES \
+	((1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) | \
+	 (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) | \
+	 (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_HOST_UFO) | \
+	 (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) | \
+	 (1ULL << VIRTIO_NET_F_GUEST_ECN) | (1ULL << VIRTIO_NET_F_GUEST_UFO))
+
+void
+vqs_vhost_init(struct vqs_switch *sw)
+{
+	vh_sw = sw;
+}
+
+static struct vqs_port *
+port_of_vid(int vid)
+{
+	char path[VQS_PATH_MAX];
+	uint16_t i;
+
+	if (rte_vhost_get_ifname(vid, path, sizeof(path)) < 0)
+		return NULL;
+	for (i = 0; i < vh_sw->n_ports; i++) {
+		struct vqs_port *p = vh_sw->ports[i];
+
+		if (p->conf.type == VQS_PORT_VHOST &&
+		    strcmp(p->conf.path, path) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static int
+new_device(int vid)
+{
+	struct vqs_port *p = port_of_vid(vid);
+	struct vqs_vhost_state *vh;
+	uint64_t features = 0;
+	uint16_t nr;
+
+	if (p == NULL) {
+		VQS_LOG(ERR, "vhost: new device %d on an unknown socket", vid);
+		return -1;
+	}
+	vh = &p->vhost;
+	nr = rte_vhost_get_vring_num(vid);
+	rte_vhost_get_negotiated_features(vid, &features);
+	if (nr > 2 * p->conf.queues)
+		VQS_LOG(WARNING, "port %s: guest has %u queue pairs, only %u are polled",
+			p->conf.name, nr / 2, p->conf.queues);
+	__atomic_store_n(&vh->vid, vid, __ATOMIC_RELAXED);
+	__atomic_store_n(&vh->notify_setup_pending, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&vh->ready, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&vh->connects, 1, __ATOMIC_RELAXED);
+	VQS_LOG(INFO, "port %s: guest connected (vid %d, %u vrings, features 0x%" PRIx64 ")",
+		p->conf.name, vid, nr, features);
+	return 0;
+}
+
+static void
+destroy_device(int vid)
+{
+	struct vqs_port *p = port_of_vid(vid);
+	struct vqs_vhost_state *vh;
+	unsigned int q;
+
+	if (p == NULL)
+		return;
+	vh = &p->vhost;
+	__atomic_store_n(&vh->ready, 0, __ATOMIC_RELEASE);
+	/* Wait out every reader that may have seen ready == 1. */
+	rte_rcu_qsbr_synchronize(vh_sw->qsv, RTE_QSBR_THRID_INVALID);
+	for (q = 0; q < RTE_DIM(vh->vring_enabled); q++)
+		__atomic_store_n(&vh->vring_enabled[q], 0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&vh->disconnects, 1, __ATOMIC_RELAXED);
+	VQS_LOG(INFO, "port %s: guest disconnected (vid %d)", p->conf.name, vid);
+}
+
+/* All vq locks of the device are held: record and return, nothing more. */
+static int
+vring_state_changed(int vid, uint16_t queue_id, int enable)
+{
+	struct vqs_port *p = port_of_vid(vid);
+
+	if (p == NULL || queue_id >= 2 * p->conf.queues)
+		return 0;
+	__atomic_store_n(&p->vhost.vring_enabled[queue_id], enable ? 1 : 0,
+			 __ATOMIC_RELEASE);
+	if (enable)
+		__atomic_store_n(&p->vhost.notify_setup_pending, 1,
+				 __ATOMIC_RELEASE);
+	return 0;
+}
+
+static const struct rte_vhost_device_ops vhost_ops = {
+	.new_device = new_device,
+	.destroy_device = destroy_device,
+	.vring_state_changed = vring_state_changed,
+};
+
+int
+vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
+{
+	const char *path = p->conf.path;
+	uint64_t disable = VQS_VHOST_OFFLOAD_FEATURES;
+	struct stat st;
+
+	memset(&p->vhost, 0, sizeof(p->vhost));
+	p->vhost.vid = -1;
+	p->n_rxq = p->conf.queues;
+	/* A socket left by a previous run makes bind() fail. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, len, "%s exists and is not a socket", path);
+			return -EEXIST;
+		}
+		unlink(path);
+	}
+	if (p->conf.queues == 1)
+		disable |= 1ULL << VIRTIO_NET_F_MQ;
+	if (rte_vhost_driver_register(path, 0) != 0) {
+		snprintf(err, len, "cannot register vhost-user socket %s", path);
+		return -EINVAL;
+	}
+	if (rte_vhost_driver_disable_features(path, disable) != 0 ||
+	    rte_vhost_driver_callback_register(path, &vhost_ops) != 0 ||
+	    rte_vhost_driver_start(path) != 0) {
+		rte_vhost_driver_unregister(path);
+		snprintf(err, len, "cannot start vhost-user socket %s", path);
+		return -EINVAL;
+	}
+	if (chown(path, 0, gid) != 0 || chmod(path, 0660) != 0) {
+		rte_vhost_driver_unregister(path);
+		unlink(path);
+		snprintf(err, len, "cannot set owner and mode of %s: %s", path,
+			 strerror(errno));
+		return -errno;
+	}
+	VQS_LOG(INFO, "port %s: vhost-user server socket %s", p->conf.name, path);
+	return 0;
+}
+
+void
+vqs_vhost_port_stop(struct vqs_port *p)
+{
+	rte_vhost_driver_unregister(p->conf.path);
+	unlink(p->conf.path);
+}
+
+void
+vqs_vhost_ctl_poll(struct vqs_switch *sw)
+{
+	uint16_t i, q;
+
+	for (i = 0; i < sw->n_ports; i++) {
+		struct vqs_port *p = sw->ports[i];
+		struct vqs_vhost_state *vh = &p->vhost;
+		bool again = false;
+		int vid;
+
+		if (p->conf.type != VQS_PORT_VHOST ||
+		    !__atomic_exchange_n(&vh->notify_setup_pending, 0,
+					 __ATOMIC_ACQ_REL))
+			continue;
+		/* Online: destroy_device waits for us before the vid goes. */
+		rte_rcu_qsbr_thread_online(sw->qsv, sw->ctl_thread_id);
+		if (__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE)) {
+			vid = __atomic_load_n(&vh->vid, __ATOMIC_RELAXED);
+			for (q = 0; q < 2 * p->conf.queues; q++) {
+				if (__atomic_load_n(&vh->vring_enabled[q],
+						    __ATOMIC_ACQUIRE) &&
+				    rte_vhost_enable_guest_notification(vid, q, 0) != 0)
+					again = true;
+			}
+		}
+		rte_rcu_qsbr_thread_offline(sw->qsv, sw->ctl_thread_id);
+		if (again)
+			__atomic_store_n(&vh->notify_setup_pending, 1,
+					 __ATOMIC_RELEASE);
+	}
+}
+
+uint16_t
+vqs_vhost_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
+	     struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vqs_vhost_state *vh = &p->vhost;
+	uint16_t vq = 2 * q + 1; /* guest TX */
+
+	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
+	    !__atomic_load_n(&vh->vring_enabled[vq], __ATOMIC_ACQUIRE))
+		return 0;
+	/* The library notifies the guest of the freed TX descriptors. */
+	return rte_vhost_dequeue_burst(__atomic_load_n(&vh->vid, __ATOMIC_RELAXED),
+				       vq, pool, pkts, n);
+}
+
+int
+vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
+	     uint16_t n)
+{
+	struct vqs_vhost_state *vh = &p->vhost;
+	uint16_t vq = 2 * (pmd_id % p->conf.queues); /* guest RX */
+	uint16_t sent = 0, k;
+	unsigned int retries = 0;
+	int vid;
+
+	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE))
+		return -1;
+	if (!__atomic_load_n(&vh->vring_enabled[vq], __ATOMIC_ACQUIRE)) {
+		vq = 0;
+		if (!__atomic_load_n(&vh->vring_enabled[0], __ATOMIC_ACQUIRE))
+			return -1;
+	}
+	vid = __atomic_load_n(&vh->vid, __ATOMIC_RELAXED);
+	/*
+	 * Each call that fills descriptors publishes the used ring and lets
+	 * the library decide whether to interrupt the guest. Retry while the
+	 * guest keeps freeing buffers, like OVS's tx-retries.
+	 */
+	do {
+		k = rte_vhost_enqueue_burst(vid, vq, pkts + sent, n - sent);
+		sent += k;
+	} while (sent < n && k > 0 && retries++ < VQS_TX_RETRIES);
+	return sent;
+}

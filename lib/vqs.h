@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Limits and logging shared by every vqswitch module.
+ */
+#ifndef VQS_H
+#define VQS_H
+
+#include <rte_log.h>
+
+#define VQS_NAME_MAX      32   /* port and bridge names, NUL included */
+#define VQS_PATH_MAX      108  /* sun_path of a Unix socket */
+#define VQS_MAX_PORTS     256
+#define VQS_MAX_PMDS      64
+#define VQS_BURST         32   /* librte_vhost clamps every burst to 32 */
+#define VQS_VHOST_MAX_QP  8    /* queue pairs a vhost port can poll */
+#define VQS_TX_RETRIES    8    /* extra tries while a full ring still drains */
+#define VQS_MAX_FRAME_LEN 9216 /* largest frame switched (9000 MTU + headers) */
+#define VQS_MIN_FRAME_LEN 14   /* an Ethernet header */
+
+extern int vqs_logtype;
+
+#define VQS_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, vqs_logtype, "vqswitch: " fmt "\n", ##__VA_ARGS__)
+
+/* Relaxed 64-bit counters: one writer (the PMD that owns them), readers on
+ * other threads sum them without locks. */
+static inline void
+vqs_count(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
+static inline uint64_t
+vqs_read(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+#endif
