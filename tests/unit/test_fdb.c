@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Forwarding database: learn, move, lookup, aging, full table, flush, and
+ * concurrent learning from several threads.
+ */
+#include <stdlib.h>
+
+#include <rte_cycles.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "fdb.h"
+#include "unit.h"
+#include "vqs.h"
+
+int vqs_logtype;
+
+static struct rte_ether_addr
+mac(uint32_t n)
+{
+	struct rte_ether_addr a = { { 0x02, 0x00, (uint8_t)(n >> 24),
+				      (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+				      (uint8_t)n } };
+	return a;
+}
+
+static struct rte_rcu_qsbr *
+make_qsv(unsigned int n)
+{
+	struct rte_rcu_qsbr *v = rte_zmalloc(NULL, rte_rcu_qsbr_get_memsize(n),
+					     RTE_CACHE_LINE_SIZE);
+
+	rte_rcu_qsbr_init(v, n);
+	return v;
+}
+
+static void
+test_learn_lookup_move(void)
+{
+	struct vqs_fdb *f = vqs_fdb_create("t_basic", 16, NULL);
+	struct rte_ether_addr a = mac(1), b = mac(2);
+	uint64_t now = 1000;
+
+	CHECK(f != NULL);
+	CHECK_EQ(vqs_fdb_lookup(f, &a), VQS_FDB_MISS);
+	CHECK_EQ(vqs_fdb_learn(f, &a, 3, now), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_lookup(f, &a), 3);
+	CHECK_EQ(vqs_fdb_lookup(f, &b), VQS_FDB_MISS);
+	CHECK_EQ(vqs_fdb_learn(f, &a, 3, now + 1), VQS_FDB_KNOWN);
+	CHECK_EQ(vqs_fdb_count(f), 1);
+	/* The address moves: the next frame for it goes to the new port. */
+	CHECK_EQ(vqs_fdb_learn(f, &a, 5, now + 2), VQS_FDB_MOVED);
+	CHECK_EQ(vqs_fdb_lookup(f, &a), 5);
+	CHECK_EQ(vqs_fdb_count(f), 1);
+	CHECK_EQ(vqs_fdb_learn(f, &b, 0, now), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_lookup(f, &b), 0);
+	CHECK_EQ(vqs_fdb_count(f), 2);
+	vqs_fdb_free(f);
+}
+
+static void
+test_aging(void)
+{
+	struct rte_rcu_qsbr *v = make_qsv(1);
+	struct vqs_fdb *f = vqs_fdb_create("t_age", 16, v);
+	struct rte_ether_addr a = mac(1), b = mac(2);
+	uint64_t hz = rte_get_tsc_hz(), t0 = 100 * hz;
+
+	CHECK_EQ(vqs_fdb_learn(f, &a, 1, t0), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_learn(f, &b, 2, t0 + 200 * hz), VQS_FDB_NEW);
+	/* 300 s limit: at t0+301 s, a (301 s old) goes, b (101 s) stays. */
+	CHECK_EQ(vqs_fdb_age(f, t0 + 300 * hz, 300 * hz), 0);
+	CHECK_EQ(vqs_fdb_age(f, t0 + 301 * hz, 300 * hz), 1);
+	CHECK_EQ(vqs_fdb_lookup(f, &a), VQS_FDB_MISS);
+	CHECK_EQ(vqs_fdb_lookup(f, &b), 2);
+	CHECK_EQ(vqs_fdb_count(f), 1);
+	/* Refreshing keeps an entry alive. */
+	CHECK_EQ(vqs_fdb_learn(f, &b, 2, t0 + 450 * hz), VQS_FDB_KNOWN);
+	CHECK_EQ(vqs_fdb_age(f, t0 + 600 * hz, 300 * hz), 0);
+	CHECK_EQ(vqs_fdb_lookup(f, &b), 2);
+	/* A freed slot is reusable and starts clean. */
+	CHECK_EQ(vqs_fdb_learn(f, &a, 7, t0 + 601 * hz), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_lookup(f, &a), 7);
+	CHECK_EQ(vqs_fdb_flush(f), 2);
+	CHECK_EQ(vqs_fdb_count(f), 0);
+	CHECK_EQ(vqs_fdb_lookup(f, &b), VQS_FDB_MISS);
+	vqs_fdb_free(f);
+	rte_free(v);
+}
+
+static void
+test_full(void)
+{
+	struct rte_rcu_qsbr *v = make_qsv(1);
+	struct vqs_fdb *f = vqs_fdb_create("t_full", 100, v);
+	struct rte_ether_addr extra = mac(1000);
+	uint32_t i;
+
+	for (i = 0; i < 100; i++) {
+		struct rte_ether_addr a = mac(i);
+
+		CHECK_EQ(vqs_fdb_learn(f, &a, (uint16_t)(i % 7), 1), VQS_FDB_NEW);
+	}
+	CHECK_EQ(vqs_fdb_count(f), 100);
+	/* Full: a new address is not learned (frames to it are flooded),
+	 * known ones are still found and can still move. */
+	CHECK_EQ(vqs_fdb_learn(f, &extra, 1, 2), VQS_FDB_FULL);
+	CHECK_EQ(vqs_fdb_lookup(f, &extra), VQS_FDB_MISS);
+	for (i = 0; i < 100; i++) {
+		struct rte_ether_addr a = mac(i);
+
+		CHECK_EQ(vqs_fdb_lookup(f, &a), i % 7);
+	}
+	{
+		struct rte_ether_addr a = mac(5);
+
+		CHECK_EQ(vqs_fdb_learn(f, &a, 6, 3), VQS_FDB_MOVED);
+	}
+	/* Aging makes room again. */
+	CHECK_EQ(vqs_fdb_age(f, 7, 5), 99); /* mac(5) was seen at 3 */
+	CHECK_EQ(vqs_fdb_count(f), 1);
+	CHECK_EQ(vqs_fdb_learn(f, &extra, 1, 8), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_lookup(f, &extra), 1);
+	vqs_fdb_free(f);
+	rte_free(v);
+}
+
+struct walk_acc {
+	unsigned int n;
+	unsigned int port_sum;
+};
+
+static int
+walk_one(const struct vqs_fdb_entry_info *e, void *arg)
+{
+	struct walk_acc *w = arg;
+
+	w->n++;
+	w->port_sum += e->port;
+	return 0;
+}
+
+static void
+test_walk(void)
+{
+	struct vqs_fdb *f = vqs_fdb_create("t_walk", 16, NULL);
+	struct walk_acc w = { 0, 0 };
+	uint32_t i;
+
+	for (i = 1; i <= 4; i++) {
+		struct rte_ether_addr a = mac(i);
+
+		vqs_fdb_learn(f, &a, (uint16_t)i, 1);
+	}
+	vqs_fdb_walk(f, 1, walk_one, &w);
+	CHECK_EQ(w.n, 4);
+	CHECK_EQ(w.port_sum, 1 + 2 + 3 + 4);
+	vqs_fdb_free(f);
+}
+
+/* Several learners add overlapping addresses at once while the main lcore
+ * ages: the count stays exact and every address maps to a real port.
+ * Learners are EAL lcores, as PMDs are: rte_hash's multi-writer add keeps
+ * per-lcore caches and does not take non-EAL threads. */
+#define MT_THREADS 4
+#define MT_MACS 2000
+
+struct mt_arg {
+	struct vqs_fdb *f;
+	struct rte_rcu_qsbr *v;
+	unsigned int id;
+};
+
+static int
+mt_learner(void *p)
+{
+	struct mt_arg *a = p;
+	uint32_t round, i;
+
+	rte_rcu_qsbr_thread_register(a->v, a->id);
+	rte_rcu_qsbr_thread_online(a->v, a->id);
+	for (round = 0; round < 20; round++) {
+		for (i = 0; i < MT_MACS; i++) {
+			struct rte_ether_addr m = mac(i);
+
+			vqs_fdb_learn(a->f, &m, (uint16_t)a->id, 1000 + round);
+			vqs_fdb_lookup(a->f, &m);
+			if (i % 64 == 0)
+				rte_rcu_qsbr_quiescent(a->v, a->id);
+		}
+	}
+	rte_rcu_qsbr_thread_offline(a->v, a->id);
+	rte_rcu_qsbr_thread_unregister(a->v, a->id);
+	return 0;
+}
+
+static void
+test_concurrent(void)
+{
+	struct rte_rcu_qsbr *v = make_qsv(MT_THREADS);
+	struct vqs_fdb *f = vqs_fdb_create("t_mt", MT_MACS, v);
+	struct mt_arg args[MT_THREADS];
+	struct walk_acc w = { 0, 0 };
+	unsigned int i = 0, lcore;
+
+	CHECK_EQ(rte_lcore_count(), MT_THREADS + 1);
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		args[i] = (struct mt_arg){ f, v, i };
+		rte_eal_remote_launch(mt_learner, &args[i], lcore);
+		i++;
+	}
+	for (i = 0; i < 50; i++)
+		vqs_fdb_age(f, 1000 + 25, 20); /* ages nothing still fresh */
+	rte_eal_mp_wait_lcore();
+	CHECK_EQ(vqs_fdb_count(f), MT_MACS);
+	vqs_fdb_walk(f, 2000, walk_one, &w);
+	CHECK_EQ(w.n, MT_MACS);
+	for (i = 0; i < MT_MACS; i++) {
+		struct rte_ether_addr m = mac(i);
+		int port = vqs_fdb_lookup(f, &m);
+
+		CHECK(port >= 0 && port < MT_THREADS);
+	}
+	CHECK_EQ(vqs_fdb_flush(f), MT_MACS);
+	CHECK_EQ(vqs_fdb_count(f), 0);
+	vqs_fdb_free(f);
+	rte_free(v);
+}
+
+int
+main(int argc, char **argv)
+{
+	/* Five lcores on whatever CPUs there are: main + 4 learners. */
+	if (unit_eal_init_lcores(argv[0], "(0-4)@(0)") < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 2;
+	}
+	test_learn_lookup_move();
+	test_aging();
+	test_full();
+	test_walk();
+	test_concurrent();
+	rte_eal_cleanup();
+	return unit_report("test_fdb");
+}
