@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""The command line and the config: help, bad options and bad configs
+each get a clear error and a non-zero exit, never a crash."""
+import os
+import subprocess
+import sys
+import tempfile
+
+from vqtest import VQSWITCH, Switch, Veth, check, main
+
+
+def vqswitch(args, config=None, timeout=30):
+    d = tempfile.mkdtemp(prefix="vqs-cli-")
+    argv = [VQSWITCH] + [a.replace("@DIR@", d) for a in args]
+    if config is not None:
+        with open(os.path.join(d, "c.conf"), "w") as f:
+            f.write(config)
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    subprocess.run(["rm", "-rf", d])
+    return r
+
+
+def expect_error(args, config, message, rc=2):
+    r = vqswitch(args, config)
+    out = r.stdout + r.stderr
+    check(r.returncode == rc, "%s: exit code %s, expected %s:\n%s" % (args, r.returncode, rc, out))
+    check(message in out, "%s: no '%s' in:\n%s" % (args, message, out))
+
+
+def test_help_and_version(c):
+    r = vqswitch(["--", "--help"])
+    check(r.returncode == 0, "--help exit code %s" % r.returncode)
+    for opt in ("--config", "--socket-dir", "--socket-group", "--mbufs", "--version", "--help"):
+        check(opt in r.stdout, "--help does not explain %s" % opt)
+    r = vqswitch(["--", "--version"])
+    check(r.returncode == 0 and r.stdout.startswith("vqswitch "), "--version: %s" % r.stdout)
+
+
+def test_bad_options(c):
+    good = "add-br br0\n"
+    expect_error(["--", "--frobnicate"], None, "unknown option '--frobnicate'")
+    expect_error(["--"], None, "--config FILE is required")
+    expect_error(["--", "--config"], None, "needs a value")
+    expect_error(["--", "--config", "@DIR@/c.conf", "--mbufs", "12x"], good, "--mbufs")
+    expect_error(["--", "--config", "@DIR@/c.conf", "--socket-group", "no_such_group_x"], good,
+                 "no group named")
+    expect_error(["--", "--config", "@DIR@/c.conf", "--socket-dir", "relative"], good, "absolute path")
+    expect_error(["--", "--config", "@DIR@/c.conf", "stray"], good, "unexpected argument 'stray'")
+
+
+def test_bad_config(c):
+    args = ["--", "--config", "@DIR@/c.conf"]
+    expect_error(["--", "--config", "/nonexistent/x.conf"], None, "No such file")
+    expect_error(args, "add-br br0\nadd-port br0 vm1 type=vhostuser\nadd-port br0 vm1 type=vhostuser\n",
+                 "c.conf:3: port vm1 exists")
+    expect_error(args, "add-br br0\n\n# x\nadd-port br0 vm1 type=bogus\n", "c.conf:4: type=bogus")
+    expect_error(args, "add-port br0 vm1 type=vhostuser\n", "c.conf:1: no bridge named 'br0'")
+    expect_error(args, "add-br br0\nadd-port br0 u type=dpdk\n", "needs devargs")
+    expect_error(args, "# empty\n", "no bridge")
+    expect_error(args, "add-br br0 mac-aging=soon\n", "mac-aging=soon")
+
+
+def test_bad_device(c):
+    """A port whose device cannot be created stops start-up with the line
+    that named it, and the exit is clean (no crash, no socket left)."""
+    d = tempfile.mkdtemp(prefix="vqs-dev-")
+    cfg = os.path.join(d, "c.conf")
+    with open(cfg, "w") as f:
+        f.write("add-br br0\nadd-port br0 vm1 type=vhostuser\nadd-port br0 up type=dpdk devargs=net_nosuchdev0\n")
+    r = subprocess.run([VQSWITCH, "-l", "0,1", "--file-prefix", "vqt_baddev_%d" % os.getpid(), "-m", "128",
+                        "--no-pci", "--", "--config", cfg, "--socket-dir", d],
+                       capture_output=True, text=True, timeout=60)
+    out = r.stdout + r.stderr
+    check(r.returncode == 1, "exit code %s:\n%s" % (r.returncode, out))
+    check("c.conf:3: port up: cannot probe device 'net_nosuchdev0'" in out, "no clear error:\n%s" % out)
+    check(not os.path.exists(os.path.join(d, "vm1.sock")), "socket left behind")
+    subprocess.run(["rm", "-rf", d, "/var/run/dpdk/vqt_baddev_%d" % os.getpid()])
+
+
+def test_socket_permissions(c):
+    sw = Switch(c, "perm", "add-br br0\nadd-port br0 vm1 type=vhostuser\n")
+    st = os.stat(sw.sock("vm1"))
+    check(st.st_mode & 0o777 == 0o660, "socket mode %o" % (st.st_mode & 0o777))
+    check(st.st_uid == 0 and st.st_gid == 0, "socket owner %d:%d" % (st.st_uid, st.st_gid))
+    dst = os.stat(sw.dir)
+    check(dst.st_mode & 0o777 == 0o750, "socket dir mode %o" % (dst.st_mode & 0o777))
+    check(sw.stop() == 0, "exit code")
+    check(not os.path.exists(sw.sock("vm1")), "socket removed on exit")
+
+
+if __name__ == "__main__":
+    sys.exit(main([test_help_and_version, test_bad_options, test_bad_config, test_bad_device,
+                   test_socket_permissions]))
