@@ -38,11 +38,53 @@ flood_targets(const struct vqs_switch *sw, uint16_t in, uint16_t *targets)
 	return n;
 }
 
+/*
+ * Frames of one burst mostly come from one source and go to a few
+ * destinations. The last source learned and the last destination looked up
+ * are remembered across the burst, so a run of frames of one flow costs one
+ * hash lookup each way, not one per frame.
+ */
+struct burst_memo {
+	bool have_src, have_dst;
+	struct rte_ether_addr src;          /* last source learned */
+	enum vqs_fdb_learn_result learned;
+	struct rte_ether_addr dst;          /* last destination looked up */
+	int dst_port;
+};
+
+static inline int
+memo_lookup(struct burst_memo *mm, const struct vqs_fdb *fdb,
+	    const struct rte_ether_addr *dst)
+{
+	if (!mm->have_dst || !rte_is_same_ether_addr(dst, &mm->dst)) {
+		mm->dst_port = vqs_fdb_lookup(fdb, dst);
+		mm->dst = *dst;
+		mm->have_dst = true;
+	}
+	return mm->dst_port;
+}
+
+static inline enum vqs_fdb_learn_result
+memo_learn(struct burst_memo *mm, struct vqs_fdb *fdb,
+	   const struct rte_ether_addr *src, uint16_t port, uint64_t now)
+{
+	if (!mm->have_src || !rte_is_same_ether_addr(src, &mm->src)) {
+		mm->learned = vqs_fdb_learn(fdb, src, port, now);
+		mm->src = *src;
+		mm->have_src = true;
+		/* A new or moved entry may be the remembered destination. */
+		if (mm->learned == VQS_FDB_NEW || mm->learned == VQS_FDB_MOVED)
+			mm->have_dst = false;
+	}
+	return mm->learned;
+}
+
 void
 vqs_switch_burst(struct vqs_switch *sw, struct vqs_pmd *pmd,
 		 struct vqs_port *in, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vqs_port_stats *ist = &pmd->stats[in->idx];
+	struct burst_memo mm = { .have_src = false, .have_dst = false };
 	uint16_t targets[VQS_MAX_PORTS];
 	int n_targets = -1; /* not computed yet */
 	uint64_t now = rte_rdtsc(), bytes = 0;
@@ -60,14 +102,14 @@ vqs_switch_burst(struct vqs_switch *sw, struct vqs_pmd *pmd,
 			continue;
 		case VQS_FRAME_UNICAST:
 			eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-			dst = vqs_fdb_lookup(sw->fdb, &eth->dst_addr);
+			dst = memo_lookup(&mm, sw->fdb, &eth->dst_addr);
 			break;
 		default:
 			eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 			dst = VQS_FDB_MISS;
 			break;
 		}
-		if (vqs_fdb_learn(sw->fdb, &eth->src_addr, in->idx, now) ==
+		if (memo_learn(&mm, sw->fdb, &eth->src_addr, in->idx, now) ==
 		    VQS_FDB_FULL)
 			vqs_count(&ist->fdb_full, 1);
 		if (dst == in->idx) {

@@ -228,16 +228,19 @@ class Veth:
 
 
 class TestPmd:
-    """dpdk-testpmd in interactive mode with virtio-user ports on the
-    switch's vhost-user sockets: a guest that the test can drive."""
+    """dpdk-testpmd in interactive mode. Each port is (socket, mac): a
+    virtio-user port on a switch's vhost-user socket, a guest that the test
+    can drive; or a string: any --vdev (the benchmark's net_vhost ports)."""
 
     def __init__(self, cleanup, name, ports, fwd="rxonly", lcores="0,1", main_lcore=1,
-                 extra=(), max_pkt_len=None, queues=1):
+                 extra=(), max_pkt_len=None, queues=1, vdev_opts=""):
         self.dir = tempfile.mkdtemp(prefix="tpmd-%s-" % name)
         self.prefix = "gen_%s_%d" % (name, os.getpid())
         vdevs = []
-        for i, (sock, mac) in enumerate(ports):
-            vdevs += ["--vdev", "net_virtio_user%d,path=%s,queues=%d,mac=%s" % (i, sock, queues, mac)]
+        for i, p in enumerate(ports):
+            if not isinstance(p, str):
+                p = "net_virtio_user%d,path=%s,queues=%d,mac=%s%s" % (i, p[0], queues, p[1], vdev_opts)
+            vdevs += ["--vdev", p]
         args = ["-i", "--no-mlockall", "--total-num-mbufs=16384", "--forward-mode=" + fwd]
         if queues > 1:
             args += ["--rxq=%d" % queues, "--txq=%d" % queues]

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Makes a Debian 12 machine (as root) ready to build, run and test vqswitch:
+# installs what is missing, reserves hugepages, builds into ./build.
+# Safe to run again; it only does what is not done yet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(dpdk dpdk-dev libdpdk-dev libbsd-dev meson ninja-build pkg-config gcc
+          python3 iproute2 procps)
+HUGEPAGES=${VQS_HUGEPAGES:-512}
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup.sh: run as root (DPDK needs hugepages and raw devices)" >&2
+    exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+mkdir -p /dev/hugepages
+mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
+if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt "$HUGEPAGES" ]; then
+    echo "$HUGEPAGES" > /proc/sys/vm/nr_hugepages
+fi
+if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt "$HUGEPAGES" ]; then
+    echo "setup.sh: only $(cat /proc/sys/vm/nr_hugepages) of $HUGEPAGES hugepages could be reserved" >&2
+fi
+
+[ -f build/build.ninja ] || meson setup build
+ninja -C build
