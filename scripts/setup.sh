@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(dpdk dpdk-dev libdpdk-dev libbsd-dev meson ninja-build pkg-config gcc
-          python3 iproute2 procps)
+          python3 iproute2 procps passwd)
 HUGEPAGES=${VQS_HUGEPAGES:-512}
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -19,6 +19,7 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -100,6 +101,25 @@ print_stats(const struct vqs_switch *sw)
 	fflush(stdout);
 }
 
+/* An ethdev that EAL probed (PCI, --vdev) is a port only if the config
+ * names it; say so, rather than leave a NIC silently unused. */
+static void
+warn_unused_ethdevs(const struct vqs_switch *sw)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	uint16_t pid, i;
+
+	RTE_ETH_FOREACH_DEV(pid) {
+		for (i = 0; i < sw->n_ports; i++)
+			if (sw->ports[i]->conf.type == VQS_PORT_ETH &&
+			    sw->ports[i]->eth.port_id == pid)
+				break;
+		if (i == sw->n_ports && rte_eth_dev_get_name_by_port(pid, name) == 0)
+			VQS_LOG(WARNING, "ethdev %s is not a switch port (add-port BRIDGE NAME type=dpdk devargs=%s)",
+				name, name);
+	}
+}
+
 static int
 start_ports(struct vqs_switch *sw, const struct vqs_config *cfg,
 	    const struct vqs_options *o)
@@ -128,6 +148,7 @@ start_ports(struct vqs_switch *sw, const struct vqs_config *cfg,
 			return rc;
 		}
 	}
+	warn_unused_ethdevs(sw);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The command line and the config: help, bad options and bad configs
 each get a clear error and a non-zero exit, never a crash."""
+import grp
 import os
 import subprocess
 import sys
@@ -86,6 +87,17 @@ def test_socket_permissions(c):
     check(dst.st_mode & 0o777 == 0o750, "socket dir mode %o" % (dst.st_mode & 0o777))
     check(sw.stop() == 0, "exit code")
     check(not os.path.exists(sw.sock("vm1")), "socket removed on exit")
+
+    # A group given with --socket-group may connect: it owns dir and socket.
+    group = "vqs_test_grp"
+    subprocess.run(["groupadd", "-f", group], check=True)
+    c.add(lambda: subprocess.run(["groupdel", group]))
+    gid = grp.getgrnam(group).gr_gid
+    sw = Switch(c, "permg", "add-br br0\nadd-port br0 vm1 type=vhostuser\n", args=["--socket-group", group])
+    st, dst = os.stat(sw.sock("vm1")), os.stat(sw.dir)
+    check(st.st_gid == gid and st.st_mode & 0o777 == 0o660, "socket %o gid %d" % (st.st_mode, st.st_gid))
+    check(dst.st_gid == gid and dst.st_mode & 0o777 == 0o750, "dir %o gid %d" % (dst.st_mode, dst.st_gid))
+    check(sw.stop() == 0, "exit code")
 
 
 if __name__ == "__main__":
