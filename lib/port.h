@@ -61,6 +61,7 @@ struct vqs_vhost_state {
 	int vid;
 	uint8_t ready;
 	uint8_t vring_enabled[2 * VQS_VHOST_MAX_QP];
+	uint8_t kicks_off[2 * VQS_VHOST_MAX_QP]; /* guest kicks disabled */
 	uint8_t notify_setup_pending;
 	uint64_t connects;
 	uint64_t disconnects;

@@ -16,6 +16,7 @@
 #include "pmd.h"
 #include "switch.h"
 #include "telemetry.h"
+#include "vhost_port.h"
 
 /* The telemetry library gives callbacks no context pointer. */
 static struct vqs_switch *tel_sw;
@@ -62,7 +63,11 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "type", vqs_port_type_name(p->conf.type));
 	rte_tel_data_add_dict_string(d, "state", vqs_port_is_up(p) ? "up" : "down");
 	if (p->conf.type == VQS_PORT_VHOST) {
+		unsigned int kicks_off, enabled = vqs_vhost_vrings_count(p, &kicks_off);
+
 		rte_tel_data_add_dict_string(d, "path", p->conf.path);
+		rte_tel_data_add_dict_u64(d, "vrings_enabled", enabled);
+		rte_tel_data_add_dict_u64(d, "vrings_kicks_off", kicks_off);
 		rte_tel_data_add_dict_u64(d, "connects",
 			__atomic_load_n(&p->vhost.connects, __ATOMIC_RELAXED));
 		rte_tel_data_add_dict_u64(d, "disconnects",

@@ -110,8 +110,10 @@ destroy_device(int vid)
 	__atomic_store_n(&vh->ready, 0, __ATOMIC_RELEASE);
 	/* Wait out every reader that may have seen ready == 1. */
 	rte_rcu_qsbr_synchronize(vh_sw->qsv, RTE_QSBR_THRID_INVALID);
-	for (q = 0; q < RTE_DIM(vh->vring_enabled); q++)
+	for (q = 0; q < RTE_DIM(vh->vring_enabled); q++) {
 		__atomic_store_n(&vh->vring_enabled[q], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&vh->kicks_off[q], 0, __ATOMIC_RELAXED);
+	}
 	__atomic_fetch_add(&vh->disconnects, 1, __ATOMIC_RELAXED);
 	VQS_LOG(INFO, "port %s: guest disconnected (vid %d)", p->conf.name, vid);
 }
@@ -207,9 +209,15 @@ vqs_vhost_ctl_poll(struct vqs_switch *sw)
 		if (__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE)) {
 			vid = __atomic_load_n(&vh->vid, __ATOMIC_RELAXED);
 			for (q = 0; q < 2 * p->conf.queues; q++) {
-				if (__atomic_load_n(&vh->vring_enabled[q],
-						    __ATOMIC_ACQUIRE) &&
-				    rte_vhost_enable_guest_notification(vid, q, 0) != 0)
+				if (!__atomic_load_n(&vh->vring_enabled[q],
+						     __ATOMIC_ACQUIRE) ||
+				    __atomic_load_n(&vh->kicks_off[q],
+						    __ATOMIC_RELAXED))
+					continue;
+				if (rte_vhost_enable_guest_notification(vid, q, 0) == 0)
+					__atomic_store_n(&vh->kicks_off[q], 1,
+							 __ATOMIC_RELAXED);
+				else
 					again = true;
 			}
 		}
@@ -218,6 +226,20 @@ vqs_vhost_ctl_poll(struct vqs_switch *sw)
 			__atomic_store_n(&vh->notify_setup_pending, 1,
 					 __ATOMIC_RELEASE);
 	}
+}
+
+unsigned int
+vqs_vhost_vrings_count(const struct vqs_port *p, unsigned int *kicks_off)
+{
+	const struct vqs_vhost_state *vh = &p->vhost;
+	unsigned int q, enabled = 0;
+
+	*kicks_off = 0;
+	for (q = 0; q < 2u * p->conf.queues; q++) {
+		enabled += __atomic_load_n(&vh->vring_enabled[q], __ATOMIC_RELAXED);
+		*kicks_off += __atomic_load_n(&vh->kicks_off[q], __ATOMIC_RELAXED);
+	}
+	return enabled;
 }
 
 uint16_t

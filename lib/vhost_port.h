@@ -23,6 +23,10 @@ void vqs_vhost_port_stop(struct vqs_port *p);
  * themselves (turning guest kicks off on newly enabled vrings). */
 void vqs_vhost_ctl_poll(struct vqs_switch *sw);
 
+/* Vrings the guest enabled; *kicks_off: on how many kicks are off. */
+unsigned int vqs_vhost_vrings_count(const struct vqs_port *p,
+				    unsigned int *kicks_off);
+
 /* Fast path: q is the queue pair. tx returns frames sent, or -1 if the
  * guest cannot receive (not connected, vring disabled). Neither frees. */
 uint16_t vqs_vhost_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,

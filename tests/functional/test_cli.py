@@ -3,11 +3,13 @@
 each get a clear error and a non-zero exit, never a crash."""
 import grp
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
-from vqtest import VQSWITCH, Switch, Veth, check, main
+from vqtest import VQSWITCH, Switch, check, frame, main
 
 
 def vqswitch(args, config=None, timeout=30):
@@ -100,6 +102,32 @@ def test_socket_permissions(c):
     check(sw.stop() == 0, "exit code")
 
 
+def test_default_config(c):
+    """The README's run command: config/default.conf starts two vhost-user
+    ports and the tap uplink, and the uplink passes frames."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "config", "default.conf")
+    with open(path) as f:
+        sw = Switch(c, "default", f.read())
+    check(sw.telemetry("/vqswitch/ports") == ["vm1", "vm2", "uplink"], "ports")
+    up = sw.port("uplink")
+    check(up["state"] == "up" and up["devargs"].startswith("net_tap0"), "uplink %s" % up)
+    check(os.path.exists(sw.sock("vm1")) and os.path.exists(sw.sock("vm2")), "sockets")
+    check(subprocess.run(["ip", "link", "show", "vq0"], capture_output=True).returncode == 0,
+          "tap interface vq0 exists")
+    # A frame the host sends on vq0 enters the switch at the uplink.
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    c.add(s.close)
+    s.bind(("vq0", 0))
+    before = up["rx_packets"]
+    for _ in range(3):
+        s.send(frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:0d:01"))
+    deadline = time.time() + 3
+    while sw.port("uplink")["rx_packets"] < before + 3 and time.time() < deadline:
+        time.sleep(0.1)
+    check(sw.port("uplink")["rx_packets"] >= before + 3, "uplink received %s" % sw.port("uplink"))
+    check(sw.stop() == 0, "exit code")
+
+
 if __name__ == "__main__":
     sys.exit(main([test_help_and_version, test_bad_options, test_bad_config, test_bad_device,
-                   test_socket_permissions]))
+                   test_socket_permissions, test_default_config]))

@@ -25,6 +25,9 @@ def test_counters_vm_to_vm(c):
                  queues=2, extra=["--eth-peer=0,%s" % VM2])
     sw.wait_port_state("vm1", "up")
     sw.wait_port_state("vm2", "up")
+    # Poll mode: guest kicks off on every vring, the second queue pair too.
+    sw.wait_kicks_off("vm1", 4)
+    sw.wait_kicks_off("vm2", 2)
     rx.cmd("start")
     tx.cmd("start")
     time.sleep(1.5)
@@ -43,6 +46,42 @@ def test_counters_vm_to_vm(c):
     check(got == p2["tx_packets"], "receiver got %d of the %d the switch enqueued" % (got, p2["tx_packets"]))
     check(p1["drop_bad_frame"] == 0 and p1["drop_no_dest"] == 0, "vm1 drops %s" % p1)
     check("guest has" not in sw.log_text(), "queue pairs polled")
+    tx.quit()
+    rx.quit()
+    check(sw.stop() == 0, "vqswitch exit code")
+
+
+def test_two_pmds(c):
+    """Two PMD lcores (three lcores on the two CPUs): the sender's two queue
+    pairs are polled by different PMDs, which learn and flood at once; the
+    NIC port has one TX queue, shared by both PMDs under its lock."""
+    va = Veth(c, "vqpm0")
+    sw = Switch(c, "pmds", "add-br br0\nadd-port br0 vm1 type=vhostuser queues=2\n"
+                           "add-port br0 vm2 type=vhostuser queues=1\n"
+                           "add-port br0 a type=dpdk devargs=%s\n" % va.devargs(0),
+                lcores="0@0,1@1,2@1")
+    check(sw.telemetry("/vqswitch/info")["pmds"] == 2, "two PMDs")
+    rx = TestPmd(c, "pmrx", [(sw.sock("vm2"), VM2)], fwd="rxonly")
+    tx = TestPmd(c, "pmtx", [(sw.sock("vm1"), VM1)], fwd="txonly", queues=2,
+                 extra=["--eth-peer=0,%s" % VM2])
+    sw.wait_kicks_off("vm1", 4)
+    sw.wait_kicks_off("vm2", 2)
+    rx.cmd("start")
+    tx.cmd("start")
+    time.sleep(1.5)
+    tx.cmd("stop")
+    time.sleep(1.0)
+    rx.cmd("stop")
+    sent = tx.port_stats()[0]["tx"]
+    got = rx.port_stats()[0]["rx"]
+    p1, p2, pa = sw.port("vm1"), sw.port("vm2"), sw.port("a")
+    log("sender tx %d; vm1 rx %d; vm2 tx %d full %d; a tx %d full %d; receiver rx %d" %
+        (sent, p1["rx_packets"], p2["tx_packets"], p2["drop_tx_full"], pa["tx_packets"], pa["drop_tx_full"], got))
+    check(sent > 1000 and p1["rx_packets"] == sent, "switch received %d of %d" % (p1["rx_packets"], sent))
+    # VM2 never sends, so every frame is flooded to vm2 and to the NIC port.
+    check(p2["tx_packets"] + p2["drop_tx_full"] == sent, "vm2 accounting %s" % p2)
+    check(pa["tx_packets"] + pa["drop_tx_full"] == sent, "NIC port accounting %s" % pa)
+    check(got == p2["tx_packets"], "receiver got %d of %d" % (got, p2["tx_packets"]))
     tx.quit()
     rx.quit()
     check(sw.stop() == 0, "vqswitch exit code")
@@ -200,5 +239,5 @@ def test_reconnect_under_traffic(c):
 
 
 if __name__ == "__main__":
-    sys.exit(main([test_counters_vm_to_vm, test_unicast_and_jumbo_through_guest,
+    sys.exit(main([test_counters_vm_to_vm, test_two_pmds, test_unicast_and_jumbo_through_guest,
                    test_reconnect_under_traffic]))

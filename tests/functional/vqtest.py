@@ -115,8 +115,10 @@ class Switch:
             f.write(config.replace("@DIR@", self.dir))
         self.log_path = os.path.join(self.dir, "vqswitch.log")
         self.logf = open(self.log_path, "w")
-        cmd = [VQSWITCH, "-l", lcores, "--main-lcore", lcores.split(",")[0] if "," in lcores else "0",
-               "--file-prefix", self.prefix, "-m", str(mem), "--no-pci"] + list(eal) + \
+        # lcores: "0,1" (lcore = CPU), or a map such as "0@0,1@1,2@1" that
+        # runs more lcores than there are CPUs. Lcore 0 is the main lcore.
+        lcore_opt = "--lcores" if "@" in lcores else "-l"
+        cmd = [VQSWITCH, lcore_opt, lcores, "--main-lcore", "0", "--file-prefix", self.prefix, "-m", str(mem), "--no-pci"] + list(eal) + \
               ["--", "--config", cfg, "--socket-dir", self.dir] + list(args)
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT)
         cleanup.add(self.kill)
@@ -159,6 +161,18 @@ class Switch:
                 return
             time.sleep(0.1)
         raise TestFailure("port %s not %s after %ss" % (name, state, timeout))
+
+    def wait_kicks_off(self, name, vrings, timeout=5):
+        """The guest enabled `vrings` vrings and the switch has turned its
+        kicks off on every one."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            p = self.port(name)
+            if p["vrings_enabled"] == vrings and p["vrings_kicks_off"] == vrings:
+                return
+            time.sleep(0.1)
+        raise TestFailure("port %s: %s vrings enabled, kicks off on %s; expected %d" %
+                          (name, p["vrings_enabled"], p["vrings_kicks_off"], vrings))
 
     def stop(self):
         """SIGTERM and wait; returns the exit code."""
