@@ -13,12 +13,14 @@
 
 /* The device name is the devargs up to the first comma. */
 static int
-eth_find_or_probe(const char *devargs, uint16_t *port_id, char *err, size_t len)
+eth_find_or_probe(const char *devargs, uint16_t *port_id, bool *probed,
+		  char *err, size_t len)
 {
 	char name[RTE_ETH_NAME_MAX_LEN];
 	int rc;
 
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(devargs, ","), devargs);
+	*probed = false;
 	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
 		return 0;
 	rc = rte_dev_probe(devargs);
@@ -27,6 +29,7 @@ eth_find_or_probe(const char *devargs, uint16_t *port_id, char *err, size_t len)
 			 strerror(-rc));
 		return rc;
 	}
+	*probed = true;
 	if (rte_eth_dev_get_port_by_name(name, port_id) != 0) {
 		snprintf(err, len, "device '%s' is not an ethdev", name);
 		return -ENODEV;
@@ -42,13 +45,16 @@ vqs_eth_port_start(struct vqs_port *p, uint16_t n_pmds,
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t pid, nb_rxq, nb_txq, nb_rxd = ETH_RX_DESC, nb_txd = ETH_TX_DESC;
+	bool probed;
 	int socket, rc;
 	uint16_t q;
 
 	memset(eth, 0, sizeof(*eth));
-	rc = eth_find_or_probe(p->conf.devargs, &pid, err, len);
+	rc = eth_find_or_probe(p->conf.devargs, &pid, &probed, err, len);
 	if (rc != 0)
 		return rc;
+	eth->port_id = pid;
+	eth->hotplugged = probed;
 	rc = rte_eth_dev_info_get(pid, &info);
 	if (rc != 0) {
 		snprintf(err, len, "cannot get info of device %u", pid);
@@ -118,14 +124,28 @@ vqs_eth_port_start(struct vqs_port *p, uint16_t n_pmds,
 	return 0;
 }
 
+/* Also undoes a failed start. A device we hot-plugged is closed and
+ * removed, so that the same devargs can be added again; one EAL probed is
+ * only stopped (it can be added again as it is), unless 'release'. */
 void
-vqs_eth_port_stop(struct vqs_port *p)
+vqs_eth_port_stop(struct vqs_port *p, bool release)
 {
-	if (!p->eth.started)
-		return;
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+	uint16_t pid = p->eth.port_id;
+
+	if (!p->eth.started && !p->eth.hotplugged)
+		return; /* nothing of ours to undo */
+	if (rte_eth_dev_info_get(pid, &info) == 0)
+		dev = info.device;
+	if (p->eth.started)
+		rte_eth_dev_stop(pid);
 	p->eth.started = false;
-	rte_eth_dev_stop(p->eth.port_id);
-	rte_eth_dev_close(p->eth.port_id);
+	if (!p->eth.hotplugged && !release)
+		return;
+	rte_eth_dev_close(pid);
+	if (p->eth.hotplugged && dev != NULL)
+		rte_dev_remove(dev);
 }
 
 int

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_lcore.h>
@@ -11,19 +12,22 @@
 #include "fdb.h"
 #include "vqs.h"
 
-/* The key is padded to 8 bytes; the pad will carry the VLAN id. */
 struct fdb_key {
 	struct rte_ether_addr mac;
 	uint16_t vlan;
 };
 
 /*
+ * Only EAL threads may add keys: rte_hash's multi-writer add keeps per-lcore
+ * caches of free slots and indexes them by lcore id.
+ *
  * Per-slot data, indexed by the position rte_hash gives a key. port holds
  * port + 1 so that 0 means "slot not yet claimed"; the PMD whose
  * compare-and-swap moves it from 0 owns the count increment.
  */
 struct fdb_slot {
 	uint16_t port1;
+	uint8_t is_static;
 	uint64_t seen;
 };
 
@@ -95,20 +99,21 @@ vqs_fdb_free(struct vqs_fdb *fdb)
 }
 
 static inline void
-fdb_key_make(struct fdb_key *k, const struct rte_ether_addr *mac)
+fdb_key_make(struct fdb_key *k, uint16_t vlan, const struct rte_ether_addr *mac)
 {
 	k->mac = *mac;
-	k->vlan = 0;
+	k->vlan = vlan;
 }
 
 int
-vqs_fdb_lookup(const struct vqs_fdb *fdb, const struct rte_ether_addr *mac)
+vqs_fdb_lookup(const struct vqs_fdb *fdb, uint16_t vlan,
+	       const struct rte_ether_addr *mac)
 {
 	struct fdb_key k;
 	int32_t pos;
 	uint16_t port1;
 
-	fdb_key_make(&k, mac);
+	fdb_key_make(&k, vlan, mac);
 	pos = rte_hash_lookup(fdb->hash, &k);
 	if (pos < 0)
 		return VQS_FDB_MISS;
@@ -118,7 +123,7 @@ vqs_fdb_lookup(const struct vqs_fdb *fdb, const struct rte_ether_addr *mac)
 }
 
 enum vqs_fdb_learn_result
-vqs_fdb_learn(struct vqs_fdb *fdb, const struct rte_ether_addr *mac,
+vqs_fdb_learn(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr *mac,
 	      uint16_t port, uint64_t now)
 {
 	struct fdb_key k;
@@ -126,10 +131,12 @@ vqs_fdb_learn(struct vqs_fdb *fdb, const struct rte_ether_addr *mac,
 	uint16_t want = port + 1, cur = 0;
 	int32_t pos;
 
-	fdb_key_make(&k, mac);
+	fdb_key_make(&k, vlan, mac);
 	pos = rte_hash_lookup(fdb->hash, &k);
 	if (pos >= 0) {
 		s = &fdb->slots[pos];
+		if (__atomic_load_n(&s->is_static, __ATOMIC_RELAXED))
+			return VQS_FDB_STATIC;
 		cur = __atomic_load_n(&s->port1, __ATOMIC_ACQUIRE);
 		if (cur == want) {
 			if (now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED) >
@@ -181,27 +188,39 @@ fdb_reclaim(struct vqs_fdb *fdb, unsigned int n)
 		struct fdb_slot *s = &fdb->slots[fdb->dead[i]];
 
 		__atomic_store_n(&s->port1, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->is_static, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->seen, 0, __ATOMIC_RELAXED);
 		rte_hash_free_key_with_position(fdb->hash, fdb->dead[i]);
 	}
 	__atomic_fetch_sub(&fdb->count, n, __ATOMIC_RELAXED);
 }
 
-/* Removes the entries not seen for more than max_age cycles; with now at
- * UINT64_MAX and max_age 0, every entry. */
+enum fdb_remove {
+	FDB_REMOVE_AGED,  /* learned entries older than max_age */
+	FDB_REMOVE_PORT,  /* every entry of one port */
+	FDB_REMOVE_ALL,
+};
+
 static unsigned int
-fdb_remove_older(struct vqs_fdb *fdb, uint64_t now, uint64_t max_age)
+fdb_remove(struct vqs_fdb *fdb, enum fdb_remove what, uint64_t now,
+	   uint64_t max_age, uint16_t port)
 {
 	unsigned int n = 0;
 	uint32_t pos;
+	uint16_t port1;
 	void *key;
 
 	for (pos = 0; pos < fdb->n_slots; pos++) {
 		struct fdb_slot *s = &fdb->slots[pos];
 
-		if (__atomic_load_n(&s->port1, __ATOMIC_ACQUIRE) == 0)
+		port1 = __atomic_load_n(&s->port1, __ATOMIC_ACQUIRE);
+		if (port1 == 0)
 			continue;
-		if (now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED) <= max_age)
+		if (what == FDB_REMOVE_AGED &&
+		    (s->is_static ||
+		     now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED) <= max_age))
+			continue;
+		if (what == FDB_REMOVE_PORT && port1 != port + 1)
 			continue;
 		if (rte_hash_get_key_with_position(fdb->hash, (int32_t)pos,
 						   &key) < 0)
@@ -216,13 +235,48 @@ fdb_remove_older(struct vqs_fdb *fdb, uint64_t now, uint64_t max_age)
 unsigned int
 vqs_fdb_age(struct vqs_fdb *fdb, uint64_t now, uint64_t max_age)
 {
-	return fdb_remove_older(fdb, now, max_age);
+	return fdb_remove(fdb, FDB_REMOVE_AGED, now, max_age, 0);
 }
 
 unsigned int
 vqs_fdb_flush(struct vqs_fdb *fdb)
 {
-	return fdb_remove_older(fdb, UINT64_MAX, 0);
+	return fdb_remove(fdb, FDB_REMOVE_ALL, 0, 0, 0);
+}
+
+unsigned int
+vqs_fdb_flush_port(struct vqs_fdb *fdb, uint16_t port)
+{
+	return fdb_remove(fdb, FDB_REMOVE_PORT, 0, 0, port);
+}
+
+int
+vqs_fdb_add_static(struct vqs_fdb *fdb, uint16_t vlan,
+		   const struct rte_ether_addr *mac, uint16_t port)
+{
+	struct fdb_key k;
+	struct fdb_slot *s;
+	uint16_t cur = 0;
+	int32_t pos;
+
+	fdb_key_make(&k, vlan, mac);
+	pos = rte_hash_lookup(fdb->hash, &k);
+	if (pos < 0) {
+		if (vqs_fdb_count(fdb) >= fdb->max_entries)
+			return -ENOSPC;
+		pos = rte_hash_add_key(fdb->hash, &k);
+		if (pos < 0)
+			return -ENOSPC;
+	}
+	s = &fdb->slots[pos];
+	__atomic_store_n(&s->is_static, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->seen, rte_get_tsc_cycles(), __ATOMIC_RELAXED);
+	if (__atomic_compare_exchange_n(&s->port1, &cur, port + 1, false,
+					__ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+		__atomic_fetch_add(&fdb->count, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&s->port1, port + 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 uint32_t
@@ -254,7 +308,9 @@ vqs_fdb_walk(const struct vqs_fdb *fdb, uint64_t now,
 						   &key) < 0)
 			continue;
 		e.mac = ((const struct fdb_key *)key)->mac;
+		e.vlan = ((const struct fdb_key *)key)->vlan;
 		e.port = port1 - 1;
+		e.is_static = __atomic_load_n(&s->is_static, __ATOMIC_RELAXED);
 		e.age_tsc = now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED);
 		if (fn(&e, arg) != 0)
 			return;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Forwarding database: MAC address -> port, learned by the PMDs, aged by the
- * control thread.
+ * Forwarding database of one bridge: (VLAN, MAC address) -> port, learned
+ * by the PMDs, aged by the control thread. Ports are switch port slots.
  *
  * Concurrency: any number of PMDs look up and learn at once (rte_hash in
  * lock-free reader/writer mode with multi-writer add); only the control
@@ -10,6 +10,7 @@
 #ifndef VQS_FDB_H
 #define VQS_FDB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_ether.h>
@@ -24,11 +25,14 @@ enum vqs_fdb_learn_result {
 	VQS_FDB_NEW,     /* a new entry */
 	VQS_FDB_MOVED,   /* the address moved to another port */
 	VQS_FDB_FULL,    /* the table holds its maximum: not learned */
+	VQS_FDB_STATIC,  /* a static entry: learning does not move it */
 };
 
 struct vqs_fdb_entry_info {
 	struct rte_ether_addr mac;
+	uint16_t vlan;
 	uint16_t port;
+	bool is_static;
 	uint64_t age_tsc; /* cycles since last seen */
 };
 
@@ -37,14 +41,20 @@ struct vqs_fdb *vqs_fdb_create(const char *name, uint32_t max_entries,
 			       struct rte_rcu_qsbr *qsv);
 void vqs_fdb_free(struct vqs_fdb *fdb);
 
-/* Fast path, any PMD. */
-int vqs_fdb_lookup(const struct vqs_fdb *fdb, const struct rte_ether_addr *mac);
-enum vqs_fdb_learn_result vqs_fdb_learn(struct vqs_fdb *fdb,
+/* Fast path, any PMD (EAL lcores only: see fdb.c). */
+int vqs_fdb_lookup(const struct vqs_fdb *fdb, uint16_t vlan,
+		   const struct rte_ether_addr *mac);
+enum vqs_fdb_learn_result vqs_fdb_learn(struct vqs_fdb *fdb, uint16_t vlan,
 		const struct rte_ether_addr *mac, uint16_t port, uint64_t now);
 
-/* Control thread only: these block for an RCU grace period. */
+/* Control thread only. A static entry never ages and is not moved by
+ * learning; adding one over a learned entry replaces it. */
+int vqs_fdb_add_static(struct vqs_fdb *fdb, uint16_t vlan,
+		       const struct rte_ether_addr *mac, uint16_t port);
+/* These block for an RCU grace period. Static entries are not aged. */
 unsigned int vqs_fdb_age(struct vqs_fdb *fdb, uint64_t now, uint64_t max_age);
 unsigned int vqs_fdb_flush(struct vqs_fdb *fdb);
+unsigned int vqs_fdb_flush_port(struct vqs_fdb *fdb, uint16_t port);
 
 /* Any thread; a snapshot that may miss concurrent changes. */
 uint32_t vqs_fdb_count(const struct vqs_fdb *fdb);

@@ -42,33 +42,54 @@ vqs_pmds_free(struct vqs_switch *sw)
 }
 
 int
-vqs_pmds_assign(struct vqs_switch *sw)
+vqs_pmd_of_lcore(const struct vqs_switch *sw, unsigned int lcore)
 {
-	unsigned int next = 0;
-	uint16_t i, q;
+	uint16_t i;
 
-	for (i = 0; i < sw->n_ports; i++) {
-		struct vqs_port *p = sw->ports[i];
+	for (i = 0; i < sw->n_pmds; i++)
+		if (sw->pmds[i]->lcore == lcore)
+			return i;
+	return -1;
+}
 
-		for (q = 0; q < p->n_rxq; q++) {
-			struct vqs_pmd *pmd = sw->pmds[next++ % sw->n_pmds];
+int
+vqs_pmds_assign_port(struct vqs_switch *sw, struct vqs_port *p,
+		     const struct vqs_port_conf *pc, struct vqs_err *e)
+{
+	unsigned int load[VQS_MAX_PMDS] = { 0 };
+	uint16_t s, q, i, best;
+	int pmd;
 
-			if (pmd->n_rxq == VQS_PMD_MAX_RXQ)
-				return -ENOSPC;
-			pmd->rxq[pmd->n_rxq].port = p;
-			pmd->rxq[pmd->n_rxq].qid = q;
-			pmd->n_rxq++;
-			VQS_LOG(DEBUG, "port %s rxq %u -> pmd %u (lcore %u)",
-				p->conf.name, q, pmd->id, pmd->lcore);
+	for (s = 0; s < VQS_MAX_PORTS; s++) {
+		const struct vqs_port *o = sw->ports[s];
+
+		for (q = 0; o != NULL && o != p && q < o->n_rxq; q++)
+			load[o->rxq_pmd[q]]++;
+	}
+	for (q = 0; q < p->n_rxq; q++) {
+		if (pc->affinity[q] >= 0) {
+			pmd = vqs_pmd_of_lcore(sw, (unsigned int)pc->affinity[q]);
+			if (pmd < 0)
+				return vqs_err_set(e, -EINVAL,
+						   "pmd-rxq-affinity: lcore %d is not a PMD lcore",
+						   pc->affinity[q]);
+		} else {
+			for (best = 0, i = 1; i < sw->n_pmds; i++)
+				if (load[i] < load[best])
+					best = i;
+			pmd = best;
 		}
+		p->rxq_pmd[q] = (uint16_t)pmd;
+		load[pmd]++;
 	}
 	return 0;
 }
 
 /*
  * The loop never blocks and takes no lock the control thread holds. It
- * reports an RCU quiescent state once per pass over its queues: between
- * passes it holds no vid, FDB position or port pointer from before.
+ * loads the datapath snapshot once per pass and reports an RCU quiescent
+ * state after the pass: between passes it holds no snapshot, vid, FDB
+ * position or port pointer from before.
  */
 static int
 pmd_main(void *arg)
@@ -76,20 +97,21 @@ pmd_main(void *arg)
 	struct vqs_pmd *pmd = arg;
 	struct vqs_switch *sw = pmd->sw;
 	struct rte_mbuf *pkts[VQS_BURST];
+	const struct vqs_dp *dp;
 	uint16_t i, n;
 
 	rte_rcu_qsbr_thread_register(sw->qsv, pmd->id);
 	rte_rcu_qsbr_thread_online(sw->qsv, pmd->id);
-	VQS_LOG(INFO, "pmd %u on lcore %u polls %u queues", pmd->id, pmd->lcore,
-		pmd->n_rxq);
+	VQS_LOG(INFO, "pmd %u on lcore %u running", pmd->id, pmd->lcore);
 	while (!__atomic_load_n(&sw->stop, __ATOMIC_RELAXED)) {
-		for (i = 0; i < pmd->n_rxq; i++) {
-			struct vqs_rxq *rq = &pmd->rxq[i];
+		dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
+		for (i = 0; dp != NULL && i < dp->pmds[pmd->id].n_rxq; i++) {
+			const struct vqs_dp_rxq *rq = &dp->pmds[pmd->id].rxq[i];
 
-			n = vqs_port_rx(rq->port, rq->qid, sw->pool, pkts,
-					VQS_BURST);
+			n = vqs_port_rx(dp->ports[rq->slot].port, rq->qid, sw->pool,
+					pkts, VQS_BURST);
 			if (n > 0)
-				vqs_switch_burst(sw, pmd, rq->port, pkts, n);
+				vqs_switch_burst(dp, pmd, rq->slot, pkts, n);
 		}
 		rte_rcu_qsbr_quiescent(sw->qsv, pmd->id);
 	}

@@ -13,13 +13,6 @@
 
 struct vqs_switch;
 
-#define VQS_PMD_MAX_RXQ 1024
-
-struct vqs_rxq {
-	struct vqs_port *port;
-	uint16_t qid;
-};
-
 /* Frames of one burst bound for one port. */
 struct vqs_out {
 	uint16_t n;
@@ -30,19 +23,22 @@ struct vqs_pmd {
 	struct vqs_switch *sw;
 	unsigned int lcore;
 	uint16_t id; /* also its RCU thread id and its TX queue */
-	uint16_t n_rxq;
-	struct vqs_rxq rxq[VQS_PMD_MAX_RXQ];
-	/* Per-burst scratch: which ports got frames, and the frames. */
+	/* Per-burst scratch: which port slots got frames, and the frames. */
 	uint16_t n_touched;
 	uint16_t touched[VQS_MAX_PORTS];
 	struct vqs_out out[VQS_MAX_PORTS];
-	struct vqs_port_stats stats[VQS_MAX_PORTS];
 };
 
-/* One PMD per worker lcore; RX queues of every port dealt round-robin. */
+/* One PMD per worker lcore. */
 int vqs_pmds_create(struct vqs_switch *sw);
 void vqs_pmds_free(struct vqs_switch *sw);
-int vqs_pmds_assign(struct vqs_switch *sw);
+/* Control thread: chooses a PMD for each RX queue of a new port (its
+ * pmd-rxq-affinity, else the PMD with the fewest queues). Takes effect
+ * with the next vqs_dp_publish(). */
+int vqs_pmds_assign_port(struct vqs_switch *sw, struct vqs_port *p,
+			 const struct vqs_port_conf *pc, struct vqs_err *e);
+/* The PMD on an lcore, or -1. */
+int vqs_pmd_of_lcore(const struct vqs_switch *sw, unsigned int lcore);
 /* Launches every PMD; vqs_pmds_stop() sets the stop flag and joins them. */
 int vqs_pmds_launch(struct vqs_switch *sw);
 void vqs_pmds_stop(struct vqs_switch *sw);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
 #include <rte_ethdev.h>
 
 #include "eth_port.h"
@@ -9,20 +11,16 @@
 const char *const vqs_drop_names[VQS_DROP_MAX] = {
 	[VQS_DROP_BAD_FRAME] = "bad_frame",
 	[VQS_DROP_NO_DEST] = "no_dest",
+	[VQS_DROP_VLAN_FILTERED] = "vlan_filtered",
 	[VQS_DROP_TX_FULL] = "tx_full",
 	[VQS_DROP_TX_DOWN] = "tx_down",
+	[VQS_DROP_NO_MBUF] = "no_mbuf",
 };
-
-const char *
-vqs_port_type_name(enum vqs_port_type t)
-{
-	return t == VQS_PORT_VHOST ? "vhostuser" : "dpdk";
-}
 
 bool
 vqs_port_is_up(const struct vqs_port *p)
 {
-	if (p->conf.type == VQS_PORT_VHOST)
+	if (vqs_port_type_is_vhost(p->conf.type))
 		return __atomic_load_n(&p->vhost.ready, __ATOMIC_ACQUIRE);
 	return p->eth.started;
 }
@@ -31,7 +29,7 @@ uint16_t
 vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
 	    struct rte_mbuf **pkts, uint16_t n)
 {
-	if (p->conf.type == VQS_PORT_VHOST)
+	if (vqs_port_type_is_vhost(p->conf.type))
 		return vqs_vhost_rx(p, q, pool, pkts, n);
 	return rte_eth_rx_burst(p->eth.port_id, q, pkts, n);
 }
@@ -40,13 +38,13 @@ void
 vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
 	    uint16_t n)
 {
-	struct vqs_port_stats *st = &pmd->stats[p->idx];
+	struct vqs_port_stats *st = &p->stats[pmd->id];
 	enum vqs_drop why = VQS_DROP_TX_FULL;
 	uint64_t bytes = 0;
 	int sent;
 	uint16_t i;
 
-	if (p->conf.type == VQS_PORT_VHOST)
+	if (vqs_port_type_is_vhost(p->conf.type))
 		sent = vqs_vhost_tx(p, pmd->id, pkts, n);
 	else
 		sent = vqs_eth_tx(p, pmd->id, pkts, n);
@@ -61,8 +59,28 @@ vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
 	if (sent < n)
 		vqs_count(&st->drops[why], n - sent);
 	/* vhost copies every frame; an ethdev owns what it accepted. */
-	if (p->conf.type == VQS_PORT_VHOST)
+	if (vqs_port_type_is_vhost(p->conf.type))
 		rte_pktmbuf_free_bulk(pkts, n);
 	else if (sent < n)
 		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+}
+
+void
+vqs_port_stats_sum(const struct vqs_port *p, uint16_t n_pmds,
+		   struct vqs_port_stats *out)
+{
+	unsigned int i, d;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n_pmds; i++) {
+		const struct vqs_port_stats *s = &p->stats[i];
+
+		out->rx_packets += vqs_read(&s->rx_packets);
+		out->rx_bytes += vqs_read(&s->rx_bytes);
+		out->tx_packets += vqs_read(&s->tx_packets);
+		out->tx_bytes += vqs_read(&s->tx_bytes);
+		out->fdb_full += vqs_read(&s->fdb_full);
+		for (d = 0; d < VQS_DROP_MAX; d++)
+			out->drops[d] += vqs_read(&s->drops[d]);
+	}
 }

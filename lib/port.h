@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * A switch port: a vhost-user socket or an ethdev, and its counters.
+ * A switch port at run time: a vhost-user socket or an ethdev, its device
+ * state and its counters.
  */
 #ifndef VQS_PORT_H
 #define VQS_PORT_H
@@ -10,28 +11,26 @@
 #include <rte_mbuf.h>
 #include <rte_spinlock.h>
 
+#include "conf.h"
 #include "vqs.h"
 
 struct vqs_pmd;
 
-enum vqs_port_type {
-	VQS_PORT_VHOST, /* vhost-user server socket, librte_vhost */
-	VQS_PORT_ETH,   /* any ethdev: PCI NIC or vdev */
-};
-
 /* Why a frame was dropped. Ingress reasons count on the port it came
  * from, egress reasons on the port it was going to. */
 enum vqs_drop {
-	VQS_DROP_BAD_FRAME, /* ingress: runt, oversize, invalid source MAC */
-	VQS_DROP_NO_DEST,   /* ingress: nowhere to send it but back */
-	VQS_DROP_TX_FULL,   /* egress: ring full after every retry */
-	VQS_DROP_TX_DOWN,   /* egress: guest not connected or vring disabled */
+	VQS_DROP_BAD_FRAME,     /* ingress: runt, oversize, invalid source MAC */
+	VQS_DROP_NO_DEST,       /* ingress: nowhere to send it but back */
+	VQS_DROP_VLAN_FILTERED, /* ingress: VLAN not allowed on the port */
+	VQS_DROP_TX_FULL,       /* egress: ring full after every retry */
+	VQS_DROP_TX_DOWN,       /* egress: guest not connected or vring disabled */
+	VQS_DROP_NO_MBUF,       /* egress: no buffer for a VLAN-tagged copy */
 	VQS_DROP_MAX
 };
 
 extern const char *const vqs_drop_names[VQS_DROP_MAX];
 
-/* Owned by one PMD; see vqs_count(). */
+/* One per PMD per port, written by that PMD only; see vqs_count(). */
 struct vqs_port_stats {
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
@@ -39,17 +38,7 @@ struct vqs_port_stats {
 	uint64_t tx_bytes;
 	uint64_t drops[VQS_DROP_MAX];
 	uint64_t fdb_full; /* source addresses not learned: table full */
-};
-
-struct vqs_port_conf {
-	char name[VQS_NAME_MAX];
-	enum vqs_port_type type;
-	char path[VQS_PATH_MAX];  /* vhost: socket path */
-	char devargs[256];        /* eth: device name and driver arguments */
-	uint16_t queues;          /* vhost: queue pairs; eth: RX queues */
-	uint16_t mtu;             /* eth: 0 keeps the device's MTU */
-	unsigned int line;        /* where it was configured */
-};
+} __rte_cache_aligned;
 
 /*
  * vhost state is written by librte_vhost's callbacks (vhost-events thread)
@@ -72,20 +61,22 @@ struct vqs_eth_state {
 	uint16_t nb_txq;
 	bool txq_shared; /* fewer TX queues than PMDs: lock per queue */
 	bool started;
+	bool hotplugged; /* probed from devargs by us: removed with the port */
 	rte_spinlock_t txq_lock[VQS_MAX_PMDS];
 };
 
 struct vqs_port {
-	struct vqs_port_conf conf;
-	uint16_t idx;   /* index in the switch's port table */
-	uint16_t n_rxq; /* RX queue slots the PMDs poll */
+	struct vqs_port_conf conf;  /* as created (VLANs: see the dp) */
+	uint16_t slot;              /* index in the switch's port table */
+	bool deleting;              /* left out of new datapath snapshots */
+	uint16_t n_rxq;             /* RX queue slots the PMDs poll */
+	uint16_t rxq_pmd[VQS_VHOST_MAX_QP]; /* which PMD polls each */
 	union {
 		struct vqs_vhost_state vhost;
 		struct vqs_eth_state eth;
 	};
+	struct vqs_port_stats stats[VQS_MAX_PMDS];
 };
-
-const char *vqs_port_type_name(enum vqs_port_type t);
 
 /* Fast path. */
 bool vqs_port_is_up(const struct vqs_port *p);
@@ -94,5 +85,9 @@ uint16_t vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
 /* Sends what it can and frees every mbuf (one reference each); counts. */
 void vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd,
 		 struct rte_mbuf **pkts, uint16_t n);
+
+/* Any thread: the sum over the PMDs. */
+void vqs_port_stats_sum(const struct vqs_port *p, uint16_t n_pmds,
+			struct vqs_port_stats *out);
 
 #endif

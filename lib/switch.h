@@ -1,45 +1,63 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The switch: its ports, PMDs and forwarding database, and the learning
- * bridge that moves one received burst to its destinations.
+ * The switch: bridges, ports, PMDs, and the learning bridge that moves one
+ * received burst to its destinations.
  */
 #ifndef VQS_SWITCH_H
 #define VQS_SWITCH_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 
+#include "conf.h"
+#include "dp.h"
 #include "fdb.h"
 #include "port.h"
 #include "vqs.h"
 
 struct vqs_pmd;
 
+struct vqs_bridge {
+	char name[VQS_NAME_MAX];
+	struct vqs_fdb *fdb;
+	uint64_t mac_aging_tsc;
+};
+
+/*
+ * Owned by the control thread, which alone changes it. Other threads that
+ * read ports or bridges (telemetry clients, librte_vhost's callbacks) take
+ * 'lock'; the control thread holds it only while it changes the tables,
+ * never while it waits. PMDs read only the published dp.
+ */
 struct vqs_switch {
-	char bridge[VQS_NAME_MAX];
-	struct vqs_port *ports[VQS_MAX_PORTS]; /* fixed once PMDs run */
-	uint16_t n_ports;
+	struct vqs_conf *conf;       /* the model: what the operator asked for */
+	pthread_mutex_t lock;
+	struct vqs_bridge *bridges[VQS_MAX_BRIDGES];
+	uint16_t n_bridges;
+	struct vqs_port *ports[VQS_MAX_PORTS]; /* by slot; NULL: free */
+	struct vqs_dp *dp;           /* published, atomic pointer */
 	struct vqs_pmd *pmds[VQS_MAX_PMDS];
 	uint16_t n_pmds;
 	unsigned int ctl_thread_id;  /* RCU id of the control thread */
 	struct rte_rcu_qsbr *qsv;    /* readers: every PMD, the control thread */
-	struct vqs_fdb *fdb;
 	struct rte_mempool *pool;
-	uint64_t mac_aging_tsc;
+	char socket_dir[VQS_PATH_MAX];
+	gid_t socket_gid;
 	uint64_t start_tsc;
 	bool stop;                   /* atomic: PMDs leave their loop */
 };
 
-/* Learns, looks up and sends one burst received on port 'in'. */
-void vqs_switch_burst(struct vqs_switch *sw, struct vqs_pmd *pmd,
-		      struct vqs_port *in, struct rte_mbuf **pkts, uint16_t n);
+/* Learns, looks up and sends one burst received on the port in 'slot'. */
+void vqs_switch_burst(const struct vqs_dp *dp, struct vqs_pmd *pmd,
+		      uint16_t slot, struct rte_mbuf **pkts, uint16_t n);
 
-struct vqs_port *vqs_switch_port_by_name(const struct vqs_switch *sw,
-					 const char *name);
-/* Sums one port's counters over every PMD. */
-void vqs_switch_port_stats(const struct vqs_switch *sw, uint16_t port,
-			   struct vqs_port_stats *out);
+/* Control thread, or with sw->lock held. */
+struct vqs_port *vqs_switch_port(const struct vqs_switch *sw, const char *name);
+struct vqs_bridge *vqs_switch_bridge(const struct vqs_switch *sw, const char *name);
+int vqs_switch_bridge_index(const struct vqs_switch *sw, const char *name);
 
 #endif

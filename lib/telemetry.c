@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
  * Callbacks run on the telemetry library's per-client threads, concurrently
- * with the PMDs and each other: they only read immutable port configuration
- * and relaxed counters.
+ * with the PMDs, the control thread and each other. They hold the switch's
+ * lock while they look at ports and bridges (so none is freed under them)
+ * and read counters with relaxed loads.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include <rte_cycles.h>
@@ -26,43 +28,51 @@ static struct vqs_switch *tel_sw;
 static int
 tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	uint16_t s, n = 0;
+
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "version", VQS_VERSION);
 	rte_tel_data_add_dict_u64(d, "uptime_s",
 		(rte_get_tsc_cycles() - tel_sw->start_tsc) / rte_get_tsc_hz());
-	rte_tel_data_add_dict_string(d, "bridge", tel_sw->bridge);
-	rte_tel_data_add_dict_u64(d, "ports", tel_sw->n_ports);
+	pthread_mutex_lock(&tel_sw->lock);
+	for (s = 0; s < VQS_MAX_PORTS; s++)
+		n += tel_sw->ports[s] != NULL;
+	rte_tel_data_add_dict_u64(d, "bridges", tel_sw->n_bridges);
+	pthread_mutex_unlock(&tel_sw->lock);
+	rte_tel_data_add_dict_u64(d, "ports", n);
 	rte_tel_data_add_dict_u64(d, "pmds", tel_sw->n_pmds);
+	rte_tel_data_add_dict_u64(d, "mbufs", tel_sw->pool->size);
+	rte_tel_data_add_dict_u64(d, "mbufs_in_use", rte_mempool_in_use_count(tel_sw->pool));
 	return 0;
 }
 
 static int
 tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	uint16_t i;
+	uint16_t s;
 
 	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
-	for (i = 0; i < tel_sw->n_ports; i++)
-		rte_tel_data_add_array_string(d, tel_sw->ports[i]->conf.name);
+	pthread_mutex_lock(&tel_sw->lock);
+	for (s = 0; s < VQS_MAX_PORTS; s++)
+		if (tel_sw->ports[s] != NULL && !tel_sw->ports[s]->deleting)
+			rte_tel_data_add_array_string(d, tel_sw->ports[s]->conf.name);
+	pthread_mutex_unlock(&tel_sw->lock);
 	return 0;
 }
 
-static int
-tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
+static void
+port_dict(const struct vqs_port *p, struct rte_tel_data *d)
 {
 	struct vqs_port_stats st;
-	struct vqs_port *p;
 	unsigned int r;
 	char key[32];
 
-	if (params == NULL || (p = vqs_switch_port_by_name(tel_sw, params)) == NULL)
-		return -EINVAL;
-	vqs_switch_port_stats(tel_sw, p->idx, &st);
-	rte_tel_data_start_dict(d);
+	vqs_port_stats_sum(p, tel_sw->n_pmds, &st);
 	rte_tel_data_add_dict_string(d, "name", p->conf.name);
+	rte_tel_data_add_dict_string(d, "bridge", p->conf.bridge);
 	rte_tel_data_add_dict_string(d, "type", vqs_port_type_name(p->conf.type));
 	rte_tel_data_add_dict_string(d, "state", vqs_port_is_up(p) ? "up" : "down");
-	if (p->conf.type == VQS_PORT_VHOST) {
+	if (vqs_port_type_is_vhost(p->conf.type)) {
 		unsigned int kicks_off, enabled = vqs_vhost_vrings_count(p, &kicks_off);
 
 		rte_tel_data_add_dict_string(d, "path", p->conf.path);
@@ -85,7 +95,25 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, key, st.drops[r]);
 	}
 	rte_tel_data_add_dict_u64(d, "fdb_full", st.fdb_full);
-	return 0;
+}
+
+static int
+tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct vqs_port *p;
+	int rc = -EINVAL;
+
+	if (params == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&tel_sw->lock);
+	p = vqs_switch_port(tel_sw, params);
+	if (p != NULL && !p->deleting) {
+		rte_tel_data_start_dict(d);
+		port_dict(p, d);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&tel_sw->lock);
+	return rc;
 }
 
 struct fdb_list {
@@ -97,33 +125,42 @@ static int
 fdb_list_one(const struct vqs_fdb_entry_info *e, void *arg)
 {
 	struct fdb_list *l = arg;
+	const struct vqs_port *p = tel_sw->ports[e->port];
 	char mac[RTE_ETHER_ADDR_FMT_SIZE], line[96];
 
 	if (l->n == FDB_MAX_LISTED)
 		return 1;
 	rte_ether_format_addr(mac, sizeof(mac), &e->mac);
-	snprintf(line, sizeof(line), "%s %s %" PRIu64, mac,
-		 tel_sw->ports[e->port]->conf.name, e->age_tsc / rte_get_tsc_hz());
+	snprintf(line, sizeof(line), "%s %u %s %" PRIu64, mac, e->vlan,
+		 p != NULL ? p->conf.name : "?", e->age_tsc / rte_get_tsc_hz());
 	rte_tel_data_add_array_string(l->entries, line);
 	l->n++;
 	return 0;
 }
 
-/* {"count", "capacity", "entries": ["MAC PORT AGE_S", ...]} */
+/* Parameter: bridge. {"count", "capacity", "entries": ["MAC VLAN PORT AGE_S"]} */
 static int
 tel_fdb(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct fdb_list l = { .entries = rte_tel_data_alloc(), .n = 0 };
+	struct fdb_list l = { .entries = NULL, .n = 0 };
+	const struct vqs_bridge *b;
+	int rc = -EINVAL;
 
-	if (l.entries == NULL)
-		return -ENOMEM;
-	rte_tel_data_start_array(l.entries, RTE_TEL_STRING_VAL);
-	vqs_fdb_walk(tel_sw->fdb, rte_get_tsc_cycles(), fdb_list_one, &l);
-	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "count", vqs_fdb_count(tel_sw->fdb));
-	rte_tel_data_add_dict_u64(d, "capacity", vqs_fdb_capacity(tel_sw->fdb));
-	rte_tel_data_add_dict_container(d, "entries", l.entries, 0);
-	return 0;
+	if (params == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&tel_sw->lock);
+	b = vqs_switch_bridge(tel_sw, params);
+	if (b != NULL && (l.entries = rte_tel_data_alloc()) != NULL) {
+		rte_tel_data_start_array(l.entries, RTE_TEL_STRING_VAL);
+		vqs_fdb_walk(b->fdb, rte_get_tsc_cycles(), fdb_list_one, &l);
+		rte_tel_data_start_dict(d);
+		rte_tel_data_add_dict_u64(d, "count", vqs_fdb_count(b->fdb));
+		rte_tel_data_add_dict_u64(d, "capacity", vqs_fdb_capacity(b->fdb));
+		rte_tel_data_add_dict_container(d, "entries", l.entries, 0);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&tel_sw->lock);
+	return rc;
 }
 
 int
@@ -134,10 +171,10 @@ vqs_telemetry_init(struct vqs_switch *sw)
 		telemetry_cb fn;
 		const char *help;
 	} cmds[] = {
-		{ "/vqswitch/info", tel_info, "vqswitch version, uptime, bridge. No parameters" },
+		{ "/vqswitch/info", tel_info, "vqswitch version, uptime, counts, mbufs in use. No parameters" },
 		{ "/vqswitch/ports", tel_ports, "Lists port names. No parameters" },
 		{ "/vqswitch/port", tel_port, "Port state and counters. Parameter: port name" },
-		{ "/vqswitch/fdb", tel_fdb, "Forwarding database: MAC, port, age in s. No parameters" },
+		{ "/vqswitch/fdb", tel_fdb, "MAC table of a bridge: MAC, VLAN, port, age in s. Parameter: bridge" },
 	};
 	unsigned int i;
 	int rc;

@@ -23,6 +23,8 @@
  * every enqueue/dequeue call that used descriptors: see docs/notifications.md.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,22 +54,30 @@ vqs_vhost_init(struct vqs_switch *sw)
 	vh_sw = sw;
 }
 
+/*
+ * The port stays valid after the lock is dropped: a port is freed only
+ * after rte_vhost_driver_unregister() returned, and that waits for every
+ * callback running on the port's socket.
+ */
 static struct vqs_port *
 port_of_vid(int vid)
 {
 	char path[VQS_PATH_MAX];
+	struct vqs_port *found = NULL;
 	uint16_t i;
 
 	if (rte_vhost_get_ifname(vid, path, sizeof(path)) < 0)
 		return NULL;
-	for (i = 0; i < vh_sw->n_ports; i++) {
+	pthread_mutex_lock(&vh_sw->lock);
+	for (i = 0; i < VQS_MAX_PORTS && found == NULL; i++) {
 		struct vqs_port *p = vh_sw->ports[i];
 
-		if (p->conf.type == VQS_PORT_VHOST &&
+		if (p != NULL && vqs_port_type_is_vhost(p->conf.type) &&
 		    strcmp(p->conf.path, path) == 0)
-			return p;
+			found = p;
 	}
-	return NULL;
+	pthread_mutex_unlock(&vh_sw->lock);
+	return found;
 }
 
 static int
@@ -144,14 +154,17 @@ int
 vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 {
 	const char *path = p->conf.path;
+	bool client = p->conf.type == VQS_PORT_VHOST_CLIENT;
 	uint64_t disable = VQS_VHOST_OFFLOAD_FEATURES;
 	struct stat st;
 
 	memset(&p->vhost, 0, sizeof(p->vhost));
 	p->vhost.vid = -1;
 	p->n_rxq = p->conf.queues;
-	/* A socket left by a previous run makes bind() fail. */
-	if (lstat(path, &st) == 0) {
+	/* A socket left by a previous run makes bind() fail. In client mode
+	 * the socket is the peer's (QEMU's): the library connects to it and,
+	 * when the peer goes away, retries every second until it is back. */
+	if (!client && lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			snprintf(err, len, "%s exists and is not a socket", path);
 			return -EEXIST;
@@ -160,7 +173,7 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 	}
 	if (p->conf.queues == 1)
 		disable |= 1ULL << VIRTIO_NET_F_MQ;
-	if (rte_vhost_driver_register(path, 0) != 0) {
+	if (rte_vhost_driver_register(path, client ? RTE_VHOST_USER_CLIENT : 0) != 0) {
 		snprintf(err, len, "cannot register vhost-user socket %s", path);
 		return -EINVAL;
 	}
@@ -171,14 +184,15 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 		snprintf(err, len, "cannot start vhost-user socket %s", path);
 		return -EINVAL;
 	}
-	if (chown(path, 0, gid) != 0 || chmod(path, 0660) != 0) {
+	if (!client && (chown(path, 0, gid) != 0 || chmod(path, 0660) != 0)) {
 		rte_vhost_driver_unregister(path);
 		unlink(path);
 		snprintf(err, len, "cannot set owner and mode of %s: %s", path,
 			 strerror(errno));
 		return -errno;
 	}
-	VQS_LOG(INFO, "port %s: vhost-user server socket %s", p->conf.name, path);
+	VQS_LOG(INFO, "port %s: vhost-user %s %s", p->conf.name,
+		client ? "client of" : "server socket", path);
 	return 0;
 }
 
@@ -186,7 +200,8 @@ void
 vqs_vhost_port_stop(struct vqs_port *p)
 {
 	rte_vhost_driver_unregister(p->conf.path);
-	unlink(p->conf.path);
+	if (p->conf.type == VQS_PORT_VHOST)
+		unlink(p->conf.path);
 }
 
 void
@@ -194,14 +209,16 @@ vqs_vhost_ctl_poll(struct vqs_switch *sw)
 {
 	uint16_t i, q;
 
-	for (i = 0; i < sw->n_ports; i++) {
+	for (i = 0; i < VQS_MAX_PORTS; i++) {
 		struct vqs_port *p = sw->ports[i];
-		struct vqs_vhost_state *vh = &p->vhost;
+		struct vqs_vhost_state *vh;
 		bool again = false;
 		int vid;
 
-		if (p->conf.type != VQS_PORT_VHOST ||
-		    !__atomic_exchange_n(&vh->notify_setup_pending, 0,
+		if (p == NULL || !vqs_port_type_is_vhost(p->conf.type))
+			continue;
+		vh = &p->vhost;
+		if (!__atomic_exchange_n(&vh->notify_setup_pending, 0,
 					 __ATOMIC_ACQ_REL))
 			continue;
 		/* Online: destroy_device waits for us before the vid goes. */

@@ -9,12 +9,15 @@
 #define VQS_NAME_MAX      32   /* port and bridge names, NUL included */
 #define VQS_PATH_MAX      108  /* sun_path of a Unix socket */
 #define VQS_MAX_PORTS     256
+#define VQS_MAX_BRIDGES   16
+#define VQS_VLAN_MAX      4095 /* VLAN ids are 0..4095; 0 means untagged */
 #define VQS_MAX_PMDS      64
 #define VQS_BURST         32   /* librte_vhost clamps every burst to 32 */
 #define VQS_VHOST_MAX_QP  8    /* queue pairs a vhost port can poll */
 #define VQS_TX_RETRIES    8    /* extra tries while a full ring still drains */
 #define VQS_MAX_FRAME_LEN 9216 /* largest frame switched (9000 MTU + headers) */
 #define VQS_MIN_FRAME_LEN 14   /* an Ethernet header */
+#define VQS_MAX_ARGS      16   /* words in one command */
 
 extern int vqs_logtype;
 

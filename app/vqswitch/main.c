@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * vqswitch: vqswitch [EAL options] -- --config FILE [options]
+ * vqswitch [EAL options] -- [--config FILE] [options]
  *
- * The main lcore sets everything up, launches one PMD per worker lcore and
- * then does control work only: guest-notification set-up for new vrings,
- * FDB aging, and the orderly shutdown on SIGINT/SIGTERM.
+ * The main lcore sets up, launches one PMD per worker lcore and then does
+ * control work only: vqctl requests on the control socket, guest
+ * notification set-up for new vrings, MAC aging, and the orderly shutdown
+ * on SIGINT/SIGTERM.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,6 @@
 #include <unistd.h>
 
 #include <bsd/string.h>
-
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -24,9 +25,8 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
-#include "config.h"
-#include "eth_port.h"
-#include "fdb.h"
+#include "ctl.h"
+#include "ctl_server.h"
 #include "options.h"
 #include "pmd.h"
 #include "switch.h"
@@ -35,7 +35,7 @@
 
 int vqs_logtype;
 
-#define CTL_PERIOD_US 10000 /* control loop tick */
+#define CTL_PERIOD_MS 10 /* control loop tick */
 #define AGE_PERIOD_S  1
 
 static volatile sig_atomic_t quit_signal;
@@ -66,20 +66,36 @@ split_args(int argc, char **argv, int *app_argc, char ***app_argv)
 }
 
 static int
-make_socket_dir(const struct vqs_options *o)
+make_dir(const char *dir, gid_t gid, mode_t mode)
 {
-	if (mkdir(o->socket_dir, 0750) != 0 && errno != EEXIST) {
-		fprintf(stderr, "vqswitch: cannot create %s: %s\n", o->socket_dir,
-			strerror(errno));
+	if (mkdir(dir, mode) != 0 && errno != EEXIST) {
+		VQS_LOG(ERR, "cannot create %s: %s", dir, strerror(errno));
 		return -errno;
 	}
-	if (chown(o->socket_dir, 0, o->socket_gid) != 0 ||
-	    chmod(o->socket_dir, 0750) != 0) {
-		fprintf(stderr, "vqswitch: cannot set owner and mode of %s: %s\n",
-			o->socket_dir, strerror(errno));
+	if (chown(dir, 0, gid) != 0 || chmod(dir, mode) != 0) {
+		VQS_LOG(ERR, "cannot set owner and mode of %s: %s", dir, strerror(errno));
 		return -errno;
 	}
 	return 0;
+}
+
+/* An ethdev that EAL probed (PCI, --vdev) is a port only if a command
+ * names it; say so, rather than leave a NIC silently unused. */
+static void
+warn_unused_ethdevs(const struct vqs_switch *sw)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	uint16_t pid, s;
+
+	RTE_ETH_FOREACH_DEV(pid) {
+		for (s = 0; s < VQS_MAX_PORTS; s++)
+			if (sw->ports[s] != NULL && sw->ports[s]->conf.type == VQS_PORT_ETH &&
+			    sw->ports[s]->eth.port_id == pid)
+				break;
+		if (s == VQS_MAX_PORTS && rte_eth_dev_get_name_by_port(pid, name) == 0)
+			VQS_LOG(WARNING, "ethdev %s is not a switch port (add-port BRIDGE NAME type=dpdk devargs=%s)",
+				name, name);
+	}
 }
 
 static void
@@ -87,13 +103,17 @@ print_stats(const struct vqs_switch *sw)
 {
 	struct vqs_port_stats st;
 	unsigned int r;
-	uint16_t i;
+	uint16_t s;
 
-	for (i = 0; i < sw->n_ports; i++) {
-		vqs_switch_port_stats(sw, i, &st);
+	for (s = 0; s < VQS_MAX_PORTS; s++) {
+		const struct vqs_port *p = sw->ports[s];
+
+		if (p == NULL)
+			continue;
+		vqs_port_stats_sum(p, sw->n_pmds, &st);
 		printf("port %s: rx %" PRIu64 " pkts %" PRIu64 " bytes, tx %" PRIu64
-		       " pkts %" PRIu64 " bytes", sw->ports[i]->conf.name,
-		       st.rx_packets, st.rx_bytes, st.tx_packets, st.tx_bytes);
+		       " pkts %" PRIu64 " bytes", p->conf.name, st.rx_packets,
+		       st.rx_bytes, st.tx_packets, st.tx_bytes);
 		for (r = 0; r < VQS_DROP_MAX; r++)
 			printf(", %s %" PRIu64, vqs_drop_names[r], st.drops[r]);
 		printf(", fdb_full %" PRIu64 "\n", st.fdb_full);
@@ -101,75 +121,54 @@ print_stats(const struct vqs_switch *sw)
 	fflush(stdout);
 }
 
-/* An ethdev that EAL probed (PCI, --vdev) is a port only if the config
- * names it; say so, rather than leave a NIC silently unused. */
-static void
-warn_unused_ethdevs(const struct vqs_switch *sw)
+/* What to start from: the state file if there is one, else the config
+ * file, else nothing. */
+static const char *
+startup_file(const struct vqs_options *o)
 {
-	char name[RTE_ETH_NAME_MAX_LEN];
-	uint16_t pid, i;
+	struct stat st;
 
-	RTE_ETH_FOREACH_DEV(pid) {
-		for (i = 0; i < sw->n_ports; i++)
-			if (sw->ports[i]->conf.type == VQS_PORT_ETH &&
-			    sw->ports[i]->eth.port_id == pid)
-				break;
-		if (i == sw->n_ports && rte_eth_dev_get_name_by_port(pid, name) == 0)
-			VQS_LOG(WARNING, "ethdev %s is not a switch port (add-port BRIDGE NAME type=dpdk devargs=%s)",
-				name, name);
-	}
+	if (o->state != NULL && stat(o->state, &st) == 0)
+		return o->state;
+	return o->config;
 }
 
 static int
-start_ports(struct vqs_switch *sw, const struct vqs_config *cfg,
-	    const struct vqs_options *o)
+load_configuration(struct vqs_switch *sw, const struct vqs_options *o)
 {
-	char err[256];
-	uint16_t i;
+	const char *file = startup_file(o);
+	char dir[VQS_PATH_MAX];
+	struct vqs_err e;
 	int rc;
 
-	for (i = 0; i < cfg->n_ports; i++) {
-		struct vqs_port *p = rte_zmalloc("port", sizeof(*p), RTE_CACHE_LINE_SIZE);
-
-		if (p == NULL)
-			return -ENOMEM;
-		p->conf = cfg->ports[i];
-		p->idx = i;
-		sw->ports[sw->n_ports++] = p;
-		if (p->conf.type == VQS_PORT_VHOST)
-			rc = vqs_vhost_port_start(p, o->socket_gid, err, sizeof(err));
-		else
-			rc = vqs_eth_port_start(p, sw->n_pmds, sw->pool, err, sizeof(err));
-		if (rc != 0) {
-			VQS_LOG(ERR, "%s:%u: port %s: %s", o->config, p->conf.line,
-				p->conf.name, err);
-			sw->n_ports--;
-			rte_free(p);
-			return rc;
-		}
+	if (o->state != NULL) {
+		strlcpy(dir, o->state, sizeof(dir));
+		if (make_dir(dirname(dir), 0, 0700) != 0)
+			return -EACCES;
 	}
-	warn_unused_ethdevs(sw);
-	return 0;
-}
-
-static void
-stop_ports(struct vqs_switch *sw)
-{
-	uint16_t i;
-
-	/* vhost first: unregistering runs destroy_device, whose RCU wait
-	 * needs every PMD offline already (the PMDs have stopped). */
-	for (i = 0; i < sw->n_ports; i++) {
-		if (sw->ports[i]->conf.type == VQS_PORT_VHOST)
-			vqs_vhost_port_stop(sw->ports[i]);
-		else
-			vqs_eth_port_stop(sw->ports[i]);
+	if (file == NULL) {
+		VQS_LOG(INFO, "no configuration: add bridges and ports with vqctl");
+		rc = 0;
+	} else {
+		if (file == o->state)
+			VQS_LOG(INFO, "restoring the state recorded in %s%s%s", o->state,
+				o->config != NULL ? "; not reading " : "",
+				o->config != NULL ? o->config : "");
+		rc = vqs_ctl_load_file(sw, file, &e);
 	}
+	if (rc != 0) {
+		VQS_LOG(ERR, "%s", e.msg);
+		return rc;
+	}
+	vqs_ctl_set_state_file(o->state);
+	rc = vqs_ctl_save_state(sw, &e);
+	if (rc != 0)
+		VQS_LOG(ERR, "%s", e.msg);
+	return rc;
 }
 
 static int
-setup(struct vqs_switch *sw, const struct vqs_config *cfg,
-      const struct vqs_options *o)
+setup(struct vqs_switch *sw, const struct vqs_options *o)
 {
 	size_t sz;
 	int rc;
@@ -194,46 +193,42 @@ setup(struct vqs_switch *sw, const struct vqs_config *cfg,
 			o->mbufs, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	sw->fdb = vqs_fdb_create("vqs_fdb", cfg->mac_table_size, sw->qsv);
-	if (sw->fdb == NULL) {
-		VQS_LOG(ERR, "cannot create a forwarding database of %u entries",
-			cfg->mac_table_size);
-		return -ENOMEM;
-	}
 	vqs_vhost_init(sw);
-	rc = make_socket_dir(o);
+	rc = make_dir(o->socket_dir, o->socket_gid, 0750);
 	if (rc != 0)
 		return rc;
-	rc = start_ports(sw, cfg, o);
+	rc = vqs_pmds_launch(sw);
 	if (rc != 0)
 		return rc;
-	rc = vqs_telemetry_init(sw);
+	rc = load_configuration(sw, o);
 	if (rc != 0)
 		return rc;
-	rc = vqs_pmds_assign(sw);
-	if (rc != 0) {
-		VQS_LOG(ERR, "too many RX queues for the PMDs");
-		return rc;
-	}
-	return vqs_pmds_launch(sw);
+	warn_unused_ethdevs(sw);
+	return vqs_telemetry_init(sw);
 }
 
 static void
-control_loop(struct vqs_switch *sw)
+control_loop(struct vqs_switch *sw, struct vqs_ctl_server *srv)
 {
 	uint64_t hz = rte_get_tsc_hz(), next_age = rte_get_tsc_cycles() + hz;
 	unsigned int aged;
+	uint16_t b;
 
 	while (quit_signal == 0) {
+		vqs_ctl_server_poll(srv, sw, CTL_PERIOD_MS);
 		vqs_vhost_ctl_poll(sw);
-		if (sw->mac_aging_tsc != 0 && rte_get_tsc_cycles() >= next_age) {
-			aged = vqs_fdb_age(sw->fdb, rte_get_tsc_cycles(),
-					   sw->mac_aging_tsc);
+		if (rte_get_tsc_cycles() < next_age)
+			continue;
+		for (b = 0; b < sw->n_bridges; b++) {
+			if (sw->bridges[b]->mac_aging_tsc == 0)
+				continue;
+			aged = vqs_fdb_age(sw->bridges[b]->fdb, rte_get_tsc_cycles(),
+					   sw->bridges[b]->mac_aging_tsc);
 			if (aged > 0)
-				VQS_LOG(DEBUG, "aged out %u MAC entries", aged);
-			next_age = rte_get_tsc_cycles() + AGE_PERIOD_S * hz;
+				VQS_LOG(DEBUG, "bridge %s: aged out %u MAC entries",
+					sw->bridges[b]->name, aged);
 		}
-		usleep(CTL_PERIOD_US);
+		next_age = rte_get_tsc_cycles() + AGE_PERIOD_S * hz;
 	}
 	VQS_LOG(INFO, "signal %d: shutting down", (int)quit_signal);
 }
@@ -242,19 +237,21 @@ int
 main(int argc, char **argv)
 {
 	static struct vqs_switch sw;
-	static struct vqs_config cfg;
+	static struct vqs_conf conf;
+	struct vqs_ctl_server *srv = NULL;
 	struct vqs_options opts;
-	char err[512];
+	struct vqs_err e;
 	int app_argc, eal_argc, rc;
 	char **app_argv;
 
-	/* Check our own options and the config before EAL takes hugepages. */
+	/* Our own options are checked before EAL takes hugepages. */
 	eal_argc = split_args(argc, argv, &app_argc, &app_argv);
 	rc = vqs_options_parse(&opts, app_argc, app_argv);
 	if (rc != 0)
 		return rc > 0 ? EXIT_SUCCESS : 2;
-	if (vqs_config_load(&cfg, opts.config, opts.socket_dir, err, sizeof(err)) != 0) {
-		fprintf(stderr, "vqswitch: %s\n", err);
+	if (startup_file(&opts) != NULL &&
+	    vqs_ctl_check_file(startup_file(&opts), opts.socket_dir, &e) != 0) {
+		fprintf(stderr, "vqswitch: %s\n", e.msg);
 		return 2;
 	}
 
@@ -273,19 +270,32 @@ main(int argc, char **argv)
 	 * others could connect. */
 	umask(0117);
 
-	strlcpy(sw.bridge, cfg.bridge, sizeof(sw.bridge));
-	sw.mac_aging_tsc = (uint64_t)cfg.mac_aging * rte_get_tsc_hz();
+	sw.conf = &conf;
+	pthread_mutex_init(&sw.lock, NULL);
+	strlcpy(sw.socket_dir, opts.socket_dir, sizeof(sw.socket_dir));
+	sw.socket_gid = opts.socket_gid;
 	sw.start_tsc = rte_get_tsc_cycles();
-	rc = setup(&sw, &cfg, &opts);
+	rc = setup(&sw, &opts);
 	if (rc == 0) {
-		VQS_LOG(INFO, "bridge %s: %u ports, %u PMDs, ready", sw.bridge,
-			sw.n_ports, sw.n_pmds);
-		control_loop(&sw);
+		srv = vqs_ctl_server_open(opts.ctl_socket, opts.socket_gid, &e);
+		if (srv == NULL) {
+			VQS_LOG(ERR, "%s", e.msg);
+			rc = -EINVAL;
+		}
 	}
+	if (rc == 0) {
+		VQS_LOG(INFO, "%u bridges, %u PMDs, control socket %s: ready",
+			sw.n_bridges, sw.n_pmds, opts.ctl_socket);
+		control_loop(&sw, srv);
+	}
+	vqs_ctl_server_close(srv);
 	vqs_pmds_stop(&sw);
-	stop_ports(&sw);
 	print_stats(&sw);
-	vqs_fdb_free(sw.fdb);
+	/* The state file keeps what was configured: teardown records nothing. */
+	vqs_ctl_set_state_file(NULL);
+	if (sw.qsv != NULL)
+		vqs_ctl_teardown(&sw);
+	vqs_dp_free(sw.dp);
 	rte_eal_cleanup();
 	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

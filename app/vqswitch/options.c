@@ -13,32 +13,41 @@
 void
 vqs_options_usage(const char *prog)
 {
-	printf("Usage: %s [EAL options] -- --config FILE [options]\n"
+	printf("Usage: %s [EAL options] -- [--config FILE] [options]\n"
 	       "\n"
 	       "A poll-mode L2 switch between vhost-user VMs and DPDK ports.\n"
 	       "Every EAL worker lcore becomes a PMD thread; the main lcore does\n"
 	       "control work only. EAL options: see '%s -h' before '--'.\n"
 	       "\n"
 	       "Options:\n"
-	       "  --config FILE        bridge and ports to create (required);\n"
-	       "                       one command a line, see docs/configuration.md\n"
-	       "  --socket-dir DIR     where vhost-user sockets without path= go\n"
-	       "                       (default %s; created mode 0750)\n"
+	       "  --config FILE        vqctl commands to apply at start (add-br, add-port,\n"
+	       "                       set), one a line; used when there is no state file\n"
+	       "  --state FILE         where every change is recorded, and what the next\n"
+	       "                       start restores (default %s)\n"
+	       "  --no-state           record nothing, restore nothing\n"
+	       "  --ctl-socket PATH    control socket for vqctl\n"
+	       "                       (default SOCKET_DIR/%s)\n"
+	       "  --socket-dir DIR     where vhost-user sockets without path= and the\n"
+	       "                       control socket go (default %s; mode 0750)\n"
 	       "  --socket-group NAME  group allowed to connect to the sockets\n"
 	       "                       (default: root only)\n"
 	       "  --mbufs N            packet buffers in the pool (default %u)\n"
 	       "  --version            print the version and exit\n"
 	       "  --help               print this help and exit\n",
-	       prog, prog, VQS_DEFAULT_SOCKET_DIR, VQS_DEFAULT_MBUFS);
+	       prog, prog, VQS_DEFAULT_STATE, VQS_CTL_SOCKET_NAME,
+	       VQS_DEFAULT_SOCKET_DIR, VQS_DEFAULT_MBUFS);
 }
 
 int
 vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 {
-	enum { OPT_CONFIG = 256, OPT_SOCKET_DIR, OPT_SOCKET_GROUP, OPT_MBUFS,
-	       OPT_VERSION, OPT_HELP };
+	enum { OPT_CONFIG = 256, OPT_STATE, OPT_NO_STATE, OPT_CTL_SOCKET,
+	       OPT_SOCKET_DIR, OPT_SOCKET_GROUP, OPT_MBUFS, OPT_VERSION, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "no-state", no_argument, NULL, OPT_NO_STATE },
+		{ "ctl-socket", required_argument, NULL, OPT_CTL_SOCKET },
 		{ "socket-dir", required_argument, NULL, OPT_SOCKET_DIR },
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 		{ "mbufs", required_argument, NULL, OPT_MBUFS },
@@ -54,6 +63,7 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 
 	memset(o, 0, sizeof(*o));
 	strlcpy(o->socket_dir, VQS_DEFAULT_SOCKET_DIR, sizeof(o->socket_dir));
+	o->state = VQS_DEFAULT_STATE;
 	o->mbufs = VQS_DEFAULT_MBUFS;
 	optind = 1; /* EAL used getopt before us */
 	opterr = 0;
@@ -61,6 +71,26 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 		switch (c) {
 		case OPT_CONFIG:
 			o->config = optarg;
+			break;
+		case OPT_STATE:
+			if (optarg[0] == '\0' || strlen(optarg) >= VQS_PATH_MAX) {
+				fprintf(stderr, "vqswitch: --state: expected a path shorter than %d bytes\n",
+					VQS_PATH_MAX);
+				return -EINVAL;
+			}
+			o->state = optarg;
+			break;
+		case OPT_NO_STATE:
+			o->state = NULL;
+			break;
+		case OPT_CTL_SOCKET:
+			if (optarg[0] != '/' ||
+			    strlcpy(o->ctl_socket, optarg, sizeof(o->ctl_socket)) >=
+				    sizeof(o->ctl_socket)) {
+				fprintf(stderr, "vqswitch: --ctl-socket: expected an absolute path shorter than %d bytes\n",
+					VQS_PATH_MAX);
+				return -EINVAL;
+			}
 			break;
 		case OPT_SOCKET_DIR:
 			if (optarg[0] != '/' ||
@@ -113,9 +143,10 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 			argv[optind]);
 		return -EINVAL;
 	}
-	if (o->config == NULL) {
-		fprintf(stderr, "vqswitch: --config FILE is required (try --help)\n");
-		return -EINVAL;
+	/* --socket-dir leaves 40 bytes for a name: this always fits. */
+	if (o->ctl_socket[0] == '\0') {
+		strlcpy(o->ctl_socket, o->socket_dir, sizeof(o->ctl_socket));
+		strlcat(o->ctl_socket, "/" VQS_CTL_SOCKET_NAME, sizeof(o->ctl_socket));
 	}
 	return 0;
 }

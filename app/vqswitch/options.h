@@ -10,10 +10,14 @@
 #include "vqs.h"
 
 #define VQS_DEFAULT_SOCKET_DIR "/var/run/vqswitch"
+#define VQS_DEFAULT_STATE      "/var/lib/vqswitch/vqswitch.state"
+#define VQS_CTL_SOCKET_NAME    "vqswitch.ctl"
 #define VQS_DEFAULT_MBUFS      16383
 
 struct vqs_options {
-	const char *config;
+	const char *config;      /* NULL: none */
+	const char *state;       /* NULL: --no-state */
+	char ctl_socket[VQS_PATH_MAX];
 	char socket_dir[VQS_PATH_MAX];
 	gid_t socket_gid;        /* group that may connect (0: root only) */
 	const char *socket_group;

@@ -51,9 +51,9 @@ def test_learning(c):
     vb.send(frame(A, "00:00:00:00:00:00"))
     expect((va, vb, vc), [0, 0, 0], "invalid source MACs")
 
-    fdb = sw.telemetry("/vqswitch/fdb")
+    fdb = sw.telemetry("/vqswitch/fdb,br0")
     check(fdb["count"] == 3, "fdb count %s, expected 3: %s" % (fdb["count"], fdb))
-    entries = {e.split()[0].lower(): e.split()[1] for e in fdb["entries"]}
+    entries = {e.split()[0].lower(): e.split()[2] for e in fdb["entries"]}
     check(entries == {A: "p2", B: "p1", C: "p2"}, "fdb entries %s" % entries)
 
     # Counters: what each port received from the wire and sent to it.
@@ -98,11 +98,11 @@ def test_aging(c):
     sw, (va, vb, vc) = three_ports(c, "aging", "mac-aging=1")
     vb.send(frame(A, B))
     expect((va, vb, vc), [1, 0, 1], "first frame floods")
-    check(sw.telemetry("/vqswitch/fdb")["count"] == 1, "B learned")
+    check(sw.telemetry("/vqswitch/fdb,br0")["count"] == 1, "B learned")
     va.send(frame(B, A))
     expect((va, vb, vc), [0, 1, 0], "B known")
     time.sleep(3.5)  # aging period 1 s, checked every second
-    check(sw.telemetry("/vqswitch/fdb")["count"] == 0, "entries aged out")
+    check(sw.telemetry("/vqswitch/fdb,br0")["count"] == 0, "entries aged out")
     vc.send(frame(B, C))
     expect((va, vb, vc), [1, 1, 0], "B forgotten: flooded again")
     check(sw.stop() == 0, "vqswitch exit code")
@@ -113,7 +113,7 @@ def test_full_table(c):
     for i in range(6):
         va.send(frame(BCAST, "02:00:00:00:01:%02x" % i))
     expect((va, vb, vc), [0, 6, 6], "frames still forwarded when the table is full")
-    fdb = sw.telemetry("/vqswitch/fdb")
+    fdb = sw.telemetry("/vqswitch/fdb,br0")
     check(fdb["count"] == 4 and fdb["capacity"] == 4, "table holds 4: %s" % fdb)
     check(sw.port("p0")["fdb_full"] == 2, "two sources not learned: %s" % sw.port("p0"))
     # An unlearned source is flooded to, a learned one is not.

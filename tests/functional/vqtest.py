@@ -19,6 +19,7 @@ import time
 
 BUILD = os.environ.get("VQS_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 VQSWITCH = os.path.join(BUILD, "app", "vqswitch", "vqswitch")
+VQCTL = os.path.join(BUILD, "app", "vqctl", "vqctl")
 TESTPMD = os.environ.get("VQS_TESTPMD", "dpdk-testpmd")
 ETHERTYPE = 0x88B5  # IEEE local experimental: our test frames only
 ETH_P_ALL = 0x0003
@@ -111,6 +112,8 @@ class Switch:
         self.dir = tempfile.mkdtemp(prefix="vqs-%s-" % name)
         self.prefix = "vqt_%s_%d" % (name, os.getpid())
         cfg = os.path.join(self.dir, "switch.conf")
+        self.state = os.path.join(self.dir, "state", "vqswitch.state")
+        self.ctl_socket = os.path.join(self.dir, "vqswitch.ctl")
         with open(cfg, "w") as f:
             f.write(config.replace("@DIR@", self.dir))
         self.log_path = os.path.join(self.dir, "vqswitch.log")
@@ -119,11 +122,23 @@ class Switch:
         # runs more lcores than there are CPUs. Lcore 0 is the main lcore.
         lcore_opt = "--lcores" if "@" in lcores else "-l"
         cmd = [VQSWITCH, lcore_opt, lcores, "--main-lcore", "0", "--file-prefix", self.prefix, "-m", str(mem), "--no-pci"] + list(eal) + \
-              ["--", "--config", cfg, "--socket-dir", self.dir] + list(args)
+              ["--", "--config", cfg, "--socket-dir", self.dir, "--state", self.state] + list(args)
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT)
         cleanup.add(self.kill)
         self._tel = None
         self.wait_log("ready", 20)
+
+    def vqctl(self, *args, fmt="text", check_rc=True):
+        """Runs vqctl against this switch; returns (exit code, stdout, stderr),
+        or, with check_rc, the output (parsed if JSON) of a command that
+        must succeed."""
+        r = subprocess.run([VQCTL, "--socket", self.ctl_socket, "--format", fmt] + list(args),
+                           capture_output=True, text=True, timeout=90)
+        if not check_rc:
+            return r.returncode, r.stdout, r.stderr
+        if r.returncode != 0:
+            raise TestFailure("vqctl %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr.strip()))
+        return json.loads(r.stdout) if fmt == "json" and r.stdout else r.stdout
 
     def sock(self, port):
         return os.path.join(self.dir, port + ".sock")

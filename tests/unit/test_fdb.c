@@ -42,18 +42,18 @@ test_learn_lookup_move(void)
 	uint64_t now = 1000;
 
 	CHECK(f != NULL);
-	CHECK_EQ(vqs_fdb_lookup(f, &a), VQS_FDB_MISS);
-	CHECK_EQ(vqs_fdb_learn(f, &a, 3, now), VQS_FDB_NEW);
-	CHECK_EQ(vqs_fdb_lookup(f, &a), 3);
-	CHECK_EQ(vqs_fdb_lookup(f, &b), VQS_FDB_MISS);
-	CHECK_EQ(vqs_fdb_learn(f, &a, 3, now + 1), VQS_FDB_KNOWN);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &a), VQS_FDB_MISS);
+	CHECK_EQ(vqs_fdb_learn(f, 0, &a, 3, now), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &a), 3);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &b), VQS_FDB_MISS);
+	CHECK_EQ(vqs_fdb_learn(f, 0, &a, 3, now + 1), VQS_FDB_KNOWN);
 	CHECK_EQ(vqs_fdb_count(f), 1);
 	/* The address moves: the next frame for it goes to the new port. */
-	CHECK_EQ(vqs_fdb_learn(f, &a, 5, now + 2), VQS_FDB_MOVED);
-	CHECK_EQ(vqs_fdb_lookup(f, &a), 5);
+	CHECK_EQ(vqs_fdb_learn(f, 0, &a, 5, now + 2), VQS_FDB_MOVED);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &a), 5);
 	CHECK_EQ(vqs_fdb_count(f), 1);
-	CHECK_EQ(vqs_fdb_learn(f, &b, 0, now), VQS_FDB_NEW);
-	CHECK_EQ(vqs_fdb_lookup(f, &b), 0);
+	CHECK_EQ(vqs_fdb_learn(f, 0, &b, 0, now), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &b), 0);
 	CHECK_EQ(vqs_fdb_count(f), 2);
 	vqs_fdb_free(f);
 }
@@ -66,24 +66,24 @@ test_aging(void)
 	struct rte_ether_addr a = mac(1), b = mac(2);
 	uint64_t hz = rte_get_tsc_hz(), t0 = 100 * hz;
 
-	CHECK_EQ(vqs_fdb_learn(f, &a, 1, t0), VQS_FDB_NEW);
-	CHECK_EQ(vqs_fdb_learn(f, &b, 2, t0 + 200 * hz), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_learn(f, 0, &a, 1, t0), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_learn(f, 0, &b, 2, t0 + 200 * hz), VQS_FDB_NEW);
 	/* 300 s limit: at t0+301 s, a (301 s old) goes, b (101 s) stays. */
 	CHECK_EQ(vqs_fdb_age(f, t0 + 300 * hz, 300 * hz), 0);
 	CHECK_EQ(vqs_fdb_age(f, t0 + 301 * hz, 300 * hz), 1);
-	CHECK_EQ(vqs_fdb_lookup(f, &a), VQS_FDB_MISS);
-	CHECK_EQ(vqs_fdb_lookup(f, &b), 2);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &a), VQS_FDB_MISS);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &b), 2);
 	CHECK_EQ(vqs_fdb_count(f), 1);
 	/* Refreshing keeps an entry alive. */
-	CHECK_EQ(vqs_fdb_learn(f, &b, 2, t0 + 450 * hz), VQS_FDB_KNOWN);
+	CHECK_EQ(vqs_fdb_learn(f, 0, &b, 2, t0 + 450 * hz), VQS_FDB_KNOWN);
 	CHECK_EQ(vqs_fdb_age(f, t0 + 600 * hz, 300 * hz), 0);
-	CHECK_EQ(vqs_fdb_lookup(f, &b), 2);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &b), 2);
 	/* A freed slot is reusable and starts clean. */
-	CHECK_EQ(vqs_fdb_learn(f, &a, 7, t0 + 601 * hz), VQS_FDB_NEW);
-	CHECK_EQ(vqs_fdb_lookup(f, &a), 7);
+	CHECK_EQ(vqs_fdb_learn(f, 0, &a, 7, t0 + 601 * hz), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &a), 7);
 	CHECK_EQ(vqs_fdb_flush(f), 2);
 	CHECK_EQ(vqs_fdb_count(f), 0);
-	CHECK_EQ(vqs_fdb_lookup(f, &b), VQS_FDB_MISS);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &b), VQS_FDB_MISS);
 	vqs_fdb_free(f);
 	rte_free(v);
 }
@@ -99,28 +99,28 @@ test_full(void)
 	for (i = 0; i < 100; i++) {
 		struct rte_ether_addr a = mac(i);
 
-		CHECK_EQ(vqs_fdb_learn(f, &a, (uint16_t)(i % 7), 1), VQS_FDB_NEW);
+		CHECK_EQ(vqs_fdb_learn(f, 0, &a, (uint16_t)(i % 7), 1), VQS_FDB_NEW);
 	}
 	CHECK_EQ(vqs_fdb_count(f), 100);
 	/* Full: a new address is not learned (frames to it are flooded),
 	 * known ones are still found and can still move. */
-	CHECK_EQ(vqs_fdb_learn(f, &extra, 1, 2), VQS_FDB_FULL);
-	CHECK_EQ(vqs_fdb_lookup(f, &extra), VQS_FDB_MISS);
+	CHECK_EQ(vqs_fdb_learn(f, 0, &extra, 1, 2), VQS_FDB_FULL);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &extra), VQS_FDB_MISS);
 	for (i = 0; i < 100; i++) {
 		struct rte_ether_addr a = mac(i);
 
-		CHECK_EQ(vqs_fdb_lookup(f, &a), i % 7);
+		CHECK_EQ(vqs_fdb_lookup(f, 0, &a), i % 7);
 	}
 	{
 		struct rte_ether_addr a = mac(5);
 
-		CHECK_EQ(vqs_fdb_learn(f, &a, 6, 3), VQS_FDB_MOVED);
+		CHECK_EQ(vqs_fdb_learn(f, 0, &a, 6, 3), VQS_FDB_MOVED);
 	}
 	/* Aging makes room again. */
 	CHECK_EQ(vqs_fdb_age(f, 7, 5), 99); /* mac(5) was seen at 3 */
 	CHECK_EQ(vqs_fdb_count(f), 1);
-	CHECK_EQ(vqs_fdb_learn(f, &extra, 1, 8), VQS_FDB_NEW);
-	CHECK_EQ(vqs_fdb_lookup(f, &extra), 1);
+	CHECK_EQ(vqs_fdb_learn(f, 0, &extra, 1, 8), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &extra), 1);
 	vqs_fdb_free(f);
 	rte_free(v);
 }
@@ -150,12 +150,45 @@ test_walk(void)
 	for (i = 1; i <= 4; i++) {
 		struct rte_ether_addr a = mac(i);
 
-		vqs_fdb_learn(f, &a, (uint16_t)i, 1);
+		vqs_fdb_learn(f, 0, &a, (uint16_t)i, 1);
 	}
 	vqs_fdb_walk(f, 1, walk_one, &w);
 	CHECK_EQ(w.n, 4);
 	CHECK_EQ(w.port_sum, 1 + 2 + 3 + 4);
 	vqs_fdb_free(f);
+}
+
+/* (VLAN, MAC) is the key; static entries neither age nor move; a port's
+ * entries can be flushed alone. */
+static void
+test_vlans_static_flush_port(void)
+{
+	struct rte_rcu_qsbr *v = make_qsv(1);
+	struct vqs_fdb *f = vqs_fdb_create("t_vlan", 16, v);
+	struct rte_ether_addr a = mac(1), b = mac(2);
+
+	CHECK_EQ(vqs_fdb_learn(f, 100, &a, 1, 1), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_learn(f, 200, &a, 2, 1), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_lookup(f, 100, &a), 1);
+	CHECK_EQ(vqs_fdb_lookup(f, 200, &a), 2);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &a), VQS_FDB_MISS);
+	CHECK_EQ(vqs_fdb_count(f), 2);
+
+	CHECK_EQ(vqs_fdb_add_static(f, 0, &b, 3), 0);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &b), 3);
+	CHECK_EQ(vqs_fdb_learn(f, 0, &b, 4, 2), VQS_FDB_STATIC);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &b), 3);
+	CHECK_EQ(vqs_fdb_age(f, 1000, 10), 2); /* both learned ones, not b */
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &b), 3);
+
+	CHECK_EQ(vqs_fdb_learn(f, 100, &a, 1, 2000), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_learn(f, 100, &b, 1, 2000), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_flush_port(f, 1), 2);
+	CHECK_EQ(vqs_fdb_count(f), 1);
+	CHECK_EQ(vqs_fdb_flush_port(f, 3), 1); /* static entries go with their port */
+	CHECK_EQ(vqs_fdb_count(f), 0);
+	vqs_fdb_free(f);
+	rte_free(v);
 }
 
 /* Several learners add overlapping addresses at once while the main lcore
@@ -183,8 +216,8 @@ mt_learner(void *p)
 		for (i = 0; i < MT_MACS; i++) {
 			struct rte_ether_addr m = mac(i);
 
-			vqs_fdb_learn(a->f, &m, (uint16_t)a->id, 1000 + round);
-			vqs_fdb_lookup(a->f, &m);
+			vqs_fdb_learn(a->f, 0, &m, (uint16_t)a->id, 1000 + round);
+			vqs_fdb_lookup(a->f, 0, &m);
 			if (i % 64 == 0)
 				rte_rcu_qsbr_quiescent(a->v, a->id);
 		}
@@ -217,7 +250,7 @@ test_concurrent(void)
 	CHECK_EQ(w.n, MT_MACS);
 	for (i = 0; i < MT_MACS; i++) {
 		struct rte_ether_addr m = mac(i);
-		int port = vqs_fdb_lookup(f, &m);
+		int port = vqs_fdb_lookup(f, 0, &m);
 
 		CHECK(port >= 0 && port < MT_THREADS);
 	}
@@ -239,6 +272,7 @@ main(int argc, char **argv)
 	test_aging();
 	test_full();
 	test_walk();
+	test_vlans_static_flush_port();
 	test_concurrent();
 	rte_eal_cleanup();
 	return unit_report("test_fdb");

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * vqctl: configures and queries a running vqswitch over its control socket.
+ *
+ *   vqctl [--socket PATH] [--format text|json] COMMAND [ARGS...]
+ *
+ * Sends {"argv": [...], "format": ...} and prints the reply's output. Exit
+ * status 0 on success; 1 with the switch's one-line reason on stderr when
+ * the command failed; 2 when the switch could not be reached or answered
+ * nonsense.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "buf.h"
+#include "ctl_server.h"
+#include "json.h"
+
+#define DEFAULT_SOCKET "/var/run/vqswitch/vqswitch.ctl"
+#define REPLY_TIMEOUT_MS 60000 /* deleting a busy port waits for its guest */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vqctl [--socket PATH] [--format text|json] COMMAND [ARGS...]\n"
+		"\n"
+		"Bridges and ports:\n"
+		"  add-br BRIDGE [mac-aging=S] [mac-table-size=N]\n"
+		"  del-br BRIDGE\n"
+		"  add-port BRIDGE PORT type=vhostuser [path=SOCKET] [queues=N] [OPTIONS]\n"
+		"  add-port BRIDGE PORT type=vhostuserclient path=SOCKET [queues=N] [OPTIONS]\n"
+		"  add-port BRIDGE PORT type=dpdk devargs=DEVARGS [n_rxq=N] [mtu=N] [OPTIONS]\n"
+		"      OPTIONS: tag=VLAN trunks=VLAN,VLAN-VLAN pmd-rxq-affinity=Q:LCORE,...\n"
+		"  del-port [BRIDGE] PORT\n"
+		"  set port PORT tag=VLAN|trunks=LIST|pmd-rxq-affinity=LIST ('=' alone clears)\n"
+		"  set bridge BRIDGE mac-aging=S|mac-table-size=N\n"
+		"  list-br | list-ports BRIDGE | show\n"
+		"MAC tables and PMDs:\n"
+		"  fdb/show BRIDGE | fdb/flush BRIDGE | fdb/add BRIDGE MAC PORT [VLAN]\n"
+		"  pmd/rxq-show\n"
+		"\n"
+		"Options:\n"
+		"  -s, --socket PATH   the switch's control socket (default %s)\n"
+		"  -f, --format FMT    text (default) or json\n"
+		"  -h, --help          this help\n", DEFAULT_SOCKET);
+}
+
+static int
+connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlcpy(sa.sun_path, path, sizeof(sa.sun_path)) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "vqctl: socket path too long: %s\n", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "vqctl: cannot connect to %s: %s (is vqswitch running?)\n",
+			path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+send_all(int fd, const char *s, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, s, len, MSG_NOSIGNAL);
+		if (n <= 0)
+			return -1;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads one line; the caller frees it. */
+static char *
+recv_line(int fd)
+{
+	struct vqs_buf b = { 0 };
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char chunk[4096], *nl;
+	ssize_t n;
+
+	for (;;) {
+		if (poll(&pfd, 1, REPLY_TIMEOUT_MS) <= 0)
+			break;
+		n = recv(fd, chunk, sizeof(chunk) - 1, 0);
+		if (n <= 0)
+			break;
+		chunk[n] = '\0';
+		vqs_buf_printf(&b, "%s", chunk);
+		nl = b.s != NULL ? strchr(b.s, '\n') : NULL;
+		if (nl != NULL) {
+			*nl = '\0';
+			return b.s;
+		}
+	}
+	vqs_buf_free(&b);
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = DEFAULT_SOCKET, *format = "text";
+	const struct vqs_json_field *ok, *out, *err;
+	struct vqs_buf req = { 0 };
+	struct vqs_json_obj o;
+	struct vqs_err e;
+	char *reply;
+	int c, i, fd, rc = 2;
+
+	/* '+': options end at the command, whose own words may start with '-'. */
+	while ((c = getopt_long(argc, argv, "+s:f:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0) {
+				fprintf(stderr, "vqctl: --format is text or json\n");
+				return 2;
+			}
+			format = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (argc - optind > VQS_JSON_MAX_ARRAY) {
+		fprintf(stderr, "vqctl: too many words\n");
+		return 2;
+	}
+	vqs_buf_printf(&req, "{\"format\":\"%s\",\"argv\":[", format);
+	for (i = optind; i < argc; i++) {
+		vqs_buf_printf(&req, i > optind ? "," : "");
+		vqs_buf_json_str(&req, argv[i]);
+	}
+	vqs_buf_printf(&req, "]}\n");
+	if (req.len > VQS_CTL_MAX_REQUEST) {
+		fprintf(stderr, "vqctl: request larger than %d bytes\n", VQS_CTL_MAX_REQUEST);
+		vqs_buf_free(&req);
+		return 2;
+	}
+	fd = connect_to(sock);
+	if (fd < 0) {
+		vqs_buf_free(&req);
+		return 2;
+	}
+	reply = send_all(fd, req.s, req.len) == 0 ? recv_line(fd) : NULL;
+	close(fd);
+	vqs_buf_free(&req);
+	if (reply == NULL) {
+		fprintf(stderr, "vqctl: no reply from %s\n", sock);
+		return 2;
+	}
+	if (vqs_json_parse(reply, &o, &e) != 0 ||
+	    (ok = vqs_json_get(&o, "ok", VQS_JSON_BOOL)) == NULL) {
+		fprintf(stderr, "vqctl: bad reply from the switch: %s\n", reply);
+	} else if (ok->b) {
+		out = vqs_json_get(&o, "output", VQS_JSON_STR);
+		if (out != NULL && out->str[0] != '\0')
+			printf(strcmp(format, "json") == 0 ? "%s\n" : "%s", out->str);
+		rc = 0;
+	} else {
+		err = vqs_json_get(&o, "error", VQS_JSON_STR);
+		fprintf(stderr, "vqctl: %s\n", err != NULL ? err->str : "failed");
+		rc = 1;
+	}
+	vqs_json_free(&o);
+	free(reply);
+	return rc;
+}

@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bsd/string.h>
+
+#include "conf.h"
+
+int
+vqs_err_set(struct vqs_err *e, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+const char *
+vqs_port_type_name(enum vqs_port_type t)
+{
+	switch (t) {
+	case VQS_PORT_VHOST:
+		return "vhostuser";
+	case VQS_PORT_VHOST_CLIENT:
+		return "vhostuserclient";
+	default:
+		return "dpdk";
+	}
+}
+
+static bool
+valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= VQS_NAME_MAX)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("_.-", *s) == NULL)
+			return false;
+	return true;
+}
+
+static int
+parse_u32(const char *key, const char *v, uint32_t min, uint32_t max,
+	  uint32_t *out, struct vqs_err *e)
+{
+	unsigned long long x;
+	char *end;
+
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (!isdigit((unsigned char)*v) || *end != '\0' || errno != 0 ||
+	    x < min || x > max)
+		return vqs_err_set(e, -EINVAL,
+				   "%s=%s: expected a whole number from %u to %u",
+				   key, v, min, max);
+	*out = (uint32_t)x;
+	return 0;
+}
+
+struct vqs_br_conf *
+vqs_conf_bridge(struct vqs_conf *c, const char *name)
+{
+	uint16_t i;
+
+	for (i = 0; i < c->n_bridges; i++)
+		if (strcmp(c->bridges[i].name, name) == 0)
+			return &c->bridges[i];
+	return NULL;
+}
+
+struct vqs_port_conf *
+vqs_conf_port(struct vqs_conf *c, const char *name)
+{
+	uint16_t i;
+
+	for (i = 0; i < c->n_ports; i++)
+		if (strcmp(c->ports[i].name, name) == 0)
+			return &c->ports[i];
+	return NULL;
+}
+
+/* Splits "key=value"; each key at most once per command. */
+static int
+split_kv(int argc, char **argv, char **keys, char **vals, struct vqs_err *e)
+{
+	int i, j;
+
+	for (i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+
+		if (eq == NULL || eq == argv[i])
+			return vqs_err_set(e, -EINVAL, "'%s': expected key=value", argv[i]);
+		keys[i] = argv[i];
+		vals[i] = eq + 1;
+		for (j = 0; j < i; j++)
+			if (strncmp(keys[j], keys[i], (size_t)(eq - argv[i])) == 0 &&
+			    keys[j][eq - argv[i]] == '=')
+				return vqs_err_set(e, -EINVAL, "'%.*s' given twice",
+						   (int)(eq - argv[i]), argv[i]);
+	}
+	return 0;
+}
+
+static bool
+key_is(const char *kv, const char *key)
+{
+	size_t n = strlen(key);
+
+	return strncmp(kv, key, n) == 0 && kv[n] == '=';
+}
+
+static int
+bridge_options(int argc, char **argv, struct vqs_br_conf *b, struct vqs_err *e)
+{
+	char *keys[VQS_MAX_ARGS], *vals[VQS_MAX_ARGS];
+	int i, rc;
+
+	if (argc > VQS_MAX_ARGS)
+		return vqs_err_set(e, -EINVAL, "too many options");
+	rc = split_kv(argc, argv, keys, vals, e);
+	for (i = 0; rc == 0 && i < argc; i++) {
+		if (key_is(keys[i], "mac-aging"))
+			rc = parse_u32("mac-aging", vals[i], 0, 86400 * 365,
+				       &b->mac_aging, e);
+		else if (key_is(keys[i], "mac-table-size"))
+			rc = parse_u32("mac-table-size", vals[i], 1,
+				       VQS_MAX_MAC_TABLE_SIZE, &b->mac_table_size, e);
+		else
+			rc = vqs_err_set(e, -EINVAL, "unknown bridge option '%.*s'",
+					 (int)(vals[i] - keys[i] - 1), keys[i]);
+	}
+	return rc;
+}
+
+int
+vqs_conf_parse_add_br(const struct vqs_conf *c, int argc, char **argv,
+		      struct vqs_br_conf *out, struct vqs_err *e)
+{
+	if (argc < 2)
+		return vqs_err_set(e, -EINVAL,
+				   "usage: add-br BRIDGE [mac-aging=S] [mac-table-size=N]");
+	if (!valid_name(argv[1]))
+		return vqs_err_set(e, -EINVAL, "bad bridge name '%s'", argv[1]);
+	if (vqs_conf_bridge((struct vqs_conf *)c, argv[1]) != NULL)
+		return vqs_err_set(e, -EEXIST, "bridge %s exists", argv[1]);
+	if (c->n_bridges == VQS_MAX_BRIDGES)
+		return vqs_err_set(e, -ENOSPC, "too many bridges (at most %d)",
+				   VQS_MAX_BRIDGES);
+	memset(out, 0, sizeof(*out));
+	strlcpy(out->name, argv[1], sizeof(out->name));
+	out->mac_aging = VQS_DEFAULT_MAC_AGING;
+	out->mac_table_size = VQS_DEFAULT_MAC_TABLE_SIZE;
+	return bridge_options(argc - 2, argv + 2, out, e);
+}
+
+int
+vqs_conf_parse_set_bridge(const struct vqs_conf *c, int argc, char **argv,
+			  struct vqs_br_conf *inout, struct vqs_err *e)
+{
+	return bridge_options(argc, argv, inout, e);
+}
+
+/* "100,200-210": VLAN ids 1..4095 and ranges. Empty clears. */
+static int
+parse_trunks(const char *v, struct vqs_vlan_conf *vc, struct vqs_err *e)
+{
+	char buf[1024], *tok, *save = NULL, *dash, *end;
+	unsigned long lo, hi, id;
+
+	memset(vc->trunks, 0, sizeof(vc->trunks));
+	vc->trunks_set = false;
+	if (*v == '\0')
+		return 0;
+	if (strlcpy(buf, v, sizeof(buf)) >= sizeof(buf))
+		return vqs_err_set(e, -EINVAL, "trunks: list too long");
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		dash = strchr(tok, '-');
+		lo = strtoul(tok, &end, 10);
+		hi = lo;
+		if (!isdigit((unsigned char)*tok) || (end != dash && *end != '\0'))
+			goto bad;
+		if (dash != NULL) {
+			if (!isdigit((unsigned char)dash[1]))
+				goto bad;
+			hi = strtoul(dash + 1, &end, 10);
+			if (*end != '\0')
+				goto bad;
+		}
+		if (lo > hi || hi > VQS_VLAN_MAX)
+			goto bad;
+		for (id = lo; id <= hi; id++)
+			vc->trunks[id / 64] |= 1ULL << (id % 64);
+	}
+	vc->trunks_set = true;
+	return 0;
+bad:
+	return vqs_err_set(e, -EINVAL,
+			   "trunks=%s: expected VLAN ids 0-4095 and ranges, e.g. 100,200-210", v);
+}
+
+/* "0:2,1:3": RX queue 0 on lcore 2, queue 1 on lcore 3. Empty clears. */
+static int
+parse_affinity(const char *v, struct vqs_port_conf *p, struct vqs_err *e)
+{
+	char buf[256], *tok, *save = NULL, *end;
+	unsigned long q, lcore;
+	unsigned int i;
+
+	for (i = 0; i < VQS_VHOST_MAX_QP; i++)
+		p->affinity[i] = -1;
+	if (*v == '\0')
+		return 0;
+	if (strlcpy(buf, v, sizeof(buf)) >= sizeof(buf))
+		goto bad;
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!isdigit((unsigned char)*tok))
+			goto bad;
+		q = strtoul(tok, &end, 10);
+		if (*end != ':' || !isdigit((unsigned char)end[1]))
+			goto bad;
+		lcore = strtoul(end + 1, &end, 10);
+		if (*end != '\0' || lcore >= RTE_MAX_LCORE)
+			goto bad;
+		if (q >= p->queues)
+			return vqs_err_set(e, -EINVAL,
+					   "pmd-rxq-affinity: port %s has RX queues 0..%u",
+					   p->name, p->queues - 1);
+		p->affinity[q] = (int16_t)lcore;
+	}
+	return 0;
+bad:
+	return vqs_err_set(e, -EINVAL,
+			   "pmd-rxq-affinity=%s: expected QUEUE:LCORE[,QUEUE:LCORE...]", v);
+}
+
+/* Options every port may change at any time. */
+static int
+port_dynamic_option(const char *kv, const char *v, struct vqs_port_conf *p,
+		    struct vqs_err *e, bool *handled)
+{
+	uint32_t x;
+	int rc;
+
+	*handled = true;
+	if (key_is(kv, "tag")) {
+		if (*v == '\0') {
+			p->vlan.tag = 0;
+			return 0;
+		}
+		rc = parse_u32("tag", v, 1, VQS_VLAN_MAX, &x, e);
+		p->vlan.tag = (uint16_t)x;
+		return rc;
+	}
+	if (key_is(kv, "trunks"))
+		return parse_trunks(v, &p->vlan, e);
+	if (key_is(kv, "pmd-rxq-affinity"))
+		return parse_affinity(v, p, e);
+	*handled = false;
+	return 0;
+}
+
+static int
+port_create_option(const char *kv, const char *v, struct vqs_port_conf *p,
+		   bool *has_type, struct vqs_err *e)
+{
+	uint32_t x;
+	int rc;
+
+	if (key_is(kv, "type")) {
+		if (strcmp(v, "vhostuser") == 0)
+			p->type = VQS_PORT_VHOST;
+		else if (strcmp(v, "vhostuserclient") == 0)
+			p->type = VQS_PORT_VHOST_CLIENT;
+		else if (strcmp(v, "dpdk") == 0)
+			p->type = VQS_PORT_ETH;
+		else
+			return vqs_err_set(e, -EINVAL,
+					   "type=%s: expected vhostuser, vhostuserclient or dpdk", v);
+		*has_type = true;
+		return 0;
+	}
+	if (key_is(kv, "path")) {
+		if (v[0] != '/' || strlcpy(p->path, v, sizeof(p->path)) >= sizeof(p->path))
+			return vqs_err_set(e, -EINVAL,
+					   "path=%s: expected an absolute path shorter than %d bytes",
+					   v, VQS_PATH_MAX);
+		return 0;
+	}
+	if (key_is(kv, "devargs")) {
+		if (v[0] == '\0' || strlcpy(p->devargs, v, sizeof(p->devargs)) >=
+					    sizeof(p->devargs))
+			return vqs_err_set(e, -EINVAL,
+					   "devargs: expected a device name and arguments");
+		return 0;
+	}
+	if (key_is(kv, "queues") || key_is(kv, "n_rxq")) {
+		rc = parse_u32(key_is(kv, "queues") ? "queues" : "n_rxq", v, 1,
+			       VQS_VHOST_MAX_QP, &x, e);
+		p->queues = (uint16_t)x;
+		return rc;
+	}
+	if (key_is(kv, "mtu")) {
+		rc = parse_u32("mtu", v, 68, 9000, &x, e);
+		p->mtu = (uint16_t)x;
+		return rc;
+	}
+	return vqs_err_set(e, -EINVAL, "unknown port option '%.*s'",
+			   (int)(v - kv - 1), kv);
+}
+
+int
+vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
+			    struct vqs_port_conf *inout, struct vqs_err *e)
+{
+	char *keys[VQS_MAX_ARGS], *vals[VQS_MAX_ARGS];
+	bool handled;
+	int i, rc;
+
+	if (argc > VQS_MAX_ARGS)
+		return vqs_err_set(e, -EINVAL, "too many options");
+	rc = split_kv(argc, argv, keys, vals, e);
+	for (i = 0; rc == 0 && i < argc; i++) {
+		rc = port_dynamic_option(keys[i], vals[i], inout, e, &handled);
+		if (rc == 0 && !handled)
+			rc = vqs_err_set(e, -EINVAL,
+					 "'%.*s' cannot change on an existing port (tag, trunks and pmd-rxq-affinity can); delete and add the port",
+					 (int)(vals[i] - keys[i] - 1), keys[i]);
+	}
+	return rc;
+}
+
+/* Options that make no sense for the port's type are errors, not ignored. */
+static int
+port_check(const struct vqs_conf *c, struct vqs_port_conf *pc,
+	   const char *socket_dir, struct vqs_err *e)
+{
+	size_t n = strcspn(pc->devargs, ",");
+	uint16_t i;
+
+	if (vqs_port_type_is_vhost(pc->type)) {
+		if (pc->devargs[0] != '\0' || pc->mtu != 0)
+			return vqs_err_set(e, -EINVAL, "devargs and mtu are for type=dpdk ports");
+		if (pc->path[0] == '\0') {
+			if (pc->type == VQS_PORT_VHOST_CLIENT)
+				return vqs_err_set(e, -EINVAL,
+						   "type=vhostuserclient needs path= (the socket QEMU listens on)");
+			if ((size_t)snprintf(pc->path, sizeof(pc->path), "%s/%s.sock",
+					     socket_dir, pc->name) >= sizeof(pc->path))
+				return vqs_err_set(e, -EINVAL, "socket path for %s is too long",
+						   pc->name);
+		}
+		if (pc->queues == 0)
+			pc->queues = VQS_VHOST_MAX_QP;
+	} else {
+		if (pc->devargs[0] == '\0')
+			return vqs_err_set(e, -EINVAL, "type=dpdk needs devargs=");
+		if (pc->path[0] != '\0')
+			return vqs_err_set(e, -EINVAL, "path is for vhost-user ports");
+		if (pc->queues == 0)
+			pc->queues = 1;
+	}
+	for (i = 0; i < c->n_ports; i++) {
+		const struct vqs_port_conf *o = &c->ports[i];
+
+		if (strcmp(o->name, pc->name) == 0)
+			return vqs_err_set(e, -EEXIST, "port %s exists (on bridge %s)",
+					   pc->name, o->bridge);
+		if (vqs_port_type_is_vhost(pc->type) && vqs_port_type_is_vhost(o->type) &&
+		    strcmp(o->path, pc->path) == 0)
+			return vqs_err_set(e, -EEXIST, "socket %s is used by port %s",
+					   pc->path, o->name);
+		if (pc->type == VQS_PORT_ETH && o->type == VQS_PORT_ETH &&
+		    strcspn(o->devargs, ",") == n && strncmp(o->devargs, pc->devargs, n) == 0)
+			return vqs_err_set(e, -EEXIST, "device %.*s is used by port %s",
+					   (int)n, pc->devargs, o->name);
+	}
+	return 0;
+}
+
+int
+vqs_conf_parse_add_port(const struct vqs_conf *c, int argc, char **argv,
+			const char *socket_dir, struct vqs_port_conf *pc,
+			struct vqs_err *e)
+{
+	char *keys[VQS_MAX_ARGS], *vals[VQS_MAX_ARGS];
+	bool has_type = false, handled;
+	unsigned int q;
+	int i, rc;
+
+	if (argc < 3)
+		return vqs_err_set(e, -EINVAL,
+				   "usage: add-port BRIDGE PORT type=vhostuser|vhostuserclient|dpdk [options]");
+	if (vqs_conf_bridge((struct vqs_conf *)c, argv[1]) == NULL)
+		return vqs_err_set(e, -ENOENT, "no bridge named '%s'", argv[1]);
+	if (!valid_name(argv[2]))
+		return vqs_err_set(e, -EINVAL,
+				   "bad port name '%s' (letters, digits, '_.-', at most %d)",
+				   argv[2], VQS_NAME_MAX - 1);
+	if (c->n_ports == VQS_MAX_PORTS)
+		return vqs_err_set(e, -ENOSPC, "too many ports (at most %d)", VQS_MAX_PORTS);
+	if (argc - 3 > VQS_MAX_ARGS)
+		return vqs_err_set(e, -EINVAL, "too many options");
+	memset(pc, 0, sizeof(*pc));
+	strlcpy(pc->bridge, argv[1], sizeof(pc->bridge));
+	strlcpy(pc->name, argv[2], sizeof(pc->name));
+	for (q = 0; q < VQS_VHOST_MAX_QP; q++)
+		pc->affinity[q] = -1;
+	rc = split_kv(argc - 3, argv + 3, keys, vals, e);
+	/* Creation options first: affinity is checked against queues. */
+	for (i = 0; rc == 0 && i < argc - 3; i++)
+		if (!key_is(keys[i], "tag") && !key_is(keys[i], "trunks") &&
+		    !key_is(keys[i], "pmd-rxq-affinity"))
+			rc = port_create_option(keys[i], vals[i], pc, &has_type, e);
+	if (rc == 0 && !has_type)
+		rc = vqs_err_set(e, -EINVAL, "add-port %s: type= is required", pc->name);
+	if (rc == 0)
+		rc = port_check(c, pc, socket_dir, e);
+	for (i = 0; rc == 0 && i < argc - 3; i++)
+		rc = port_dynamic_option(keys[i], vals[i], pc, e, &handled);
+	return rc;
+}
+
+void
+vqs_conf_add_bridge(struct vqs_conf *c, const struct vqs_br_conf *b)
+{
+	c->bridges[c->n_bridges++] = *b;
+}
+
+void
+vqs_conf_del_bridge(struct vqs_conf *c, const char *name)
+{
+	struct vqs_br_conf *b = vqs_conf_bridge(c, name);
+
+	if (b == NULL)
+		return;
+	memmove(b, b + 1, (size_t)(&c->bridges[c->n_bridges] - (b + 1)) * sizeof(*b));
+	c->n_bridges--;
+}
+
+void
+vqs_conf_add_port(struct vqs_conf *c, const struct vqs_port_conf *p)
+{
+	c->ports[c->n_ports++] = *p;
+}
+
+void
+vqs_conf_del_port(struct vqs_conf *c, const char *name)
+{
+	struct vqs_port_conf *p = vqs_conf_port(c, name);
+
+	if (p == NULL)
+		return;
+	memmove(p, p + 1, (size_t)(&c->ports[c->n_ports] - (p + 1)) * sizeof(*p));
+	c->n_ports--;
+}
+
+void
+vqs_vlan_format_trunks(const struct vqs_vlan_conf *v, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int id, end;
+
+	buf[0] = '\0';
+	if (!v->trunks_set)
+		return;
+	for (id = 0; id <= VQS_VLAN_MAX && off < len; id++) {
+		if (!vqs_vlan_allowed(v, (uint16_t)id))
+			continue;
+		for (end = id; end < VQS_VLAN_MAX && vqs_vlan_allowed(v, (uint16_t)(end + 1)); end++)
+			;
+		off += (size_t)snprintf(buf + off, len - off, end > id ? "%s%u-%u" : "%s%u",
+					off ? "," : "", id, end);
+		id = end;
+	}
+}
+
+void
+vqs_conf_format_affinity(const struct vqs_port_conf *p, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int q;
+
+	buf[0] = '\0';
+	for (q = 0; q < VQS_VHOST_MAX_QP && off < len; q++)
+		if (p->affinity[q] >= 0)
+			off += (size_t)snprintf(buf + off, len - off, "%s%u:%d",
+						off ? "," : "", q, p->affinity[q]);
+}
+
+int
+vqs_conf_write(const struct vqs_conf *c, FILE *f)
+{
+	char trunks[1024], aff[128];
+	uint16_t i;
+
+	fprintf(f, "# vqswitch state: the commands that rebuild the running configuration\n");
+	for (i = 0; i < c->n_bridges; i++)
+		fprintf(f, "add-br %s mac-aging=%u mac-table-size=%u\n", c->bridges[i].name,
+			c->bridges[i].mac_aging, c->bridges[i].mac_table_size);
+	for (i = 0; i < c->n_ports; i++) {
+		const struct vqs_port_conf *p = &c->ports[i];
+
+		fprintf(f, "add-port %s %s type=%s", p->bridge, p->name,
+			vqs_port_type_name(p->type));
+		if (vqs_port_type_is_vhost(p->type))
+			fprintf(f, " path=%s queues=%u", p->path, p->queues);
+		else
+			fprintf(f, " devargs=%s n_rxq=%u", p->devargs, p->queues);
+		if (p->mtu != 0)
+			fprintf(f, " mtu=%u", p->mtu);
+		if (p->vlan.tag != 0)
+			fprintf(f, " tag=%u", p->vlan.tag);
+		vqs_vlan_format_trunks(&p->vlan, trunks, sizeof(trunks));
+		if (p->vlan.trunks_set)
+			fprintf(f, " trunks=%s", trunks);
+		vqs_conf_format_affinity(p, aff, sizeof(aff));
+		if (aff[0] != '\0')
+			fprintf(f, " pmd-rxq-affinity=%s", aff);
+		fputc('\n', f);
+	}
+	return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The configuration model: bridges and ports as the operator asked for
+ * them. It is what commands change (after validation), what the state file
+ * records, and what the switch is built from. No DPDK state lives here.
+ */
+#ifndef VQS_CONF_H
+#define VQS_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vqs.h"
+
+#define VQS_DEFAULT_MAC_AGING      300
+#define VQS_DEFAULT_MAC_TABLE_SIZE 8192
+#define VQS_MAX_MAC_TABLE_SIZE     (1u << 20)
+
+enum vqs_port_type {
+	VQS_PORT_VHOST,        /* vhostuser: we are the socket server */
+	VQS_PORT_VHOST_CLIENT, /* vhostuserclient: we connect, and reconnect */
+	VQS_PORT_ETH,          /* dpdk: any ethdev, PCI NIC or vdev */
+};
+
+/* Access port: tag != 0. Trunk port: tag == 0, carrying the VLANs in
+ * trunks (all of them when trunks_set is false). Untagged frames on a
+ * trunk belong to VLAN 0. */
+struct vqs_vlan_conf {
+	uint16_t tag;
+	bool trunks_set;
+	uint64_t trunks[(VQS_VLAN_MAX + 1) / 64];
+};
+
+struct vqs_br_conf {
+	char name[VQS_NAME_MAX];
+	uint32_t mac_aging;      /* seconds; 0 never ages */
+	uint32_t mac_table_size;
+};
+
+struct vqs_port_conf {
+	char name[VQS_NAME_MAX];
+	char bridge[VQS_NAME_MAX];
+	enum vqs_port_type type;
+	char path[VQS_PATH_MAX];  /* vhost: socket path */
+	char devargs[256];        /* eth: device name and driver arguments */
+	uint16_t queues;          /* vhost: queue pairs polled; eth: RX queues */
+	uint16_t mtu;             /* eth: 0 keeps the device's MTU */
+	struct vqs_vlan_conf vlan;
+	int16_t affinity[VQS_VHOST_MAX_QP]; /* lcore per RX queue; -1: any */
+};
+
+struct vqs_conf {
+	uint16_t n_bridges;
+	struct vqs_br_conf bridges[VQS_MAX_BRIDGES];
+	uint16_t n_ports;
+	struct vqs_port_conf ports[VQS_MAX_PORTS];
+};
+
+/* Errors are one line of text in err (no trailing newline). */
+struct vqs_err {
+	char msg[256];
+};
+
+int vqs_err_set(struct vqs_err *e, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+const char *vqs_port_type_name(enum vqs_port_type t);
+static inline bool
+vqs_port_type_is_vhost(enum vqs_port_type t)
+{
+	return t == VQS_PORT_VHOST || t == VQS_PORT_VHOST_CLIENT;
+}
+
+static inline bool
+vqs_vlan_allowed(const struct vqs_vlan_conf *v, uint16_t vlan)
+{
+	if (v->tag != 0)
+		return vlan == v->tag;
+	return !v->trunks_set || (v->trunks[vlan / 64] >> (vlan % 64)) & 1;
+}
+
+struct vqs_br_conf *vqs_conf_bridge(struct vqs_conf *c, const char *name);
+struct vqs_port_conf *vqs_conf_port(struct vqs_conf *c, const char *name);
+
+/*
+ * Command parsing and validation against the model; none of them change
+ * it. argv[0] is the command word. socket_dir: where vhost-user sockets
+ * without path= go.
+ */
+int vqs_conf_parse_add_br(const struct vqs_conf *c, int argc, char **argv,
+			  struct vqs_br_conf *out, struct vqs_err *e);
+int vqs_conf_parse_set_bridge(const struct vqs_conf *c, int argc, char **argv,
+			      struct vqs_br_conf *inout, struct vqs_err *e);
+int vqs_conf_parse_add_port(const struct vqs_conf *c, int argc, char **argv,
+			    const char *socket_dir, struct vqs_port_conf *out,
+			    struct vqs_err *e);
+/* argv: key=value words only; applied to *inout, a copy of the port. */
+int vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
+				struct vqs_port_conf *inout, struct vqs_err *e);
+
+/* Mutations; the caller has validated. */
+void vqs_conf_add_bridge(struct vqs_conf *c, const struct vqs_br_conf *b);
+void vqs_conf_del_bridge(struct vqs_conf *c, const char *name);
+void vqs_conf_add_port(struct vqs_conf *c, const struct vqs_port_conf *p);
+void vqs_conf_del_port(struct vqs_conf *c, const char *name);
+
+/* Writes the model as the commands that rebuild it. */
+int vqs_conf_write(const struct vqs_conf *c, FILE *f);
+/* "100,200-210" style list of a port's trunks, or "" when unset. */
+void vqs_vlan_format_trunks(const struct vqs_vlan_conf *v, char *buf, size_t len);
+/* "0:2,1:3" style affinity list, or "". */
+void vqs_conf_format_affinity(const struct vqs_port_conf *p, char *buf, size_t len);
+
+#endif

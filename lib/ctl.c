@@ -1,0 +1,884 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Every command is validated against the model (conf.c) before anything
+ * changes; then the running switch is changed, and only if that worked is
+ * the model updated, the datapath snapshot republished and the state
+ * file rewritten. A failed command leaves everything as it was.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_malloc.h>
+
+#include "ctl.h"
+#include "eth_port.h"
+#include "pmd.h"
+#include "switch.h"
+#include "vhost_port.h"
+
+static char state_file[VQS_PATH_MAX * 2];
+
+struct ctx {
+	struct vqs_switch *sw;   /* NULL: a dry run on 'conf' only */
+	struct vqs_conf *conf;
+	struct vqs_ctl_reply *r;
+	const char *socket_dir;
+};
+
+typedef int (*cmd_fn)(struct ctx *x, int argc, char **argv);
+
+/* ---- changes to the running switch ---- */
+
+static struct vqs_bridge *
+bridge_create(struct vqs_switch *sw, const struct vqs_br_conf *bc, struct vqs_err *e)
+{
+	static unsigned int seq;
+	struct vqs_bridge *b = calloc(1, sizeof(*b));
+	char name[32];
+
+	if (b == NULL)
+		return NULL;
+	snprintf(name, sizeof(name), "vqs_fdb_%u", seq++);
+	b->fdb = vqs_fdb_create(name, bc->mac_table_size, sw->qsv);
+	if (b->fdb == NULL) {
+		free(b);
+		vqs_err_set(e, -ENOMEM, "cannot create a MAC table of %u entries",
+			    bc->mac_table_size);
+		return NULL;
+	}
+	strlcpy(b->name, bc->name, sizeof(b->name));
+	b->mac_aging_tsc = (uint64_t)bc->mac_aging * rte_get_tsc_hz();
+	return b;
+}
+
+static void
+port_free(struct vqs_switch *sw, struct vqs_port *p)
+{
+	pthread_mutex_lock(&sw->lock);
+	sw->ports[p->slot] = NULL;
+	pthread_mutex_unlock(&sw->lock);
+	rte_free(p);
+}
+
+/* Creates and starts the device, and gives its RX queues to PMDs. The port
+ * is in the table (so librte_vhost's callbacks find it) but in no
+ * datapath snapshot until the caller publishes one. */
+static struct vqs_port *
+port_create(struct vqs_switch *sw, const struct vqs_port_conf *pc, struct vqs_err *e)
+{
+	struct vqs_port *p;
+	uint16_t slot;
+	int rc;
+
+	for (slot = 0; slot < VQS_MAX_PORTS && sw->ports[slot] != NULL; slot++)
+		;
+	if (slot == VQS_MAX_PORTS) {
+		vqs_err_set(e, -ENOSPC, "too many ports");
+		return NULL;
+	}
+	p = rte_zmalloc("port", sizeof(*p), RTE_CACHE_LINE_SIZE);
+	if (p == NULL) {
+		vqs_err_set(e, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	p->conf = *pc;
+	p->slot = slot;
+	p->deleting = true; /* not in a snapshot until started */
+	pthread_mutex_lock(&sw->lock);
+	sw->ports[slot] = p;
+	pthread_mutex_unlock(&sw->lock);
+	if (vqs_port_type_is_vhost(pc->type))
+		rc = vqs_vhost_port_start(p, sw->socket_gid, e->msg, sizeof(e->msg));
+	else
+		rc = vqs_eth_port_start(p, sw->n_pmds, sw->pool, e->msg, sizeof(e->msg));
+	if (rc != 0) {
+		/* A vhost start undoes itself; an ethdev we probed is removed. */
+		if (!vqs_port_type_is_vhost(pc->type))
+			vqs_eth_port_stop(p, false);
+		port_free(sw, p);
+		return NULL;
+	}
+	rc = vqs_pmds_assign_port(sw, p, pc, e);
+	if (rc != 0) {
+		if (vqs_port_type_is_vhost(pc->type))
+			vqs_vhost_port_stop(p);
+		else
+			vqs_eth_port_stop(p, false);
+		port_free(sw, p);
+		return NULL;
+	}
+	p->deleting = false;
+	return p;
+}
+
+/* Out of the datapath first (grace period), then the device, then the
+ * MAC entries that name the slot, then the memory. */
+static void
+port_delete(struct vqs_switch *sw, struct vqs_port *p, bool release)
+{
+	struct vqs_bridge *b = vqs_switch_bridge(sw, p->conf.bridge);
+
+	p->deleting = true;
+	vqs_dp_publish(sw);
+	if (vqs_port_type_is_vhost(p->conf.type))
+		vqs_vhost_port_stop(p);
+	else
+		vqs_eth_port_stop(p, release);
+	if (b != NULL)
+		vqs_fdb_flush_port(b->fdb, p->slot);
+	port_free(sw, p);
+}
+
+static void
+bridge_delete(struct vqs_switch *sw, const char *name)
+{
+	int i = vqs_switch_bridge_index(sw, name);
+	struct vqs_bridge *b;
+
+	if (i < 0)
+		return;
+	b = sw->bridges[i];
+	pthread_mutex_lock(&sw->lock);
+	memmove(&sw->bridges[i], &sw->bridges[i + 1],
+		(size_t)(sw->n_bridges - i - 1) * sizeof(sw->bridges[0]));
+	sw->n_bridges--;
+	pthread_mutex_unlock(&sw->lock);
+	vqs_dp_publish(sw); /* waits until no PMD uses the table */
+	vqs_fdb_free(b->fdb);
+	free(b);
+}
+
+/* ---- commands ---- */
+
+static int
+need_args(struct ctx *x, int argc, int n, const char *usage)
+{
+	if (argc < n)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: %s", usage);
+	return 0;
+}
+
+static int
+cmd_add_br(struct ctx *x, int argc, char **argv)
+{
+	struct vqs_br_conf bc;
+	struct vqs_bridge *b;
+	int rc;
+
+	rc = vqs_conf_parse_add_br(x->conf, argc, argv, &bc, &x->r->err);
+	if (rc != 0)
+		return rc;
+	if (x->sw != NULL) {
+		b = bridge_create(x->sw, &bc, &x->r->err);
+		if (b == NULL)
+			return -ENOMEM;
+		pthread_mutex_lock(&x->sw->lock);
+		x->sw->bridges[x->sw->n_bridges++] = b;
+		pthread_mutex_unlock(&x->sw->lock);
+	}
+	vqs_conf_add_bridge(x->conf, &bc);
+	return x->sw != NULL ? vqs_dp_publish(x->sw) : 0;
+}
+
+static struct vqs_br_conf *
+find_bridge(struct ctx *x, const char *name)
+{
+	struct vqs_br_conf *b = vqs_conf_bridge(x->conf, name);
+
+	if (b == NULL)
+		vqs_err_set(&x->r->err, -ENOENT, "no bridge named '%s'", name);
+	return b;
+}
+
+static struct vqs_port_conf *
+find_port(struct ctx *x, const char *name)
+{
+	struct vqs_port_conf *p = vqs_conf_port(x->conf, name);
+
+	if (p == NULL)
+		vqs_err_set(&x->r->err, -ENOENT, "no port named '%s'", name);
+	return p;
+}
+
+static void
+delete_port(struct ctx *x, const char *name)
+{
+	struct vqs_port *p;
+
+	if (x->sw != NULL && (p = vqs_switch_port(x->sw, name)) != NULL)
+		port_delete(x->sw, p, false);
+	vqs_conf_del_port(x->conf, name);
+}
+
+static int
+cmd_del_br(struct ctx *x, int argc, char **argv)
+{
+	int i, rc = need_args(x, argc, 2, "del-br BRIDGE");
+
+	if (rc != 0 || find_bridge(x, argv[1]) == NULL)
+		return rc != 0 ? rc : -ENOENT;
+	for (i = x->conf->n_ports - 1; i >= 0; i--)
+		if (strcmp(x->conf->ports[i].bridge, argv[1]) == 0)
+			delete_port(x, x->conf->ports[i].name);
+	if (x->sw != NULL)
+		bridge_delete(x->sw, argv[1]);
+	vqs_conf_del_bridge(x->conf, argv[1]);
+	return 0;
+}
+
+static int
+cmd_add_port(struct ctx *x, int argc, char **argv)
+{
+	struct vqs_port_conf pc;
+	int rc;
+
+	rc = vqs_conf_parse_add_port(x->conf, argc, argv, x->socket_dir, &pc, &x->r->err);
+	if (rc != 0)
+		return rc;
+	if (x->sw != NULL && port_create(x->sw, &pc, &x->r->err) == NULL) {
+		char msg[sizeof(x->r->err.msg)];
+
+		strlcpy(msg, x->r->err.msg, sizeof(msg));
+		return vqs_err_set(&x->r->err, -EINVAL, "port %s: %s", pc.name, msg);
+	}
+	vqs_conf_add_port(x->conf, &pc);
+	return x->sw != NULL ? vqs_dp_publish(x->sw) : 0;
+}
+
+/* del-port [BRIDGE] PORT */
+static int
+cmd_del_port(struct ctx *x, int argc, char **argv)
+{
+	const char *name = argv[argc - 1];
+	struct vqs_port_conf *pc;
+	int rc = need_args(x, argc, 2, "del-port [BRIDGE] PORT");
+
+	if (rc != 0)
+		return rc;
+	if (argc > 3)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: del-port [BRIDGE] PORT");
+	pc = find_port(x, name);
+	if (pc == NULL)
+		return -ENOENT;
+	if (argc == 3 && strcmp(pc->bridge, argv[1]) != 0)
+		return vqs_err_set(&x->r->err, -ENOENT, "port %s is not on bridge %s",
+				   name, argv[1]);
+	delete_port(x, name);
+	return 0;
+}
+
+static int
+set_port(struct ctx *x, int argc, char **argv)
+{
+	struct vqs_port_conf *pc = find_port(x, argv[2]), np;
+	struct vqs_port *p;
+	int rc;
+
+	if (pc == NULL)
+		return -ENOENT;
+	np = *pc;
+	rc = vqs_conf_parse_port_options(x->conf, argc - 3, argv + 3, &np, &x->r->err);
+	if (rc != 0 || x->sw == NULL) {
+		if (rc == 0)
+			*pc = np;
+		return rc;
+	}
+	p = vqs_switch_port(x->sw, np.name);
+	if (memcmp(np.affinity, pc->affinity, sizeof(np.affinity)) != 0) {
+		rc = vqs_pmds_assign_port(x->sw, p, &np, &x->r->err);
+		if (rc != 0) {
+			vqs_pmds_assign_port(x->sw, p, pc, &x->r->err);
+			return rc;
+		}
+	}
+	rc = memcmp(&np.vlan, &pc->vlan, sizeof(np.vlan));
+	*pc = np;
+	vqs_dp_publish(x->sw);
+	/* Entries learned in the port's old VLANs would send frames where
+	 * the port no longer listens. */
+	if (rc != 0)
+		vqs_fdb_flush_port(vqs_switch_bridge(x->sw, np.bridge)->fdb, p->slot);
+	return 0;
+}
+
+static int
+set_bridge(struct ctx *x, int argc, char **argv)
+{
+	struct vqs_br_conf *bc = find_bridge(x, argv[2]), nb;
+	struct vqs_bridge *b, *nbr;
+	struct vqs_fdb *old;
+	int rc;
+
+	if (bc == NULL)
+		return -ENOENT;
+	nb = *bc;
+	rc = vqs_conf_parse_set_bridge(x->conf, argc - 3, argv + 3, &nb, &x->r->err);
+	if (rc != 0 || x->sw == NULL) {
+		if (rc == 0)
+			*bc = nb;
+		return rc;
+	}
+	b = vqs_switch_bridge(x->sw, nb.name);
+	if (nb.mac_table_size != bc->mac_table_size) {
+		/* A new, empty table of the new size: learning refills it. */
+		nbr = bridge_create(x->sw, &nb, &x->r->err);
+		if (nbr == NULL)
+			return -ENOMEM;
+		old = b->fdb;
+		pthread_mutex_lock(&x->sw->lock); /* telemetry may be walking it */
+		b->fdb = nbr->fdb;
+		pthread_mutex_unlock(&x->sw->lock);
+		free(nbr);
+		vqs_dp_publish(x->sw);
+		vqs_fdb_free(old);
+	}
+	b->mac_aging_tsc = (uint64_t)nb.mac_aging * rte_get_tsc_hz();
+	*bc = nb;
+	return 0;
+}
+
+/* set port PORT key=value... | set bridge BRIDGE key=value... */
+static int
+cmd_set(struct ctx *x, int argc, char **argv)
+{
+	int rc = need_args(x, argc, 4, "set port PORT key=value... | set bridge BRIDGE key=value...");
+
+	if (rc != 0)
+		return rc;
+	if (strcmp(argv[1], "port") == 0)
+		return set_port(x, argc, argv);
+	if (strcmp(argv[1], "bridge") == 0)
+		return set_bridge(x, argc, argv);
+	return vqs_err_set(&x->r->err, -EINVAL, "set: expected 'port' or 'bridge', not '%s'",
+			   argv[1]);
+}
+
+/* ---- queries ---- */
+
+static void
+out_list_begin(struct ctx *x)
+{
+	if (x->r->json)
+		vqs_buf_printf(&x->r->out, "[");
+}
+
+static void
+out_list_item(struct ctx *x, const char *s, bool first)
+{
+	if (x->r->json) {
+		vqs_buf_printf(&x->r->out, first ? "" : ",");
+		vqs_buf_json_str(&x->r->out, s);
+	} else {
+		vqs_buf_printf(&x->r->out, "%s\n", s);
+	}
+}
+
+static void
+out_list_end(struct ctx *x)
+{
+	if (x->r->json)
+		vqs_buf_printf(&x->r->out, "]");
+}
+
+static int
+cmd_list_br(struct ctx *x, int argc, char **argv)
+{
+	uint16_t i;
+
+	out_list_begin(x);
+	for (i = 0; i < x->conf->n_bridges; i++)
+		out_list_item(x, x->conf->bridges[i].name, i == 0);
+	out_list_end(x);
+	return 0;
+}
+
+static int
+cmd_list_ports(struct ctx *x, int argc, char **argv)
+{
+	bool first = true;
+	uint16_t i;
+	int rc = need_args(x, argc, 2, "list-ports BRIDGE");
+
+	if (rc != 0 || find_bridge(x, argv[1]) == NULL)
+		return rc != 0 ? rc : -ENOENT;
+	out_list_begin(x);
+	for (i = 0; i < x->conf->n_ports; i++) {
+		if (strcmp(x->conf->ports[i].bridge, argv[1]) != 0)
+			continue;
+		out_list_item(x, x->conf->ports[i].name, first);
+		first = false;
+	}
+	out_list_end(x);
+	return 0;
+}
+
+static void
+show_port(struct ctx *x, const struct vqs_port_conf *pc, bool first)
+{
+	const struct vqs_port *p = vqs_switch_port(x->sw, pc->name);
+	const char *state = p != NULL && vqs_port_is_up(p) ? "up" : "down";
+	const char *where = vqs_port_type_is_vhost(pc->type) ? pc->path : pc->devargs;
+	char trunks[1024], aff[128];
+	struct vqs_buf *o = &x->r->out;
+
+	vqs_vlan_format_trunks(&pc->vlan, trunks, sizeof(trunks));
+	vqs_conf_format_affinity(pc, aff, sizeof(aff));
+	if (!x->r->json) {
+		vqs_buf_printf(o, "    port %s: %s %s, %s", pc->name,
+			       vqs_port_type_name(pc->type), where, state);
+		if (pc->vlan.tag != 0)
+			vqs_buf_printf(o, ", tag %u", pc->vlan.tag);
+		if (pc->vlan.trunks_set)
+			vqs_buf_printf(o, ", trunks %s", trunks);
+		if (aff[0] != '\0')
+			vqs_buf_printf(o, ", pmd-rxq-affinity %s", aff);
+		vqs_buf_printf(o, "\n");
+		return;
+	}
+	vqs_buf_printf(o, "%s{\"name\":", first ? "" : ",");
+	vqs_buf_json_str(o, pc->name);
+	vqs_buf_printf(o, ",\"type\":\"%s\",\"state\":\"%s\",\"%s\":",
+		       vqs_port_type_name(pc->type), state,
+		       vqs_port_type_is_vhost(pc->type) ? "path" : "devargs");
+	vqs_buf_json_str(o, where);
+	vqs_buf_printf(o, ",\"queues\":%u,\"tag\":%u,\"trunks\":\"%s\",\"pmd_rxq_affinity\":\"%s\"}",
+		       pc->queues, pc->vlan.tag, trunks, aff);
+}
+
+static int
+cmd_show(struct ctx *x, int argc, char **argv)
+{
+	struct vqs_buf *o = &x->r->out;
+	uint16_t i, j;
+	bool first;
+
+	if (x->r->json)
+		vqs_buf_printf(o, "{\"bridges\":[");
+	for (i = 0; i < x->conf->n_bridges; i++) {
+		const struct vqs_br_conf *bc = &x->conf->bridges[i];
+		uint32_t macs = vqs_fdb_count(vqs_switch_bridge(x->sw, bc->name)->fdb);
+
+		if (x->r->json) {
+			vqs_buf_printf(o, "%s{\"name\":", i ? "," : "");
+			vqs_buf_json_str(o, bc->name);
+			vqs_buf_printf(o, ",\"mac_aging\":%u,\"mac_table_size\":%u,\"macs\":%u,\"ports\":[",
+				       bc->mac_aging, bc->mac_table_size, macs);
+		} else {
+			vqs_buf_printf(o, "bridge %s: mac-aging %u s, mac-table-size %u, %u MACs\n",
+				       bc->name, bc->mac_aging, bc->mac_table_size, macs);
+		}
+		for (first = true, j = 0; j < x->conf->n_ports; j++) {
+			if (strcmp(x->conf->ports[j].bridge, bc->name) != 0)
+				continue;
+			show_port(x, &x->conf->ports[j], first);
+			first = false;
+		}
+		if (x->r->json)
+			vqs_buf_printf(o, "]}");
+	}
+	if (x->r->json)
+		vqs_buf_printf(o, "]}");
+	return 0;
+}
+
+struct fdb_show {
+	struct ctx *x;
+	bool first;
+};
+
+static int
+fdb_show_one(const struct vqs_fdb_entry_info *e, void *arg)
+{
+	struct fdb_show *fs = arg;
+	struct ctx *x = fs->x;
+	const struct vqs_port *p = x->sw->ports[e->port];
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	uint64_t age = e->age_tsc / rte_get_tsc_hz();
+
+	rte_ether_format_addr(mac, sizeof(mac), &e->mac);
+	if (x->r->json) {
+		vqs_buf_printf(&x->r->out, "%s{\"port\":", fs->first ? "" : ",");
+		vqs_buf_json_str(&x->r->out, p != NULL ? p->conf.name : "?");
+		vqs_buf_printf(&x->r->out, ",\"vlan\":%u,\"mac\":\"%s\",\"age\":%" PRIu64
+			       ",\"static\":%s}", e->vlan, mac, age,
+			       e->is_static ? "true" : "false");
+	} else if (e->is_static) {
+		vqs_buf_printf(&x->r->out, "%-16s %4u  %s  static\n",
+			       p != NULL ? p->conf.name : "?", e->vlan, mac);
+	} else {
+		vqs_buf_printf(&x->r->out, "%-16s %4u  %s  %4" PRIu64 "\n",
+			       p != NULL ? p->conf.name : "?", e->vlan, mac, age);
+	}
+	fs->first = false;
+	return 0;
+}
+
+static struct vqs_bridge *
+runtime_bridge(struct ctx *x, int argc, char **argv, const char *usage)
+{
+	if (need_args(x, argc, 2, usage) != 0 || find_bridge(x, argv[1]) == NULL)
+		return NULL;
+	return vqs_switch_bridge(x->sw, argv[1]);
+}
+
+static int
+cmd_fdb_show(struct ctx *x, int argc, char **argv)
+{
+	struct vqs_bridge *b = runtime_bridge(x, argc, argv, "fdb/show BRIDGE");
+	struct fdb_show fs = { x, true };
+
+	if (b == NULL)
+		return -EINVAL;
+	if (x->r->json)
+		vqs_buf_printf(&x->r->out, "[");
+	else
+		vqs_buf_printf(&x->r->out, "%-16s %4s  %-17s  %4s\n", "port", "VLAN", "MAC", "Age");
+	vqs_fdb_walk(b->fdb, rte_get_tsc_cycles(), fdb_show_one, &fs);
+	if (x->r->json)
+		vqs_buf_printf(&x->r->out, "]");
+	return 0;
+}
+
+static int
+cmd_fdb_flush(struct ctx *x, int argc, char **argv)
+{
+	struct vqs_bridge *b = runtime_bridge(x, argc, argv, "fdb/flush BRIDGE");
+	unsigned int n;
+
+	if (b == NULL)
+		return -EINVAL;
+	n = vqs_fdb_flush(b->fdb);
+	vqs_buf_printf(&x->r->out, x->r->json ? "{\"flushed\":%u}" : "flushed %u entries\n", n);
+	return 0;
+}
+
+/* fdb/add BRIDGE MAC PORT [VLAN] */
+static int
+cmd_fdb_add(struct ctx *x, int argc, char **argv)
+{
+	struct vqs_bridge *b = runtime_bridge(x, argc, argv, "fdb/add BRIDGE MAC PORT [VLAN]");
+	struct rte_ether_addr mac;
+	struct vqs_port *p;
+	unsigned long vlan = 0;
+	char *end;
+
+	if (b == NULL)
+		return -EINVAL;
+	if (argc < 4 || argc > 5)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: fdb/add BRIDGE MAC PORT [VLAN]");
+	if (rte_ether_unformat_addr(argv[2], &mac) != 0 ||
+	    !rte_is_valid_assigned_ether_addr(&mac))
+		return vqs_err_set(&x->r->err, -EINVAL, "bad MAC address '%s' (a unicast xx:xx:xx:xx:xx:xx)",
+				   argv[2]);
+	p = vqs_switch_port(x->sw, argv[3]);
+	if (p == NULL || strcmp(p->conf.bridge, argv[1]) != 0)
+		return vqs_err_set(&x->r->err, -ENOENT, "no port '%s' on bridge %s", argv[3], argv[1]);
+	if (argc == 5) {
+		vlan = strtoul(argv[4], &end, 10);
+		if (argv[4][0] < '0' || argv[4][0] > '9' || *end != '\0' || vlan > VQS_VLAN_MAX)
+			return vqs_err_set(&x->r->err, -EINVAL, "bad VLAN '%s' (0-4095)", argv[4]);
+	}
+	if (vqs_fdb_add_static(b->fdb, (uint16_t)vlan, &mac, p->slot) != 0)
+		return vqs_err_set(&x->r->err, -ENOSPC, "the MAC table of %s is full", argv[1]);
+	return 0;
+}
+
+static int
+cmd_pmd_rxq_show(struct ctx *x, int argc, char **argv)
+{
+	struct vqs_buf *o = &x->r->out;
+	uint16_t i, s, q;
+	bool first;
+
+	if (x->r->json)
+		vqs_buf_printf(o, "[");
+	for (i = 0; i < x->sw->n_pmds; i++) {
+		if (x->r->json)
+			vqs_buf_printf(o, "%s{\"pmd\":%u,\"lcore\":%u,\"rxqs\":[", i ? "," : "",
+				       i, x->sw->pmds[i]->lcore);
+		else
+			vqs_buf_printf(o, "pmd %u (lcore %u):\n", i, x->sw->pmds[i]->lcore);
+		for (first = true, s = 0; s < VQS_MAX_PORTS; s++) {
+			const struct vqs_port *p = x->sw->ports[s];
+			const struct vqs_port_conf *pc;
+
+			if (p == NULL || p->deleting)
+				continue;
+			pc = vqs_conf_port(x->conf, p->conf.name);
+			for (q = 0; q < p->n_rxq; q++) {
+				bool pinned = pc != NULL && pc->affinity[q] >= 0;
+
+				if (p->rxq_pmd[q] != i)
+					continue;
+				if (x->r->json) {
+					vqs_buf_printf(o, "%s{\"port\":", first ? "" : ",");
+					vqs_buf_json_str(o, p->conf.name);
+					vqs_buf_printf(o, ",\"queue\":%u,\"pinned\":%s}", q,
+						       pinned ? "true" : "false");
+				} else {
+					vqs_buf_printf(o, "  port %-16s queue %u%s\n", p->conf.name, q,
+						       pinned ? " (pinned)" : "");
+				}
+				first = false;
+			}
+		}
+		if (x->r->json)
+			vqs_buf_printf(o, "]}");
+	}
+	if (x->r->json)
+		vqs_buf_printf(o, "]");
+	return 0;
+}
+
+static const struct {
+	const char *verb;
+	cmd_fn fn;
+	bool changes;   /* changes the configuration (allowed in files) */
+} commands[] = {
+	{ "add-br", cmd_add_br, true },
+	{ "del-br", cmd_del_br, true },
+	{ "add-port", cmd_add_port, true },
+	{ "del-port", cmd_del_port, true },
+	{ "set", cmd_set, true },
+	{ "list-br", cmd_list_br, false },
+	{ "list-ports", cmd_list_ports, false },
+	{ "show", cmd_show, false },
+	{ "fdb/show", cmd_fdb_show, false },
+	{ "fdb/flush", cmd_fdb_flush, false },
+	{ "fdb/add", cmd_fdb_add, false },
+	{ "pmd/rxq-show", cmd_pmd_rxq_show, false },
+};
+
+static int
+find_command(const char *verb, struct vqs_err *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(commands); i++)
+		if (strcmp(commands[i].verb, verb) == 0)
+			return (int)i;
+	return vqs_err_set(e, -EINVAL,
+			   "unknown command '%s' (add-br, del-br, add-port, del-port, set, list-br, list-ports, show, fdb/show, fdb/flush, fdb/add, pmd/rxq-show)",
+			   verb);
+}
+
+int
+vqs_ctl_exec(struct vqs_switch *sw, int argc, char **argv, struct vqs_ctl_reply *r)
+{
+	struct ctx x = { sw, sw->conf, r, sw->socket_dir };
+	int c, rc;
+
+	if (argc < 1)
+		return vqs_err_set(&r->err, -EINVAL, "empty command");
+	c = find_command(argv[0], &r->err);
+	if (c < 0)
+		return c;
+	rc = commands[c].fn(&x, argc, argv);
+	if (rc == 0 && commands[c].changes && state_file[0] != '\0')
+		rc = vqs_ctl_save_state(sw, &r->err);
+	return rc;
+}
+
+int
+vqs_ctl_split(char *line, char **argv, int max)
+{
+	char *save = NULL, *tok, *hash = strchr(line, '#');
+	int n = 0;
+
+	if (hash != NULL)
+		*hash = '\0';
+	for (tok = strtok_r(line, " \t\r\n", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == max)
+			return -E2BIG;
+		argv[n++] = tok;
+	}
+	return n;
+}
+
+struct file_line {
+	unsigned int no;
+	int argc;
+	char *argv[VQS_MAX_ARGS + 3];
+	char text[1024];
+};
+
+struct file_lines {
+	unsigned int n;
+	struct file_line *l;
+};
+
+static int
+read_lines(const char *path, struct file_lines *fl, struct vqs_err *e)
+{
+	unsigned int cap = 0, no = 0;
+	struct file_line *l;
+	char buf[1024];
+	FILE *f;
+	int rc = 0;
+
+	memset(fl, 0, sizeof(*fl));
+	f = fopen(path, "r");
+	if (f == NULL)
+		return vqs_err_set(e, -errno, "%s: %s", path, strerror(errno));
+	while (rc == 0 && fgets(buf, sizeof(buf), f) != NULL) {
+		no++;
+		if (strchr(buf, '\n') == NULL && !feof(f)) {
+			rc = vqs_err_set(e, -EINVAL, "%s:%u: line longer than %zu bytes",
+					 path, no, sizeof(buf) - 2);
+			break;
+		}
+		if (fl->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			l = realloc(fl->l, cap * sizeof(*l));
+			if (l == NULL) {
+				rc = vqs_err_set(e, -ENOMEM, "out of memory");
+				break;
+			}
+			fl->l = l;
+		}
+		l = &fl->l[fl->n];
+		strlcpy(l->text, buf, sizeof(l->text));
+		l->no = no;
+		l->argc = vqs_ctl_split(l->text, l->argv, VQS_MAX_ARGS + 3);
+		if (l->argc < 0)
+			rc = vqs_err_set(e, -E2BIG, "%s:%u: too many words", path, no);
+		else if (l->argc > 0)
+			fl->n++;
+	}
+	fclose(f);
+	return rc;
+}
+
+/* Every line against a copy of the model; nothing runs. */
+static int
+dry_run(const struct vqs_conf *start, const char *socket_dir, const char *path,
+	const struct file_lines *fl, struct vqs_err *e)
+{
+	struct vqs_ctl_reply r = { .json = false };
+	struct vqs_conf *scratch = malloc(sizeof(*scratch));
+	struct ctx x;
+	unsigned int i;
+	int c, rc = 0;
+
+	if (scratch == NULL)
+		return vqs_err_set(e, -ENOMEM, "out of memory");
+	*scratch = *start;
+	x = (struct ctx){ NULL, scratch, &r, socket_dir };
+	for (i = 0; rc == 0 && i < fl->n; i++) {
+		char **argv = fl->l[i].argv;
+
+		c = find_command(argv[0], &r.err);
+		if (c >= 0 && !commands[c].changes)
+			c = vqs_err_set(&r.err, -EINVAL,
+					"'%s' is a query, not a configuration command", argv[0]);
+		if (c >= 0)
+			c = commands[c].fn(&x, fl->l[i].argc, argv);
+		if (c < 0)
+			rc = vqs_err_set(e, c, "%s:%u: %s", path, fl->l[i].no, r.err.msg);
+	}
+	vqs_buf_free(&r.out);
+	free(scratch);
+	return rc;
+}
+
+int
+vqs_ctl_check_file(const char *path, const char *socket_dir, struct vqs_err *e)
+{
+	static const struct vqs_conf empty;
+	struct file_lines fl;
+	int rc = read_lines(path, &fl, e);
+
+	if (rc == 0)
+		rc = dry_run(&empty, socket_dir, path, &fl, e);
+	free(fl.l);
+	return rc;
+}
+
+int
+vqs_ctl_load_file(struct vqs_switch *sw, const char *path, struct vqs_err *e)
+{
+	struct vqs_ctl_reply r = { .json = false };
+	struct file_lines fl;
+	struct ctx x = { sw, sw->conf, &r, sw->socket_dir };
+	unsigned int i;
+	int c, rc;
+
+	rc = read_lines(path, &fl, e);
+	if (rc == 0)
+		rc = dry_run(sw->conf, sw->socket_dir, path, &fl, e);
+	/* Apply. Only the devices themselves can still fail. */
+	for (i = 0; rc == 0 && i < fl.n; i++) {
+		c = find_command(fl.l[i].argv[0], &r.err);
+		c = commands[c].fn(&x, fl.l[i].argc, fl.l[i].argv);
+		if (c < 0)
+			rc = vqs_err_set(e, c, "%s:%u: %s", path, fl.l[i].no, r.err.msg);
+	}
+	vqs_buf_free(&r.out);
+	free(fl.l);
+	return rc;
+}
+
+void
+vqs_ctl_set_state_file(const char *path)
+{
+	strlcpy(state_file, path != NULL ? path : "", sizeof(state_file));
+}
+
+/* Written to a temporary file, flushed to disk, renamed over the old one:
+ * a crash leaves the old state or the new, never half of one. */
+int
+vqs_ctl_save_state(struct vqs_switch *sw, struct vqs_err *e)
+{
+	char tmp[sizeof(state_file) + 8], dir[sizeof(state_file)];
+	FILE *f;
+	int fd, rc;
+
+	if (state_file[0] == '\0')
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", state_file);
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		return vqs_err_set(e, -errno, "cannot write state file %s: %s", tmp,
+				   strerror(errno));
+	rc = vqs_conf_write(sw->conf, f);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		rc = -errno;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, state_file) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		unlink(tmp);
+		return vqs_err_set(e, rc, "cannot write state file %s: %s", state_file,
+				   strerror(-rc));
+	}
+	strlcpy(dir, state_file, sizeof(dir));
+	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+void
+vqs_ctl_teardown(struct vqs_switch *sw)
+{
+	uint16_t s;
+
+	for (s = 0; s < VQS_MAX_PORTS; s++)
+		if (sw->ports[s] != NULL)
+			port_delete(sw, sw->ports[s], true);
+	while (sw->n_bridges > 0)
+		bridge_delete(sw, sw->bridges[sw->n_bridges - 1]->name);
+}

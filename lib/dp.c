@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp.h"
+#include "pmd.h"
+#include "switch.h"
+
+void
+vqs_dp_free(struct vqs_dp *dp)
+{
+	unsigned int i;
+
+	if (dp == NULL)
+		return;
+	for (i = 0; i < VQS_MAX_PMDS; i++)
+		free(dp->pmds[i].rxq);
+	free(dp);
+}
+
+static int
+dp_build_rxqs(struct vqs_switch *sw, struct vqs_dp *dp)
+{
+	uint16_t count[VQS_MAX_PMDS] = { 0 };
+	unsigned int s, q, i;
+
+	for (s = 0; s < dp->n_slots; s++) {
+		const struct vqs_port *p = dp->ports[s].port;
+
+		for (q = 0; p != NULL && q < p->n_rxq; q++)
+			count[p->rxq_pmd[q]]++;
+	}
+	for (i = 0; i < sw->n_pmds; i++) {
+		dp->pmds[i].rxq = calloc(count[i] + 1u, sizeof(struct vqs_dp_rxq));
+		if (dp->pmds[i].rxq == NULL)
+			return -ENOMEM;
+	}
+	for (s = 0; s < dp->n_slots; s++) {
+		const struct vqs_port *p = dp->ports[s].port;
+
+		for (q = 0; p != NULL && q < p->n_rxq; q++) {
+			struct vqs_dp_pmd *pm = &dp->pmds[p->rxq_pmd[q]];
+
+			pm->rxq[pm->n_rxq].slot = (uint16_t)s;
+			pm->rxq[pm->n_rxq].qid = (uint16_t)q;
+			pm->n_rxq++;
+		}
+	}
+	return 0;
+}
+
+int
+vqs_dp_publish(struct vqs_switch *sw)
+{
+	struct vqs_dp *dp = calloc(1, sizeof(*dp)), *old;
+	unsigned int s, b;
+	int rc;
+
+	if (dp == NULL)
+		return -ENOMEM;
+	dp->n_bridges = sw->n_bridges;
+	for (b = 0; b < sw->n_bridges; b++)
+		dp->bridges[b].fdb = sw->bridges[b]->fdb;
+	for (s = 0; s < VQS_MAX_PORTS; s++) {
+		struct vqs_port *p = sw->ports[s];
+		const struct vqs_port_conf *pc;
+		struct vqs_dp_bridge *db;
+
+		if (p == NULL || p->deleting)
+			continue;
+		pc = vqs_conf_port(sw->conf, p->conf.name);
+		b = (unsigned int)vqs_switch_bridge_index(sw, p->conf.bridge);
+		dp->ports[s].port = p;
+		dp->ports[s].bridge = (uint16_t)b;
+		dp->ports[s].vlan = pc != NULL ? pc->vlan : p->conf.vlan;
+		db = &dp->bridges[b];
+		db->ports[db->n_ports++] = (uint16_t)s;
+		dp->n_slots = (uint16_t)(s + 1);
+	}
+	rc = dp_build_rxqs(sw, dp);
+	if (rc != 0) {
+		vqs_dp_free(dp);
+		return rc;
+	}
+	old = __atomic_exchange_n(&sw->dp, dp, __ATOMIC_ACQ_REL);
+	/* After this no PMD holds the old snapshot. */
+	rte_rcu_qsbr_synchronize(sw->qsv, RTE_QSBR_THRID_INVALID);
+	vqs_dp_free(old);
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The datapath view: an immutable snapshot of what the PMDs need (ports by
+ * slot with their bridge and VLANs, each bridge's ports and MAC table,
+ * each PMD's RX queues). The control thread builds a new one on every
+ * change, publishes it with one pointer store, waits for an RCU grace
+ * period and frees the old one. A PMD loads the pointer once per pass and
+ * uses that snapshot until it reports quiescent.
+ */
+#ifndef VQS_DP_H
+#define VQS_DP_H
+
+#include <stdint.h>
+
+#include "conf.h"
+#include "fdb.h"
+#include "port.h"
+#include "vqs.h"
+
+struct vqs_switch;
+
+struct vqs_dp_port {
+	struct vqs_port *port; /* NULL: free slot */
+	uint16_t bridge;       /* index in dp->bridges */
+	struct vqs_vlan_conf vlan;
+};
+
+struct vqs_dp_bridge {
+	struct vqs_fdb *fdb;
+	uint16_t n_ports;
+	uint16_t ports[VQS_MAX_PORTS]; /* slots, for flooding */
+};
+
+struct vqs_dp_rxq {
+	uint16_t slot;
+	uint16_t qid;
+};
+
+struct vqs_dp_pmd {
+	uint16_t n_rxq;
+	struct vqs_dp_rxq *rxq;
+};
+
+struct vqs_dp {
+	uint16_t n_slots; /* highest used slot + 1 */
+	struct vqs_dp_port ports[VQS_MAX_PORTS];
+	uint16_t n_bridges;
+	struct vqs_dp_bridge bridges[VQS_MAX_BRIDGES];
+	struct vqs_dp_pmd pmds[VQS_MAX_PMDS];
+};
+
+/* Control thread: rebuilds from the switch's ports, bridges and model,
+ * publishes, waits a grace period, frees the old snapshot. */
+int vqs_dp_publish(struct vqs_switch *sw);
+void vqs_dp_free(struct vqs_dp *dp);
+
+#endif

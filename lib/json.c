@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "json.h"
+
+struct parser {
+	const char *p;
+	struct vqs_err *e;
+};
+
+static void
+skip_ws(struct parser *ps)
+{
+	while (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\r' || *ps->p == '\n')
+		ps->p++;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A string literal; \u escapes above 0x7f become UTF-8. */
+static char *
+parse_string(struct parser *ps)
+{
+	struct vqs_buf b = { 0 };
+	unsigned int cp;
+	int i, h;
+
+	if (*ps->p != '"') {
+		vqs_err_set(ps->e, -EINVAL, "expected a string");
+		return NULL;
+	}
+	ps->p++;
+	vqs_buf_printf(&b, "%s", "");
+	while (*ps->p != '"') {
+		char c = *ps->p++;
+
+		if (c == '\0' || (unsigned char)c < 0x20)
+			goto bad;
+		if (c != '\\') {
+			vqs_buf_printf(&b, "%c", c);
+			continue;
+		}
+		c = *ps->p++;
+		switch (c) {
+		case '"': case '\\': case '/':
+			vqs_buf_printf(&b, "%c", c);
+			break;
+		case 'n':
+			vqs_buf_printf(&b, "\n");
+			break;
+		case 't':
+			vqs_buf_printf(&b, "\t");
+			break;
+		case 'r':
+			vqs_buf_printf(&b, "\r");
+			break;
+		case 'b':
+			vqs_buf_printf(&b, "\b");
+			break;
+		case 'f':
+			vqs_buf_printf(&b, "\f");
+			break;
+		case 'u':
+			for (cp = 0, i = 0; i < 4; i++) {
+				h = hexval(*ps->p++);
+				if (h < 0)
+					goto bad;
+				cp = cp << 4 | (unsigned int)h;
+			}
+			if (cp == 0)
+				goto bad;
+			if (cp < 0x80)
+				vqs_buf_printf(&b, "%c", (char)cp);
+			else if (cp < 0x800)
+				vqs_buf_printf(&b, "%c%c", (char)(0xc0 | cp >> 6),
+					       (char)(0x80 | (cp & 0x3f)));
+			else
+				vqs_buf_printf(&b, "%c%c%c", (char)(0xe0 | cp >> 12),
+					       (char)(0x80 | ((cp >> 6) & 0x3f)),
+					       (char)(0x80 | (cp & 0x3f)));
+			break;
+		default:
+			goto bad;
+		}
+	}
+	ps->p++;
+	if (b.oom)
+		goto bad;
+	return b.s;
+bad:
+	vqs_buf_free(&b);
+	vqs_err_set(ps->e, -EINVAL, "bad string");
+	return NULL;
+}
+
+static int
+parse_value(struct parser *ps, struct vqs_json_field *f)
+{
+	skip_ws(ps);
+	if (*ps->p == '"') {
+		f->type = VQS_JSON_STR;
+		f->str = parse_string(ps);
+		return f->str == NULL ? -EINVAL : 0;
+	}
+	if (strncmp(ps->p, "true", 4) == 0 || strncmp(ps->p, "false", 5) == 0) {
+		f->type = VQS_JSON_BOOL;
+		f->b = *ps->p == 't';
+		ps->p += f->b ? 4 : 5;
+		return 0;
+	}
+	if (*ps->p != '[')
+		return vqs_err_set(ps->e, -EINVAL,
+				   "'%s': values are strings, booleans or arrays of strings", f->key);
+	ps->p++;
+	f->type = VQS_JSON_ARRAY;
+	skip_ws(ps);
+	if (*ps->p == ']') {
+		ps->p++;
+		return 0;
+	}
+	for (;;) {
+		skip_ws(ps);
+		if (f->n == VQS_JSON_MAX_ARRAY)
+			return vqs_err_set(ps->e, -E2BIG, "'%s': more than %d items",
+					   f->key, VQS_JSON_MAX_ARRAY);
+		f->arr[f->n] = parse_string(ps);
+		if (f->arr[f->n] == NULL)
+			return -EINVAL;
+		f->n++;
+		skip_ws(ps);
+		if (*ps->p == ']') {
+			ps->p++;
+			return 0;
+		}
+		if (*ps->p++ != ',')
+			return vqs_err_set(ps->e, -EINVAL, "'%s': expected ',' or ']'", f->key);
+	}
+}
+
+int
+vqs_json_parse(const char *text, struct vqs_json_obj *o, struct vqs_err *e)
+{
+	struct parser ps = { text, e };
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	skip_ws(&ps);
+	if (*ps.p++ != '{')
+		return vqs_err_set(e, -EINVAL, "expected a JSON object");
+	skip_ws(&ps);
+	if (*ps.p == '}') {
+		ps.p++;
+		goto end;
+	}
+	for (;;) {
+		struct vqs_json_field *f;
+
+		if (o->n == VQS_JSON_MAX_FIELDS)
+			return vqs_err_set(e, -E2BIG, "too many fields");
+		f = &o->f[o->n++];
+		skip_ws(&ps);
+		f->key = parse_string(&ps);
+		if (f->key == NULL)
+			return -EINVAL;
+		skip_ws(&ps);
+		if (*ps.p++ != ':')
+			return vqs_err_set(e, -EINVAL, "expected ':' after \"%s\"", f->key);
+		rc = parse_value(&ps, f);
+		if (rc != 0)
+			return rc;
+		skip_ws(&ps);
+		if (*ps.p == '}') {
+			ps.p++;
+			break;
+		}
+		if (*ps.p++ != ',')
+			return vqs_err_set(e, -EINVAL, "expected ',' or '}'");
+	}
+end:
+	skip_ws(&ps);
+	if (*ps.p != '\0')
+		return vqs_err_set(e, -EINVAL, "text after the JSON object");
+	return 0;
+}
+
+const struct vqs_json_field *
+vqs_json_get(const struct vqs_json_obj *o, const char *key, enum vqs_json_type t)
+{
+	int i;
+
+	for (i = 0; i < o->n; i++)
+		if (o->f[i].key != NULL && strcmp(o->f[i].key, key) == 0)
+			return o->f[i].type == t ? &o->f[i] : NULL;
+	return NULL;
+}
+
+void
+vqs_json_free(struct vqs_json_obj *o)
+{
+	int i, j;
+
+	for (i = 0; i < o->n; i++) {
+		free(o->f[i].key);
+		free(o->f[i].str);
+		for (j = 0; j < o->f[i].n; j++)
+			free(o->f[i].arr[j]);
+	}
+	memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The control protocol's JSON: one flat object a line, whose values are
+ * strings, booleans or arrays of strings. Anything else is refused.
+ */
+#ifndef VQS_JSON_H
+#define VQS_JSON_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+
+#define VQS_JSON_MAX_FIELDS 8
+#define VQS_JSON_MAX_ARRAY  64
+
+enum vqs_json_type { VQS_JSON_STR, VQS_JSON_BOOL, VQS_JSON_ARRAY };
+
+struct vqs_json_field {
+	char *key;
+	enum vqs_json_type type;
+	char *str;                 /* VQS_JSON_STR */
+	bool b;                    /* VQS_JSON_BOOL */
+	int n;                     /* VQS_JSON_ARRAY */
+	char *arr[VQS_JSON_MAX_ARRAY];
+};
+
+struct vqs_json_obj {
+	int n;
+	struct vqs_json_field f[VQS_JSON_MAX_FIELDS];
+};
+
+int vqs_json_parse(const char *text, struct vqs_json_obj *o, struct vqs_err *e);
+const struct vqs_json_field *vqs_json_get(const struct vqs_json_obj *o,
+					  const char *key, enum vqs_json_type t);
+void vqs_json_free(struct vqs_json_obj *o);
+
+#endif

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The configuration model: good commands build the right bridges and ports,
+ * every bad one is refused with a message that says what is wrong and
+ * changes nothing, and the state written back reads the same.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "unit.h"
+
+int vqs_logtype;
+
+static struct vqs_conf conf;
+
+/* Runs one command on the model the way a dry run does. */
+static int
+run(const char *text, struct vqs_err *e)
+{
+	char line[512], *argv[VQS_MAX_ARGS + 3], *tok, *save = NULL;
+	struct vqs_port_conf pc, *p;
+	struct vqs_br_conf bc, *b;
+	int argc = 0, rc;
+
+	snprintf(line, sizeof(line), "%s", text);
+	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	if (strcmp(argv[0], "add-br") == 0) {
+		rc = vqs_conf_parse_add_br(&conf, argc, argv, &bc, e);
+		if (rc == 0)
+			vqs_conf_add_bridge(&conf, &bc);
+		return rc;
+	}
+	if (strcmp(argv[0], "add-port") == 0) {
+		rc = vqs_conf_parse_add_port(&conf, argc, argv, "/run/vq", &pc, e);
+		if (rc == 0)
+			vqs_conf_add_port(&conf, &pc);
+		return rc;
+	}
+	if (strcmp(argv[0], "set-port") == 0) {
+		p = vqs_conf_port(&conf, argv[1]);
+		pc = *p;
+		rc = vqs_conf_parse_port_options(&conf, argc - 2, argv + 2, &pc, e);
+		if (rc == 0)
+			*p = pc;
+		return rc;
+	}
+	b = vqs_conf_bridge(&conf, argv[1]); /* set-br */
+	bc = *b;
+	rc = vqs_conf_parse_set_bridge(&conf, argc - 2, argv + 2, &bc, e);
+	if (rc == 0)
+		*b = bc;
+	return rc;
+}
+
+static void
+bad(const char *text, const char *expect)
+{
+	struct vqs_conf before = conf;
+	struct vqs_err e = { "" };
+
+	CHECK(run(text, &e) != 0);
+	CHECK(memcmp(&before, &conf, sizeof(conf)) == 0); /* nothing half-applied */
+	if (strstr(e.msg, expect) == NULL) {
+		unit_failures++;
+		fprintf(stderr, "'%s': error '%s' does not mention '%s'\n", text, e.msg, expect);
+	}
+}
+
+static void
+good(const char *text)
+{
+	struct vqs_err e = { "" };
+	int rc = run(text, &e);
+
+	if (rc != 0)
+		fprintf(stderr, "'%s': %s\n", text, e.msg);
+	CHECK_EQ(rc, 0);
+}
+
+static void
+test_commands(void)
+{
+	struct vqs_port_conf *p;
+	char buf[256];
+
+	bad("add-port br0 vm1 type=vhostuser", "no bridge named 'br0'");
+	good("add-br br0 mac-aging=120 mac-table-size=1000");
+	CHECK_EQ(conf.bridges[0].mac_aging, 120);
+	CHECK_EQ(conf.bridges[0].mac_table_size, 1000);
+	good("add-br br1");
+	CHECK_EQ(conf.bridges[1].mac_aging, VQS_DEFAULT_MAC_AGING);
+	good("add-port br0 vm1 type=vhostuser");
+	p = vqs_conf_port(&conf, "vm1");
+	CHECK(strcmp(p->path, "/run/vq/vm1.sock") == 0);
+	CHECK_EQ(p->queues, VQS_VHOST_MAX_QP);
+	CHECK_EQ(p->vlan.tag, 0);
+	CHECK(!p->vlan.trunks_set);
+	good("add-port br1 vm2 type=vhostuser path=/tmp/x.sock queues=2 tag=100 pmd-rxq-affinity=1:3");
+	p = vqs_conf_port(&conf, "vm2");
+	CHECK(strcmp(p->bridge, "br1") == 0);
+	CHECK_EQ(p->vlan.tag, 100);
+	CHECK_EQ(p->affinity[0], -1);
+	CHECK_EQ(p->affinity[1], 3);
+	good("add-port br0 up type=dpdk devargs=net_tap0,iface=vq0 mtu=9000 trunks=10,20-22");
+	p = vqs_conf_port(&conf, "up");
+	CHECK(vqs_vlan_allowed(&p->vlan, 10) && vqs_vlan_allowed(&p->vlan, 21));
+	CHECK(!vqs_vlan_allowed(&p->vlan, 0) && !vqs_vlan_allowed(&p->vlan, 23));
+	vqs_vlan_format_trunks(&p->vlan, buf, sizeof(buf));
+	CHECK(strcmp(buf, "10,20-22") == 0);
+	good("add-port br0 qc type=vhostuserclient path=/tmp/qemu.sock queues=1");
+	CHECK_EQ(vqs_conf_port(&conf, "qc")->type, VQS_PORT_VHOST_CLIENT);
+
+	good("set-port vm1 tag=200");
+	CHECK_EQ(vqs_conf_port(&conf, "vm1")->vlan.tag, 200);
+	good("set-port vm1 tag=");
+	CHECK_EQ(vqs_conf_port(&conf, "vm1")->vlan.tag, 0);
+	good("set-port up trunks=");
+	CHECK(!vqs_conf_port(&conf, "up")->vlan.trunks_set);
+	good("set-br br0 mac-aging=0");
+	CHECK_EQ(conf.bridges[0].mac_aging, 0);
+
+	bad("add-br br0", "bridge br0 exists");
+	bad("add-br bad/name", "bad bridge name");
+	bad("add-br br2 mac-aging=soon", "mac-aging=soon");
+	bad("add-br br2 color=blue", "unknown bridge option 'color'");
+	bad("add-port br0", "usage");
+	bad("add-port br0 vm3", "type= is required");
+	bad("add-port br0 vm3 type=tunnel", "expected vhostuser, vhostuserclient or dpdk");
+	bad("add-port br0 vm1 type=vhostuser", "port vm1 exists");
+	bad("add-port br0 vm3 type=vhostuser path=/tmp/x.sock", "is used by port vm2");
+	bad("add-port br0 vm3 type=vhostuser path=relative.sock", "absolute path");
+	bad("add-port br0 vm3 type=vhostuserclient", "needs path=");
+	bad("add-port br0 vm3 type=vhostuser queues=0", "from 1 to");
+	bad("add-port br0 vm3 type=vhostuser queues=2x", "whole number");
+	bad("add-port br0 vm3 type=vhostuser color=blue", "unknown port option 'color'");
+	bad("add-port br0 vm3 type=vhostuser type=dpdk", "given twice");
+	bad("add-port br0 vm3 type=vhostuser devargs=x", "for type=dpdk");
+	bad("add-port br0 vm3 type=dpdk", "needs devargs");
+	bad("add-port br0 vm3 type=dpdk devargs=net_tap0,iface=other", "is used by port up");
+	bad("add-port br0 vm3 type=dpdk devargs=net_tap1 path=/tmp/y", "for vhost-user ports");
+	bad("add-port br0 a_name_that_is_far_too_long_for_a_port type=vhostuser", "bad port name");
+	bad("add-port br0 vm3 type=vhostuser junk", "expected key=value");
+	bad("add-port br0 vm3 type=vhostuser tag=4096", "from 1 to 4095");
+	bad("add-port br0 vm3 type=vhostuser trunks=5-2", "trunks=5-2");
+	bad("add-port br0 vm3 type=vhostuser trunks=1,x", "trunks=1,x");
+	bad("add-port br0 vm3 type=vhostuser queues=2 pmd-rxq-affinity=2:1", "RX queues 0..1");
+	bad("add-port br0 vm3 type=vhostuser pmd-rxq-affinity=0-1", "QUEUE:LCORE");
+	bad("set-port vm1 type=dpdk", "cannot change on an existing port");
+	bad("set-port vm1 tag=x", "whole number");
+	bad("set-br br0 mac-table-size=0", "from 1 to");
+}
+
+static void
+test_write_and_read_back(void)
+{
+	char *text = NULL, *line, *save = NULL;
+	struct vqs_conf written = conf;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	CHECK_EQ(vqs_conf_write(&conf, f), 0);
+	fclose(f);
+	memset(&conf, 0, sizeof(conf));
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (line[0] != '#')
+			good(line);
+	CHECK(memcmp(&written, &conf, sizeof(conf)) == 0);
+	free(text);
+}
+
+int
+main(void)
+{
+	test_commands();
+	test_write_and_read_back();
+	return unit_report("test_conf");
+}
