@@ -3,11 +3,9 @@
 the switch's sockets, plus net_pcap ports on veth pairs driven by the test.
 """
 import sys
-import threading
 import time
 
-from vqtest import (Switch, TestPmd, Veth, check, frame, log, main, mac_str,
-                    tagged_payload)
+from vqtest import Switch, TestPmd, Traffic, Veth, check, frame, log, main, tagged_payload
 
 VM1, VM2 = "02:00:00:00:01:01", "02:00:00:00:02:01"
 BCAST = "ff:ff:ff:ff:ff:ff"
@@ -139,52 +137,6 @@ def test_unicast_and_jumbo_through_guest(c):
     check(sw.stop() == 0, "vqswitch exit code")
 
 
-class Traffic:
-    """Steady streams of tagged frames, each from one veth to an address,
-    sent round-robin by one thread; one receiver thread per veth files what
-    comes back by tag and sequence number."""
-
-    def __init__(self, streams, veths, rate=400):
-        self.streams = dict(streams)  # tag -> (veth, dst, src)
-        self.sent = {tag: 0 for tag in streams}
-        self.received = {tag: set() for tag in streams}
-        self.rate, self.stopping, self.done = rate, False, False
-        self.threads = [threading.Thread(target=self._send, daemon=True)]
-        self.threads += [threading.Thread(target=self._recv, args=(v,), daemon=True) for v in veths]
-        for t in self.threads:
-            t.start()
-
-    def add(self, tag, veth, dst, src):
-        self.sent[tag] = 0
-        self.received[tag] = set()
-        self.streams[tag] = (veth, dst, src)
-
-    def _send(self):
-        while not self.stopping:
-            for tag, (veth, dst, src) in list(self.streams.items()):
-                veth.send(frame(dst, src, tagged_payload(tag, self.sent[tag], 64)))
-                self.sent[tag] += 1
-            time.sleep(1.0 / self.rate)
-
-    def _recv(self, veth):
-        while not self.done:
-            for f in veth.collect(0.1):
-                tag = int.from_bytes(f[17:19], "big")
-                if f[14:17] == b"VQS" and tag in self.received:
-                    self.received[tag].add(int.from_bytes(f[19:23], "big"))
-
-    def finish(self):
-        self.stopping = True
-        self.threads[0].join()
-        time.sleep(1.0)  # what is in flight arrives
-        self.done = True
-        for t in self.threads[1:]:
-            t.join()
-
-    def lost(self, tag):
-        return self.sent[tag] - len(self.received[tag])
-
-
 def test_reconnect_under_traffic(c):
     """A guest that receives and sends traffic connects, is killed, comes
     back, quits, three times; the switch keeps running and traffic between
@@ -204,7 +156,7 @@ def test_reconnect_under_traffic(c):
     g2.cmd("start tx_first")
     time.sleep(0.5)
     AB, B_VM2, A_VM1 = 10, 11, 12
-    traffic = Traffic({AB: (va, B, A),
+    traffic = Traffic(c, {AB: (va, B, A),
                        B_VM2: (vb, VM2, B)},    # reflected back to B by guest 2
                       [va, vb])
     for cycle in range(3):

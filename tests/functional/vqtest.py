@@ -15,6 +15,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 BUILD = os.environ.get("VQS_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
@@ -24,6 +25,10 @@ TESTPMD = os.environ.get("VQS_TESTPMD", "dpdk-testpmd")
 ETHERTYPE = 0x88B5  # IEEE local experimental: our test frames only
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SOL_PACKET = 263
+PACKET_AUXDATA = 8
+TP_STATUS_VLAN_VALID = 1 << 4
+TP_STATUS_VLAN_TPID_VALID = 1 << 6
 
 
 class TestFailure(Exception):
@@ -121,12 +126,27 @@ class Switch:
         # lcores: "0,1" (lcore = CPU), or a map such as "0@0,1@1,2@1" that
         # runs more lcores than there are CPUs. Lcore 0 is the main lcore.
         lcore_opt = "--lcores" if "@" in lcores else "-l"
-        cmd = [VQSWITCH, lcore_opt, lcores, "--main-lcore", "0", "--file-prefix", self.prefix, "-m", str(mem), "--no-pci"] + list(eal) + \
-              ["--", "--config", cfg, "--socket-dir", self.dir, "--state", self.state] + list(args)
-        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT)
+        self.cmd = [VQSWITCH, lcore_opt, lcores, "--main-lcore", "0", "--file-prefix", self.prefix,
+                    "-m", str(mem), "--no-pci"] + list(eal) + \
+                   ["--", "--config", cfg, "--socket-dir", self.dir, "--state", self.state] + list(args)
         cleanup.add(self.kill)
         self._tel = None
+        self.start()
+
+    def start(self):
+        self.logf.write("---- start\n")
+        self.logf.flush()
+        self.log_mark = os.path.getsize(self.log_path)
+        self.proc = subprocess.Popen(self.cmd, stdout=self.logf, stderr=subprocess.STDOUT)
         self.wait_log("ready", 20)
+
+    def crash(self):
+        """SIGKILL, as if the daemon had crashed: nothing is cleaned up."""
+        if self._tel is not None:
+            self._tel.close()
+            self._tel = None
+        self.proc.kill()
+        self.proc.wait()
 
     def vqctl(self, *args, fmt="text", check_rc=True):
         """Runs vqctl against this switch; returns (exit code, stdout, stderr),
@@ -148,9 +168,10 @@ class Switch:
             return f.read()
 
     def wait_log(self, pattern, timeout):
+        """Waits for pattern in what this run (since start()) logged."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if re.search(pattern, self.log_text()):
+            if re.search(pattern, self.log_text()[self.log_mark:]):
                 return
             if self.proc.poll() is not None:
                 raise TestFailure("vqswitch exited (%s) before '%s':\n%s" %
@@ -228,6 +249,9 @@ class Veth:
             run(["ip", "link", "set", ifc, "up"])
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        # The kernel may take a VLAN tag out of a received frame and hand
+        # it over on the side: ask for it, to put it back (recv_frame).
+        self.sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
         self.sock.bind((self.peer, 0))
         cleanup.add(self.sock.close)
 
@@ -243,17 +267,89 @@ class Veth:
 
     def collect(self, timeout=1.0, count=None):
         """Our test frames received on the peer end until `count` have come
-        or `timeout` seconds pass without one."""
+        or `timeout` seconds pass without one. A tagged frame is returned
+        untagged; self.vlans holds each returned frame's VLAN id (None:
+        untagged)."""
         got = []
+        self.vlans = []
         while count is None or len(got) < count:
             if not select.select([self.sock], [], [], timeout)[0]:
                 break
-            data, addr = self.sock.recvfrom(65536)
+            data, addr = self.recv_frame()
             if addr[2] == PACKET_OUTGOING or len(data) < 14:
                 continue
+            vlan = None
+            if struct.unpack("!H", data[12:14])[0] == 0x8100 and len(data) >= 18:
+                vlan = struct.unpack("!H", data[14:16])[0] & 0xFFF
+                data = data[:12] + data[16:]
             if struct.unpack("!H", data[12:14])[0] == ETHERTYPE:
                 got.append(data)
+                self.vlans.append(vlan)
         return got
+
+    def recv_frame(self):
+        """One frame as it was on the wire, VLAN tag included."""
+        data, anc, _, addr = self.sock.recvmsg(65536, socket.CMSG_SPACE(64))
+        for level, kind, cdata in anc:
+            if level == SOL_PACKET and kind == PACKET_AUXDATA:
+                status, _, _, _, _, tci, tpid = struct.unpack("IIIHHHH", cdata[:20])
+                if status & TP_STATUS_VLAN_VALID:
+                    tpid = tpid if status & TP_STATUS_VLAN_TPID_VALID else 0x8100
+                    data = data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
+        return data, addr
+
+
+class Traffic:
+    """Steady streams of tagged frames, each from one veth to an address,
+    sent round-robin by one thread; one receiver thread per veth files what
+    comes back by tag and sequence number."""
+
+    def __init__(self, cleanup, streams, veths, rate=400):
+        self.streams = dict(streams)  # tag -> (veth, dst, src)
+        self.sent = {tag: 0 for tag in streams}
+        self.received = {tag: set() for tag in streams}
+        self.rate, self.stopping, self.done = rate, False, False
+        self.threads = [threading.Thread(target=self._send, daemon=True)]
+        self.threads += [threading.Thread(target=self._recv, args=(v,), daemon=True) for v in veths]
+        for t in self.threads:
+            t.start()
+        cleanup.add(self.abort)
+
+    def abort(self):
+        """Stops the threads at once (a test that failed half way)."""
+        self.stopping = self.done = True
+        for t in self.threads:
+            t.join()
+
+    def add(self, tag, veth, dst, src):
+        self.sent[tag] = 0
+        self.received[tag] = set()
+        self.streams[tag] = (veth, dst, src)
+
+    def _send(self):
+        while not self.stopping:
+            for tag, (veth, dst, src) in list(self.streams.items()):
+                veth.send(frame(dst, src, tagged_payload(tag, self.sent[tag], 64)))
+                self.sent[tag] += 1
+            time.sleep(1.0 / self.rate)
+
+    def _recv(self, veth):
+        while not self.done:
+            for f in veth.collect(0.1):
+                tag = int.from_bytes(f[17:19], "big")
+                if f[14:17] == b"VQS" and tag in self.received:
+                    self.received[tag].add(int.from_bytes(f[19:23], "big"))
+
+    def finish(self):
+        self.stopping = True
+        self.threads[0].join()
+        time.sleep(1.0)  # what is in flight arrives
+        self.done = True
+        for t in self.threads[1:]:
+            t.join()
+
+    def lost(self, tag):
+        return self.sent[tag] - len(self.received[tag])
 
 
 class TestPmd:
@@ -288,7 +384,7 @@ class TestPmd:
         cleanup.add(self.kill)
         self.cmd("show port info all")
         self.wait_out("testpmd> ", 30)
-        check("Start ports failed" not in self.output(),
+        check("Start ports failed" not in self.output() and "No probed ethernet devices" not in self.output(),
               "testpmd could not start its ports:\n%s" % self.output()[-2000:])
 
     def output(self):

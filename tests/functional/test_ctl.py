@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""The control plane: vqctl verbs against a running vqswitch, bad requests,
+run-time changes under traffic, restart from the state file, VLANs, and
+vhost-user client mode."""
+import json
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+from vqtest import (Switch, TestPmd, Traffic, Veth, check, frame, log, main,
+                    tagged_payload)
+
+A, B, C, D = "02:00:00:00:0a:01", "02:00:00:00:0b:01", "02:00:00:00:0c:01", "02:00:00:00:0d:01"
+VM1 = "02:00:00:00:01:01"
+BCAST = "ff:ff:ff:ff:ff:ff"
+SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts")
+
+
+def expect_fail(sw, args, message):
+    rc, out, err = sw.vqctl(*args, check_rc=False)
+    check(rc == 1, "vqctl %s: exit %d, expected 1 (%s)" % (" ".join(args), rc, err.strip()))
+    check(message in err, "vqctl %s: '%s' not in '%s'" % (" ".join(args), message, err.strip()))
+    check(err.count("\n") == 1, "one-line reason: %r" % err)
+
+
+def port_of(show, name):
+    for br in show["bridges"]:
+        for p in br["ports"]:
+            if p["name"] == name:
+                return br["name"], p
+    return None, None
+
+
+def test_verbs(c):
+    """Every verb, text and JSON, and the state file after each change."""
+    sw = Switch(c, "verbs", "add-br br0\n", lcores="0@0,1@1,2@1")
+    sw.vqctl("add-br", "br1", "mac-aging=60")
+    check(sw.vqctl("list-br", fmt="json") == ["br0", "br1"], "list-br")
+    check(sw.vqctl("list-br") == "br0\nbr1\n", "list-br text")
+    sw.vqctl("add-port", "br0", "vm1", "type=vhostuser")
+    sw.vqctl("add-port", "br1", "vm2", "type=vhostuser", "queues=2", "tag=100")
+    sw.vqctl("add-port", "br0", "r0", "type=dpdk", "devargs=net_ring0")
+    check(sw.vqctl("list-ports", "br0", fmt="json") == ["vm1", "r0"], "list-ports br0")
+    check(os.path.exists(sw.sock("vm1")) and os.path.exists(sw.sock("vm2")), "sockets created")
+    show = sw.vqctl("show", fmt="json")
+    br, vm2 = port_of(show, "vm2")
+    check(br == "br1" and vm2["tag"] == 100 and vm2["queues"] == 2 and vm2["type"] == "vhostuser",
+          "vm2 in show: %s" % vm2)
+    check(port_of(show, "r0")[1]["state"] == "up", "ring port up")
+    check("port vm2: vhostuser %s, down, tag 100" % sw.sock("vm2") in sw.vqctl("show"), "show text")
+
+    sw.vqctl("set", "port", "vm2", "tag=", "trunks=10,20-22")
+    vm2 = port_of(sw.vqctl("show", fmt="json"), "vm2")[1]
+    check(vm2["tag"] == 0 and vm2["trunks"] == "10,20-22", "trunk port: %s" % vm2)
+    sw.vqctl("set", "bridge", "br1", "mac-aging=30", "mac-table-size=100")
+    br1 = sw.vqctl("show", fmt="json")["bridges"][1]
+    check(br1["mac_aging"] == 30 and br1["mac_table_size"] == 100, "bridge settings %s" % br1)
+
+    # RX queues: spread over the two PMDs, then pinned.
+    rxqs = sw.vqctl("pmd/rxq-show", fmt="json")
+    check([p["lcore"] for p in rxqs] == [1, 2], "PMDs on lcores 1 and 2: %s" % rxqs)
+    loads = [len(p["rxqs"]) for p in rxqs]
+    check(abs(loads[0] - loads[1]) <= 1 and sum(loads) == 8 + 2 + 1, "least loaded: %s" % loads)
+    sw.vqctl("set", "port", "vm2", "pmd-rxq-affinity=0:2,1:2")
+    rxqs = sw.vqctl("pmd/rxq-show", fmt="json")
+    pinned = [(q["port"], q["queue"]) for q in rxqs[1]["rxqs"] if q["pinned"]]
+    check(pinned == [("vm2", 0), ("vm2", 1)], "both vm2 queues pinned to lcore 2: %s" % rxqs)
+    check(re.search(r"port vm2 +queue 0 \(pinned\)", sw.vqctl("pmd/rxq-show")), "rxq-show text")
+    expect_fail(sw, ["set", "port", "vm2", "pmd-rxq-affinity=0:7"], "lcore 7 is not a PMD lcore")
+
+    # MAC table.
+    sw.vqctl("fdb/add", "br0", A, "vm1", "5")
+    fdb = sw.vqctl("fdb/show", "br0", fmt="json")
+    check(fdb == [{"port": "vm1", "vlan": 5, "mac": A.upper(), "age": 0, "static": True}] or
+          (len(fdb) == 1 and fdb[0]["static"] and fdb[0]["vlan"] == 5), "fdb/show %s" % fdb)
+    check("static" in sw.vqctl("fdb/show", "br0"), "fdb/show text")
+    check(sw.vqctl("fdb/flush", "br0", fmt="json") == {"flushed": 1}, "fdb/flush")
+    check(sw.vqctl("fdb/show", "br0", fmt="json") == [], "empty after flush")
+
+    with open(sw.state) as f:
+        state = f.read()
+    check("add-port br1 vm2 type=vhostuser path=%s queues=2 trunks=10,20-22 pmd-rxq-affinity=0:2,1:2"
+          % sw.sock("vm2") in state, "state records vm2:\n%s" % state)
+    check("add-br br1 mac-aging=30 mac-table-size=100" in state, "state records br1")
+
+    # Hot-plugged device: deleted, it can be added again.
+    sw.vqctl("del-port", "br0", "r0")
+    sw.vqctl("add-port", "br0", "r0", "type=dpdk", "devargs=net_ring0")
+    sw.vqctl("del-port", "r0")
+    sw.vqctl("del-port", "vm1")
+    check(not os.path.exists(sw.sock("vm1")), "socket removed with its port")
+    sw.vqctl("del-br", "br1")
+    check(not os.path.exists(sw.sock("vm2")), "del-br removes its ports")
+    check(sw.vqctl("list-br", fmt="json") == ["br0"], "after del-br")
+    with open(sw.state) as f:
+        state = [l for l in f.read().splitlines() if not l.startswith("#")]
+    check(state == ["add-br br0 mac-aging=300 mac-table-size=8192"], "state %s" % state)
+    check(sw.stop() == 0, "exit code")
+
+
+def raw_request(sw, data, shutdown=False, replies=1):
+    """Sends bytes on the control socket; returns the first reply (parsed),
+    or the list of `replies` replies, or None if the switch closed."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(sw.ctl_socket)
+    s.sendall(data)
+    if shutdown:
+        s.shutdown(socket.SHUT_WR)
+    reply = b""
+    while reply.count(b"\n") < replies:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        reply += chunk
+    s.close()
+    lines = [json.loads(l) for l in reply.splitlines()]
+    if replies > 1:
+        return lines
+    return lines[0] if lines else None
+
+
+def test_bad_requests(c):
+    """Bad commands and garbage each get their error; the switch keeps
+    forwarding and keeps its configuration."""
+    va, vb = Veth(c, "vqbr0"), Veth(c, "vqbr1")
+    sw = Switch(c, "badreq", "add-br br0\nadd-port br0 a type=dpdk devargs=%s\n"
+                             "add-port br0 b type=dpdk devargs=%s\n" % (va.devargs(0), vb.devargs(1)))
+    traffic = Traffic(c, {1: (va, B, A)}, [vb])
+    vb.send(frame(BCAST, B))
+    expect_fail(sw, ["frobnicate"], "unknown command 'frobnicate'")
+    expect_fail(sw, ["add-port", "br0"], "usage: add-port")
+    expect_fail(sw, ["add-br"], "usage: add-br")
+    expect_fail(sw, ["fdb/add", "br0", "zz:zz", "a"], "bad MAC address 'zz:zz'")
+    expect_fail(sw, ["fdb/add", "br0", "01:00:5e:00:00:01", "a"], "bad MAC address")
+    expect_fail(sw, ["fdb/add", "br0", A, "nosuch"], "no port 'nosuch'")
+    expect_fail(sw, ["add-port", "br0", "a", "type=vhostuser"], "port a exists")
+    expect_fail(sw, ["add-br", "br0"], "bridge br0 exists")
+    expect_fail(sw, ["add-port", "br9", "x", "type=vhostuser"], "no bridge named 'br9'")
+    expect_fail(sw, ["list-ports", "br9"], "no bridge named 'br9'")
+    expect_fail(sw, ["del-port", "nosuch"], "no port named 'nosuch'")
+    expect_fail(sw, ["del-port", "br9", "a"], "not on bridge br9")
+    expect_fail(sw, ["set", "port", "a", "tag=5000"], "from 1 to 4095")
+    expect_fail(sw, ["set", "port", "a", "devargs=x"], "cannot change on an existing port")
+    expect_fail(sw, ["set", "switch", "x", "y=z"], "expected 'port' or 'bridge'")
+    expect_fail(sw, ["add-port", "br0", "d", "type=dpdk", "devargs=net_nosuchdev0"],
+                "port d: cannot probe device")
+    expect_fail(sw, ["add-port", "br0", "v", "type=vhostuser", "path=/proc/nope/v.sock"],
+                "port v: cannot start vhost-user socket")
+
+    r = raw_request(sw, b"x" * 5000)
+    check(r == {"ok": False, "error": "request larger than 4096 bytes"}, "oversized: %s" % r)
+    r = raw_request(sw, b"\x00\xff\xfe garbage\n")
+    check(r is not None and not r["ok"], "garbage bytes: %s" % r)
+    r = raw_request(sw, b"not json at all\n")
+    check(r is not None and r["error"] == "expected a JSON object", "not JSON: %s" % r)
+    r = raw_request(sw, b'{"argv": "show"}\n')
+    check(r is not None and "argv" in r["error"], "argv not an array: %s" % r)
+    r = raw_request(sw, b'{"argv": ["show"], "format": "xml"}\n')
+    check(r is not None and "format" in r["error"], "bad format: %s" % r)
+    r = raw_request(sw, b'{"argv": ["list-br"]}\n{"argv": ["list-ports", "br0"]}\n', replies=2)
+    check(r == [{"ok": True, "output": "br0\n"}, {"ok": True, "output": "a\nb\n"}],
+          "pipelined requests: %s" % r)
+    check(raw_request(sw, b'{"argv": ["sh', shutdown=True) is None, "half a request, then gone")
+    for _ in range(40):  # more clients than it serves at once, all gone at once
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(sw.ctl_socket)
+        s.close()
+    rc, _, err = sw.vqctl("show", check_rc=False)
+    check(rc == 0, "still serving: %s" % err)
+
+    time.sleep(0.5)
+    traffic.finish()
+    check(sw.alive(), "vqswitch died")
+    check(traffic.sent[1] > 100 and traffic.lost(1) == 0,
+          "a->b lost %d of %d during the bad requests" % (traffic.lost(1), traffic.sent[1]))
+    check(sw.vqctl("list-ports", "br0", fmt="json") == ["a", "b"], "configuration kept")
+    check(sw.stop() == 0, "exit code")
+
+
+def test_churn(c):
+    """While frames flood from a to b (and to every vhost port that exists),
+    vhost ports are added and deleted 100 times, some with a guest attached
+    and receiving. b gets every frame and no mbuf is leaked."""
+    va, vb = Veth(c, "vqch0"), Veth(c, "vqch1")
+    sw = Switch(c, "churn", "add-br br0\nadd-port br0 a type=dpdk devargs=%s\n"
+                            "add-port br0 b type=dpdk devargs=%s\n" % (va.devargs(0), vb.devargs(1)))
+    baseline = sw.telemetry("/vqswitch/info")["mbufs_in_use"]
+    traffic = Traffic(c, {1: (va, "02:00:00:00:ff:ff", A)}, [vb], rate=1000)  # unknown: flooded
+    guests = 0
+    for i in range(100):
+        name = "churn%d" % (i % 3)
+        sw.vqctl("add-port", "br0", name, "type=vhostuser", "queues=1")
+        if i % 20 == 0:
+            g = TestPmd(c, "ch%d" % i, [(sw.sock(name), "02:00:00:00:05:%02x" % i)], fwd="rxonly")
+            g.cmd("start")
+            sw.wait_port_state(name, "up")
+            time.sleep(0.3)
+            check(sw.port(name)["tx_packets"] > 0, "guest on %s receives the flood" % name)
+            guests += 1
+            sw.vqctl("del-port", name)  # with the guest still attached
+            g.kill()
+        else:
+            sw.vqctl("del-port", name)
+    traffic.finish()
+    time.sleep(0.5)
+    in_use = sw.telemetry("/vqswitch/info")["mbufs_in_use"]
+    log("a->b sent %d, lost %d; %d guests; mbufs in use %d (baseline %d)" %
+        (traffic.sent[1], traffic.lost(1), guests, in_use, baseline))
+    check(sw.alive(), "vqswitch died")
+    check(traffic.lost(1) == 0, "a->b lost %d of %d" % (traffic.lost(1), traffic.sent[1]))
+    check(in_use == baseline, "mbufs in use %d, baseline %d" % (in_use, baseline))
+    check(sw.vqctl("list-ports", "br0", fmt="json") == ["a", "b"], "only a and b left")
+    check(sw.stop() == 0, "exit code")
+
+
+def test_restart(c):
+    """Configured at run time, killed, started again: the same bridges and
+    ports come back from the state file, and forward."""
+    va, vb = Veth(c, "vqrs0"), Veth(c, "vqrs1")
+    sw = Switch(c, "restart", "add-br br0\n")
+    sw.vqctl("add-br", "br1", "mac-aging=77")
+    sw.vqctl("add-port", "br1", "a", "type=dpdk", "devargs=" + va.devargs(0))
+    sw.vqctl("add-port", "br1", "b", "type=dpdk", "devargs=" + vb.devargs(1), "tag=42")
+    sw.vqctl("add-port", "br0", "vm1", "type=vhostuser", "queues=2", "trunks=1-3")
+    sw.vqctl("del-br", "br0")
+    sw.vqctl("add-br", "br0")
+    sw.vqctl("add-port", "br0", "vm2", "type=vhostuser")
+    before = sw.vqctl("show", fmt="json")
+    sw.crash()
+    sw.start()
+    after = sw.vqctl("show", fmt="json")
+    check(after == before, "after restart:\n%s\nbefore:\n%s" % (after, before))
+    check("restoring the state recorded in" in sw.log_text(), "restored from the state file")
+    vb.send(frame(BCAST, B))
+    check(len(va.collect(0.5)) == 1 and va.vlans == [42], "the restored ports forward, VLAN 42 tagged")
+    check(sw.stop() == 0, "exit code")
+
+
+def test_vlan_isolation(c):
+    """Access ports a, b (VLAN 10) and x (VLAN 20), trunk t (10 and 20):
+    frames stay in their VLAN, are tagged towards the trunk and untagged
+    towards access ports; the MAC table is per VLAN."""
+    va, vb, vx, vt = (Veth(c, "vqvl%d" % i) for i in range(4))
+    sw = Switch(c, "vlan", "add-br br0\n"
+                           "add-port br0 a type=dpdk devargs=%s tag=10\n"
+                           "add-port br0 b type=dpdk devargs=%s tag=10\n"
+                           "add-port br0 x type=dpdk devargs=%s tag=20\n"
+                           "add-port br0 t type=dpdk devargs=%s trunks=10,20\n"
+                           % (va.devargs(0), vb.devargs(1), vx.devargs(2), vt.devargs(3)))
+    veths = (va, vb, vx, vt)
+
+    def got(what, counts, vlans=None):
+        res = [v.collect(0.4) for v in veths]
+        check([len(r) for r in res] == counts, "%s: received %s, expected %s" %
+              (what, [len(r) for r in res], counts))
+        if vlans is not None:
+            check([v.vlans[0] if r else "-" for v, r in zip(veths, res)] == vlans,
+                  "%s: VLAN tags %s, expected %s" % (what, [v.vlans for v in veths], vlans))
+        return res
+
+    def tagged(vid, f):
+        return f[:12] + struct.pack("!HH", 0x8100, vid) + f[12:]
+
+    f = frame(BCAST, A, tagged_payload(7, 1, 50))
+    va.send(f)
+    res = got("broadcast from a (VLAN 10)", [0, 1, 0, 1], ["-", None, "-", 10])
+    check(res[1][0] == f and res[3][0] == f, "payload intact, tag removed/added cleanly")
+    vx.send(frame(BCAST, C))
+    got("broadcast from x (VLAN 20)", [0, 0, 0, 1], ["-", "-", "-", 20])
+    vt.send(tagged(20, frame(BCAST, D)))
+    got("VLAN 20 from the trunk", [0, 0, 1, 0], ["-", "-", None, "-"])
+    vt.send(tagged(10, frame(A, D)))
+    got("VLAN 10 from the trunk to A", [1, 0, 0, 0], [None, "-", "-", "-"])
+    vt.send(tagged(30, frame(BCAST, D)))
+    vt.send(frame(BCAST, D))  # untagged: VLAN 0, not on this trunk
+    va.send(tagged(20, frame(BCAST, A)))  # tagged on an access port
+    got("VLANs a port does not carry", [0, 0, 0, 0])
+    check(sw.port("t")["drop_vlan_filtered"] == 2 and sw.port("a")["drop_vlan_filtered"] == 1,
+          "vlan_filtered counted: t %s a %s" % (sw.port("t"), sw.port("a")))
+    # The same MAC in two VLANs: two entries, each to its own port.
+    vx.send(frame(BCAST, A))
+    got("A in VLAN 20", [0, 0, 0, 1])
+    fdb = sw.vqctl("fdb/show", "br0", fmt="json")
+    where = sorted((e["vlan"], e["port"]) for e in fdb if e["mac"].lower() == A)
+    check(where == [(10, "a"), (20, "x")], "A per VLAN: %s" % fdb)
+    vt.send(tagged(20, frame(A, D)))
+    got("to A in VLAN 20", [0, 0, 1, 0])
+    # Retagging a port at run time moves it between VLANs.
+    sw.vqctl("set", "port", "b", "tag=20")
+    vx.send(frame(BCAST, C))
+    got("b now in VLAN 20", [0, 1, 0, 1])
+    check(sw.stop() == 0, "exit code")
+
+
+def test_client_mode(c):
+    """type=vhostuserclient: the switch connects to the guest's socket and,
+    when the guest's process restarts, reconnects by itself."""
+    va = Veth(c, "vqcl0")
+    sw = Switch(c, "client", "add-br br0\nadd-port br0 a type=dpdk devargs=%s\n" % va.devargs(0))
+    path = os.path.join(sw.dir, "qemu-vm1.sock")
+    sw.vqctl("add-port", "br0", "vm1", "type=vhostuserclient", "path=" + path, "queues=1")
+    for run in range(2):
+        g = TestPmd(c, "cl%d" % run, ["net_virtio_user0,path=%s,server=1,queues=1,mac=%s" % (path, VM1)],
+                    fwd="macswap", extra=["--eth-peer=0,%s" % A])
+        log("client mode run %d" % run)
+        sw.wait_port_state("vm1", "up", timeout=15)
+        g.cmd("start tx_first")
+        time.sleep(0.3)
+        va.drain()
+        for i in range(20):
+            va.send(frame(VM1, A, tagged_payload(9, i, 60)))
+        back = va.collect(1.0)
+        check(len(back) == 20, "run %d: %d of 20 reflected by the guest" % (run, len(back)))
+        g.kill()  # the guest's process dies
+        sw.wait_port_state("vm1", "down")
+        # testpmd leaves its socket file behind; QEMU unlinks it at start.
+        os.unlink(path)
+    p = sw.port("vm1")
+    check(p["connects"] == 2 and p["disconnects"] == 2, "reconnected: %s" % p)
+    check(sw.stop() == 0, "exit code")
+
+
+def test_port_scripts(c):
+    """scripts/add-vm-ports.sh creates N vhost-user ports on a bridge;
+    scripts/qemu-cmdline.sh prints a QEMU command line for each."""
+    sw = Switch(c, "scripts", "add-br br0\n")
+    env = dict(os.environ, VQCTL=os.path.join(os.path.dirname(sw.cmd[0]), "..", "vqctl", "vqctl"),
+               VQCTL_SOCKET=sw.ctl_socket)
+    r = subprocess.run(["bash", os.path.join(SCRIPTS, "add-vm-ports.sh"), "br0", "3"],
+                       capture_output=True, text=True, env=env)
+    check(r.returncode == 0, "add-vm-ports.sh: %s" % r.stderr)
+    check(sw.vqctl("list-ports", "br0", fmt="json") == ["vm1", "vm2", "vm3"], "three VM ports")
+    r = subprocess.run(["bash", os.path.join(SCRIPTS, "add-vm-ports.sh"), "br0", "2"],
+                       capture_output=True, text=True, env=env)
+    check(r.returncode == 0 and sw.vqctl("list-ports", "br0", fmt="json") == ["vm1", "vm2", "vm3"],
+          "running it again adds nothing: %s" % r.stderr)
+    r = subprocess.run(["bash", os.path.join(SCRIPTS, "qemu-cmdline.sh"), "br0"],
+                       capture_output=True, text=True, env=env)
+    check(r.returncode == 0, "qemu-cmdline.sh: %s" % r.stderr)
+    lines = [l for l in r.stdout.splitlines() if l.startswith("qemu-system-x86_64")]
+    check(len(lines) == 3, "three command lines:\n%s" % r.stdout)
+    check("path=%s" % sw.sock("vm2") in lines[1] and "share=on" in lines[1] and
+          "mac=" in lines[1], "vm2 line: %s" % lines[1])
+    r = subprocess.run(["bash", os.path.join(SCRIPTS, "add-vm-ports.sh"), "br9", "1"],
+                       capture_output=True, text=True, env=env)
+    check(r.returncode != 0 and "no bridge named 'br9'" in r.stderr, "bad bridge: %s" % r.stderr)
+    check(sw.stop() == 0, "exit code")
+
+
+if __name__ == "__main__":
+    sys.exit(main([test_verbs, test_bad_requests, test_churn, test_restart, test_vlan_isolation,
+                   test_client_mode, test_port_scripts]))
