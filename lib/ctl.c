@@ -281,6 +281,7 @@ set_port(struct ctx *x, int argc, char **argv)
 {
 	struct vqs_port_conf *pc = find_port(x, argv[2]), np;
 	struct vqs_port *p;
+	bool vlan_changed;
 	int rc;
 
 	if (pc == NULL)
@@ -300,12 +301,14 @@ set_port(struct ctx *x, int argc, char **argv)
 			return rc;
 		}
 	}
-	rc = memcmp(&np.vlan, &pc->vlan, sizeof(np.vlan));
+	vlan_changed = np.vlan.tag != pc->vlan.tag ||
+		       np.vlan.trunks_set != pc->vlan.trunks_set ||
+		       memcmp(np.vlan.trunks, pc->vlan.trunks, sizeof(np.vlan.trunks)) != 0;
 	*pc = np;
 	vqs_dp_publish(x->sw);
 	/* Entries learned in the port's old VLANs would send frames where
 	 * the port no longer listens. */
-	if (rc != 0)
+	if (vlan_changed)
 		vqs_fdb_flush_port(vqs_switch_bridge(x->sw, np.bridge)->fdb, p->slot);
 	return 0;
 }
