@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "eth_port.h"
 #include "pmd.h"
+#include "stats.h"
 #include "switch.h"
 #include "vhost_port.h"
 
@@ -60,12 +61,15 @@ bridge_create(struct vqs_switch *sw, const struct vqs_br_conf *bc, struct vqs_er
 	return b;
 }
 
+/* Out of the table, then a grace period: a telemetry client that found
+ * the port under the lock went RCU-online before it let the lock go. */
 static void
 port_free(struct vqs_switch *sw, struct vqs_port *p)
 {
 	pthread_mutex_lock(&sw->lock);
 	sw->ports[p->slot] = NULL;
 	pthread_mutex_unlock(&sw->lock);
+	rte_rcu_qsbr_synchronize(sw->qsv, RTE_QSBR_THRID_INVALID);
 	rte_free(p);
 }
 
@@ -642,6 +646,144 @@ cmd_pmd_rxq_show(struct ctx *x, int argc, char **argv)
 	return 0;
 }
 
+/* Ports named by argv[1], or all of them; calls fn for each. */
+static int
+each_port(struct ctx *x, int argc, char **argv,
+	  void (*fn)(struct ctx *x, struct vqs_port *p, bool first))
+{
+	struct vqs_port *p;
+	bool first = true;
+	uint16_t i;
+
+	if (argc > 2)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: %s [PORT]", argv[0]);
+	if (argc == 2) {
+		p = vqs_switch_port(x->sw, argv[1]);
+		if (p == NULL)
+			return vqs_err_set(&x->r->err, -ENOENT, "no port named '%s'", argv[1]);
+		fn(x, p, true);
+		return 0;
+	}
+	for (i = 0; i < x->conf->n_ports; i++) {
+		p = vqs_switch_port(x->sw, x->conf->ports[i].name);
+		if (p != NULL) {
+			fn(x, p, first);
+			first = false;
+		}
+	}
+	return 0;
+}
+
+static void
+port_stats_one(struct ctx *x, struct vqs_port *p, bool first)
+{
+	struct vqs_fields f;
+
+	vqs_stats_port(p, x->sw->n_pmds, &f);
+	if (x->r->json) {
+		vqs_buf_printf(&x->r->out, "%s", first ? "{" : ",");
+		vqs_buf_json_str(&x->r->out, p->conf.name);
+		vqs_buf_printf(&x->r->out, ":");
+		vqs_fields_json(&f, &x->r->out);
+	} else {
+		vqs_buf_printf(&x->r->out, "port %s:\n", p->conf.name);
+		vqs_fields_text(&f, &x->r->out, 2);
+	}
+}
+
+static void
+port_stats_clear_one(struct ctx *x, struct vqs_port *p, bool first)
+{
+	vqs_port_stats_clear(p, x->sw->n_pmds);
+}
+
+/* port/stats [PORT] */
+static int
+cmd_port_stats(struct ctx *x, int argc, char **argv)
+{
+	int rc = each_port(x, argc, argv, port_stats_one);
+
+	if (rc == 0 && x->r->json)
+		vqs_buf_printf(&x->r->out, x->r->out.len ? "}" : "{}");
+	return rc;
+}
+
+static int
+cmd_port_stats_clear(struct ctx *x, int argc, char **argv)
+{
+	return each_port(x, argc, argv, port_stats_clear_one);
+}
+
+static int
+cmd_pmd_stats_show(struct ctx *x, int argc, char **argv)
+{
+	struct vqs_fields f;
+	uint16_t i;
+
+	for (i = 0; i < x->sw->n_pmds; i++) {
+		vqs_stats_pmd(x->sw->pmds[i], vqs_pmd_rxq_count(x->sw, i), &f);
+		if (x->r->json) {
+			vqs_buf_printf(&x->r->out, "%s\"pmd%u\":", i ? "," : "{", i);
+			vqs_fields_json(&f, &x->r->out);
+		} else {
+			vqs_buf_printf(&x->r->out, "pmd %u:\n", i);
+			vqs_fields_text(&f, &x->r->out, 2);
+		}
+	}
+	if (x->r->json)
+		vqs_buf_printf(&x->r->out, "}");
+	return 0;
+}
+
+static int
+cmd_pmd_stats_clear(struct ctx *x, int argc, char **argv)
+{
+	uint16_t i;
+
+	for (i = 0; i < x->sw->n_pmds; i++)
+		vqs_pmd_stats_clear(x->sw->pmds[i]);
+	return 0;
+}
+
+/* vring/show PORT: nothing but the header when no guest is connected. */
+static int
+cmd_vring_show(struct ctx *x, int argc, char **argv)
+{
+	struct vqs_vring_info vi[2 * VQS_VHOST_MAX_QP];
+	struct vqs_fields f;
+	struct vqs_port *p;
+	unsigned int i, n;
+
+	if (argc != 2)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: vring/show PORT");
+	p = vqs_switch_port(x->sw, argv[1]);
+	if (p == NULL || !vqs_port_type_is_vhost(p->conf.type))
+		return vqs_err_set(&x->r->err, -ENOENT, "no vhost-user port named '%s'", argv[1]);
+	/* Online: destroy_device waits for us before the device goes. */
+	rte_rcu_qsbr_thread_online(x->sw->qsv, x->sw->ctl_thread_id);
+	n = vqs_vhost_vring_info(p, vi, RTE_DIM(vi));
+	rte_rcu_qsbr_thread_offline(x->sw->qsv, x->sw->ctl_thread_id);
+	if (x->r->json)
+		vqs_buf_printf(&x->r->out, "[");
+	else
+		vqs_buf_printf(&x->r->out, "port %s: %s\n", p->conf.name,
+			       n ? "guest connected" : "no guest connected");
+	for (i = 0; i < n; i++) {
+		vqs_stats_vring(&vi[i], &f);
+		if (x->r->json) {
+			vqs_buf_printf(&x->r->out, i ? "," : "");
+			vqs_fields_json(&f, &x->r->out);
+		} else {
+			vqs_buf_printf(&x->r->out, "  vring %u (%s):\n", vi[i].id,
+				       vi[i].id % 2 ? "guest TX" : "guest RX");
+			vqs_fields_text(&f, &x->r->out, 4);
+		}
+	}
+	if (x->r->json)
+		vqs_buf_printf(&x->r->out, "]");
+	return 0;
+}
+
 static const struct {
 	const char *verb;
 	cmd_fn fn;
@@ -659,6 +801,11 @@ static const struct {
 	{ "fdb/flush", cmd_fdb_flush, false },
 	{ "fdb/add", cmd_fdb_add, false },
 	{ "pmd/rxq-show", cmd_pmd_rxq_show, false },
+	{ "pmd/stats-show", cmd_pmd_stats_show, false },
+	{ "pmd/stats-clear", cmd_pmd_stats_clear, false },
+	{ "port/stats", cmd_port_stats, false },
+	{ "port/stats-clear", cmd_port_stats_clear, false },
+	{ "vring/show", cmd_vring_show, false },
 };
 
 static int
@@ -670,7 +817,7 @@ find_command(const char *verb, struct vqs_err *e)
 		if (strcmp(commands[i].verb, verb) == 0)
 			return (int)i;
 	return vqs_err_set(e, -EINVAL,
-			   "unknown command '%s' (add-br, del-br, add-port, del-port, set, list-br, list-ports, show, fdb/show, fdb/flush, fdb/add, pmd/rxq-show)",
+			   "unknown command '%s' (vqctl --help lists them)",
 			   verb);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 
+#include <rte_cycles.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -39,6 +40,41 @@ vqs_pmds_free(struct vqs_switch *sw)
 	for (i = 0; i < sw->n_pmds; i++)
 		rte_free(sw->pmds[i]);
 	sw->n_pmds = 0;
+}
+
+void
+vqs_pmd_stats_read(const struct vqs_pmd *pmd, struct vqs_pmd_stats *out)
+{
+	out->busy_cycles = vqs_read(&pmd->stats.busy_cycles) - vqs_read(&pmd->base.busy_cycles);
+	out->idle_cycles = vqs_read(&pmd->stats.idle_cycles) - vqs_read(&pmd->base.idle_cycles);
+	out->rx_packets = vqs_read(&pmd->stats.rx_packets) - vqs_read(&pmd->base.rx_packets);
+	out->rx_batches = vqs_read(&pmd->stats.rx_batches) - vqs_read(&pmd->base.rx_batches);
+}
+
+/* The PMD keeps counting; clearing moves the baseline, so no counter is
+ * ever written by two threads. */
+void
+vqs_pmd_stats_clear(struct vqs_pmd *pmd)
+{
+	__atomic_store_n(&pmd->base.busy_cycles, vqs_read(&pmd->stats.busy_cycles), __ATOMIC_RELAXED);
+	__atomic_store_n(&pmd->base.idle_cycles, vqs_read(&pmd->stats.idle_cycles), __ATOMIC_RELAXED);
+	__atomic_store_n(&pmd->base.rx_packets, vqs_read(&pmd->stats.rx_packets), __ATOMIC_RELAXED);
+	__atomic_store_n(&pmd->base.rx_batches, vqs_read(&pmd->stats.rx_batches), __ATOMIC_RELAXED);
+}
+
+unsigned int
+vqs_pmd_rxq_count(const struct vqs_switch *sw, uint16_t pmd)
+{
+	unsigned int n = 0;
+	uint16_t s, q;
+
+	for (s = 0; s < VQS_MAX_PORTS; s++) {
+		const struct vqs_port *p = sw->ports[s];
+
+		for (q = 0; p != NULL && !p->deleting && q < p->n_rxq; q++)
+			n += p->rxq_pmd[q] == pmd;
+	}
+	return n;
 }
 
 int
@@ -96,24 +132,42 @@ pmd_main(void *arg)
 {
 	struct vqs_pmd *pmd = arg;
 	struct vqs_switch *sw = pmd->sw;
+	struct vqs_pmd_stats *st = &pmd->stats;
 	struct rte_mbuf *pkts[VQS_BURST];
+	uint64_t t0 = rte_rdtsc(), t1;
 	const struct vqs_dp *dp;
-	uint16_t i, n;
+	uint16_t i, n, batches;
+	uint32_t got;
 
 	rte_rcu_qsbr_thread_register(sw->qsv, pmd->id);
 	rte_rcu_qsbr_thread_online(sw->qsv, pmd->id);
 	VQS_LOG(INFO, "pmd %u on lcore %u running", pmd->id, pmd->lcore);
 	while (!__atomic_load_n(&sw->stop, __ATOMIC_RELAXED)) {
 		dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
+		got = batches = 0;
 		for (i = 0; dp != NULL && i < dp->pmds[pmd->id].n_rxq; i++) {
 			const struct vqs_dp_rxq *rq = &dp->pmds[pmd->id].rxq[i];
 
 			n = vqs_port_rx(dp->ports[rq->slot].port, rq->qid, sw->pool,
 					pkts, VQS_BURST);
-			if (n > 0)
+			if (n > 0) {
 				vqs_switch_burst(dp, pmd, rq->slot, pkts, n);
+				got += n;
+				batches++;
+			}
 		}
 		rte_rcu_qsbr_quiescent(sw->qsv, pmd->id);
+		/* One TSC read a pass: the pass counts as busy if it moved
+		 * anything, idle otherwise. */
+		t1 = rte_rdtsc();
+		if (got > 0) {
+			vqs_count(&st->busy_cycles, t1 - t0);
+			vqs_count(&st->rx_packets, got);
+			vqs_count(&st->rx_batches, batches);
+		} else {
+			vqs_count(&st->idle_cycles, t1 - t0);
+		}
+		t0 = t1;
 	}
 	rte_rcu_qsbr_thread_offline(sw->qsv, pmd->id);
 	rte_rcu_qsbr_thread_unregister(sw->qsv, pmd->id);

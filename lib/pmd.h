@@ -19,10 +19,20 @@ struct vqs_out {
 	struct rte_mbuf *pkts[VQS_BURST];
 };
 
+/* Written by the PMD only (relaxed); see vqs_count(). */
+struct vqs_pmd_stats {
+	uint64_t busy_cycles;  /* passes that received at least one frame */
+	uint64_t idle_cycles;  /* passes that received none */
+	uint64_t rx_packets;
+	uint64_t rx_batches;   /* non-empty RX bursts */
+};
+
 struct vqs_pmd {
 	struct vqs_switch *sw;
 	unsigned int lcore;
 	uint16_t id; /* also its RCU thread id and its TX queue */
+	struct vqs_pmd_stats stats;
+	struct vqs_pmd_stats base; /* control thread: values at the last clear */
 	/* Per-burst scratch: which port slots got frames, and the frames. */
 	uint16_t n_touched;
 	uint16_t touched[VQS_MAX_PORTS];
@@ -37,6 +47,13 @@ void vqs_pmds_free(struct vqs_switch *sw);
  * with the next vqs_dp_publish(). */
 int vqs_pmds_assign_port(struct vqs_switch *sw, struct vqs_port *p,
 			 const struct vqs_port_conf *pc, struct vqs_err *e);
+/* Any thread: counters since the last clear. Control thread: clear. */
+void vqs_pmd_stats_read(const struct vqs_pmd *pmd, struct vqs_pmd_stats *out);
+void vqs_pmd_stats_clear(struct vqs_pmd *pmd);
+
+/* RX queues placed on a PMD (control thread, or with sw->lock held). */
+unsigned int vqs_pmd_rxq_count(const struct vqs_switch *sw, uint16_t pmd);
+
 /* The PMD on an lcore, or -1. */
 int vqs_pmd_of_lcore(const struct vqs_switch *sw, unsigned int lcore);
 /* Launches every PMD; vqs_pmds_stop() sets the stop flag and joins them. */

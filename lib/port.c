@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
@@ -65,9 +66,9 @@ vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
 		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
 }
 
-void
-vqs_port_stats_sum(const struct vqs_port *p, uint16_t n_pmds,
-		   struct vqs_port_stats *out)
+/* Raw sums, without the baseline. */
+static void
+stats_total(const struct vqs_port *p, uint16_t n_pmds, struct vqs_port_stats *out)
 {
 	unsigned int i, d;
 
@@ -83,4 +84,33 @@ vqs_port_stats_sum(const struct vqs_port *p, uint16_t n_pmds,
 		for (d = 0; d < VQS_DROP_MAX; d++)
 			out->drops[d] += vqs_read(&s->drops[d]);
 	}
+}
+
+/* Every counter is a uint64_t, fdb_full the last. */
+#define STATS_FIELDS (offsetof(struct vqs_port_stats, fdb_full) / sizeof(uint64_t) + 1)
+
+void
+vqs_port_stats_sum(const struct vqs_port *p, uint16_t n_pmds,
+		   struct vqs_port_stats *out)
+{
+	const uint64_t *b = (const uint64_t *)&p->base;
+	uint64_t *o = (uint64_t *)out;
+	unsigned int i;
+
+	stats_total(p, n_pmds, out);
+	for (i = 0; i < STATS_FIELDS; i++)
+		o[i] -= vqs_read(&b[i]);
+}
+
+void
+vqs_port_stats_clear(struct vqs_port *p, uint16_t n_pmds)
+{
+	struct vqs_port_stats now;
+	const uint64_t *n = (const uint64_t *)&now;
+	uint64_t *b = (uint64_t *)&p->base;
+	unsigned int i;
+
+	stats_total(p, n_pmds, &now);
+	for (i = 0; i < STATS_FIELDS; i++)
+		__atomic_store_n(&b[i], n[i], __ATOMIC_RELAXED);
 }

@@ -76,6 +76,7 @@ struct vqs_port {
 		struct vqs_eth_state eth;
 	};
 	struct vqs_port_stats stats[VQS_MAX_PMDS];
+	struct vqs_port_stats base; /* control thread: sums at the last clear */
 };
 
 /* Fast path. */
@@ -86,8 +87,10 @@ uint16_t vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
 void vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd,
 		 struct rte_mbuf **pkts, uint16_t n);
 
-/* Any thread: the sum over the PMDs. */
+/* Any thread: the sum over the PMDs since the last clear. */
 void vqs_port_stats_sum(const struct vqs_port *p, uint16_t n_pmds,
 			struct vqs_port_stats *out);
+/* Control thread: the PMDs keep counting; clearing moves the baseline. */
+void vqs_port_stats_clear(struct vqs_port *p, uint16_t n_pmds);
 
 #endif

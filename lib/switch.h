@@ -43,7 +43,9 @@ struct vqs_switch {
 	struct vqs_pmd *pmds[VQS_MAX_PMDS];
 	uint16_t n_pmds;
 	unsigned int ctl_thread_id;  /* RCU id of the control thread */
-	struct rte_rcu_qsbr *qsv;    /* readers: every PMD, the control thread */
+	unsigned int tel_thread_id;  /* RCU id shared by telemetry clients */
+	pthread_mutex_t tel_lock;    /* one telemetry client at a time uses it */
+	struct rte_rcu_qsbr *qsv;    /* readers: PMDs, control, telemetry */
 	struct rte_mempool *pool;
 	char socket_dir[VQS_PATH_MAX];
 	gid_t socket_gid;

@@ -16,6 +16,7 @@
 
 #include "fdb.h"
 #include "pmd.h"
+#include "stats.h"
 #include "switch.h"
 #include "telemetry.h"
 #include "vhost_port.h"
@@ -61,13 +62,23 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 }
 
 static void
+add_fields(struct rte_tel_data *d, const struct vqs_fields *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->n; i++) {
+		if (f->f[i].is_str)
+			rte_tel_data_add_dict_string(d, f->f[i].key, f->f[i].s);
+		else
+			rte_tel_data_add_dict_u64(d, f->f[i].key, f->f[i].u);
+	}
+}
+
+static void
 port_dict(const struct vqs_port *p, struct rte_tel_data *d)
 {
-	struct vqs_port_stats st;
-	unsigned int r;
-	char key[32];
+	struct vqs_fields f;
 
-	vqs_port_stats_sum(p, tel_sw->n_pmds, &st);
 	rte_tel_data_add_dict_string(d, "name", p->conf.name);
 	rte_tel_data_add_dict_string(d, "bridge", p->conf.bridge);
 	rte_tel_data_add_dict_string(d, "type", vqs_port_type_name(p->conf.type));
@@ -86,15 +97,81 @@ port_dict(const struct vqs_port *p, struct rte_tel_data *d)
 		rte_tel_data_add_dict_string(d, "devargs", p->conf.devargs);
 		rte_tel_data_add_dict_u64(d, "ethdev", p->eth.port_id);
 	}
-	rte_tel_data_add_dict_u64(d, "rx_packets", st.rx_packets);
-	rte_tel_data_add_dict_u64(d, "rx_bytes", st.rx_bytes);
-	rte_tel_data_add_dict_u64(d, "tx_packets", st.tx_packets);
-	rte_tel_data_add_dict_u64(d, "tx_bytes", st.tx_bytes);
-	for (r = 0; r < VQS_DROP_MAX; r++) {
-		snprintf(key, sizeof(key), "drop_%s", vqs_drop_names[r]);
-		rte_tel_data_add_dict_u64(d, key, st.drops[r]);
+	vqs_stats_port(p, tel_sw->n_pmds, &f);
+	add_fields(d, &f);
+}
+
+/* {"pmd0": {...}, "pmd1": {...}} */
+static int
+tel_pmds(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct vqs_fields f;
+	char key[16];
+	uint16_t i;
+
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&tel_sw->lock);
+	for (i = 0; i < tel_sw->n_pmds; i++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+
+		if (c == NULL)
+			break;
+		rte_tel_data_start_dict(c);
+		vqs_stats_pmd(tel_sw->pmds[i], vqs_pmd_rxq_count(tel_sw, i), &f);
+		add_fields(c, &f);
+		snprintf(key, sizeof(key), "pmd%u", i);
+		rte_tel_data_add_dict_container(d, key, c, 0);
 	}
-	rte_tel_data_add_dict_u64(d, "fdb_full", st.fdb_full);
+	pthread_mutex_unlock(&tel_sw->lock);
+	return 0;
+}
+
+/*
+ * Parameter: a vhost port. {"vring0": {...}, ...}; {} with no guest.
+ * Reading vrings touches the device: this client goes RCU-online (with the
+ * one reader id telemetry shares, hence tel_lock) before it lets the
+ * switch lock go, so neither the port nor the device can go away under it.
+ */
+static int
+tel_vrings(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct vqs_vring_info vi[2 * VQS_VHOST_MAX_QP];
+	struct vqs_port *p;
+	struct vqs_fields f;
+	unsigned int i, n = 0;
+	char key[16];
+	int rc = -EINVAL;
+
+	if (params == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&tel_sw->tel_lock);
+	pthread_mutex_lock(&tel_sw->lock);
+	p = vqs_switch_port(tel_sw, params);
+	if (p != NULL && !p->deleting && vqs_port_type_is_vhost(p->conf.type)) {
+		rte_rcu_qsbr_thread_online(tel_sw->qsv, tel_sw->tel_thread_id);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&tel_sw->lock);
+	if (rc == 0) {
+		n = vqs_vhost_vring_info(p, vi, RTE_DIM(vi));
+		rte_rcu_qsbr_thread_offline(tel_sw->qsv, tel_sw->tel_thread_id);
+	}
+	pthread_mutex_unlock(&tel_sw->tel_lock);
+	if (rc != 0)
+		return rc;
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < n; i++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+
+		if (c == NULL)
+			break;
+		rte_tel_data_start_dict(c);
+		vqs_stats_vring(&vi[i], &f);
+		add_fields(c, &f);
+		snprintf(key, sizeof(key), "vring%u", vi[i].id);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
+	return 0;
 }
 
 static int
@@ -174,6 +251,8 @@ vqs_telemetry_init(struct vqs_switch *sw)
 		{ "/vqswitch/info", tel_info, "vqswitch version, uptime, counts, mbufs in use. No parameters" },
 		{ "/vqswitch/ports", tel_ports, "Lists port names. No parameters" },
 		{ "/vqswitch/port", tel_port, "Port state and counters. Parameter: port name" },
+		{ "/vqswitch/pmds", tel_pmds, "Per PMD: lcore, RX queues, busy/idle cycles, packets, batch, cycles/packet" },
+		{ "/vqswitch/vrings", tel_vrings, "Vrings of a vhost port: indexes, suppression, notifications. Parameter: port" },
 		{ "/vqswitch/fdb", tel_fdb, "MAC table of a bridge: MAC, VLAN, port, age in s. Parameter: bridge" },
 	};
 	unsigned int i;

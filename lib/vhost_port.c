@@ -173,7 +173,10 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 	}
 	if (p->conf.queues == 1)
 		disable |= 1ULL << VIRTIO_NET_F_MQ;
-	if (rte_vhost_driver_register(path, client ? RTE_VHOST_USER_CLIENT : 0) != 0) {
+	/* NET_STATS: per-vring counters, among them the guest notifications
+	 * raised, which operators and tests read (vqs_vhost_vring_info). */
+	if (rte_vhost_driver_register(path, RTE_VHOST_USER_NET_STATS_ENABLE |
+					    (client ? RTE_VHOST_USER_CLIENT : 0)) != 0) {
 		snprintf(err, len, "cannot register vhost-user socket %s", path);
 		return -EINVAL;
 	}
@@ -243,6 +246,74 @@ vqs_vhost_ctl_poll(struct vqs_switch *sw)
 			__atomic_store_n(&vh->notify_setup_pending, 1,
 					 __ATOMIC_RELEASE);
 	}
+}
+
+static uint64_t
+guest_notifications(int vid, uint16_t q)
+{
+	struct rte_vhost_stat_name names[64];
+	struct rte_vhost_stat stats[64];
+	int n, i;
+
+	n = rte_vhost_vring_stats_get_names(vid, q, names, RTE_DIM(names));
+	if (n <= 0 || n > (int)RTE_DIM(names) ||
+	    rte_vhost_vring_stats_get(vid, q, stats, (unsigned int)n) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i].name, "guest_notifications") == 0)
+			return stats[i].value;
+	return 0;
+}
+
+static void
+vring_read(int vid, uint64_t features, uint16_t q, struct vqs_vring_info *vi)
+{
+	struct rte_vhost_vring vr;
+	uint16_t last_used;
+
+	if (rte_vhost_get_vhost_vring(vid, q, &vr) != 0)
+		return;
+	vi->size = vr.size;
+	vi->packed = (features >> VIRTIO_F_RING_PACKED) & 1;
+	vi->event_idx = (features >> VIRTIO_RING_F_EVENT_IDX) & 1;
+	vi->guest_notifications = guest_notifications(vid, q);
+	if (vi->packed || vr.avail == NULL || vr.used == NULL)
+		return;
+	/* Guest memory, read as the guest may be writing it: a snapshot. */
+	vi->avail_idx = __atomic_load_n(&vr.avail->idx, __ATOMIC_ACQUIRE);
+	vi->no_interrupt = __atomic_load_n(&vr.avail->flags, __ATOMIC_RELAXED) &
+			   VRING_AVAIL_F_NO_INTERRUPT;
+	if (vi->event_idx)
+		vi->used_event = __atomic_load_n(&vr.avail->ring[vr.size], __ATOMIC_RELAXED);
+	vi->used_idx = __atomic_load_n(&vr.used->idx, __ATOMIC_ACQUIRE);
+	if (rte_vhost_get_vring_base(vid, q, &vi->last_avail_idx, &last_used) == 0)
+		vi->inflight = (uint16_t)(vi->avail_idx - vi->last_avail_idx);
+}
+
+unsigned int
+vqs_vhost_vring_info(struct vqs_port *p, struct vqs_vring_info *info, unsigned int max)
+{
+	struct vqs_vhost_state *vh = &p->vhost;
+	uint64_t features = 0;
+	unsigned int q, n = 0;
+	int vid;
+
+	if (__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE)) {
+		vid = __atomic_load_n(&vh->vid, __ATOMIC_RELAXED);
+		rte_vhost_get_negotiated_features(vid, &features);
+		for (q = 0; q < rte_vhost_get_vring_num(vid) && q < 2u * p->conf.queues &&
+			    n < max; q++, n++) {
+			struct vqs_vring_info *vi = &info[n];
+
+			memset(vi, 0, sizeof(*vi));
+			vi->id = (uint16_t)q;
+			vi->enabled = __atomic_load_n(&vh->vring_enabled[q], __ATOMIC_ACQUIRE);
+			vi->kicks_off = __atomic_load_n(&vh->kicks_off[q], __ATOMIC_RELAXED);
+			if (vi->enabled)
+				vring_read(vid, features, (uint16_t)q, vi);
+		}
+	}
+	return n;
 }
 
 unsigned int

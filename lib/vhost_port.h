@@ -5,6 +5,7 @@
 #ifndef VQS_VHOST_PORT_H
 #define VQS_VHOST_PORT_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "port.h"
@@ -22,6 +23,32 @@ void vqs_vhost_port_stop(struct vqs_port *p);
 /* Control thread, periodically: finishes what the callbacks may not do
  * themselves (turning guest kicks off on newly enabled vrings). */
 void vqs_vhost_ctl_poll(struct vqs_switch *sw);
+
+/* What the host sees of one vring, for operators. */
+struct vqs_vring_info {
+	uint16_t id;              /* even: guest RX, odd: guest TX */
+	bool enabled;             /* by the guest */
+	bool kicks_off;           /* we told the guest not to kick */
+	bool packed;              /* packed ring: the index fields are 0 */
+	bool event_idx;           /* EVENT_IDX negotiated */
+	bool no_interrupt;        /* guest set VRING_AVAIL_F_NO_INTERRUPT */
+	uint16_t size;
+	uint16_t avail_idx;       /* guest's avail->idx */
+	uint16_t used_idx;        /* used->idx, as published */
+	uint16_t last_avail_idx;  /* host: next avail entry it will take */
+	uint16_t used_event;      /* guest's used_event (EVENT_IDX) */
+	uint16_t inflight;        /* made available, not yet taken */
+	uint64_t guest_notifications; /* calls raised (librte_vhost stats) */
+};
+
+/*
+ * Fills info for up to max vrings of a connected guest; returns how many,
+ * 0 if no guest is connected. It touches the device: the caller must be
+ * an online RCU reader (destroy_device and port deletion wait for it).
+ * Takes each vq's lock: for people and low-rate polls, not the fast path.
+ */
+unsigned int vqs_vhost_vring_info(struct vqs_port *p, struct vqs_vring_info *info,
+				  unsigned int max);
 
 /* Vrings the guest enabled; *kicks_off: on how many kicks are off. */
 unsigned int vqs_vhost_vrings_count(const struct vqs_port *p,

@@ -178,13 +178,15 @@ setup(struct vqs_switch *sw, const struct vqs_options *o)
 		VQS_LOG(ERR, "no worker lcore for a PMD: give EAL at least two lcores (-l 0,1)");
 		return rc;
 	}
-	/* RCU readers: PMDs 0..n-1 and the control thread. */
+	/* RCU readers: PMDs 0..n-1, the control thread, telemetry. */
 	sw->ctl_thread_id = sw->n_pmds;
-	sz = rte_rcu_qsbr_get_memsize(sw->n_pmds + 1);
+	sw->tel_thread_id = sw->n_pmds + 1;
+	sz = rte_rcu_qsbr_get_memsize(sw->n_pmds + 2);
 	sw->qsv = rte_zmalloc("qsbr", sz, RTE_CACHE_LINE_SIZE);
-	if (sw->qsv == NULL || rte_rcu_qsbr_init(sw->qsv, sw->n_pmds + 1) != 0)
+	if (sw->qsv == NULL || rte_rcu_qsbr_init(sw->qsv, sw->n_pmds + 2) != 0)
 		return -ENOMEM;
 	rte_rcu_qsbr_thread_register(sw->qsv, sw->ctl_thread_id);
+	rte_rcu_qsbr_thread_register(sw->qsv, sw->tel_thread_id);
 	sw->pool = rte_pktmbuf_pool_create("vqs_mbufs", o->mbufs, 256, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE,
 					   (int)rte_socket_id());
@@ -207,16 +209,58 @@ setup(struct vqs_switch *sw, const struct vqs_options *o)
 	return vqs_telemetry_init(sw);
 }
 
+/* One line per port (counters since the last clear) and one for the PMDs'
+ * load over the last interval, for people who watch logs. */
 static void
-control_loop(struct vqs_switch *sw, struct vqs_ctl_server *srv)
+log_stats(const struct vqs_switch *sw)
+{
+	static struct vqs_pmd_stats prev[VQS_MAX_PMDS];
+	struct vqs_port_stats st;
+	struct vqs_pmd_stats ps;
+	char line[512];
+	uint64_t drops, busy, total;
+	size_t off = 0;
+	unsigned int r;
+	uint16_t s, i;
+
+	for (s = 0; s < VQS_MAX_PORTS; s++) {
+		const struct vqs_port *p = sw->ports[s];
+
+		if (p == NULL || p->deleting)
+			continue;
+		vqs_port_stats_sum(p, sw->n_pmds, &st);
+		for (drops = 0, r = 0; r < VQS_DROP_MAX; r++)
+			drops += st.drops[r];
+		VQS_LOG(INFO, "stats: port %s %s: rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64,
+			p->conf.name, vqs_port_is_up(p) ? "up" : "down", st.rx_packets,
+			st.tx_packets, drops);
+	}
+	for (i = 0; i < sw->n_pmds && off < sizeof(line); i++) {
+		vqs_pmd_stats_read(sw->pmds[i], &ps);
+		busy = ps.busy_cycles - prev[i].busy_cycles;
+		total = busy + ps.idle_cycles - prev[i].idle_cycles;
+		off += (size_t)snprintf(line + off, sizeof(line) - off, " pmd%u %" PRIu64 "%%", i,
+					total ? busy * 100 / total : 0);
+		prev[i] = ps;
+	}
+	VQS_LOG(INFO, "stats: busy%s", line);
+}
+
+static void
+control_loop(struct vqs_switch *sw, struct vqs_ctl_server *srv, uint32_t stats_interval)
 {
 	uint64_t hz = rte_get_tsc_hz(), next_age = rte_get_tsc_cycles() + hz;
+	uint64_t next_stats = rte_get_tsc_cycles() + stats_interval * hz;
 	unsigned int aged;
 	uint16_t b;
 
 	while (quit_signal == 0) {
 		vqs_ctl_server_poll(srv, sw, CTL_PERIOD_MS);
 		vqs_vhost_ctl_poll(sw);
+		if (stats_interval != 0 && rte_get_tsc_cycles() >= next_stats) {
+			log_stats(sw);
+			next_stats = rte_get_tsc_cycles() + stats_interval * hz;
+		}
 		if (rte_get_tsc_cycles() < next_age)
 			continue;
 		for (b = 0; b < sw->n_bridges; b++) {
@@ -272,6 +316,7 @@ main(int argc, char **argv)
 
 	sw.conf = &conf;
 	pthread_mutex_init(&sw.lock, NULL);
+	pthread_mutex_init(&sw.tel_lock, NULL);
 	strlcpy(sw.socket_dir, opts.socket_dir, sizeof(sw.socket_dir));
 	sw.socket_gid = opts.socket_gid;
 	sw.start_tsc = rte_get_tsc_cycles();
@@ -286,7 +331,7 @@ main(int argc, char **argv)
 	if (rc == 0) {
 		VQS_LOG(INFO, "%u bridges, %u PMDs, control socket %s: ready",
 			sw.n_bridges, sw.n_pmds, opts.ctl_socket);
-		control_loop(&sw, srv);
+		control_loop(&sw, srv, opts.stats_interval);
 	}
 	vqs_ctl_server_close(srv);
 	vqs_pmds_stop(&sw);

@@ -32,6 +32,8 @@ vqs_options_usage(const char *prog)
 	       "  --socket-group NAME  group allowed to connect to the sockets\n"
 	       "                       (default: root only)\n"
 	       "  --mbufs N            packet buffers in the pool (default %u)\n"
+	       "  --stats-interval N   log port counters and PMD load every N seconds\n"
+	       "                       (default 0: never)\n"
 	       "  --version            print the version and exit\n"
 	       "  --help               print this help and exit\n",
 	       prog, prog, VQS_DEFAULT_STATE, VQS_CTL_SOCKET_NAME,
@@ -42,7 +44,8 @@ int
 vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 {
 	enum { OPT_CONFIG = 256, OPT_STATE, OPT_NO_STATE, OPT_CTL_SOCKET,
-	       OPT_SOCKET_DIR, OPT_SOCKET_GROUP, OPT_MBUFS, OPT_VERSION, OPT_HELP };
+	       OPT_SOCKET_DIR, OPT_SOCKET_GROUP, OPT_MBUFS, OPT_STATS_INTERVAL,
+	       OPT_VERSION, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "state", required_argument, NULL, OPT_STATE },
@@ -51,6 +54,7 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 		{ "socket-dir", required_argument, NULL, OPT_SOCKET_DIR },
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 		{ "mbufs", required_argument, NULL, OPT_MBUFS },
+		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -121,6 +125,16 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 				return -EINVAL;
 			}
 			o->mbufs = (uint32_t)v;
+			break;
+		case OPT_STATS_INTERVAL:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' || errno != 0 ||
+			    v > 86400) {
+				fprintf(stderr, "vqswitch: --stats-interval: expected seconds from 0 to 86400\n");
+				return -EINVAL;
+			}
+			o->stats_interval = (uint32_t)v;
 			break;
 		case OPT_VERSION:
 			printf("vqswitch %s\n", VQS_VERSION);

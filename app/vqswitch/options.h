@@ -22,6 +22,7 @@ struct vqs_options {
 	gid_t socket_gid;        /* group that may connect (0: root only) */
 	const char *socket_group;
 	uint32_t mbufs;
+	uint32_t stats_interval; /* seconds between stats log lines; 0: none */
 };
 
 /* Returns 0 to run, 1 when --help or --version was answered, <0 on a bad

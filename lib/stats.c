@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+
+#include "pmd.h"
+#include "port.h"
+#include "stats.h"
+#include "vhost_port.h"
+
+static void
+add_u64(struct vqs_fields *o, const char *key, uint64_t v)
+{
+	struct vqs_field *f = &o->f[o->n++];
+
+	f->key = key;
+	f->is_str = false;
+	f->u = v;
+}
+
+/* A ratio with two decimals, kept as text: telemetry in DPDK 22.11 has no
+ * floating-point values. The JSON rendering writes it unquoted, a number. */
+static void
+add_ratio(struct vqs_fields *o, const char *key, uint64_t num, uint64_t den)
+{
+	struct vqs_field *f = &o->f[o->n++];
+	uint64_t x = den != 0 ? num * 100 / den : 0;
+
+	f->key = key;
+	f->is_str = true;
+	snprintf(f->s, sizeof(f->s), "%" PRIu64 ".%02" PRIu64, x / 100, x % 100);
+}
+
+void
+vqs_stats_port(const struct vqs_port *p, uint16_t n_pmds, struct vqs_fields *o)
+{
+	static const char *const drop_keys[VQS_DROP_MAX] = {
+		"drop_bad_frame", "drop_no_dest", "drop_vlan_filtered",
+		"drop_tx_full", "drop_tx_down", "drop_no_mbuf",
+	};
+	struct vqs_port_stats st;
+	unsigned int r;
+
+	vqs_port_stats_sum(p, n_pmds, &st);
+	o->n = 0;
+	add_u64(o, "rx_packets", st.rx_packets);
+	add_u64(o, "rx_bytes", st.rx_bytes);
+	add_u64(o, "tx_packets", st.tx_packets);
+	add_u64(o, "tx_bytes", st.tx_bytes);
+	for (r = 0; r < VQS_DROP_MAX; r++)
+		add_u64(o, drop_keys[r], st.drops[r]);
+	add_u64(o, "fdb_full", st.fdb_full);
+}
+
+void
+vqs_stats_pmd(const struct vqs_pmd *pmd, unsigned int n_rxq, struct vqs_fields *o)
+{
+	struct vqs_pmd_stats st;
+
+	vqs_pmd_stats_read(pmd, &st);
+	o->n = 0;
+	add_u64(o, "lcore", pmd->lcore);
+	add_u64(o, "rxqs", n_rxq);
+	add_u64(o, "busy_cycles", st.busy_cycles);
+	add_u64(o, "idle_cycles", st.idle_cycles);
+	add_ratio(o, "busy_pct", st.busy_cycles * 100, st.busy_cycles + st.idle_cycles);
+	add_u64(o, "rx_packets", st.rx_packets);
+	add_u64(o, "rx_batches", st.rx_batches);
+	add_ratio(o, "avg_batch", st.rx_packets, st.rx_batches);
+	add_u64(o, "cycles_per_packet", st.rx_packets ? st.busy_cycles / st.rx_packets : 0);
+	add_u64(o, "tsc_hz", rte_get_tsc_hz());
+}
+
+void
+vqs_stats_vring(const struct vqs_vring_info *vi, struct vqs_fields *o)
+{
+	o->n = 0;
+	add_u64(o, "vring", vi->id);
+	add_u64(o, "enabled", vi->enabled);
+	add_u64(o, "kicks_off", vi->kicks_off);
+	add_u64(o, "packed", vi->packed);
+	add_u64(o, "size", vi->size);
+	add_u64(o, "avail_idx", vi->avail_idx);
+	add_u64(o, "last_avail_idx", vi->last_avail_idx);
+	add_u64(o, "used_idx", vi->used_idx);
+	add_u64(o, "inflight", vi->inflight);
+	add_u64(o, "event_idx", vi->event_idx);
+	add_u64(o, "used_event", vi->used_event);
+	add_u64(o, "no_interrupt", vi->no_interrupt);
+	add_u64(o, "guest_notifications", vi->guest_notifications);
+}
+
+void
+vqs_fields_text(const struct vqs_fields *f, struct vqs_buf *b, int indent)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->n; i++) {
+		if (f->f[i].is_str)
+			vqs_buf_printf(b, "%*s%s: %s\n", indent, "", f->f[i].key, f->f[i].s);
+		else
+			vqs_buf_printf(b, "%*s%s: %" PRIu64 "\n", indent, "", f->f[i].key, f->f[i].u);
+	}
+}
+
+void
+vqs_fields_json(const struct vqs_fields *f, struct vqs_buf *b)
+{
+	unsigned int i;
+
+	vqs_buf_printf(b, "{");
+	for (i = 0; i < f->n; i++) {
+		if (f->f[i].is_str)
+			vqs_buf_printf(b, "%s\"%s\":%s", i ? "," : "", f->f[i].key, f->f[i].s);
+		else
+			vqs_buf_printf(b, "%s\"%s\":%" PRIu64, i ? "," : "", f->f[i].key, f->f[i].u);
+	}
+	vqs_buf_printf(b, "}");
+}
