@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(dpdk dpdk-dev libdpdk-dev libbsd-dev meson ninja-build pkg-config gcc
-          python3 iproute2 procps passwd)
+          python3 iproute2 procps passwd
+          # the real-guest tests (tests/vm): QEMU, a kernel, busybox, iperf3
+          qemu-system-x86 linux-image-amd64 busybox-static iperf3 cpio)
 HUGEPAGES=${VQS_HUGEPAGES:-512}
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds a minimal Linux guest for the real-guest tests from Debian's own
+# packages: the linux-image-amd64 kernel, and an initramfs with busybox,
+# the virtio-net modules and iperf3. Prints the kernel's path on the first
+# line and the initramfs's on the second.
+#
+#   tests/vm/build-guest.sh OUTDIR
+set -euo pipefail
+out=${1:?usage: $0 OUTDIR}
+mkdir -p "$out"
+kver=$(ls /lib/modules | sort -V | tail -1)
+kernel=/boot/vmlinuz-$kver
+initrd=$out/guest-$kver.cpio.gz
+if [ ! -f "$initrd" ] || [ "$0" -nt "$initrd" ]; then
+    root=$(mktemp -d)
+    trap 'rm -rf "$root"' EXIT
+    mkdir -p "$root"/{bin,proc,sys,dev,tmp,lib/modules,etc}
+    cp /bin/busybox "$root/bin/busybox"
+    # Modules in load order.
+    for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
+             failover net_failover virtio_net; do
+        f=$(find "/lib/modules/$kver" -name "$m.ko" | head -1)
+        [ -n "$f" ] || { echo "build-guest.sh: no module $m for $kver" >&2; exit 1; }
+        cp "$f" "$root/lib/modules/"
+        echo "$m" >> "$root/lib/modules/order"
+    done
+    # iperf3 and the libraries it links.
+    cp /usr/bin/iperf3 "$root/bin/"
+    for lib in $(ldd /usr/bin/iperf3 | grep -o '/[^ ]*'); do
+        mkdir -p "$root$(dirname "$lib")"
+        cp -L "$lib" "$root$lib"
+    done
+    cat > "$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $(cat /lib/modules/order); do insmod /lib/modules/$m.ko; done
+arg() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+ip link set lo up
+ip addr add "$(arg vqs_ip)" dev eth0
+[ -n "$(arg vqs_mtu)" ] && ip link set eth0 mtu "$(arg vqs_mtu)"
+ip link set eth0 up
+echo VQS_GUEST_READY
+exec setsid cttyhack sh
+INIT
+    chmod +x "$root/init"
+    (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$initrd.tmp"
+    mv "$initrd.tmp" "$initrd"
+fi
+echo "$kernel"
+echo "$initrd"

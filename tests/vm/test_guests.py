@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Real Linux guests (QEMU under TCG) switched by vqswitch: ping, TCP and
+UDP iperf3, jumbo frames with and without mergeable RX buffers, packed
+rings, no EVENT_IDX, two queue pairs, a guest rebooting under traffic, and
+a guest reaching a host in a network namespace through a NIC port."""
+import re
+import subprocess
+import sys
+import time
+
+from guest import Guest
+from vqtest import Switch, Veth, check, log, main, run
+
+IP1, IP2 = "10.99.0.1", "10.99.0.2"
+MAC1, MAC2 = "52:54:00:99:00:01", "52:54:00:99:00:02"
+
+
+def pair(c, name, queues=1, **kw):
+    sw = Switch(c, name, "add-br br0\nadd-port br0 vm1 type=vhostuser queues=%d\n"
+                         "add-port br0 vm2 type=vhostuser queues=%d\n" % (queues, queues))
+    g1 = Guest(c, name + "1", sw.sock("vm1"), IP1 + "/24", MAC1, **kw)
+    g2 = Guest(c, name + "2", sw.sock("vm2"), IP2 + "/24", MAC2, **kw)
+    return sw, g1, g2
+
+
+def ping(g, ip, count=3, size=56):
+    out = g.check("ping -c %d -W 3 -s %d %s" % (count, size, ip), timeout=30 + 3 * count)
+    check("%d packets received" % count in out, "%s: ping %s:\n%s" % (g.name, ip, out))
+
+
+def iperf(client, server_ip, args="", seconds=3):
+    out = client.check("iperf3 -c %s -t %d %s" % (server_ip, seconds, args), timeout=60 + seconds)
+    m = re.findall(r"([\d.]+) ([KMG]?)bits/sec.*receiver", out)
+    check(m, "%s: no iperf3 result:\n%s" % (client.name, out))
+    rate = float(m[-1][0]) * {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}[m[-1][1]]
+    check(rate > 0, "%s: iperf3 %s moved nothing" % (client.name, args))
+    return rate
+
+
+def serve(g):
+    g.check("iperf3 -s -D")
+    time.sleep(0.5)
+
+
+def test_ping_and_tcp(c):
+    sw, g1, g2 = pair(c, "gtcp")
+    ping(g1, IP2)
+    serve(g2)
+    log("TCP g1->g2 %.1f Mbit/s, g2->g1 %.1f Mbit/s" %
+        (iperf(g1, IP2) / 1e6, iperf(g1, IP2, "-R") / 1e6))
+    check(sw.stop() == 0, "exit code")
+
+
+def test_udp_flood_then_ping(c):
+    """UDP at full offered load, then a ping: a TX ring that stopped being
+    signalled would leave the sender blocked and the ping lost."""
+    sw, g1, g2 = pair(c, "gudp")
+    serve(g2)
+    out = g1.check("iperf3 -c %s -u -b 0 -t 3" % IP2, timeout=60)
+    check("receiver" in out, "UDP run:\n%s" % out)
+    ping(g1, IP2)
+    ping(g2, IP1)
+    check(sw.stop() == 0, "exit code")
+
+
+def jumbo(c, name, device=""):
+    sw, g1, g2 = pair(c, name, mtu=9000, device=device)
+    ping(g1, IP2, size=8972)
+    serve(g2)
+    iperf(g1, IP2, seconds=2)
+    st = sw.port("vm1")
+    check(st["drop_bad_frame"] == 0 and st["rx_bytes"] > 0, "vm1 %s" % st)
+    check(sw.stop() == 0, "exit code")
+
+
+def test_jumbo_mergeable(c):
+    jumbo(c, "gjmb")
+
+
+def test_jumbo_no_mergeable(c):
+    # Without mergeable buffers the guest needs big ones: host_mtu tells it.
+    jumbo(c, "gjnm", device=",mrg_rxbuf=off,host_mtu=9000")
+
+
+def test_packed_ring(c):
+    sw, g1, g2 = pair(c, "gpkd", device=",packed=on")
+    ping(g1, IP2)
+    serve(g2)
+    iperf(g1, IP2, seconds=2)
+    check(sw.stop() == 0, "exit code")
+
+
+def test_no_event_idx(c):
+    sw, g1, g2 = pair(c, "gnei", device=",event_idx=off")
+    ping(g1, IP2)
+    serve(g2)
+    iperf(g1, IP2, seconds=2)
+    check(sw.stop() == 0, "exit code")
+
+
+def test_two_queue_pairs(c):
+    # Linux uses min(queue pairs, CPUs) queue pairs: two vCPUs.
+    sw, g1, g2 = pair(c, "gmq", queues=2, netdev=",queues=2", device=",mq=on", smp=2)
+    sw.wait_kicks_off("vm1", 4)
+    ping(g1, IP2)
+    serve(g2)
+    iperf(g1, IP2, "-P 4", seconds=2)
+    check(sw.port("vm1")["vrings_enabled"] == 4, "both queue pairs enabled")
+    check(sw.stop() == 0, "exit code")
+
+
+def test_reboot_under_traffic(c):
+    """Guest 1 goes away and boots again while guest 2 keeps pinging it."""
+    sw, g1, g2 = pair(c, "grbt")
+    ping(g2, IP1)
+    g2.proc.stdin.write(("ping -i 0.2 %s > /tmp/ping.log 2>&1 &\n" % IP1).encode())
+    g2.proc.stdin.flush()
+    time.sleep(1)
+    g1.kill()
+    sw.wait_port_state("vm1", "down")
+    time.sleep(1)
+    g1.boot()
+    sw.wait_port_state("vm1", "up")
+    ping(g1, IP2)
+    out = g2.check("sleep 2; kill %1; tail -3 /tmp/ping.log")
+    check(sw.alive(), "vqswitch died")
+    p = sw.port("vm1")
+    check(p["connects"] == 2 and p["disconnects"] == 1, "vm1 reconnected: %s" % p)
+    log("guest 2's ping after the reboot: %s" % out.strip().splitlines()[-2:])
+    check(sw.stop() == 0, "exit code")
+
+
+def test_netns_host_through_nic_port(c):
+    """A guest reaches a host in a network namespace, through a net_pcap
+    port on a veth whose other end is in the namespace."""
+    ns = "vqs_guest_host"
+    v = Veth(c, "vqgh0")
+    run(["ip", "netns", "del", ns], check_rc=False)
+    run(["ip", "netns", "add", ns])
+    c.add(lambda: run(["ip", "netns", "del", ns], check_rc=False))
+    run(["ip", "link", "set", v.peer, "netns", ns])
+    run(["ip", "-n", ns, "addr", "add", "10.99.0.100/24", "dev", v.peer])
+    run(["ip", "-n", ns, "link", "set", v.peer, "up"])
+    sw = Switch(c, "gns", "add-br br0\nadd-port br0 vm1 type=vhostuser\n"
+                          "add-port br0 up type=dpdk devargs=%s\n" % v.devargs(0))
+    g1 = Guest(c, "gns1", sw.sock("vm1"), IP1 + "/24", MAC1)
+    ping(g1, "10.99.0.100")
+    r = subprocess.run(["ip", "netns", "exec", ns, "busybox", "ping", "-c", "3", "-W", "3", IP1],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, "host -> guest ping: %s %s" % (r.stdout, r.stderr))
+    check(sw.stop() == 0, "exit code")
+
+
+if __name__ == "__main__":
+    sys.exit(main([test_ping_and_tcp, test_udp_flood_then_ping, test_jumbo_mergeable,
+                   test_jumbo_no_mergeable, test_packed_ring, test_no_event_idx,
+                   test_two_queue_pairs, test_reboot_under_traffic,
+                   test_netns_host_through_nic_port]))
