@@ -8,7 +8,12 @@
 set -euo pipefail
 out=${1:?usage: $0 OUTDIR}
 mkdir -p "$out"
-kver=$(ls /lib/modules | sort -V | tail -1)
+# The newest kernel that has both its image and its modules.
+kver=
+for v in $(ls /lib/modules | sort -V); do
+    [ -f "/boot/vmlinuz-$v" ] && kver=$v
+done
+[ -n "$kver" ] || { echo "build-guest.sh: no kernel in /boot with modules (apt-get install linux-image-amd64)" >&2; exit 1; }
 kernel=/boot/vmlinuz-$kver
 initrd=$out/guest-$kver.cpio.gz
 if [ ! -f "$initrd" ] || [ "$0" -nt "$initrd" ]; then
