@@ -429,6 +429,29 @@ vqs_conf_parse_add_port(const struct vqs_conf *c, int argc, char **argv,
 	return rc;
 }
 
+int
+vqs_conf_parse_set_pmd(int argc, char **argv, uint32_t *sleep_ms, struct vqs_err *e)
+{
+	char *keys[VQS_MAX_ARGS], *vals[VQS_MAX_ARGS];
+	int i, rc;
+
+	if (argc > VQS_MAX_ARGS)
+		return vqs_err_set(e, -EINVAL, "too many options");
+	rc = split_kv(argc, argv, keys, vals, e);
+	for (i = 0; rc == 0 && i < argc; i++) {
+		if (!key_is(keys[i], "sleep"))
+			return vqs_err_set(e, -EINVAL, "unknown pmd option '%.*s'",
+					   (int)(vals[i] - keys[i] - 1), keys[i]);
+		if (strcmp(vals[i], "on") == 0)
+			*sleep_ms = 100;
+		else if (strcmp(vals[i], "off") == 0)
+			*sleep_ms = 0;
+		else
+			rc = parse_u32("sleep", vals[i], 0, 60000, sleep_ms, e);
+	}
+	return rc;
+}
+
 void
 vqs_conf_add_bridge(struct vqs_conf *c, const struct vqs_br_conf *b)
 {
@@ -503,6 +526,8 @@ vqs_conf_write(const struct vqs_conf *c, FILE *f)
 	uint16_t i;
 
 	fprintf(f, "# vqswitch state: the commands that rebuild the running configuration\n");
+	if (c->pmd_sleep_ms != 0)
+		fprintf(f, "set pmd sleep=%u\n", c->pmd_sleep_ms);
 	for (i = 0; i < c->n_bridges; i++)
 		fprintf(f, "add-br %s mac-aging=%u mac-table-size=%u\n", c->bridges[i].name,
 			c->bridges[i].mac_aging, c->bridges[i].mac_table_size);

@@ -50,6 +50,7 @@ struct vqs_port_conf {
 };
 
 struct vqs_conf {
+	uint32_t pmd_sleep_ms; /* idle this long, then sleep until kicked; 0 never */
 	uint16_t n_bridges;
 	struct vqs_br_conf bridges[VQS_MAX_BRIDGES];
 	uint16_t n_ports;
@@ -97,6 +98,9 @@ int vqs_conf_parse_add_port(const struct vqs_conf *c, int argc, char **argv,
 /* argv: key=value words only; applied to *inout, a copy of the port. */
 int vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
 				struct vqs_port_conf *inout, struct vqs_err *e);
+
+/* "set pmd sleep=on|off|MS" (on: 100 ms). */
+int vqs_conf_parse_set_pmd(int argc, char **argv, uint32_t *sleep_ms, struct vqs_err *e);
 
 /* Mutations; the caller has validated. */
 void vqs_conf_add_bridge(struct vqs_conf *c, const struct vqs_br_conf *b);

@@ -353,12 +353,31 @@ set_bridge(struct ctx *x, int argc, char **argv)
 	return 0;
 }
 
-/* set port PORT key=value... | set bridge BRIDGE key=value... */
+/* set pmd sleep=on|off|MS: PMDs idle that long sleep until kicked. */
+static int
+set_pmd(struct ctx *x, int argc, char **argv)
+{
+	uint32_t ms = x->conf->pmd_sleep_ms;
+	int rc = vqs_conf_parse_set_pmd(argc - 2, argv + 2, &ms, &x->r->err);
+
+	if (rc != 0)
+		return rc;
+	x->conf->pmd_sleep_ms = ms;
+	if (x->sw != NULL)
+		__atomic_store_n(&x->sw->pmd_sleep_tsc, (uint64_t)ms * rte_get_tsc_hz() / 1000,
+				 __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* set port PORT key=value... | set bridge BRIDGE key=value... | set pmd ... */
 static int
 cmd_set(struct ctx *x, int argc, char **argv)
 {
-	int rc = need_args(x, argc, 4, "set port PORT key=value... | set bridge BRIDGE key=value...");
+	int rc;
 
+	if (argc >= 3 && strcmp(argv[1], "pmd") == 0)
+		return set_pmd(x, argc, argv);
+	rc = need_args(x, argc, 4, "set port PORT key=value... | set bridge BRIDGE key=value... | set pmd sleep=on|off|MS");
 	if (rc != 0)
 		return rc;
 	if (strcmp(argv[1], "port") == 0)

@@ -84,7 +84,9 @@ vqs_dp_publish(struct vqs_switch *sw)
 		return rc;
 	}
 	old = __atomic_exchange_n(&sw->dp, dp, __ATOMIC_ACQ_REL);
-	/* After this no PMD holds the old snapshot. */
+	/* A sleeping PMD must see the new queues; after the grace period no
+	 * PMD holds the old snapshot. */
+	vqs_pmds_wake(sw);
 	rte_rcu_qsbr_synchronize(sw->qsv, RTE_QSBR_THRID_INVALID);
 	vqs_dp_free(old);
 	return 0;

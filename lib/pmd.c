@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_vhost.h>
 
 #include "pmd.h"
 #include "switch.h"
@@ -27,6 +32,12 @@ vqs_pmds_create(struct vqs_switch *sw)
 		pmd->sw = sw;
 		pmd->lcore = lcore;
 		pmd->id = sw->n_pmds;
+		pmd->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		pmd->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+		if (pmd->wake_fd < 0 || pmd->epoll_fd < 0 ||
+		    epoll_ctl(pmd->epoll_fd, EPOLL_CTL_ADD, pmd->wake_fd,
+			      &(struct epoll_event){ .events = EPOLLIN, .data.fd = pmd->wake_fd }) != 0)
+			return -errno;
 		sw->pmds[sw->n_pmds++] = pmd;
 	}
 	return sw->n_pmds == 0 ? -ENODEV : 0;
@@ -37,8 +48,11 @@ vqs_pmds_free(struct vqs_switch *sw)
 {
 	uint16_t i;
 
-	for (i = 0; i < sw->n_pmds; i++)
+	for (i = 0; i < sw->n_pmds; i++) {
+		close(sw->pmds[i]->wake_fd);
+		close(sw->pmds[i]->epoll_fd);
 		rte_free(sw->pmds[i]);
+	}
 	sw->n_pmds = 0;
 }
 
@@ -49,6 +63,7 @@ vqs_pmd_stats_read(const struct vqs_pmd *pmd, struct vqs_pmd_stats *out)
 	out->idle_cycles = vqs_read(&pmd->stats.idle_cycles) - vqs_read(&pmd->base.idle_cycles);
 	out->rx_packets = vqs_read(&pmd->stats.rx_packets) - vqs_read(&pmd->base.rx_packets);
 	out->rx_batches = vqs_read(&pmd->stats.rx_batches) - vqs_read(&pmd->base.rx_batches);
+	out->sleeps = vqs_read(&pmd->stats.sleeps) - vqs_read(&pmd->base.sleeps);
 }
 
 /* The PMD keeps counting; clearing moves the baseline, so no counter is
@@ -60,6 +75,7 @@ vqs_pmd_stats_clear(struct vqs_pmd *pmd)
 	__atomic_store_n(&pmd->base.idle_cycles, vqs_read(&pmd->stats.idle_cycles), __ATOMIC_RELAXED);
 	__atomic_store_n(&pmd->base.rx_packets, vqs_read(&pmd->stats.rx_packets), __ATOMIC_RELAXED);
 	__atomic_store_n(&pmd->base.rx_batches, vqs_read(&pmd->stats.rx_batches), __ATOMIC_RELAXED);
+	__atomic_store_n(&pmd->base.sleeps, vqs_read(&pmd->stats.sleeps), __ATOMIC_RELAXED);
 }
 
 unsigned int
@@ -121,11 +137,116 @@ vqs_pmds_assign_port(struct vqs_switch *sw, struct vqs_port *p,
 	return 0;
 }
 
+/* One pass over the PMD's RX queues; returns the frames it moved. */
+static uint32_t
+pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches)
+{
+	struct rte_mbuf *pkts[VQS_BURST];
+	uint32_t got = 0;
+	uint16_t i, n;
+
+	for (i = 0; dp != NULL && i < dp->pmds[pmd->id].n_rxq; i++) {
+		const struct vqs_dp_rxq *rq = &dp->pmds[pmd->id].rxq[i];
+
+		n = vqs_port_rx(dp->ports[rq->slot].port, rq->qid, pmd->sw->pool,
+				pkts, VQS_BURST);
+		if (n > 0) {
+			vqs_switch_burst(dp, pmd, rq->slot, pkts, n);
+			got += n;
+			(*batches)++;
+		}
+	}
+	return got;
+}
+
+/* Kicks on (or off) on the guest TX vrings this PMD polls. Returns false
+ * if some queue cannot wake it (an ethdev, a vring not ready for it): then
+ * it may only nap, not sleep. */
+static bool
+pmd_kicks(struct vqs_pmd *pmd, const struct vqs_dp *dp, bool on)
+{
+	struct rte_vhost_vring vr;
+	bool wakeable = true;
+	uint16_t i;
+
+	for (i = 0; dp != NULL && i < dp->pmds[pmd->id].n_rxq; i++) {
+		const struct vqs_dp_rxq *rq = &dp->pmds[pmd->id].rxq[i];
+		struct vqs_port *p = dp->ports[rq->slot].port;
+		struct vqs_vhost_state *vh = &p->vhost;
+		uint16_t q = 2 * rq->qid + 1;
+		int vid;
+
+		if (!vqs_port_type_is_vhost(p->conf.type)) {
+			wakeable = false; /* ethdev RX interrupts: not used yet */
+			continue;
+		}
+		if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
+		    !__atomic_load_n(&vh->vring_enabled[q], __ATOMIC_ACQUIRE))
+			continue; /* nothing to poll there; a new vring wakes us */
+		vid = __atomic_load_n(&vh->vid, __ATOMIC_RELAXED);
+		if (rte_vhost_enable_guest_notification(vid, q, on) != 0) {
+			wakeable = false;
+			continue;
+		}
+		if (on && (rte_vhost_get_vhost_vring(vid, q, &vr) != 0 || vr.kickfd < 0 ||
+			   (epoll_ctl(pmd->epoll_fd, EPOLL_CTL_ADD, vr.kickfd,
+				      &(struct epoll_event){ .events = EPOLLIN,
+							     .data.fd = vr.kickfd }) != 0 &&
+			    errno != EEXIST)))
+			wakeable = false;
+	}
+	return wakeable;
+}
+
 /*
- * The loop never blocks and takes no lock the control thread holds. It
- * loads the datapath snapshot once per pass and reports an RCU quiescent
- * state after the pass: between passes it holds no snapshot, vid, FDB
- * position or port pointer from before.
+ * Interrupt-assisted idle. Turn guest kicks on, then look at every queue
+ * once more: a guest that added descriptors before it could see that we
+ * want kicks did not kick, and only this second look finds them (the
+ * classic lost wake-up). The full fence orders our "kick me" stores (used
+ * flags or avail_event) before the avail index loads of the second look;
+ * the guest's side is the barrier between its avail index store and its
+ * read of our flags (Linux virtqueue_kick_prepare). Then sleep on the kick
+ * eventfds and the control thread's wake eventfd, RCU-offline so that no
+ * grace period waits for a sleeper, and turn kicks off again after.
+ */
+static void
+pmd_sleep(struct vqs_pmd *pmd)
+{
+	struct vqs_switch *sw = pmd->sw;
+	struct epoll_event ev[16];
+	const struct vqs_dp *dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
+	uint16_t batches = 0;
+	uint32_t got;
+	uint64_t v;
+	bool wakeable;
+	int n, i;
+
+	wakeable = pmd_kicks(pmd, dp, true);
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	got = pmd_pass(pmd, dp, &batches);
+	if (got > 0) {
+		vqs_count(&pmd->stats.rx_packets, got);
+		vqs_count(&pmd->stats.rx_batches, batches);
+	} else {
+		vqs_count(&pmd->stats.sleeps, 1);
+		rte_rcu_qsbr_thread_offline(sw->qsv, pmd->id);
+		/* Queues that cannot wake us are polled every millisecond. */
+		n = epoll_wait(pmd->epoll_fd, ev, RTE_DIM(ev), wakeable ? 100 : 1);
+		for (i = 0; i < n; i++)
+			if (read(ev[i].data.fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				epoll_ctl(pmd->epoll_fd, EPOLL_CTL_DEL, ev[i].data.fd, NULL);
+		rte_rcu_qsbr_thread_online(sw->qsv, pmd->id);
+		dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
+	}
+	pmd_kicks(pmd, dp, false);
+}
+
+/*
+ * The loop never blocks (unless sleeping is on and it has been idle) and
+ * takes no lock the control thread holds. It loads the datapath snapshot
+ * once per pass and reports an RCU quiescent state after the pass: between
+ * passes it holds no snapshot, vid, FDB position or port pointer from
+ * before.
  */
 static int
 pmd_main(void *arg)
@@ -133,29 +254,16 @@ pmd_main(void *arg)
 	struct vqs_pmd *pmd = arg;
 	struct vqs_switch *sw = pmd->sw;
 	struct vqs_pmd_stats *st = &pmd->stats;
-	struct rte_mbuf *pkts[VQS_BURST];
-	uint64_t t0 = rte_rdtsc(), t1;
-	const struct vqs_dp *dp;
-	uint16_t i, n, batches;
+	uint64_t t0 = rte_rdtsc(), t1, last_work = t0, sleep_after;
+	uint16_t batches;
 	uint32_t got;
 
 	rte_rcu_qsbr_thread_register(sw->qsv, pmd->id);
 	rte_rcu_qsbr_thread_online(sw->qsv, pmd->id);
 	VQS_LOG(INFO, "pmd %u on lcore %u running", pmd->id, pmd->lcore);
 	while (!__atomic_load_n(&sw->stop, __ATOMIC_RELAXED)) {
-		dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
-		got = batches = 0;
-		for (i = 0; dp != NULL && i < dp->pmds[pmd->id].n_rxq; i++) {
-			const struct vqs_dp_rxq *rq = &dp->pmds[pmd->id].rxq[i];
-
-			n = vqs_port_rx(dp->ports[rq->slot].port, rq->qid, sw->pool,
-					pkts, VQS_BURST);
-			if (n > 0) {
-				vqs_switch_burst(dp, pmd, rq->slot, pkts, n);
-				got += n;
-				batches++;
-			}
-		}
+		batches = 0;
+		got = pmd_pass(pmd, __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE), &batches);
 		rte_rcu_qsbr_quiescent(sw->qsv, pmd->id);
 		/* One TSC read a pass: the pass counts as busy if it moved
 		 * anything, idle otherwise. */
@@ -164,8 +272,14 @@ pmd_main(void *arg)
 			vqs_count(&st->busy_cycles, t1 - t0);
 			vqs_count(&st->rx_packets, got);
 			vqs_count(&st->rx_batches, batches);
+			last_work = t1;
 		} else {
 			vqs_count(&st->idle_cycles, t1 - t0);
+			sleep_after = __atomic_load_n(&sw->pmd_sleep_tsc, __ATOMIC_RELAXED);
+			if (sleep_after != 0 && t1 - last_work > sleep_after) {
+				pmd_sleep(pmd);
+				t1 = rte_rdtsc(); /* the sleep is neither busy nor idle */
+			}
 		}
 		t0 = t1;
 	}
@@ -189,8 +303,20 @@ vqs_pmds_launch(struct vqs_switch *sw)
 }
 
 void
+vqs_pmds_wake(struct vqs_switch *sw)
+{
+	uint64_t one = 1;
+	uint16_t i;
+
+	for (i = 0; i < sw->n_pmds; i++)
+		if (write(sw->pmds[i]->wake_fd, &one, sizeof(one)) < 0)
+			VQS_LOG(DEBUG, "pmd %u: wake: %s", i, strerror(errno));
+}
+
+void
 vqs_pmds_stop(struct vqs_switch *sw)
 {
 	__atomic_store_n(&sw->stop, true, __ATOMIC_RELAXED);
+	vqs_pmds_wake(sw);
 	rte_eal_mp_wait_lcore();
 }

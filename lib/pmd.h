@@ -25,12 +25,15 @@ struct vqs_pmd_stats {
 	uint64_t idle_cycles;  /* passes that received none */
 	uint64_t rx_packets;
 	uint64_t rx_batches;   /* non-empty RX bursts */
+	uint64_t sleeps;       /* times it slept waiting for a kick */
 };
 
 struct vqs_pmd {
 	struct vqs_switch *sw;
 	unsigned int lcore;
 	uint16_t id; /* also its RCU thread id and its TX queue */
+	int wake_fd;   /* eventfd: the control thread wakes a sleeping PMD */
+	int epoll_fd;  /* the PMD's own: wake_fd plus the kick eventfds */
 	struct vqs_pmd_stats stats;
 	struct vqs_pmd_stats base; /* control thread: values at the last clear */
 	/* Per-burst scratch: which port slots got frames, and the frames. */
@@ -56,6 +59,10 @@ unsigned int vqs_pmd_rxq_count(const struct vqs_switch *sw, uint16_t pmd);
 
 /* The PMD on an lcore, or -1. */
 int vqs_pmd_of_lcore(const struct vqs_switch *sw, unsigned int lcore);
+/* Control thread: after a change a sleeping PMD must see (new snapshot,
+ * stop), it is woken. */
+void vqs_pmds_wake(struct vqs_switch *sw);
+
 /* Launches every PMD; vqs_pmds_stop() sets the stop flag and joins them. */
 int vqs_pmds_launch(struct vqs_switch *sw);
 void vqs_pmds_stop(struct vqs_switch *sw);

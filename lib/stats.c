@@ -70,6 +70,7 @@ vqs_stats_pmd(const struct vqs_pmd *pmd, unsigned int n_rxq, struct vqs_fields *
 	add_u64(o, "rx_batches", st.rx_batches);
 	add_ratio(o, "avg_batch", st.rx_packets, st.rx_batches);
 	add_u64(o, "cycles_per_packet", st.rx_packets ? st.busy_cycles / st.rx_packets : 0);
+	add_u64(o, "sleeps", st.sleeps);
 	add_u64(o, "tsc_hz", rte_get_tsc_hz());
 }
 

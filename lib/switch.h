@@ -50,6 +50,7 @@ struct vqs_switch {
 	char socket_dir[VQS_PATH_MAX];
 	gid_t socket_gid;
 	uint64_t start_tsc;
+	uint64_t pmd_sleep_tsc;      /* atomic: idle this long, then sleep; 0 never */
 	bool stop;                   /* atomic: PMDs leave their loop */
 };
 

@@ -43,6 +43,7 @@ usage(FILE *f)
 		"  del-port [BRIDGE] PORT\n"
 		"  set port PORT tag=VLAN|trunks=LIST|pmd-rxq-affinity=LIST ('=' alone clears)\n"
 		"  set bridge BRIDGE mac-aging=S|mac-table-size=N\n"
+		"  set pmd sleep=on|off|MS   idle PMDs sleep until a guest kicks\n"
 		"  list-br | list-ports BRIDGE | show\n"
 		"MAC tables and PMDs:\n"
 		"  fdb/show BRIDGE | fdb/flush BRIDGE | fdb/add BRIDGE MAC PORT [VLAN]\n"

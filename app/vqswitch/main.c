@@ -160,6 +160,11 @@ load_configuration(struct vqs_switch *sw, const struct vqs_options *o)
 		VQS_LOG(ERR, "%s", e.msg);
 		return rc;
 	}
+	if (o->pmd_sleep_ms >= 0)
+		sw->conf->pmd_sleep_ms = (uint32_t)o->pmd_sleep_ms;
+	__atomic_store_n(&sw->pmd_sleep_tsc,
+			 (uint64_t)sw->conf->pmd_sleep_ms * rte_get_tsc_hz() / 1000,
+			 __ATOMIC_RELAXED);
 	vqs_ctl_set_state_file(o->state);
 	rc = vqs_ctl_save_state(sw, &e);
 	if (rc != 0)

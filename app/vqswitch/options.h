@@ -22,6 +22,7 @@ struct vqs_options {
 	gid_t socket_gid;        /* group that may connect (0: root only) */
 	const char *socket_group;
 	uint32_t mbufs;
+	int32_t pmd_sleep_ms;    /* --pmd-sleep: -1 not given */
 	uint32_t stats_interval; /* seconds between stats log lines; 0: none */
 };
 

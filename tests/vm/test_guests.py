@@ -3,6 +3,7 @@
 UDP iperf3, jumbo frames with and without mergeable RX buffers, packed
 rings, no EVENT_IDX, two queue pairs, a guest rebooting under traffic, and
 a guest reaching a host in a network namespace through a NIC port."""
+import os
 import re
 import subprocess
 import sys
@@ -151,8 +152,57 @@ def test_netns_host_through_nic_port(c):
     check(sw.stop() == 0, "exit code")
 
 
+def pmd_cpu_seconds(sw, lcore=1):
+    """CPU time the PMD thread on an lcore has used."""
+    task = "/proc/%d/task" % sw.proc.pid
+    for tid in os.listdir(task):
+        with open("%s/%s/comm" % (task, tid)) as f:
+            if f.read().strip() == "rte-worker-%d" % lcore:
+                with open("%s/%s/stat" % (task, tid)) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    raise AssertionError("no PMD thread for lcore %d" % lcore)
+
+
+def cpu_share(sw, seconds=2.0):
+    t0, c0 = time.time(), pmd_cpu_seconds(sw)
+    time.sleep(seconds)
+    return (pmd_cpu_seconds(sw) - c0) / (time.time() - t0)
+
+
+def test_pmd_sleep(c):
+    """Interrupt-assisted idle: an idle PMD sleeps on the guests' kicks. Its
+    CPU use drops; single frames after long idles and bursts separated by
+    gaps all arrive, each without waiting for a timeout."""
+    sw, g1, g2 = pair(c, "gslp")
+    ping(g1, IP2)
+    polling = cpu_share(sw)
+    sw.vqctl("set", "pmd", "sleep=on")
+    time.sleep(0.5)
+    sleeping = cpu_share(sw)
+    log("PMD CPU use while idle: %.0f%% polling, %.0f%% with sleep on" % (100 * polling, 100 * sleeping))
+    check(polling > 0.8, "a polling PMD uses its core: %.2f" % polling)
+    check(sleeping < 0.3, "a sleeping PMD does not: %.2f" % sleeping)
+    for gap in (0.3, 1.5, 3.0):  # single packets after idles longer than 100 ms
+        time.sleep(gap)
+        ping(g1, IP2, count=1)
+        ping(g2, IP1, count=1)
+    # Pings 0.3 s apart: the PMD is asleep before each. Had a kick been
+    # missed, the frame would wait for the 100 ms timeout.
+    out = g1.check("ping -c 10 -i 0.3 -W 3 %s" % IP2, timeout=60)
+    check("10 packets received" in out, "all ten pings: %s" % out)
+    avg = float(re.search(r"min/avg/max = [\d.]+/([\d.]+)/", out).group(1))
+    check(avg < 50, "average round trip %.1f ms: a wake-up waited for a timeout" % avg)
+    serve(g2)
+    iperf(g1, IP2, seconds=2)
+    st = sw.vqctl("pmd/stats-show", fmt="json")["pmd0"]
+    check(st["sleeps"] > 10, "the PMD slept: %s" % st)
+    check("set pmd sleep=100" in open(sw.state).read(), "recorded in the state file")
+    check(sw.stop() == 0, "exit code")
+
+
 if __name__ == "__main__":
     sys.exit(main([test_ping_and_tcp, test_udp_flood_then_ping, test_jumbo_mergeable,
                    test_jumbo_no_mergeable, test_packed_ring, test_no_event_idx,
                    test_two_queue_pairs, test_reboot_under_traffic,
-                   test_netns_host_through_nic_port]))
+                   test_netns_host_through_nic_port, test_pmd_sleep]))
