@@ -803,6 +803,28 @@ cmd_vring_show(struct ctx *x, int argc, char **argv)
 	return 0;
 }
 
+/* debug/drop-calls PORT N: fault injection, swallows the next N guest
+ * interrupts librte_vhost raises on the port (a lost-interrupt test; the
+ * watchdog's own calls are not swallowed). */
+static int
+cmd_debug_drop_calls(struct ctx *x, int argc, char **argv)
+{
+	struct vqs_port *p;
+	unsigned long n;
+	char *end;
+
+	if (argc != 3)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: debug/drop-calls PORT N");
+	p = vqs_switch_port(x->sw, argv[1]);
+	if (p == NULL || !vqs_port_type_is_vhost(p->conf.type))
+		return vqs_err_set(&x->r->err, -ENOENT, "no vhost-user port named '%s'", argv[1]);
+	n = strtoul(argv[2], &end, 10);
+	if (argv[2][0] < '0' || argv[2][0] > '9' || *end != '\0' || n > 1000000)
+		return vqs_err_set(&x->r->err, -EINVAL, "N: expected 0 to 1000000");
+	__atomic_store_n(&p->vhost.drop_calls, (uint32_t)n, __ATOMIC_RELAXED);
+	return 0;
+}
+
 static const struct {
 	const char *verb;
 	cmd_fn fn;
@@ -825,6 +847,7 @@ static const struct {
 	{ "port/stats", cmd_port_stats, false },
 	{ "port/stats-clear", cmd_port_stats_clear, false },
 	{ "vring/show", cmd_vring_show, false },
+	{ "debug/drop-calls", cmd_debug_drop_calls, false },
 };
 
 static int

@@ -54,6 +54,16 @@ struct vqs_vhost_state {
 	uint8_t notify_setup_pending;
 	uint64_t connects;
 	uint64_t disconnects;
+	/* Odd while librte_vhost handles a SET_VRING_CALL (which closes the
+	 * old call eventfd): see vqs_vhost_force_call(). */
+	uint32_t call_gen;
+	uint32_t drop_calls;       /* fault injection: calls still to swallow */
+	uint64_t watchdog_kicks;   /* control thread */
+	uint64_t watchdog_logged;  /* TSC of the last watchdog log line */
+	struct {                   /* watchdog: what the last check saw */
+		uint16_t avail, used, used_event;
+		bool valid;
+	} wd[2 * VQS_VHOST_MAX_QP];
 };
 
 struct vqs_eth_state {

@@ -52,6 +52,8 @@ vqs_stats_port(const struct vqs_port *p, uint16_t n_pmds, struct vqs_fields *o)
 	for (r = 0; r < VQS_DROP_MAX; r++)
 		add_u64(o, drop_keys[r], st.drops[r]);
 	add_u64(o, "fdb_full", st.fdb_full);
+	add_u64(o, "watchdog_kicks", vqs_port_type_is_vhost(p->conf.type) ?
+		__atomic_load_n(&p->vhost.watchdog_kicks, __ATOMIC_RELAXED) : 0);
 }
 
 void

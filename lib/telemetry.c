@@ -93,6 +93,8 @@ port_dict(const struct vqs_port *p, struct rte_tel_data *d)
 			__atomic_load_n(&p->vhost.connects, __ATOMIC_RELAXED));
 		rte_tel_data_add_dict_u64(d, "disconnects",
 			__atomic_load_n(&p->vhost.disconnects, __ATOMIC_RELAXED));
+		rte_tel_data_add_dict_u64(d, "debug_drop_calls_pending",
+			__atomic_load_n(&p->vhost.drop_calls, __ATOMIC_RELAXED));
 	} else {
 		rte_tel_data_add_dict_string(d, "devargs", p->conf.devargs);
 		rte_tel_data_add_dict_u64(d, "ethdev", p->eth.port_id);

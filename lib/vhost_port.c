@@ -23,6 +23,8 @@
  * every enqueue/dequeue call that used descriptors: see docs/notifications.md.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <inttypes.h>
@@ -80,6 +82,8 @@ port_of_vid(int vid)
 	return found;
 }
 
+static const struct rte_vhost_user_extern_ops msg_hooks;
+
 static int
 new_device(int vid)
 {
@@ -99,6 +103,10 @@ new_device(int vid)
 		VQS_LOG(WARNING, "port %s: guest has %u queue pairs, only %u are polled",
 			p->conf.name, nr / 2, p->conf.queues);
 	__atomic_store_n(&vh->vid, vid, __ATOMIC_RELAXED);
+	__atomic_store_n(&vh->call_gen, 0, __ATOMIC_RELAXED);
+	if (rte_vhost_extern_callback_register(vid, &msg_hooks, NULL) != 0)
+		__atomic_store_n(&vh->call_gen, 1, __ATOMIC_RELAXED); /* no forced calls */
+	memset(vh->wd, 0, sizeof(vh->wd));
 	__atomic_store_n(&vh->notify_setup_pending, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->ready, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&vh->connects, 1, __ATOMIC_RELAXED);
@@ -142,6 +150,99 @@ vring_state_changed(int vid, uint16_t queue_id, int enable)
 		__atomic_store_n(&p->vhost.notify_setup_pending, 1,
 				 __ATOMIC_RELEASE);
 	return 0;
+}
+
+/*
+ * The library closes a vring's call eventfd only while it handles
+ * SET_VRING_CALL (or when the device goes, which destroy_device's grace
+ * period covers). These hooks run around every message, on the
+ * vhost-events thread, so call_gen is odd exactly while such a message is
+ * in hand; if the handler fails, no post hook runs and it stays odd, which
+ * only disables forced calls until the guest reconnects.
+ */
+#define VHOST_USER_SET_VRING_CALL 13
+
+static enum rte_vhost_msg_result
+pre_msg(int vid, void *msg)
+{
+	struct vqs_port *p;
+
+	if (*(const uint32_t *)msg == VHOST_USER_SET_VRING_CALL &&
+	    (p = port_of_vid(vid)) != NULL)
+		__atomic_fetch_add(&p->vhost.call_gen, 1, __ATOMIC_SEQ_CST);
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+static enum rte_vhost_msg_result
+post_msg(int vid, void *msg)
+{
+	struct vqs_port *p;
+
+	if (*(const uint32_t *)msg == VHOST_USER_SET_VRING_CALL &&
+	    (p = port_of_vid(vid)) != NULL &&
+	    __atomic_load_n(&p->vhost.call_gen, __ATOMIC_RELAXED) & 1)
+		__atomic_fetch_add(&p->vhost.call_gen, 1, __ATOMIC_SEQ_CST);
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+static const struct rte_vhost_user_extern_ops msg_hooks = {
+	.pre_msg_handle = pre_msg,
+	.post_msg_handle = post_msg,
+};
+
+/*
+ * The vring's call eventfd, duplicated, or -1. A duplicate is ours: even if
+ * the library closes its descriptor right after, ours stays the same
+ * eventfd. The generation check proves that what we duplicated was still
+ * the library's call eventfd and not a number that another file took
+ * after a close.
+ */
+static int
+callfd_dup(struct vqs_port *p, uint16_t q)
+{
+	struct vqs_vhost_state *vh = &p->vhost;
+	struct rte_vhost_vring vr;
+	uint32_t gen = __atomic_load_n(&vh->call_gen, __ATOMIC_SEQ_CST);
+	int fd;
+
+	if ((gen & 1) || !__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
+	    rte_vhost_get_vhost_vring(__atomic_load_n(&vh->vid, __ATOMIC_RELAXED), q, &vr) != 0 ||
+	    vr.callfd < 0)
+		return -1;
+	fd = fcntl(vr.callfd, F_DUPFD_CLOEXEC, 0);
+	if (fd >= 0 && __atomic_load_n(&vh->call_gen, __ATOMIC_SEQ_CST) != gen) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+int
+vqs_vhost_force_call(struct vqs_port *p, uint16_t q)
+{
+	int fd = callfd_dup(p, q), rc;
+
+	if (fd < 0)
+		return -EAGAIN;
+	rc = eventfd_write(fd, 1);
+	close(fd);
+	return rc == 0 ? 0 : -errno;
+}
+
+/* Fault injection (tests): swallow the call the library may just have
+ * raised, as a lost interrupt would. Racy by nature against the hypervisor
+ * reading the eventfd; a call counts as swallowed only if the read got it. */
+static void
+drop_call(struct vqs_port *p, uint16_t q)
+{
+	eventfd_t v;
+	int fd = callfd_dup(p, q);
+
+	if (fd < 0)
+		return;
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) == 0 && eventfd_read(fd, &v) == 0 && v > 0)
+		__atomic_fetch_sub(&p->vhost.drop_calls, 1, __ATOMIC_RELAXED);
+	close(fd);
 }
 
 static const struct rte_vhost_device_ops vhost_ops = {
@@ -259,9 +360,13 @@ guest_notifications(int vid, uint16_t q)
 	if (n <= 0 || n > (int)RTE_DIM(names) ||
 	    rte_vhost_vring_stats_get(vid, q, stats, (unsigned int)n) != n)
 		return 0;
-	for (i = 0; i < n; i++)
-		if (strcmp(names[i].name, "guest_notifications") == 0)
+	/* Names are "<rx|tx>_q<N>_<stat>". */
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(names[i].name), want = strlen("_guest_notifications");
+
+		if (len >= want && strcmp(names[i].name + len - want, "_guest_notifications") == 0)
 			return stats[i].value;
+	}
 	return 0;
 }
 
@@ -341,8 +446,11 @@ vqs_vhost_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
 	    !__atomic_load_n(&vh->vring_enabled[vq], __ATOMIC_ACQUIRE))
 		return 0;
 	/* The library notifies the guest of the freed TX descriptors. */
-	return rte_vhost_dequeue_burst(__atomic_load_n(&vh->vid, __ATOMIC_RELAXED),
-				       vq, pool, pkts, n);
+	n = rte_vhost_dequeue_burst(__atomic_load_n(&vh->vid, __ATOMIC_RELAXED),
+				    vq, pool, pkts, n);
+	if (unlikely(__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) != 0) && n > 0)
+		drop_call(p, vq);
+	return n;
 }
 
 int
@@ -372,5 +480,7 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 		k = rte_vhost_enqueue_burst(vid, vq, pkts + sent, n - sent);
 		sent += k;
 	} while (sent < n && k > 0 && retries++ < VQS_TX_RETRIES);
+	if (unlikely(__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) != 0) && sent > 0)
+		drop_call(p, vq);
 	return sent;
 }

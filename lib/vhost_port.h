@@ -50,6 +50,13 @@ struct vqs_vring_info {
 unsigned int vqs_vhost_vring_info(struct vqs_port *p, struct vqs_vring_info *info,
 				  unsigned int max);
 
+/*
+ * Interrupts the guest on vring q whatever its suppression says (the
+ * watchdog's re-raise). Caller RCU-online. Returns 0, or -EAGAIN when the
+ * call eventfd is being replaced (try at the next check).
+ */
+int vqs_vhost_force_call(struct vqs_port *p, uint16_t q);
+
 /* Vrings the guest enabled; *kicks_off: on how many kicks are off. */
 unsigned int vqs_vhost_vrings_count(const struct vqs_port *p,
 				    unsigned int *kicks_off);

@@ -32,6 +32,7 @@
 #include "switch.h"
 #include "telemetry.h"
 #include "vhost_port.h"
+#include "watchdog.h"
 
 int vqs_logtype;
 
@@ -252,16 +253,23 @@ log_stats(const struct vqs_switch *sw)
 }
 
 static void
-control_loop(struct vqs_switch *sw, struct vqs_ctl_server *srv, uint32_t stats_interval)
+control_loop(struct vqs_switch *sw, struct vqs_ctl_server *srv, const struct vqs_options *o)
 {
 	uint64_t hz = rte_get_tsc_hz(), next_age = rte_get_tsc_cycles() + hz;
-	uint64_t next_stats = rte_get_tsc_cycles() + stats_interval * hz;
+	uint64_t next_stats = rte_get_tsc_cycles() + o->stats_interval * hz;
+	uint64_t wd_period = o->watchdog_ms * hz / 1000;
+	uint64_t next_wd = rte_get_tsc_cycles() + wd_period;
+	uint32_t stats_interval = o->stats_interval;
 	unsigned int aged;
 	uint16_t b;
 
 	while (quit_signal == 0) {
 		vqs_ctl_server_poll(srv, sw, CTL_PERIOD_MS);
 		vqs_vhost_ctl_poll(sw);
+		if (wd_period != 0 && rte_get_tsc_cycles() >= next_wd) {
+			vqs_watchdog_check(sw);
+			next_wd = rte_get_tsc_cycles() + wd_period;
+		}
 		if (stats_interval != 0 && rte_get_tsc_cycles() >= next_stats) {
 			log_stats(sw);
 			next_stats = rte_get_tsc_cycles() + stats_interval * hz;
@@ -336,7 +344,7 @@ main(int argc, char **argv)
 	if (rc == 0) {
 		VQS_LOG(INFO, "%u bridges, %u PMDs, control socket %s: ready",
 			sw.n_bridges, sw.n_pmds, opts.ctl_socket);
-		control_loop(&sw, srv, opts.stats_interval);
+		control_loop(&sw, srv, &opts);
 	}
 	vqs_ctl_server_close(srv);
 	vqs_pmds_stop(&sw);

@@ -34,6 +34,8 @@ vqs_options_usage(const char *prog)
 	       "  --mbufs N            packet buffers in the pool (default %u)\n"
 	       "  --pmd-sleep[=MS]     PMDs idle for MS ms (default 100) sleep until a\n"
 	       "                       guest kicks (vqctl set pmd sleep=on|off|MS)\n"
+	       "  --watchdog-interval MS  period of the lost-interrupt watchdog\n"
+	       "                       (default 100; 0: off)\n"
 	       "  --stats-interval N   log port counters and PMD load every N seconds\n"
 	       "                       (default 0: never)\n"
 	       "  --version            print the version and exit\n"
@@ -46,7 +48,7 @@ int
 vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 {
 	enum { OPT_CONFIG = 256, OPT_STATE, OPT_NO_STATE, OPT_CTL_SOCKET,
-	       OPT_SOCKET_DIR, OPT_SOCKET_GROUP, OPT_MBUFS, OPT_STATS_INTERVAL, OPT_PMD_SLEEP,
+	       OPT_SOCKET_DIR, OPT_SOCKET_GROUP, OPT_MBUFS, OPT_STATS_INTERVAL, OPT_PMD_SLEEP, OPT_WATCHDOG,
 	       OPT_VERSION, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
@@ -58,6 +60,7 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 		{ "mbufs", required_argument, NULL, OPT_MBUFS },
 		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 		{ "pmd-sleep", optional_argument, NULL, OPT_PMD_SLEEP },
+		{ "watchdog-interval", required_argument, NULL, OPT_WATCHDOG },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -72,6 +75,7 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 	strlcpy(o->socket_dir, VQS_DEFAULT_SOCKET_DIR, sizeof(o->socket_dir));
 	o->state = VQS_DEFAULT_STATE;
 	o->pmd_sleep_ms = -1;
+	o->watchdog_ms = 100;
 	o->mbufs = VQS_DEFAULT_MBUFS;
 	optind = 1; /* EAL used getopt before us */
 	opterr = 0;
@@ -139,6 +143,16 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 				return -EINVAL;
 			}
 			o->stats_interval = (uint32_t)v;
+			break;
+		case OPT_WATCHDOG:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' || errno != 0 ||
+			    v > 60000) {
+				fprintf(stderr, "vqswitch: --watchdog-interval: expected milliseconds from 0 to 60000\n");
+				return -EINVAL;
+			}
+			o->watchdog_ms = (uint32_t)v;
 			break;
 		case OPT_PMD_SLEEP:
 			v = 100;

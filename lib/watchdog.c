@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * A vring needs a re-raised interrupt when, at two checks one period
+ * apart, (1) the guest asked to be interrupted at used_event (EVENT_IDX),
+ * (2) the published used index has gone past it, so librte_vhost should
+ * have interrupted it, and (3) nothing moved: not the guest's avail index,
+ * not the used index, not used_event. A guest that got its interrupt
+ * would have consumed the entries and moved used_event up to the used
+ * index. The re-raise therefore always finds used entries the guest has
+ * not consumed: it is never one of the spurious interrupts after which
+ * Linux disables the IRQ. Rings without EVENT_IDX, and packed rings, are
+ * not checked: the host cannot see there what the guest has consumed.
+ */
+#include <rte_cycles.h>
+
+#include "port.h"
+#include "switch.h"
+#include "vhost_port.h"
+#include "watchdog.h"
+
+#define LOG_EVERY_S 60
+
+static bool
+needs_call(const struct vqs_vring_info *v)
+{
+	uint16_t ahead = (uint16_t)(v->used_idx - v->used_event);
+
+	return v->enabled && !v->packed && v->event_idx && ahead != 0 && ahead <= v->size;
+}
+
+static void
+check_port(struct vqs_switch *sw, struct vqs_port *p)
+{
+	struct vqs_vring_info vi[2 * VQS_VHOST_MAX_QP];
+	struct vqs_vhost_state *vh = &p->vhost;
+	unsigned int i, n;
+	uint64_t now;
+
+	/* Online: destroy_device waits for us before the device goes. */
+	rte_rcu_qsbr_thread_online(sw->qsv, sw->ctl_thread_id);
+	n = vqs_vhost_vring_info(p, vi, RTE_DIM(vi));
+	for (i = 0; i < n; i++) {
+		const struct vqs_vring_info *v = &vi[i];
+		typeof(vh->wd[0]) *w = &vh->wd[v->id];
+		bool stuck = w->valid && w->avail == v->avail_idx && w->used == v->used_idx &&
+			     w->used_event == v->used_event;
+
+		if (stuck && needs_call(v) && vqs_vhost_force_call(p, v->id) == 0) {
+			__atomic_fetch_add(&vh->watchdog_kicks, 1, __ATOMIC_RELAXED);
+			now = rte_get_tsc_cycles();
+			if (vh->watchdog_logged == 0 ||
+			    now - vh->watchdog_logged > LOG_EVERY_S * rte_get_tsc_hz()) {
+				vh->watchdog_logged = now;
+				VQS_LOG(WARNING, "port %s: vring %u: guest waits for an interrupt it did not get (%u used entries unconsumed); raised it again",
+					p->conf.name, v->id, (uint16_t)(v->used_idx - v->used_event));
+			}
+		}
+		w->avail = v->avail_idx;
+		w->used = v->used_idx;
+		w->used_event = v->used_event;
+		w->valid = true;
+	}
+	rte_rcu_qsbr_thread_offline(sw->qsv, sw->ctl_thread_id);
+}
+
+void
+vqs_watchdog_check(struct vqs_switch *sw)
+{
+	uint16_t s;
+
+	for (s = 0; s < VQS_MAX_PORTS; s++) {
+		struct vqs_port *p = sw->ports[s];
+
+		if (p != NULL && !p->deleting && vqs_port_type_is_vhost(p->conf.type) &&
+		    __atomic_load_n(&p->vhost.ready, __ATOMIC_ACQUIRE))
+			check_port(sw, p);
+	}
+}
