@@ -50,6 +50,8 @@ vqs_eth_port_start(struct vqs_port *p, uint16_t n_pmds,
 	uint16_t q;
 
 	memset(eth, 0, sizeof(*eth));
+	for (q = 0; q < VQS_VHOST_MAX_QP; q++)
+		eth->rxq_intr_fd[q] = -1;
 	rc = eth_find_or_probe(p->conf.devargs, &pid, &probed, err, len);
 	if (rc != 0)
 		return rc;
@@ -72,7 +74,14 @@ vqs_eth_port_start(struct vqs_port *p, uint16_t n_pmds,
 	/* Jumbo frames arrive as mbuf chains where the device can make them. */
 	conf.rxmode.offloads = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
 	conf.txmode.offloads = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/* RX interrupts, where the device has them, let an idle PMD sleep
+	 * (--pmd-sleep); a device without them is configured without. */
+	conf.intr_conf.rxq = 1;
 	rc = rte_eth_dev_configure(pid, nb_rxq, nb_txq, &conf);
+	if (rc != 0) {
+		conf.intr_conf.rxq = 0;
+		rc = rte_eth_dev_configure(pid, nb_rxq, nb_txq, &conf);
+	}
 	if (rc != 0) {
 		snprintf(err, len, "cannot configure device: %s", strerror(-rc));
 		return rc;
@@ -114,13 +123,17 @@ vqs_eth_port_start(struct vqs_port *p, uint16_t n_pmds,
 		snprintf(err, len, "cannot start device: %s", strerror(-rc));
 		return rc;
 	}
+	for (q = 0; q < VQS_VHOST_MAX_QP; q++)
+		eth->rxq_intr_fd[q] = conf.intr_conf.rxq && q < nb_rxq ?
+			rte_eth_dev_rx_intr_ctl_q_get_fd(pid, q) : -1;
 	eth->port_id = pid;
 	eth->nb_txq = nb_txq;
 	eth->txq_shared = nb_txq < n_pmds;
 	eth->started = true;
 	p->n_rxq = nb_rxq;
-	VQS_LOG(INFO, "port %s: ethdev %u (%s), %u RX / %u TX queues",
-		p->conf.name, pid, info.driver_name, nb_rxq, nb_txq);
+	VQS_LOG(INFO, "port %s: ethdev %u (%s), %u RX / %u TX queues, RX interrupts %s",
+		p->conf.name, pid, info.driver_name, nb_rxq, nb_txq,
+		eth->rxq_intr_fd[0] >= 0 ? "on" : "not supported");
 	return 0;
 }
 

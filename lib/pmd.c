@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -13,6 +14,19 @@
 
 #include "pmd.h"
 #include "switch.h"
+
+/* epoll data: eventfds we drain on waking; RX interrupt fds of ethdevs
+ * must not be read (for net_tap the fd is the device itself). */
+#define EV_DRAIN (1ULL << 32)
+
+static bool
+epoll_watch(struct vqs_pmd *pmd, int fd, bool drain)
+{
+	struct epoll_event ev = { .events = EPOLLIN,
+				  .data.u64 = (uint32_t)fd | (drain ? EV_DRAIN : 0) };
+
+	return epoll_ctl(pmd->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0 || errno == EEXIST;
+}
 
 int
 vqs_pmds_create(struct vqs_switch *sw)
@@ -35,8 +49,7 @@ vqs_pmds_create(struct vqs_switch *sw)
 		pmd->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		pmd->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 		if (pmd->wake_fd < 0 || pmd->epoll_fd < 0 ||
-		    epoll_ctl(pmd->epoll_fd, EPOLL_CTL_ADD, pmd->wake_fd,
-			      &(struct epoll_event){ .events = EPOLLIN, .data.fd = pmd->wake_fd }) != 0)
+		    !epoll_watch(pmd, pmd->wake_fd, true))
 			return -errno;
 		sw->pmds[sw->n_pmds++] = pmd;
 	}
@@ -159,9 +172,9 @@ pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches)
 	return got;
 }
 
-/* Kicks on (or off) on the guest TX vrings this PMD polls. Returns false
- * if some queue cannot wake it (an ethdev, a vring not ready for it): then
- * it may only nap, not sleep. */
+/* Guest kicks or RX interrupts on (or off) for the queues this PMD polls.
+ * Returns false if some queue cannot wake it (an ethdev without RX
+ * interrupts, a vring not ready for it): then it may only nap. */
 static bool
 pmd_kicks(struct vqs_pmd *pmd, const struct vqs_dp *dp, bool on)
 {
@@ -177,7 +190,16 @@ pmd_kicks(struct vqs_pmd *pmd, const struct vqs_dp *dp, bool on)
 		int vid;
 
 		if (!vqs_port_type_is_vhost(p->conf.type)) {
-			wakeable = false; /* ethdev RX interrupts: not used yet */
+			int fd = p->eth.rxq_intr_fd[rq->qid], rc;
+
+			/* Some drivers (net_tap) have no enable/disable: their
+			 * queue fd is readable whenever frames wait. */
+			rc = fd < 0 ? -ENOTSUP :
+			     on ? rte_eth_dev_rx_intr_enable(p->eth.port_id, rq->qid) :
+				  rte_eth_dev_rx_intr_disable(p->eth.port_id, rq->qid);
+			if (fd < 0 || (rc != 0 && rc != -ENOTSUP) ||
+			    (on && !epoll_watch(pmd, fd, false)))
+				wakeable = false;
 			continue;
 		}
 		if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
@@ -189,10 +211,7 @@ pmd_kicks(struct vqs_pmd *pmd, const struct vqs_dp *dp, bool on)
 			continue;
 		}
 		if (on && (rte_vhost_get_vhost_vring(vid, q, &vr) != 0 || vr.kickfd < 0 ||
-			   (epoll_ctl(pmd->epoll_fd, EPOLL_CTL_ADD, vr.kickfd,
-				      &(struct epoll_event){ .events = EPOLLIN,
-							     .data.fd = vr.kickfd }) != 0 &&
-			    errno != EEXIST)))
+			   !epoll_watch(pmd, vr.kickfd, true)))
 			wakeable = false;
 	}
 	return wakeable;
@@ -232,9 +251,13 @@ pmd_sleep(struct vqs_pmd *pmd)
 		rte_rcu_qsbr_thread_offline(sw->qsv, pmd->id);
 		/* Queues that cannot wake us are polled every millisecond. */
 		n = epoll_wait(pmd->epoll_fd, ev, RTE_DIM(ev), wakeable ? 100 : 1);
-		for (i = 0; i < n; i++)
-			if (read(ev[i].data.fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-				epoll_ctl(pmd->epoll_fd, EPOLL_CTL_DEL, ev[i].data.fd, NULL);
+		for (i = 0; i < n; i++) {
+			int fd = (int)(uint32_t)ev[i].data.u64;
+
+			if ((ev[i].data.u64 & EV_DRAIN) && read(fd, &v, sizeof(v)) < 0 &&
+			    errno != EAGAIN)
+				epoll_ctl(pmd->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+		}
 		rte_rcu_qsbr_thread_online(sw->qsv, pmd->id);
 		dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
 	}

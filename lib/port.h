@@ -72,6 +72,7 @@ struct vqs_eth_state {
 	bool txq_shared; /* fewer TX queues than PMDs: lock per queue */
 	bool started;
 	bool hotplugged; /* probed from devargs by us: removed with the port */
+	int rxq_intr_fd[VQS_VHOST_MAX_QP]; /* RX interrupt fd per queue, or -1 */
 	rte_spinlock_t txq_lock[VQS_MAX_PMDS];
 };
 

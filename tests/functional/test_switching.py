@@ -2,10 +2,14 @@
 """Learning-bridge behaviour through the real vqswitch, with three net_pcap
 ports on veth pairs that the test drives with raw sockets: which frames
 reach which port, aging, a full table, and the counters."""
+import os
+import select
+import socket
 import sys
 import time
 
-from vqtest import Switch, Veth, check, frame, main, tagged_payload
+from vqtest import (ETH_P_ALL, PACKET_OUTGOING, Switch, Veth, check, frame, main, run,
+                    tagged_payload)
 
 A, B, C = "02:00:00:00:0a:01", "02:00:00:00:0b:01", "02:00:00:00:0c:01"
 BCAST = "ff:ff:ff:ff:ff:ff"
@@ -125,5 +129,77 @@ def test_full_table(c):
     check(sw.stop() == 0, "vqswitch exit code")
 
 
+def pmd_cpu_seconds(sw, lcore=1):
+    """CPU time the PMD thread on an lcore has used (from /proc)."""
+    task = "/proc/%d/task" % sw.proc.pid
+    for tid in os.listdir(task):
+        with open("%s/%s/comm" % (task, tid)) as f:
+            if f.read().strip() == "rte-worker-%d" % lcore:
+                with open("%s/%s/stat" % (task, tid)) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    raise AssertionError("no PMD thread for lcore %d" % lcore)
+
+
+class TapPeer:
+    """The kernel side of a net_tap port, for sending and capturing."""
+
+    def __init__(self, c, ifname):
+        run(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % ifname], check_rc=False)
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        self.sock.bind((ifname, 0))
+        c.add(self.sock.close)
+
+    def count(self, timeout):
+        """Our frames that arrive until none has for `timeout` seconds."""
+        n = 0
+        while select.select([self.sock], [], [], timeout)[0]:
+            data, addr = self.sock.recvfrom(65536)
+            if addr[2] != PACKET_OUTGOING and data[12:14] == b"\x88\xb5":
+                n += 1
+        return n
+
+    def first_frame(self, timeout):
+        """Seconds until one of our frames arrives, or None."""
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            if select.select([self.sock], [], [], 0.05)[0]:
+                data, addr = self.sock.recvfrom(65536)
+                if addr[2] != PACKET_OUTGOING and data[12:14] == b"\x88\xb5":
+                    return time.time() - t0
+        return None
+
+
+def test_pmd_sleep_nic(c):
+    """Interrupt-assisted idle on NIC ports (net_tap has RX interrupts): an
+    idle PMD sleeps without using its core; frames after idles of up to
+    2 s and bursts separated by gaps all arrive, and promptly."""
+    sw = Switch(c, "sleepnic", "add-br br0\n"
+                               "add-port br0 a type=dpdk devargs=net_tap7,iface=vqsla\n"
+                               "add-port br0 b type=dpdk devargs=net_tap8,iface=vqslb\n",
+                args=["--pmd-sleep=50"])
+    check("RX interrupts on" in sw.log_text(), "net_tap RX interrupts")
+    pa, pb = TapPeer(c, "vqsla"), TapPeer(c, "vqslb")
+    time.sleep(0.5)
+    t0, c0 = time.time(), pmd_cpu_seconds(sw)
+    time.sleep(2)
+    share = (pmd_cpu_seconds(sw) - c0) / (time.time() - t0)
+    check(share < 0.1, "an idle sleeping PMD uses %.0f%% of its core" % (100 * share))
+    for gap in (0.3, 1.0, 2.0):
+        time.sleep(gap)
+        pa.sock.send(frame(BCAST, A))
+        delay = pb.first_frame(1.0)
+        check(delay is not None and delay < 0.05, "after %.1f s idle: delay %s" % (gap, delay))
+    sent = got = 0
+    for burst in range(5):
+        for _ in range(20):
+            pa.sock.send(frame(BCAST, A))
+            sent += 1
+        got += pb.count(0.3)  # the PMD falls asleep in each gap
+    check(got == sent, "bursts after gaps: %d of %d frames arrived" % (got, sent))
+    check(sw.vqctl("pmd/stats-show", fmt="json")["pmd0"]["sleeps"] > 5, "the PMD slept")
+    check(sw.stop() == 0, "exit code")
+
+
 if __name__ == "__main__":
-    sys.exit(main([test_learning, test_jumbo, test_aging, test_full_table]))
+    sys.exit(main([test_learning, test_jumbo, test_aging, test_full_table, test_pmd_sleep_nic]))
