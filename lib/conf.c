@@ -458,15 +458,23 @@ vqs_conf_add_bridge(struct vqs_conf *c, const struct vqs_br_conf *b)
 	c->bridges[c->n_bridges++] = *b;
 }
 
+/* Removes element i of an array of n, keeping the order. */
+static void
+array_remove(void *base, size_t size, uint16_t *n, size_t i)
+{
+	char *a = base;
+
+	memmove(a + i * size, a + (i + 1) * size, (*n - i - 1) * size);
+	(*n)--;
+}
+
 void
 vqs_conf_del_bridge(struct vqs_conf *c, const char *name)
 {
 	struct vqs_br_conf *b = vqs_conf_bridge(c, name);
 
-	if (b == NULL)
-		return;
-	memmove(b, b + 1, (size_t)(&c->bridges[c->n_bridges] - (b + 1)) * sizeof(*b));
-	c->n_bridges--;
+	if (b != NULL)
+		array_remove(c->bridges, sizeof(*b), &c->n_bridges, (size_t)(b - c->bridges));
 }
 
 void
@@ -480,10 +488,8 @@ vqs_conf_del_port(struct vqs_conf *c, const char *name)
 {
 	struct vqs_port_conf *p = vqs_conf_port(c, name);
 
-	if (p == NULL)
-		return;
-	memmove(p, p + 1, (size_t)(&c->ports[c->n_ports] - (p + 1)) * sizeof(*p));
-	c->n_ports--;
+	if (p != NULL)
+		array_remove(c->ports, sizeof(*p), &c->n_ports, (size_t)(p - c->ports));
 }
 
 void

@@ -44,6 +44,23 @@ vqs_options_usage(const char *prog)
 	       VQS_DEFAULT_SOCKET_DIR, VQS_DEFAULT_MBUFS);
 }
 
+static int
+parse_number(const char *opt, const char *arg, uint32_t min, uint32_t max,
+	     const char *unit, uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end != '\0' || errno != 0 || v < min || v > max) {
+		fprintf(stderr, "vqswitch: %s: expected%s from %u to %u\n", opt, unit, min, max);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
 int
 vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 {
@@ -67,8 +84,7 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 	};
 	const char *prog = argv[0];
 	struct group *g;
-	unsigned long v;
-	char *end;
+	uint32_t v;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -124,47 +140,26 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 			o->socket_gid = g->gr_gid;
 			break;
 		case OPT_MBUFS:
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
-			    v < 1024 || v > (1u << 24)) {
-				fprintf(stderr, "vqswitch: --mbufs: expected a number from 1024 to %u\n",
-					1u << 24);
+			if (parse_number("--mbufs", optarg, 1024, 1u << 24, " a number", &v) != 0)
 				return -EINVAL;
-			}
-			o->mbufs = (uint32_t)v;
+			o->mbufs = v;
 			break;
 		case OPT_STATS_INTERVAL:
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (*optarg < '0' || *optarg > '9' || *end != '\0' || errno != 0 ||
-			    v > 86400) {
-				fprintf(stderr, "vqswitch: --stats-interval: expected seconds from 0 to 86400\n");
+			if (parse_number("--stats-interval", optarg, 0, 86400, " seconds", &v) != 0)
 				return -EINVAL;
-			}
-			o->stats_interval = (uint32_t)v;
+			o->stats_interval = v;
 			break;
 		case OPT_WATCHDOG:
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (*optarg < '0' || *optarg > '9' || *end != '\0' || errno != 0 ||
-			    v > 60000) {
-				fprintf(stderr, "vqswitch: --watchdog-interval: expected milliseconds from 0 to 60000\n");
+			if (parse_number("--watchdog-interval", optarg, 0, 60000, " milliseconds",
+					 &v) != 0)
 				return -EINVAL;
-			}
-			o->watchdog_ms = (uint32_t)v;
+			o->watchdog_ms = v;
 			break;
 		case OPT_PMD_SLEEP:
 			v = 100;
-			if (optarg != NULL) {
-				errno = 0;
-				v = strtoul(optarg, &end, 10);
-				if (*optarg < '0' || *optarg > '9' || *end != '\0' || errno != 0 ||
-				    v > 60000) {
-					fprintf(stderr, "vqswitch: --pmd-sleep: expected milliseconds from 0 to 60000\n");
-					return -EINVAL;
-				}
-			}
+			if (optarg != NULL &&
+			    parse_number("--pmd-sleep", optarg, 0, 60000, " milliseconds", &v) != 0)
+				return -EINVAL;
 			o->pmd_sleep_ms = (int32_t)v;
 			break;
 		case OPT_VERSION:

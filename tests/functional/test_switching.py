@@ -2,7 +2,6 @@
 """Learning-bridge behaviour through the real vqswitch, with three net_pcap
 ports on veth pairs that the test drives with raw sockets: which frames
 reach which port, aging, a full table, and the counters."""
-import os
 import select
 import socket
 import sys
@@ -129,18 +128,6 @@ def test_full_table(c):
     check(sw.stop() == 0, "vqswitch exit code")
 
 
-def pmd_cpu_seconds(sw, lcore=1):
-    """CPU time the PMD thread on an lcore has used (from /proc)."""
-    task = "/proc/%d/task" % sw.proc.pid
-    for tid in os.listdir(task):
-        with open("%s/%s/comm" % (task, tid)) as f:
-            if f.read().strip() == "rte-worker-%d" % lcore:
-                with open("%s/%s/stat" % (task, tid)) as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    raise AssertionError("no PMD thread for lcore %d" % lcore)
-
-
 class TapPeer:
     """The kernel side of a net_tap port, for sending and capturing."""
 
@@ -181,9 +168,9 @@ def test_pmd_sleep_nic(c):
     check("RX interrupts on" in sw.log_text(), "net_tap RX interrupts")
     pa, pb = TapPeer(c, "vqsla"), TapPeer(c, "vqslb")
     time.sleep(0.5)
-    t0, c0 = time.time(), pmd_cpu_seconds(sw)
+    t0, c0 = time.time(), sw.pmd_cpu_seconds()
     time.sleep(2)
-    share = (pmd_cpu_seconds(sw) - c0) / (time.time() - t0)
+    share = (sw.pmd_cpu_seconds() - c0) / (time.time() - t0)
     check(share < 0.1, "an idle sleeping PMD uses %.0f%% of its core" % (100 * share))
     for gap in (0.3, 1.0, 2.0):
         time.sleep(gap)

@@ -210,6 +210,17 @@ class Switch:
         raise TestFailure("port %s: %s vrings enabled, kicks off on %s; expected %d" %
                           (name, p["vrings_enabled"], p["vrings_kicks_off"], vrings))
 
+    def pmd_cpu_seconds(self, lcore=1):
+        """CPU time the PMD thread on an lcore has used (from /proc)."""
+        task = "/proc/%d/task" % self.proc.pid
+        for tid in os.listdir(task):
+            with open("%s/%s/comm" % (task, tid)) as f:
+                if f.read().strip() == "rte-worker-%d" % lcore:
+                    with open("%s/%s/stat" % (task, tid)) as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        raise TestFailure("no PMD thread for lcore %d" % lcore)
+
     def stop(self):
         """SIGTERM and wait; returns the exit code."""
         if self._tel is not None:

@@ -3,7 +3,6 @@
 UDP iperf3, jumbo frames with and without mergeable RX buffers, packed
 rings, no EVENT_IDX, two queue pairs, a guest rebooting under traffic, and
 a guest reaching a host in a network namespace through a NIC port."""
-import os
 import re
 import subprocess
 import sys
@@ -91,20 +90,20 @@ def test_jumbo_no_mergeable(c):
     jumbo(c, "gjnm", device=",mrg_rxbuf=off,host_mtu=9000")
 
 
-def test_packed_ring(c):
-    sw, g1, g2 = pair(c, "gpkd", device=",packed=on")
+def ping_and_tcp_with(c, name, device):
+    sw, g1, g2 = pair(c, name, device=device)
     ping(g1, IP2)
     serve(g2)
     iperf(g1, IP2, seconds=2)
     check(sw.stop() == 0, "exit code")
+
+
+def test_packed_ring(c):
+    ping_and_tcp_with(c, "gpkd", ",packed=on")
 
 
 def test_no_event_idx(c):
-    sw, g1, g2 = pair(c, "gnei", device=",event_idx=off")
-    ping(g1, IP2)
-    serve(g2)
-    iperf(g1, IP2, seconds=2)
-    check(sw.stop() == 0, "exit code")
+    ping_and_tcp_with(c, "gnei", ",event_idx=off")
 
 
 def test_two_queue_pairs(c):
@@ -206,22 +205,10 @@ def test_watchdog_off_guest_stalls(c):
     check(sw.stop() == 0, "exit code")
 
 
-def pmd_cpu_seconds(sw, lcore=1):
-    """CPU time the PMD thread on an lcore has used."""
-    task = "/proc/%d/task" % sw.proc.pid
-    for tid in os.listdir(task):
-        with open("%s/%s/comm" % (task, tid)) as f:
-            if f.read().strip() == "rte-worker-%d" % lcore:
-                with open("%s/%s/stat" % (task, tid)) as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    raise AssertionError("no PMD thread for lcore %d" % lcore)
-
-
 def cpu_share(sw, seconds=2.0):
-    t0, c0 = time.time(), pmd_cpu_seconds(sw)
+    t0, c0 = time.time(), sw.pmd_cpu_seconds()
     time.sleep(seconds)
-    return (pmd_cpu_seconds(sw) - c0) / (time.time() - t0)
+    return (sw.pmd_cpu_seconds() - c0) / (time.time() - t0)
 
 
 def test_pmd_sleep(c):
