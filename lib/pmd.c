@@ -69,26 +69,37 @@ vqs_pmds_free(struct vqs_switch *sw)
 	sw->n_pmds = 0;
 }
 
+/* struct vqs_pmd_stats is nothing but uint64_t counters. */
+#define PMD_STATS_FIELDS (sizeof(struct vqs_pmd_stats) / sizeof(uint64_t))
+
+/* A snapshot of the PMD's counters, each read once. */
+static void
+pmd_stats_now(const struct vqs_pmd *pmd, uint64_t *now)
+{
+	const uint64_t *c = (const uint64_t *)&pmd->stats;
+	size_t i;
+
+	for (i = 0; i < PMD_STATS_FIELDS; i++)
+		now[i] = vqs_read(&c[i]);
+}
+
 void
 vqs_pmd_stats_read(const struct vqs_pmd *pmd, struct vqs_pmd_stats *out)
 {
-	out->busy_cycles = vqs_read(&pmd->stats.busy_cycles) - vqs_read(&pmd->base.busy_cycles);
-	out->idle_cycles = vqs_read(&pmd->stats.idle_cycles) - vqs_read(&pmd->base.idle_cycles);
-	out->rx_packets = vqs_read(&pmd->stats.rx_packets) - vqs_read(&pmd->base.rx_packets);
-	out->rx_batches = vqs_read(&pmd->stats.rx_batches) - vqs_read(&pmd->base.rx_batches);
-	out->sleeps = vqs_read(&pmd->stats.sleeps) - vqs_read(&pmd->base.sleeps);
+	uint64_t now[PMD_STATS_FIELDS];
+
+	pmd_stats_now(pmd, now);
+	vqs_counters_since(now, (const uint64_t *)&pmd->base, (uint64_t *)out,
+			   PMD_STATS_FIELDS);
 }
 
-/* The PMD keeps counting; clearing moves the baseline, so no counter is
- * ever written by two threads. */
 void
 vqs_pmd_stats_clear(struct vqs_pmd *pmd)
 {
-	__atomic_store_n(&pmd->base.busy_cycles, vqs_read(&pmd->stats.busy_cycles), __ATOMIC_RELAXED);
-	__atomic_store_n(&pmd->base.idle_cycles, vqs_read(&pmd->stats.idle_cycles), __ATOMIC_RELAXED);
-	__atomic_store_n(&pmd->base.rx_packets, vqs_read(&pmd->stats.rx_packets), __ATOMIC_RELAXED);
-	__atomic_store_n(&pmd->base.rx_batches, vqs_read(&pmd->stats.rx_batches), __ATOMIC_RELAXED);
-	__atomic_store_n(&pmd->base.sleeps, vqs_read(&pmd->stats.sleeps), __ATOMIC_RELAXED);
+	uint64_t now[PMD_STATS_FIELDS];
+
+	pmd_stats_now(pmd, now);
+	vqs_counters_rebase(now, (uint64_t *)&pmd->base, PMD_STATS_FIELDS);
 }
 
 unsigned int

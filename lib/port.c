@@ -93,24 +93,19 @@ void
 vqs_port_stats_sum(const struct vqs_port *p, uint16_t n_pmds,
 		   struct vqs_port_stats *out)
 {
-	const uint64_t *b = (const uint64_t *)&p->base;
-	uint64_t *o = (uint64_t *)out;
-	unsigned int i;
+	struct vqs_port_stats now;
 
-	stats_total(p, n_pmds, out);
-	for (i = 0; i < STATS_FIELDS; i++)
-		o[i] -= vqs_read(&b[i]);
+	stats_total(p, n_pmds, &now);
+	memset(out, 0, sizeof(*out));
+	vqs_counters_since((const uint64_t *)&now, (const uint64_t *)&p->base,
+			   (uint64_t *)out, STATS_FIELDS);
 }
 
 void
 vqs_port_stats_clear(struct vqs_port *p, uint16_t n_pmds)
 {
 	struct vqs_port_stats now;
-	const uint64_t *n = (const uint64_t *)&now;
-	uint64_t *b = (uint64_t *)&p->base;
-	unsigned int i;
 
 	stats_total(p, n_pmds, &now);
-	for (i = 0; i < STATS_FIELDS; i++)
-		__atomic_store_n(&b[i], n[i], __ATOMIC_RELAXED);
+	vqs_counters_rebase((const uint64_t *)&now, (uint64_t *)&p->base, STATS_FIELDS);
 }

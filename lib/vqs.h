@@ -4,6 +4,9 @@
 #ifndef VQS_H
 #define VQS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <rte_log.h>
 
 #define VQS_NAME_MAX      32   /* port and bridge names, NUL included */
@@ -37,6 +40,29 @@ static inline uint64_t
 vqs_read(const uint64_t *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/*
+ * Clearing counters that a PMD owns: the PMD keeps counting and the clear
+ * moves a baseline instead, so no counter ever has two writers. Both work
+ * on n counters laid out as consecutive uint64_t.
+ */
+static inline void
+vqs_counters_since(const uint64_t *now, const uint64_t *base, uint64_t *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = now[i] - vqs_read(&base[i]);
+}
+
+static inline void
+vqs_counters_rebase(const uint64_t *now, uint64_t *base, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		__atomic_store_n(&base[i], now[i], __ATOMIC_RELAXED);
 }
 
 #endif
