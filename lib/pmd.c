@@ -102,19 +102,29 @@ vqs_pmd_stats_clear(struct vqs_pmd *pmd)
 	vqs_counters_rebase(now, (uint64_t *)&pmd->base, PMD_STATS_FIELDS);
 }
 
-unsigned int
-vqs_pmd_rxq_count(const struct vqs_switch *sw, uint16_t pmd)
+/* RX queues placed on each PMD, leaving out one port (or none). */
+static void
+pmd_loads(const struct vqs_switch *sw, const struct vqs_port *skip,
+	  unsigned int load[VQS_MAX_PMDS])
 {
-	unsigned int n = 0;
 	uint16_t s, q;
 
+	memset(load, 0, VQS_MAX_PMDS * sizeof(load[0]));
 	for (s = 0; s < VQS_MAX_PORTS; s++) {
 		const struct vqs_port *p = sw->ports[s];
 
-		for (q = 0; p != NULL && !p->deleting && q < p->n_rxq; q++)
-			n += p->rxq_pmd[q] == pmd;
+		for (q = 0; p != NULL && p != skip && !p->deleting && q < p->n_rxq; q++)
+			load[p->rxq_pmd[q]]++;
 	}
-	return n;
+}
+
+unsigned int
+vqs_pmd_rxq_count(const struct vqs_switch *sw, uint16_t pmd)
+{
+	unsigned int load[VQS_MAX_PMDS];
+
+	pmd_loads(sw, NULL, load);
+	return load[pmd];
 }
 
 int
@@ -132,16 +142,11 @@ int
 vqs_pmds_assign_port(struct vqs_switch *sw, struct vqs_port *p,
 		     const struct vqs_port_conf *pc, struct vqs_err *e)
 {
-	unsigned int load[VQS_MAX_PMDS] = { 0 };
-	uint16_t s, q, i, best;
+	unsigned int load[VQS_MAX_PMDS];
+	uint16_t q, i, best;
 	int pmd;
 
-	for (s = 0; s < VQS_MAX_PORTS; s++) {
-		const struct vqs_port *o = sw->ports[s];
-
-		for (q = 0; o != NULL && o != p && q < o->n_rxq; q++)
-			load[o->rxq_pmd[q]]++;
-	}
+	pmd_loads(sw, p, load);
 	for (q = 0; q < p->n_rxq; q++) {
 		if (pc->affinity[q] >= 0) {
 			pmd = vqs_pmd_of_lcore(sw, (unsigned int)pc->affinity[q]);
@@ -238,14 +243,14 @@ pmd_kicks(struct vqs_pmd *pmd, const struct vqs_dp *dp, bool on)
  * read of our flags (Linux virtqueue_kick_prepare). Then sleep on the kick
  * eventfds and the control thread's wake eventfd, RCU-offline so that no
  * grace period waits for a sleeper, and turn kicks off again after.
+ * Returns the frames the second look moved (0 if it slept).
  */
-static void
-pmd_sleep(struct vqs_pmd *pmd)
+static uint32_t
+pmd_sleep(struct vqs_pmd *pmd, uint16_t *batches)
 {
 	struct vqs_switch *sw = pmd->sw;
 	struct epoll_event ev[16];
 	const struct vqs_dp *dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
-	uint16_t batches = 0;
 	uint32_t got;
 	uint64_t v;
 	bool wakeable;
@@ -253,11 +258,8 @@ pmd_sleep(struct vqs_pmd *pmd)
 
 	wakeable = pmd_kicks(pmd, dp, true);
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
-	got = pmd_pass(pmd, dp, &batches);
-	if (got > 0) {
-		vqs_count(&pmd->stats.rx_packets, got);
-		vqs_count(&pmd->stats.rx_batches, batches);
-	} else {
+	got = pmd_pass(pmd, dp, batches);
+	if (got == 0) {
 		vqs_count(&pmd->stats.sleeps, 1);
 		rte_rcu_qsbr_thread_offline(sw->qsv, pmd->id);
 		/* Queues that cannot wake us are polled every millisecond. */
@@ -273,6 +275,7 @@ pmd_sleep(struct vqs_pmd *pmd)
 		dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
 	}
 	pmd_kicks(pmd, dp, false);
+	return got;
 }
 
 /*
@@ -304,16 +307,18 @@ pmd_main(void *arg)
 		t1 = rte_rdtsc();
 		if (got > 0) {
 			vqs_count(&st->busy_cycles, t1 - t0);
-			vqs_count(&st->rx_packets, got);
-			vqs_count(&st->rx_batches, batches);
-			last_work = t1;
 		} else {
 			vqs_count(&st->idle_cycles, t1 - t0);
 			sleep_after = __atomic_load_n(&sw->pmd_sleep_tsc, __ATOMIC_RELAXED);
 			if (sleep_after != 0 && t1 - last_work > sleep_after) {
-				pmd_sleep(pmd);
+				got = pmd_sleep(pmd, &batches);
 				t1 = rte_rdtsc(); /* the sleep is neither busy nor idle */
 			}
+		}
+		if (got > 0) {
+			vqs_count(&st->rx_packets, got);
+			vqs_count(&st->rx_batches, batches);
+			last_work = t1;
 		}
 		t0 = t1;
 	}
