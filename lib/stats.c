@@ -15,7 +15,7 @@ add_u64(struct vqs_fields *o, const char *key, uint64_t v)
 {
 	struct vqs_field *f = &o->f[o->n++];
 
-	f->key = key;
+	snprintf(f->key, sizeof(f->key), "%s", key);
 	f->is_str = false;
 	f->u = v;
 }
@@ -28,7 +28,7 @@ add_ratio(struct vqs_fields *o, const char *key, uint64_t num, uint64_t den)
 	struct vqs_field *f = &o->f[o->n++];
 	uint64_t x = den != 0 ? num * 100 / den : 0;
 
-	f->key = key;
+	snprintf(f->key, sizeof(f->key), "%s", key);
 	f->is_str = true;
 	snprintf(f->s, sizeof(f->s), "%" PRIu64 ".%02" PRIu64, x / 100, x % 100);
 }
@@ -36,11 +36,8 @@ add_ratio(struct vqs_fields *o, const char *key, uint64_t num, uint64_t den)
 void
 vqs_stats_port(const struct vqs_port *p, uint16_t n_pmds, struct vqs_fields *o)
 {
-	static const char *const drop_keys[VQS_DROP_MAX] = {
-		"drop_bad_frame", "drop_no_dest", "drop_vlan_filtered",
-		"drop_tx_full", "drop_tx_down", "drop_no_mbuf",
-	};
 	struct vqs_port_stats st;
+	char key[32];
 	unsigned int r;
 
 	vqs_port_stats_sum(p, n_pmds, &st);
@@ -49,8 +46,10 @@ vqs_stats_port(const struct vqs_port *p, uint16_t n_pmds, struct vqs_fields *o)
 	add_u64(o, "rx_bytes", st.rx_bytes);
 	add_u64(o, "tx_packets", st.tx_packets);
 	add_u64(o, "tx_bytes", st.tx_bytes);
-	for (r = 0; r < VQS_DROP_MAX; r++)
-		add_u64(o, drop_keys[r], st.drops[r]);
+	for (r = 0; r < VQS_DROP_MAX; r++) {
+		snprintf(key, sizeof(key), "drop_%s", vqs_drop_names[r]);
+		add_u64(o, key, st.drops[r]);
+	}
 	add_u64(o, "fdb_full", st.fdb_full);
 	add_u64(o, "watchdog_kicks", vqs_port_type_is_vhost(p->conf.type) ?
 		__atomic_load_n(&p->vhost.watchdog_kicks, __ATOMIC_RELAXED) : 0);

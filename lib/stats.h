@@ -18,7 +18,7 @@ struct vqs_vring_info;
 #define VQS_MAX_FIELDS 32
 
 struct vqs_field {
-	const char *key;   /* [a-z0-9_] only: a telemetry dict key */
+	char key[32];      /* [a-z0-9_] only: a telemetry dict key */
 	bool is_str;
 	uint64_t u;
 	char s[24];

@@ -74,6 +74,19 @@ add_fields(struct rte_tel_data *d, const struct vqs_fields *f)
 	}
 }
 
+/* Adds fields as a dict named key inside d. */
+static void
+add_fields_container(struct rte_tel_data *d, const char *key, const struct vqs_fields *f)
+{
+	struct rte_tel_data *c = rte_tel_data_alloc();
+
+	if (c == NULL)
+		return;
+	rte_tel_data_start_dict(c);
+	add_fields(c, f);
+	rte_tel_data_add_dict_container(d, key, c, 0);
+}
+
 static void
 port_dict(const struct vqs_port *p, struct rte_tel_data *d)
 {
@@ -114,15 +127,9 @@ tel_pmds(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	pthread_mutex_lock(&tel_sw->lock);
 	for (i = 0; i < tel_sw->n_pmds; i++) {
-		struct rte_tel_data *c = rte_tel_data_alloc();
-
-		if (c == NULL)
-			break;
-		rte_tel_data_start_dict(c);
 		vqs_stats_pmd(tel_sw->pmds[i], vqs_pmd_rxq_count(tel_sw, i), &f);
-		add_fields(c, &f);
 		snprintf(key, sizeof(key), "pmd%u", i);
-		rte_tel_data_add_dict_container(d, key, c, 0);
+		add_fields_container(d, key, &f);
 	}
 	pthread_mutex_unlock(&tel_sw->lock);
 	return 0;
@@ -163,15 +170,9 @@ tel_vrings(const char *cmd, const char *params, struct rte_tel_data *d)
 		return rc;
 	rte_tel_data_start_dict(d);
 	for (i = 0; i < n; i++) {
-		struct rte_tel_data *c = rte_tel_data_alloc();
-
-		if (c == NULL)
-			break;
-		rte_tel_data_start_dict(c);
 		vqs_stats_vring(&vi[i], &f);
-		add_fields(c, &f);
 		snprintf(key, sizeof(key), "vring%u", vi[i].id);
-		rte_tel_data_add_dict_container(d, key, c, 0);
+		add_fields_container(d, key, &f);
 	}
 	return 0;
 }
