@@ -213,6 +213,18 @@ find_port(struct ctx *x, const char *name)
 	return p;
 }
 
+static struct vqs_port *
+find_vhost_port(struct ctx *x, const char *name)
+{
+	struct vqs_port *p = vqs_switch_port(x->sw, name);
+
+	if (p == NULL || !vqs_port_type_is_vhost(p->conf.type)) {
+		vqs_err_set(&x->r->err, -ENOENT, "no vhost-user port named '%s'", name);
+		return NULL;
+	}
+	return p;
+}
+
 static void
 delete_port(struct ctx *x, const char *name)
 {
@@ -775,9 +787,9 @@ cmd_vring_show(struct ctx *x, int argc, char **argv)
 
 	if (argc != 2)
 		return vqs_err_set(&x->r->err, -EINVAL, "usage: vring/show PORT");
-	p = vqs_switch_port(x->sw, argv[1]);
-	if (p == NULL || !vqs_port_type_is_vhost(p->conf.type))
-		return vqs_err_set(&x->r->err, -ENOENT, "no vhost-user port named '%s'", argv[1]);
+	p = find_vhost_port(x, argv[1]);
+	if (p == NULL)
+		return -ENOENT;
 	/* Online: destroy_device waits for us before the device goes. */
 	rte_rcu_qsbr_thread_online(x->sw->qsv, x->sw->ctl_thread_id);
 	n = vqs_vhost_vring_info(p, vi, RTE_DIM(vi));
@@ -815,9 +827,9 @@ cmd_debug_drop_calls(struct ctx *x, int argc, char **argv)
 
 	if (argc != 3)
 		return vqs_err_set(&x->r->err, -EINVAL, "usage: debug/drop-calls PORT N");
-	p = vqs_switch_port(x->sw, argv[1]);
-	if (p == NULL || !vqs_port_type_is_vhost(p->conf.type))
-		return vqs_err_set(&x->r->err, -ENOENT, "no vhost-user port named '%s'", argv[1]);
+	p = find_vhost_port(x, argv[1]);
+	if (p == NULL)
+		return -ENOENT;
 	n = strtoul(argv[2], &end, 10);
 	if (argv[2][0] < '0' || argv[2][0] > '9' || *end != '\0' || n > 1000000)
 		return vqs_err_set(&x->r->err, -EINVAL, "N: expected 0 to 1000000");
