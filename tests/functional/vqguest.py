@@ -1,0 +1,84 @@
+"""The test guest (tests/guest/vqguest) from Python: one command a call,
+its "ok key=value..." answer as a dict. See docs/testing.md."""
+import os
+import subprocess
+
+from vqtest import BUILD, TestFailure
+
+VQGUEST = os.path.join(BUILD, "tests", "guest", "vqguest")
+
+
+def parse(line):
+    out = {}
+    for tok in line.split()[1:]:
+        k, _, v = tok.partition("=")
+        try:
+            out[k] = int(v, 0)
+        except ValueError:
+            out[k] = v
+    return out
+
+
+class Guest:
+    """A vhost-user frontend on a switch's socket. Vrings: 2q is queue
+    pair q's RX (the switch writes), 2q+1 its TX (the switch reads)."""
+
+    def __init__(self, cleanup, path, mac, **conf):
+        self.mac = mac
+        self.proc = subprocess.Popen([VQGUEST], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, bufsize=1)
+        cleanup.add(self.kill)
+        self.path, self.conf = path, conf
+        self.connect()
+
+    def call(self, line, ok=True):
+        """Runs one command; with ok, an "err" answer fails the test."""
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().strip()
+        if not answer:
+            raise TestFailure("vqguest exited (%s) on '%s'" % (self.proc.poll(), line))
+        if ok and not answer.startswith("ok"):
+            raise TestFailure("vqguest '%s': %s" % (line, answer))
+        return parse(answer) if answer.startswith("ok") else answer
+
+    def connect(self, **conf):
+        self.conf.update(conf)
+        opts = " ".join("%s=%d" % (k, v) for k, v in self.conf.items())
+        return self.call("connect path=%s %s" % (self.path, opts))
+
+    def disconnect(self):
+        self.call("disconnect")
+
+    def rxpost(self, n, lens="2048", vq=0):
+        return self.call("rxpost vq=%d n=%d len=%s" % (vq, n, lens))["posted"]
+
+    def rx(self, vq=0):
+        return self.call("rx vq=%d" % vq)
+
+    def tx(self, dst, n=1, length=60, vq=1, tag=0, seq=0, **opts):
+        extra = " ".join("%s=%s" % kv for kv in opts.items())
+        return self.call("tx vq=%d n=%d len=%d dst=%s src=%s tag=%d seq=%d %s" %
+                         (vq, n, length, dst, self.mac, tag, seq, extra))["sent"]
+
+    def txdone(self, vq=1):
+        return self.call("txdone vq=%d" % vq)["reclaimed"]
+
+    def calls(self, vq):
+        return self.call("calls vq=%d" % vq)["calls"]
+
+    def wait_call(self, vq, ms):
+        return self.call("waitcall vq=%d ms=%d" % (vq, ms))["calls"]
+
+    def state(self, vq):
+        return self.call("state vq=%d" % vq)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(5)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()

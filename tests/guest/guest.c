@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Test guest: connection set-up, buffers, transmit and receive.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "guest.h"
+
+#define ETHERTYPE_TEST 0x88B5
+
+static int
+fail(char *err, size_t len, const char *what)
+{
+	snprintf(err, len, "%s%s%s", what, errno ? ": " : "", errno ? strerror(errno) : "");
+	return -1;
+}
+
+static uint64_t
+wanted_features(const struct guest_conf *c)
+{
+	uint64_t f = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VHU_F_PROTOCOL_FEATURES;
+
+	if (c->mrg_rxbuf)
+		f |= 1ULL << VIRTIO_NET_F_MRG_RXBUF;
+	if (c->event_idx)
+		f |= 1ULL << VIRTIO_RING_F_EVENT_IDX;
+	if (c->packed)
+		f |= 1ULL << VIRTIO_F_RING_PACKED;
+	if (c->indirect)
+		f |= 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
+	if (c->qp > 1)
+		f |= 1ULL << VIRTIO_NET_F_MQ;
+	return f;
+}
+
+static int
+negotiate(struct guest *g, char *err, size_t len)
+{
+	uint64_t want = wanted_features(&g->conf), proto = 0, nq;
+
+	if (vhu_get_u64(&g->conn, VHU_GET_FEATURES, &g->offered) != 0)
+		return fail(err, len, "GET_FEATURES got no answer");
+	if ((want & g->offered) != want) {
+		snprintf(err, len, "switch does not offer features 0x%llx",
+			 (unsigned long long)(want & ~g->offered));
+		return -1;
+	}
+	g->features = want;
+	if (vhu_get_u64(&g->conn, VHU_GET_PROTOCOL_FEATURES, &proto) != 0)
+		return fail(err, len, "GET_PROTOCOL_FEATURES got no answer");
+	proto &= 1ULL << VHU_PROTOCOL_F_MQ;
+	if (vhu_set_u64(&g->conn, VHU_SET_PROTOCOL_FEATURES, proto) != 0)
+		return fail(err, len, "SET_PROTOCOL_FEATURES");
+	if (g->conf.qp > 1) {
+		if (!proto || vhu_get_u64(&g->conn, VHU_GET_QUEUE_NUM, &nq) != 0 || nq < g->conf.qp) {
+			snprintf(err, len, "switch does not offer %u queue pairs", g->conf.qp);
+			return -1;
+		}
+	}
+	if (vhu_send(&g->conn, VHU_SET_OWNER, NULL, 0, NULL, 0) != 0 ||
+	    vhu_set_u64(&g->conn, VHU_SET_FEATURES, g->features) != 0)
+		return fail(err, len, "SET_OWNER/SET_FEATURES");
+	g->hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	return 0;
+}
+
+static int
+send_mem_table(struct guest *g)
+{
+	struct {
+		uint32_t nregions, padding;
+		struct vhu_region r;
+	} mem = {.nregions = 1,
+		 .r = {GMEM_BASE, g->mem.size, (uint64_t)(uintptr_t)g->mem.va, 0}};
+
+	return vhu_send(&g->conn, VHU_SET_MEM_TABLE, &mem, sizeof(mem), &g->mem.fd, 1);
+}
+
+int
+guest_setup_vring(struct guest *g, uint16_t i, char *err, size_t len)
+{
+	struct guest_vq *v = &g->vq[i];
+	struct vhu_vring_addr a = {.index = i};
+	uint64_t call = i;
+
+	if (virtq_init(&v->q, &g->mem, g->conf.size, g->conf.packed, g->conf.event_idx) != 0)
+		return fail(err, len, "vring does not fit in guest memory");
+	v->buf = calloc(g->conf.size, sizeof(*v->buf));
+	v->buf_cap = calloc(g->conf.size, sizeof(*v->buf_cap));
+	v->buf_len = calloc(g->conf.size, sizeof(*v->buf_len));
+	v->rx.data = malloc(GUEST_MAX_FRAME);
+	v->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	v->callfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (v->buf == NULL || v->buf_cap == NULL || v->buf_len == NULL || v->rx.data == NULL ||
+	    v->kickfd < 0 || v->callfd < 0)
+		return fail(err, len, "out of memory or eventfds");
+	a.desc_user_addr = gmem_uaddr(&g->mem, v->q.desc_gpa);
+	a.avail_user_addr = gmem_uaddr(&g->mem, v->q.driver_gpa);
+	a.used_user_addr = gmem_uaddr(&g->mem, v->q.device_gpa);
+	if (vhu_set_state(&g->conn, VHU_SET_VRING_NUM, i, g->conf.size) != 0 ||
+	    vhu_send(&g->conn, VHU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0) != 0 ||
+	    /* packed: the wrap counters start at 1 (bit 15) */
+	    vhu_set_state(&g->conn, VHU_SET_VRING_BASE, i, g->conf.packed ? 1u << 15 : 0) != 0 ||
+	    vhu_send(&g->conn, VHU_SET_VRING_CALL, &call, sizeof(call), &v->callfd, 1) != 0 ||
+	    vhu_send(&g->conn, VHU_SET_VRING_KICK, &call, sizeof(call), &v->kickfd, 1) != 0 ||
+	    vhu_set_state(&g->conn, VHU_SET_VRING_ENABLE, i, 1) != 0)
+		return fail(err, len, "vring set-up messages");
+	return 0;
+}
+
+int
+guest_connect(struct guest *g, const struct guest_conf *c, char *err, size_t len)
+{
+	uint16_t i;
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	g->conf = *c;
+	g->mem.fd = -1;
+	for (i = 0; i < 2 * GUEST_MAX_QP; i++)
+		g->vq[i].kickfd = g->vq[i].callfd = -1;
+	if (c->qp < 1 || c->qp > GUEST_MAX_QP) {
+		snprintf(err, len, "qp must be 1..%d", GUEST_MAX_QP);
+		return -1;
+	}
+	errno = 0;
+	if (gmem_init(&g->mem, c->mem_size) != 0)
+		return fail(err, len, "guest memory");
+	rc = vhu_connect(&g->conn, c->path);
+	if (rc != 0) {
+		snprintf(err, len, "connect %s: %s", c->path, strerror(-rc));
+		return -1;
+	}
+	if (negotiate(g, err, len) != 0)
+		return -1;
+	if (send_mem_table(g) != 0)
+		return fail(err, len, "SET_MEM_TABLE");
+	g->nr_vq = 2 * c->qp;
+	for (i = 0; i < g->nr_vq; i++)
+		if (guest_setup_vring(g, i, err, len) != 0)
+			return -1;
+	return 0;
+}
+
+void
+guest_disconnect(struct guest *g)
+{
+	uint16_t i;
+
+	vhu_close(&g->conn);
+	for (i = 0; i < 2 * GUEST_MAX_QP; i++) {
+		struct guest_vq *v = &g->vq[i];
+
+		if (v->kickfd >= 0)
+			close(v->kickfd);
+		if (v->callfd >= 0)
+			close(v->callfd);
+		v->kickfd = v->callfd = -1;
+		virtq_fini(&v->q);
+		free(v->buf);
+		free(v->buf_cap);
+		free(v->buf_len);
+		free(v->rx.data);
+		v->buf = NULL;
+		v->buf_cap = v->buf_len = NULL;
+		v->rx.data = NULL;
+	}
+	gmem_fini(&g->mem);
+	g->nr_vq = 0;
+}
+
+int
+guest_next_id(struct guest *g, uint16_t i)
+{
+	struct virtq *q = &g->vq[i].q;
+
+	if (q->num_free == 0)
+		return -1;
+	if (q->packed)
+		return q->n_free_ids ? q->free_ids[q->n_free_ids - 1] : -1;
+	return q->free_head;
+}
+
+uint64_t
+guest_buffer(struct guest *g, uint16_t i, int id, uint32_t len)
+{
+	struct guest_vq *v = &g->vq[i];
+
+	if (v->buf_cap[id] < len) {
+		v->buf[id] = gmem_alloc(&g->mem, len, 64);
+		v->buf_cap[id] = v->buf[id] ? len : 0;
+	}
+	return v->buf[id];
+}
+
+void
+guest_kick(struct guest *g, uint16_t i, bool force)
+{
+	struct guest_vq *v = &g->vq[i];
+	uint64_t one = 1;
+
+	virtq_publish(&v->q);
+	if (virtq_kick_needed(&v->q) || force) {
+		if (write(v->kickfd, &one, sizeof(one)) == sizeof(one))
+			v->kicks++;
+	} else {
+		v->kicks_suppressed++;
+	}
+}
+
+uint64_t
+guest_calls(struct guest *g, uint16_t i)
+{
+	struct guest_vq *v = &g->vq[i];
+	uint64_t n;
+
+	/* An eventfd adds up every write: the count is exact. */
+	if (v->callfd >= 0 && read(v->callfd, &n, sizeof(n)) == sizeof(n))
+		v->calls += n;
+	return v->calls;
+}
+
+uint64_t
+guest_wait_call(struct guest *g, uint16_t i, int ms)
+{
+	struct pollfd pfd = {.fd = g->vq[i].callfd, .events = POLLIN};
+
+	poll(&pfd, 1, ms);
+	return guest_calls(g, i);
+}
+
+int
+guest_rx_post(struct guest *g, uint16_t i, int n, const uint32_t *lens, int nlens)
+{
+	struct guest_vq *v = &g->vq[i];
+	int k;
+
+	for (k = 0; k < n; k++) {
+		int id = guest_next_id(g, i);
+		struct vq_seg s;
+
+		if (id < 0)
+			break;
+		s.len = lens[k % nlens];
+		s.gpa = guest_buffer(g, i, id, s.len);
+		s.write = true;
+		if (s.gpa == 0 || virtq_add(&v->q, &s, 1, false) != id)
+			break;
+		v->buf_len[id] = s.len;
+	}
+	guest_kick(g, i, false);
+	return k;
+}
+
+void
+guest_frame_fill(uint8_t *p, const struct tx_frame *f)
+{
+	uint8_t hdr[23];
+	uint32_t k, body = 0;
+
+	memcpy(hdr, f->dst, 6);
+	memcpy(hdr + 6, f->src, 6);
+	hdr[12] = ETHERTYPE_TEST >> 8;
+	hdr[13] = ETHERTYPE_TEST & 0xff;
+	memcpy(hdr + 14, "VQS", 3);
+	hdr[17] = f->tag >> 8;
+	hdr[18] = f->tag & 0xff;
+	hdr[19] = f->seq >> 24;
+	hdr[20] = f->seq >> 16;
+	hdr[21] = f->seq >> 8;
+	hdr[22] = f->seq;
+	for (k = 0; k < f->len; k++) {
+		if (k < sizeof(hdr))
+			p[k] = hdr[k];
+		else
+			p[k] = (uint8_t)(body++ * 7 + f->seq);
+	}
+}
+
+/* Does a received frame carry the pattern it was sent with? */
+static bool
+frame_intact(const uint8_t *p, uint32_t len)
+{
+	uint32_t seq, k;
+
+	if (len < 23 || p[12] != (ETHERTYPE_TEST >> 8) || p[13] != (ETHERTYPE_TEST & 0xff) ||
+	    memcmp(p + 14, "VQS", 3) != 0)
+		return false;
+	seq = (uint32_t)p[19] << 24 | (uint32_t)p[20] << 16 | (uint32_t)p[21] << 8 | p[22];
+	for (k = 23; k < len; k++)
+		if (p[k] != (uint8_t)((k - 23) * 7 + seq))
+			return false;
+	return true;
+}
+
+int
+guest_tx_add(struct guest *g, uint16_t i, const struct tx_frame *f)
+{
+	struct guest_vq *v = &g->vq[i];
+	struct vq_seg segs[VIRTQ_MAX_SEGS];
+	uint32_t total = g->hdr_len + f->len, off = 0;
+	uint64_t gpa;
+	uint8_t *p;
+	int id = guest_next_id(g, i), n = f->nsegs ? f->nsegs : 1, k;
+
+	if (id < 0 || f->len > GUEST_MAX_FRAME)
+		return -1;
+	gpa = guest_buffer(g, i, id, total);
+	p = gmem_ptr(&g->mem, gpa, total);
+	if (gpa == 0 || p == NULL)
+		return -1;
+	memset(p, 0, g->hdr_len); /* no offloads asked for */
+	guest_frame_fill(p + g->hdr_len, f);
+	for (k = 0; k < n; k++) {
+		/* The last segment takes what the sizes given leave. */
+		uint32_t l = (k + 1 < n) ? f->segs[k] : total - off;
+
+		if (l > total - off)
+			return -1;
+		segs[k] = (struct vq_seg){.gpa = gpa + off, .len = l, .write = false};
+		off += l;
+	}
+	v->buf_len[id] = total;
+	return virtq_add(&v->q, segs, n, f->indirect);
+}
+
+unsigned int
+guest_tx_reclaim(struct guest *g, uint16_t i)
+{
+	uint32_t len;
+	unsigned int n = 0;
+
+	while (virtq_get_used(&g->vq[i].q, &len) >= 0)
+		n++;
+	return n;
+}
+
+static void
+note(struct rx_report *r, const char *fmt, unsigned int a, unsigned int b)
+{
+	size_t used = strlen(r->detail);
+
+	if (used + 24 < sizeof(r->detail))
+		snprintf(r->detail + used, sizeof(r->detail) - used, fmt, a, b);
+}
+
+/* One used RX buffer: the start of a frame or the next part of one. */
+static void
+rx_buffer(struct guest *g, struct guest_vq *v, int id, uint32_t len, struct rx_report *r)
+{
+	struct rx_partial *x = &v->rx;
+	const uint8_t *p = gmem_ptr(&g->mem, v->buf[id], v->buf_cap[id]);
+	uint32_t skip = 0;
+
+	r->used++;
+	if (p == NULL || len > v->buf_len[id]) {
+		r->bad_used++; /* the device wrote past what it was given */
+		note(r, "overlong-used:%u/%u,", len, v->buf_len[id]);
+		return;
+	}
+	if (x->want == 0) { /* first buffer of a frame: the header */
+		const struct virtio_net_hdr_mrg_rxbuf *h = (const void *)p;
+
+		if (len < g->hdr_len) {
+			r->bad_used++;
+			note(r, "short-header:%u/%u,", len, g->hdr_len);
+			return;
+		}
+		x->want = (g->features >> VIRTIO_NET_F_MRG_RXBUF) & 1 ? h->num_buffers : 1;
+		x->got = 0;
+		x->len = 0;
+		skip = g->hdr_len;
+		if (x->want == 0) {
+			r->bad_used++;
+			note(r, "num_buffers-0:%u/%u,", len, 0);
+			return;
+		}
+	}
+	if (x->len + (len - skip) > GUEST_MAX_FRAME) {
+		r->bad++;
+		x->want = 0;
+		return;
+	}
+	memcpy(x->data + x->len, p + skip, len - skip);
+	x->len += len - skip;
+	if (++x->got < x->want)
+		return;
+	r->frames++;
+	r->bytes += x->len;
+	if (frame_intact(x->data, x->len)) {
+		note(r, "%u/%u,", x->len, x->want);
+	} else {
+		r->bad++;
+		note(r, "corrupt:%u/%u,", x->len, x->want);
+	}
+	x->want = 0;
+}
+
+void
+guest_rx_collect(struct guest *g, uint16_t i, struct rx_report *r)
+{
+	struct guest_vq *v = &g->vq[i];
+	uint32_t len;
+	int id;
+
+	memset(r, 0, sizeof(*r));
+	while ((id = virtq_get_used(&v->q, &len)) != -1) {
+		if (id < 0) {
+			r->bad_used++;
+			note(r, "unknown-id:%u/%u,", 0, 0);
+			break;
+		}
+		rx_buffer(g, v, id, len, r);
+	}
+	len = (uint32_t)strlen(r->detail);
+	if (len > 0)
+		r->detail[len - 1] = '\0';
+}

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * vqguest: the test guest driven line by line on stdin. Each command
+ * answers one line, "ok key=value..." or "err why". See docs/testing.md.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "guest.h"
+#include "hostile.h"
+
+#define MAX_ARGS 16
+
+struct args {
+	int n;
+	char *key[MAX_ARGS], *val[MAX_ARGS];
+};
+
+static const char *
+arg(const struct args *a, const char *key, const char *dflt)
+{
+	int k;
+
+	for (k = 0; k < a->n; k++)
+		if (strcmp(a->key[k], key) == 0)
+			return a->val[k];
+	return dflt;
+}
+
+static long
+num(const struct args *a, const char *key, long dflt)
+{
+	const char *v = arg(a, key, NULL);
+
+	return v ? strtol(v, NULL, 0) : dflt;
+}
+
+/* "a,b,c" into at most max numbers; how many. */
+static int
+num_list(const char *s, uint32_t *out, int max)
+{
+	int n = 0;
+
+	while (s != NULL && *s != '\0' && n < max) {
+		char *end;
+
+		out[n++] = (uint32_t)strtoul(s, &end, 0);
+		s = *end == ',' ? end + 1 : NULL;
+	}
+	return n;
+}
+
+static int
+parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	int k;
+
+	if (s == NULL || sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return -1;
+	for (k = 0; k < 6; k++)
+		mac[k] = (uint8_t)b[k];
+	return 0;
+}
+
+static bool connected;
+
+static int
+vq_arg(struct guest *g, const struct args *a, char *err, size_t len)
+{
+	long i = num(a, "vq", -1);
+
+	if (!connected) {
+		snprintf(err, len, "not connected");
+		return -1;
+	}
+	if (i < 0 || i >= g->nr_vq) {
+		snprintf(err, len, "vq must be 0..%d", g->nr_vq - 1);
+		return -1;
+	}
+	return (int)i;
+}
+
+static int
+cmd_connect(struct guest *g, struct guest_conf *c, const struct args *a, char *out, size_t len)
+{
+	const char *path = arg(a, "path", c->path);
+
+	if (connected) {
+		snprintf(out, len, "already connected");
+		return -1;
+	}
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->packed = num(a, "packed", c->packed);
+	c->event_idx = num(a, "event_idx", c->event_idx);
+	c->mrg_rxbuf = num(a, "mrg", c->mrg_rxbuf);
+	c->indirect = num(a, "indirect", c->indirect);
+	c->qp = (uint16_t)num(a, "qp", c->qp);
+	c->size = (uint16_t)num(a, "size", c->size);
+	c->mem_size = (uint64_t)num(a, "mem", (long)(c->mem_size >> 20)) << 20;
+	if (guest_connect(g, c, out, len) != 0) {
+		guest_disconnect(g);
+		return -1;
+	}
+	connected = true;
+	snprintf(out, len, "features=0x%llx offered=0x%llx",
+		 (unsigned long long)g->features, (unsigned long long)g->offered);
+	return 0;
+}
+
+static int
+cmd_tx(struct guest *g, int i, const struct args *a, char *out, size_t len)
+{
+	struct tx_frame f = {.len = (uint32_t)num(a, "len", 60), .tag = (uint16_t)num(a, "tag", 0),
+			     .seq = (uint32_t)num(a, "seq", 0), .indirect = num(a, "indirect", 0)};
+	long n = num(a, "n", 1), k;
+
+	if (parse_mac(arg(a, "dst", NULL), f.dst) != 0 || parse_mac(arg(a, "src", NULL), f.src) != 0) {
+		snprintf(out, len, "tx needs dst=MAC src=MAC");
+		return -1;
+	}
+	f.nsegs = num_list(arg(a, "segs", NULL), f.segs, VIRTQ_MAX_SEGS);
+	for (k = 0; k < n; k++, f.seq++)
+		if (guest_tx_add(g, (uint16_t)i, &f) < 0)
+			break;
+	/* the whole batch behind one index update and one kick decision */
+	if (num(a, "kick", 1))
+		guest_kick(g, (uint16_t)i, false);
+	else
+		virtq_publish(&g->vq[i].q);
+	snprintf(out, len, "sent=%ld", k);
+	return 0;
+}
+
+static int
+cmd_state(struct guest *g, int i, char *out, size_t len)
+{
+	struct guest_vq *v = &g->vq[i];
+	struct virtq *q = &v->q;
+
+	guest_calls(g, (uint16_t)i);
+	if (q->packed)
+		snprintf(out, len,
+			 "pending=%u num_free=%u next_avail=%u next_used=%u used_wrap=%d device_flags=%u device_off_wrap=%u kicks=%llu suppressed=%llu calls=%llu",
+			 virtq_used_pending(q), q->num_free, q->next_avail, q->next_used, q->used_wrap,
+			 q->device_event->flags, q->device_event->off_wrap,
+			 (unsigned long long)v->kicks, (unsigned long long)v->kicks_suppressed,
+			 (unsigned long long)v->calls);
+	else
+		snprintf(out, len,
+			 "pending=%u num_free=%u avail_idx=%u last_used=%u used_idx=%u used_flags=%u avail_event=%u kicks=%llu suppressed=%llu calls=%llu",
+			 virtq_used_pending(q), q->num_free, q->avail_idx, q->last_used,
+			 __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE), q->used->flags,
+			 *q->avail_event, (unsigned long long)v->kicks,
+			 (unsigned long long)v->kicks_suppressed, (unsigned long long)v->calls);
+	return 0;
+}
+
+static int
+run(struct guest *g, struct guest_conf *c, const char *verb, const struct args *a, char *out,
+    size_t len)
+{
+	int i = -1;
+
+	out[0] = '\0';
+	if (strcmp(verb, "connect") == 0)
+		return cmd_connect(g, c, a, out, len);
+	if (strcmp(verb, "disconnect") == 0) {
+		if (connected)
+			guest_disconnect(g);
+		connected = false;
+		return 0;
+	}
+	if (strcmp(verb, "sleep") == 0) {
+		struct timespec ts = {.tv_sec = num(a, "ms", 0) / 1000,
+				      .tv_nsec = num(a, "ms", 0) % 1000 * 1000000};
+
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	if (strcmp(verb, "badmsg") == 0) {
+		if (!connected) {
+			snprintf(out, len, "not connected");
+			return -1;
+		}
+		if (hostile_msg(g, arg(a, "kind", ""), out, len) != 0 && out[0] != '\0')
+			return -1;
+		snprintf(out, len, "closed=%d", g->conn.fd < 0 || vhu_peer_closed(&g->conn, 300));
+		return 0;
+	}
+	if (strcmp(verb, "features") == 0 && connected) {
+		snprintf(out, len, "features=0x%llx offered=0x%llx", (unsigned long long)g->features,
+			 (unsigned long long)g->offered);
+		return 0;
+	}
+	i = vq_arg(g, a, out, len);
+	if (i < 0)
+		return -1;
+	if (strcmp(verb, "rxpost") == 0) {
+		uint32_t lens[VIRTQ_MAX_SEGS];
+		int nl = num_list(arg(a, "len", "2048"), lens, VIRTQ_MAX_SEGS);
+
+		snprintf(out, len, "posted=%d",
+			 guest_rx_post(g, (uint16_t)i, (int)num(a, "n", 1), lens, nl));
+		return 0;
+	}
+	if (strcmp(verb, "rx") == 0) {
+		struct rx_report r;
+
+		guest_rx_collect(g, (uint16_t)i, &r);
+		snprintf(out, len, "frames=%u bad=%u used=%u bad_used=%u bytes=%llu detail=%s",
+			 r.frames, r.bad, r.used, r.bad_used, (unsigned long long)r.bytes,
+			 r.detail[0] ? r.detail : "-");
+		return 0;
+	}
+	if (strcmp(verb, "tx") == 0)
+		return cmd_tx(g, i, a, out, len);
+	if (strcmp(verb, "txdone") == 0) {
+		snprintf(out, len, "reclaimed=%u", guest_tx_reclaim(g, (uint16_t)i));
+		return 0;
+	}
+	if (strcmp(verb, "calls") == 0) {
+		snprintf(out, len, "calls=%llu", (unsigned long long)guest_calls(g, (uint16_t)i));
+		return 0;
+	}
+	if (strcmp(verb, "waitcall") == 0) {
+		snprintf(out, len, "calls=%llu",
+			 (unsigned long long)guest_wait_call(g, (uint16_t)i, (int)num(a, "ms", 1000)));
+		return 0;
+	}
+	if (strcmp(verb, "intr") == 0) {
+		if (num(a, "on", 1)) {
+			snprintf(out, len, "pending=%d", virtq_enable_interrupts(&g->vq[i].q));
+		} else {
+			virtq_disable_interrupts(&g->vq[i].q);
+		}
+		return 0;
+	}
+	if (strcmp(verb, "used_event") == 0) {
+		virtq_set_used_event(&g->vq[i].q, (uint16_t)num(a, "idx", 0));
+		return 0;
+	}
+	if (strcmp(verb, "flags") == 0) {
+		virtq_set_flags(&g->vq[i].q, (uint16_t)num(a, "value", 0));
+		return 0;
+	}
+	if (strcmp(verb, "kick") == 0) {
+		guest_kick(g, (uint16_t)i, true);
+		return 0;
+	}
+	if (strcmp(verb, "state") == 0)
+		return cmd_state(g, i, out, len);
+	if (strcmp(verb, "hostile") == 0)
+		return hostile_desc(g, (uint16_t)i, arg(a, "kind", ""), out, len);
+	snprintf(out, len, "unknown command '%s'", verb);
+	return -1;
+}
+
+int
+main(void)
+{
+	struct guest_conf conf = {.mrg_rxbuf = true, .qp = 1, .size = 256, .mem_size = 256 << 20};
+	static struct guest g;
+	char line[4096], out[2048];
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		struct args a = {0};
+		char *save = NULL, *verb = strtok_r(line, " \t\n", &save), *tok;
+
+		if (verb == NULL || verb[0] == '#')
+			continue;
+		if (strcmp(verb, "quit") == 0)
+			break;
+		while ((tok = strtok_r(NULL, " \t\n", &save)) != NULL && a.n < MAX_ARGS) {
+			char *eq = strchr(tok, '=');
+
+			a.key[a.n] = tok;
+			a.val[a.n] = eq ? (*eq = '\0', eq + 1) : (char *)"1";
+			a.n++;
+		}
+		errno = 0;
+		if (run(&g, &conf, verb, &a, out, sizeof(out)) == 0)
+			printf("ok %s\n", out);
+		else
+			printf("err %s\n", out[0] ? out : "failed");
+	}
+	if (connected)
+		guest_disconnect(&g);
+	return 0;
+}
