@@ -8,8 +8,16 @@
  * would have consumed the entries and moved used_event up to the used
  * index. The re-raise therefore always finds used entries the guest has
  * not consumed: it is never one of the spurious interrupts after which
- * Linux disables the IRQ. Rings without EVENT_IDX, and packed rings, are
- * not checked: the host cannot see there what the guest has consumed.
+ * Linux disables the IRQ. Except one value: Linux turns EVENT_IDX
+ * interrupts off by writing used_event = 0 (its "hack" in
+ * virtqueue_disable_cb_split) and leaves it there while it consumes, and
+ * a TX ring that never asked for interrupts has 0 there too. Used entries
+ * past 0 then say nothing about what is consumed, so used_event 0 (and a
+ * NO_INTERRUPT flag) means "not waiting". A guest that really waits at 0
+ * is one at a 65536-entry wrap or one that has not consumed anything
+ * yet, and librte_vhost signals the first used entry of a vring anyway.
+ * Rings without EVENT_IDX, and packed rings, are not checked: the host
+ * cannot see there what the guest has consumed.
  */
 #include <rte_cycles.h>
 
@@ -25,7 +33,8 @@ needs_call(const struct vqs_vring_info *v)
 {
 	uint16_t ahead = (uint16_t)(v->used_idx - v->used_event);
 
-	return v->enabled && !v->packed && v->event_idx && ahead != 0 && ahead <= v->size;
+	return v->enabled && !v->packed && v->event_idx && v->used_event != 0 && !v->no_interrupt &&
+	       ahead != 0 && ahead <= v->size;
 }
 
 static void

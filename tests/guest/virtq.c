@@ -86,6 +86,19 @@ virtq_enable_interrupts(struct virtq *q)
 	return q->packed ? packed_enable(q) : split_enable(q);
 }
 
+bool
+virtq_enable_interrupts_delayed(struct virtq *q, uint16_t later)
+{
+	if (q->packed) {
+		virtq_set_used_event(q, (uint16_t)(q->next_used + later));
+	} else {
+		__atomic_store_n(&q->avail->flags, 0, __ATOMIC_RELAXED);
+		virtq_set_used_event(q, (uint16_t)(q->last_used + later));
+	}
+	/* set_used_event ends with a full barrier: now look. */
+	return virtq_used_pending(q) > later;
+}
+
 void
 virtq_disable_interrupts(struct virtq *q)
 {

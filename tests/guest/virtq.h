@@ -77,6 +77,9 @@ uint16_t virtq_used_pending(struct virtq *q);
  * and report, after a full barrier, whether entries are pending already. */
 bool virtq_enable_interrupts(struct virtq *q);
 void virtq_disable_interrupts(struct virtq *q);
+/* Linux's enable_cb_delayed: an interrupt only after `later` more used
+ * entries; whether the device is past that point already. */
+bool virtq_enable_interrupts_delayed(struct virtq *q, uint16_t later);
 /* EVENT_IDX: interrupt when the device's used index passes idx. */
 void virtq_set_used_event(struct virtq *q, uint16_t idx);
 /* Raw flags (split: avail flags; packed: driver event flags). */

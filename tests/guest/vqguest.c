@@ -231,7 +231,10 @@ run(struct guest *g, struct guest_conf *c, const char *verb, const struct args *
 		return 0;
 	}
 	if (strcmp(verb, "intr") == 0) {
-		if (num(a, "on", 1)) {
+		if (num(a, "on", 1) && arg(a, "delay", NULL) != NULL) {
+			snprintf(out, len, "pending=%d",
+				 virtq_enable_interrupts_delayed(&g->vq[i].q, (uint16_t)num(a, "delay", 0)));
+		} else if (num(a, "on", 1)) {
 			snprintf(out, len, "pending=%d", virtq_enable_interrupts(&g->vq[i].q));
 		} else {
 			virtq_disable_interrupts(&g->vq[i].q);

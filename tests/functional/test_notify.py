@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""The notification contract, asserted call by call with the test guest
+(vqguest): which used-ring updates raise a guest interrupt and which must
+not, on split and packed rings, with and without EVENT_IDX. Interrupts
+are counted exactly (eventfd counters). The watchdog is off here except
+where it is the subject (test_watchdog_*)."""
+import sys
+import time
+
+from vqguest import Guest
+from vqtest import Switch, TestFailure, check, log, main
+
+M1, M2 = "02:00:00:00:01:01", "02:00:00:00:02:01"
+QUIET_MS = 150  # long enough for a PMD pass and librte_vhost's eventfd write
+
+
+def pair(c, name, watchdog=0, **conf):
+    """A switch with ports vm1 and vm2, a test guest on each; the switch
+    has turned guest kicks off on all four vrings."""
+    sw = Switch(c, name, "add-br br0\nadd-port br0 vm1 type=vhostuser\nadd-port br0 vm2 type=vhostuser\n",
+                args=["--watchdog-interval", str(watchdog)])
+    g1 = Guest(c, sw.sock("vm1"), M1, **conf)
+    g2 = Guest(c, sw.sock("vm2"), M2, **conf)
+    for port in ("vm1", "vm2"):
+        sw.wait_port_state(port, "up")
+        sw.wait_kicks_off(port, 2)
+    return sw, g1, g2
+
+
+def wait_pending(g, vq, n, timeout=5):
+    """Until vring vq of g holds n used entries it has not consumed."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if g.state(vq)["pending"] == n:
+            return
+        time.sleep(0.005)
+    raise TestFailure("vring %d: %d used entries pending, expected %d" % (vq, g.state(vq)["pending"], n))
+
+
+def calls_after(g, vq, before, expect):
+    """The calls on vq since `before`, once they had time to come; checked
+    against expect."""
+    now = g.wait_call(vq, QUIET_MS) if expect else None
+    time.sleep(QUIET_MS / 1000.0)
+    now = g.calls(vq)
+    check(now - before == expect, "vring %d: %d calls, expected %d" % (vq, now - before, expect))
+    return now
+
+
+def event_idx_steps(g1, g2, packed):
+    """Frames one at a time (one burst each). The receiver asks for an
+    interrupt at used entry 9 (RX), the sender at entry 4 (TX): each gets
+    exactly one call when the device's used index passes that entry, and
+    none otherwise, although nobody consumes anything. Except the first
+    used entry of a new vring: librte_vhost, like Linux's vhost, signals
+    it unconditionally (it has no record yet of what it signalled)."""
+    check(g2.rxpost(64) == 64, "receiver posted its buffers")
+    g2.call("used_event vq=0 idx=9")
+    g1.call("used_event vq=1 idx=4")
+    rx_calls, tx_calls = g2.calls(0), g1.calls(1)
+    for k in range(1, 17):
+        g1.tx(M2, seq=k)
+        wait_pending(g2, 0, k)
+        wait_pending(g1, 1, k)
+        rx_calls = calls_after(g2, 0, rx_calls, 1 if k in (1, 10) else 0)
+        tx_calls = calls_after(g1, 1, tx_calls, 1 if k in (1, 5) else 0)
+    # Asking for the next entry once more, with nothing new used: no call.
+    g2.call("used_event vq=0 idx=16")
+    calls_after(g2, 0, rx_calls, 0)
+    # A batch of 8 crosses entry 16 once: one call, not eight.
+    g1.tx(M2, n=8, seq=100)
+    wait_pending(g2, 0, 24)
+    calls_after(g2, 0, rx_calls, 1)
+    r = g2.rx()
+    check(r["frames"] == 24 and r["bad"] == 0, "receiver got %s" % r)
+
+
+def flag_steps(g1, g2):
+    """Without EVENT_IDX: NO_INTERRUPT (packed: DISABLE) means no call; once
+    cleared, one call per completed batch, not per frame; TX completions
+    are signalled the same way."""
+    check(g2.rxpost(128) == 128, "receiver posted its buffers")
+    g2.call("intr vq=0 on=0")
+    g1.call("intr vq=1 on=0")
+    rx_calls, tx_calls = g2.calls(0), g1.calls(1)
+    g1.tx(M2, n=32)
+    wait_pending(g2, 0, 32)
+    rx_calls = calls_after(g2, 0, rx_calls, 0)
+    tx_calls = calls_after(g1, 1, tx_calls, 0)
+    check(g2.rx()["frames"] == 32 and g1.txdone() == 32, "the first batch arrived")
+    # Interrupts on: a batch of 32 frames makes one call on each side.
+    check(g2.call("intr vq=0 on=1")["pending"] == 0, "nothing pending")
+    check(g1.call("intr vq=1 on=1")["pending"] == 0, "nothing pending")
+    g1.tx(M2, n=32, seq=32)
+    wait_pending(g2, 0, 32)
+    rx_calls = calls_after(g2, 0, rx_calls, 1)
+    tx_calls = calls_after(g1, 1, tx_calls, 1)
+    # Three frames sent one by one: three batches, three calls.
+    for k in range(3):
+        g1.tx(M2, seq=64 + k)
+        wait_pending(g2, 0, 33 + k)
+        rx_calls = calls_after(g2, 0, rx_calls, 1)
+    r = g2.rx()
+    check(r["frames"] == 35 and r["bad"] == 0, "receiver got %s" % r)
+
+
+def test_event_idx_split(c):
+    sw, g1, g2 = pair(c, "nevs", event_idx=1)
+    event_idx_steps(g1, g2, False)
+
+
+def test_event_idx_packed(c):
+    sw, g1, g2 = pair(c, "nevp", event_idx=1, packed=1)
+    event_idx_steps(g1, g2, True)
+
+
+def test_flags_split(c):
+    sw, g1, g2 = pair(c, "nfls", event_idx=0)
+    flag_steps(g1, g2)
+
+
+def test_flags_packed(c):
+    sw, g1, g2 = pair(c, "nflp", event_idx=0, packed=1)
+    flag_steps(g1, g2)
+
+
+def tx_completions(g1, g2):
+    """A guest that only transmits fills its TX ring, asks for an interrupt
+    and waits for it; a missing call would leave it blocked for ever (the
+    "UDP sender hangs" class). Every round must get its call, whichever way
+    it asks: at the next used entry, or (Linux's enable_cb_delayed) only
+    after three quarters of the ring. The receiver posts nothing: its
+    port drops what is flooded to it."""
+    size = 256
+    for rnd in range(8):
+        sent = g1.tx(M2, n=size, seq=rnd * size)
+        check(sent == size, "round %d: %d of %d descriptors free" % (rnd, sent, size))
+        before = g1.calls(1)
+        delay = "" if rnd % 2 == 0 else " delay=%d" % (size * 3 // 4)
+        pending = g1.call("intr vq=1 on=1" + delay)["pending"]
+        if not pending:
+            after = g1.wait_call(1, 3000)
+            check(after > before, "round %d: no call for the sender's freed descriptors" % rnd)
+            check(after - before <= size // 32, "round %d: %d calls for one ring" % (rnd, after - before))
+        wait_pending(g1, 1, size)
+        check(g1.txdone() == size, "round %d: all descriptors came back" % rnd)
+        g1.call("intr vq=1 on=0")
+
+
+def test_tx_completions_split(c):
+    sw, g1, g2 = pair(c, "ntxs", event_idx=1)
+    tx_completions(g1, g2)
+    check(sw.port("vm1")["rx_packets"] == 8 * 256, "the switch received every frame")
+
+
+def test_tx_completions_packed(c):
+    sw, g1, g2 = pair(c, "ntxp", event_idx=1, packed=1)
+    tx_completions(g1, g2)
+    check(sw.port("vm1")["rx_packets"] == 8 * 256, "the switch received every frame")
+
+
+def consume_round(g1, g2, n, seq):
+    """n frames to the receiver, which takes them on its interrupt and asks
+    for the next one (a healthy guest)."""
+    g1.tx(M2, n=n, seq=seq)
+    check(g2.wait_call(0, 3000) > 0, "the receiver was interrupted")
+    wait_pending(g2, 0, n)
+    r = g2.rx()
+    check(r["frames"] == n and r["bad"] == 0, "receiver got %s" % r)
+    check(g2.call("intr vq=0 on=1")["pending"] == 0, "nothing left")
+    g2.rxpost(n)
+    g1.txdone()
+    g2.calls(0)
+
+
+def test_reenable_with_pending(c):
+    """Entries used while the guest had interrupts off, then the guest turns
+    them back on without looking for pending work (a driver racing with
+    the device, or one that simply forgot). librte_vhost has no new used
+    entry to decide on and stays silent; the watchdog sees the used index
+    past used_event with nothing moving and raises the interrupt, once a
+    period and only until the guest consumes."""
+    sw, g1, g2 = pair(c, "nren", watchdog=100, event_idx=1)
+    g2.rxpost(64)
+    g2.call("intr vq=0 on=1")
+    consume_round(g1, g2, 5, 0)
+    # Interrupts off, Linux style for EVENT_IDX: used_event = 0.
+    g2.call("used_event vq=0 idx=0")
+    before = g2.calls(0)
+    g1.tx(M2, n=5, seq=5)
+    wait_pending(g2, 0, 5)
+    time.sleep(0.05)
+    check(g2.calls(0) == before, "no call while the guest had them off")
+    # Back on at the last entry consumed (5): 5 entries are waiting.
+    g2.call("used_event vq=0 idx=5")
+    got = g2.wait_call(0, 1000)
+    check(got > before, "the watchdog raised the missing interrupt")
+    check(sw.port("vm2")["watchdog_kicks"] >= 1, "counted as a watchdog kick")
+    # Not consumed yet: raised again a period later.
+    check(g2.wait_call(0, 1000) > got, "raised again while entries wait")
+    r = g2.rx()
+    check(r["frames"] == 5 and r["bad"] == 0, "receiver got %s" % r)
+    g2.call("intr vq=0 on=1")
+    settled = g2.calls(0)
+    kicks = sw.port("vm2")["watchdog_kicks"]
+    time.sleep(0.5)
+    check(g2.calls(0) == settled, "no call once everything is consumed")
+    check(sw.port("vm2")["watchdog_kicks"] == kicks, "watchdog quiet once consumed")
+
+
+def test_watchdog_quiet_on_healthy_guests(c):
+    """Guests that consume on every interrupt never see a watchdog kick;
+    nor does one that turned interrupts off the Linux way (used_event = 0)
+    after consuming everything: an interrupt there would find no used
+    buffer, and Linux disables an IRQ that keeps doing that."""
+    sw, g1, g2 = pair(c, "nwdq", watchdog=50, event_idx=1)
+    g2.rxpost(64)
+    g2.call("intr vq=0 on=1")
+    for k in range(20):
+        consume_round(g1, g2, 1 + k % 8, 100 * k)
+    g2.call("used_event vq=0 idx=0")
+    g1.call("used_event vq=1 idx=0")
+    time.sleep(0.5)
+    for port in ("vm1", "vm2"):
+        check(sw.port(port)["watchdog_kicks"] == 0, "%s: watchdog kicks %s" % (port, sw.port(port)))
+
+
+if __name__ == "__main__":
+    sys.exit(main([test_event_idx_split, test_event_idx_packed, test_flags_split, test_flags_packed,
+                   test_tx_completions_split, test_tx_completions_packed, test_reenable_with_pending,
+                   test_watchdog_quiet_on_healthy_guests]))
