@@ -59,6 +59,7 @@ vqs_dp_publish(struct vqs_switch *sw)
 
 	if (dp == NULL)
 		return -ENOMEM;
+	dp->max_frame_len = sw->max_frame_len;
 	dp->n_bridges = sw->n_bridges;
 	for (b = 0; b < sw->n_bridges; b++)
 		dp->bridges[b].fdb = sw->bridges[b]->fdb;

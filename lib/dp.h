@@ -41,6 +41,7 @@ struct vqs_dp_pmd {
 };
 
 struct vqs_dp {
+	uint32_t max_frame_len; /* longer frames are dropped as bad */
 	uint16_t n_slots; /* highest used slot + 1 */
 	struct vqs_dp_port ports[VQS_MAX_PORTS];
 	uint16_t n_bridges;

@@ -21,11 +21,11 @@ enum vqs_frame_class {
  * in the first segment, which every RX path here guarantees for valid frames.
  */
 static inline enum vqs_frame_class
-vqs_frame_classify(const struct rte_mbuf *m)
+vqs_frame_classify(const struct rte_mbuf *m, uint32_t max_len)
 {
 	const struct rte_ether_hdr *eth;
 
-	if (m->data_len < VQS_MIN_FRAME_LEN || m->pkt_len > VQS_MAX_FRAME_LEN)
+	if (m->data_len < VQS_MIN_FRAME_LEN || m->pkt_len > max_len)
 		return VQS_FRAME_BAD;
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	if (!rte_is_valid_assigned_ether_addr(&eth->src_addr))

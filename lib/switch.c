@@ -221,7 +221,7 @@ vqs_switch_burst(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot,
 	for (i = 0; i < n; i++) {
 		m = pkts[i];
 		bytes += m->pkt_len;
-		cls = vqs_frame_classify(m);
+		cls = vqs_frame_classify(m, dp->max_frame_len);
 		if (cls == VQS_FRAME_BAD) {
 			drop(ist, VQS_DROP_BAD_FRAME, m);
 			continue;

@@ -47,6 +47,7 @@ struct vqs_switch {
 	pthread_mutex_t tel_lock;    /* one telemetry client at a time uses it */
 	struct rte_rcu_qsbr *qsv;    /* readers: PMDs, control, telemetry */
 	struct rte_mempool *pool;
+	uint32_t max_frame_len;      /* set before the PMDs start */
 	char socket_dir[VQS_PATH_MAX];
 	gid_t socket_gid;
 	uint64_t start_tsc;

@@ -179,6 +179,7 @@ setup(struct vqs_switch *sw, const struct vqs_options *o)
 	size_t sz;
 	int rc;
 
+	sw->max_frame_len = o->max_frame_len;
 	rc = vqs_pmds_create(sw);
 	if (rc != 0) {
 		VQS_LOG(ERR, "no worker lcore for a PMD: give EAL at least two lcores (-l 0,1)");

@@ -36,12 +36,14 @@ vqs_options_usage(const char *prog)
 	       "                       guest kicks (vqctl set pmd sleep=on|off|MS)\n"
 	       "  --watchdog-interval MS  period of the lost-interrupt watchdog\n"
 	       "                       (default 100; 0: off)\n"
+	       "  --max-frame-len N    longest frame switched, from the destination MAC\n"
+	       "                       to the payload's end (default %u, at most %u)\n"
 	       "  --stats-interval N   log port counters and PMD load every N seconds\n"
 	       "                       (default 0: never)\n"
 	       "  --version            print the version and exit\n"
 	       "  --help               print this help and exit\n",
 	       prog, prog, VQS_DEFAULT_STATE, VQS_CTL_SOCKET_NAME,
-	       VQS_DEFAULT_SOCKET_DIR, VQS_DEFAULT_MBUFS);
+	       VQS_DEFAULT_SOCKET_DIR, VQS_DEFAULT_MBUFS, VQS_MAX_FRAME_LEN, VQS_MAX_FRAME_LIMIT);
 }
 
 static int
@@ -66,6 +68,7 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 {
 	enum { OPT_CONFIG = 256, OPT_STATE, OPT_NO_STATE, OPT_CTL_SOCKET,
 	       OPT_SOCKET_DIR, OPT_SOCKET_GROUP, OPT_MBUFS, OPT_STATS_INTERVAL, OPT_PMD_SLEEP, OPT_WATCHDOG,
+	       OPT_MAX_FRAME,
 	       OPT_VERSION, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
@@ -78,6 +81,7 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 		{ "pmd-sleep", optional_argument, NULL, OPT_PMD_SLEEP },
 		{ "watchdog-interval", required_argument, NULL, OPT_WATCHDOG },
+		{ "max-frame-len", required_argument, NULL, OPT_MAX_FRAME },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -92,6 +96,7 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 	o->state = VQS_DEFAULT_STATE;
 	o->pmd_sleep_ms = -1;
 	o->watchdog_ms = 100;
+	o->max_frame_len = VQS_MAX_FRAME_LEN;
 	o->mbufs = VQS_DEFAULT_MBUFS;
 	optind = 1; /* EAL used getopt before us */
 	opterr = 0;
@@ -154,6 +159,12 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 					 &v) != 0)
 				return -EINVAL;
 			o->watchdog_ms = v;
+			break;
+		case OPT_MAX_FRAME:
+			if (parse_number("--max-frame-len", optarg, 1518, VQS_MAX_FRAME_LIMIT,
+					 " bytes", &v) != 0)
+				return -EINVAL;
+			o->max_frame_len = v;
 			break;
 		case OPT_PMD_SLEEP:
 			v = 100;

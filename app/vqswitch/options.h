@@ -23,8 +23,9 @@ struct vqs_options {
 	const char *socket_group;
 	uint32_t mbufs;
 	int32_t pmd_sleep_ms;    /* --pmd-sleep: -1 not given */
-	uint32_t stats_interval;
-	uint32_t watchdog_ms;    /* lost-interrupt watchdog period; 0: off */ /* seconds between stats log lines; 0: none */
+	uint32_t stats_interval; /* seconds between stats log lines; 0: none */
+	uint32_t watchdog_ms;    /* lost-interrupt watchdog period; 0: off */
+	uint32_t max_frame_len;  /* longest frame switched, Ethernet header on */
 };
 
 /* Returns 0 to run, 1 when --help or --version was answered, <0 on a bad

@@ -14,11 +14,11 @@ M1, M2 = "02:00:00:00:01:01", "02:00:00:00:02:01"
 QUIET_MS = 150  # long enough for a PMD pass and librte_vhost's eventfd write
 
 
-def pair(c, name, watchdog=0, **conf):
+def pair(c, name, watchdog=0, args=(), **conf):
     """A switch with ports vm1 and vm2, a test guest on each; the switch
     has turned guest kicks off on all four vrings."""
     sw = Switch(c, name, "add-br br0\nadd-port br0 vm1 type=vhostuser\nadd-port br0 vm2 type=vhostuser\n",
-                args=["--watchdog-interval", str(watchdog)])
+                args=["--watchdog-interval", str(watchdog)] + list(args))
     g1 = Guest(c, sw.sock("vm1"), M1, **conf)
     g2 = Guest(c, sw.sock("vm2"), M2, **conf)
     for port in ("vm1", "vm2"):

@@ -41,11 +41,11 @@ frame(const char *dst, const char *src, uint32_t len)
 }
 
 static void
-check(const char *dst, const char *src, uint32_t len, enum vqs_frame_class want)
+check(const char *dst, const char *src, uint32_t len, enum vqs_frame_class want, uint32_t max)
 {
 	struct rte_mbuf *m = frame(dst, src, len);
 
-	CHECK_EQ(vqs_frame_classify(m), want);
+	CHECK_EQ(vqs_frame_classify(m, max), want);
 	rte_pktmbuf_free(m);
 }
 
@@ -59,21 +59,22 @@ main(int argc, char **argv)
 	pool = rte_pktmbuf_pool_create("t", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	CHECK(pool != NULL);
 
-	check(b, a, 60, VQS_FRAME_UNICAST);
-	check("ff:ff:ff:ff:ff:ff", a, 60, VQS_FRAME_FLOOD);       /* broadcast */
-	check("01:00:5e:00:00:01", a, 60, VQS_FRAME_FLOOD);       /* IPv4 mcast */
-	check("33:33:00:00:00:01", a, 60, VQS_FRAME_FLOOD);       /* IPv6 mcast */
-	check("01:80:c2:00:00:00", a, 60, VQS_FRAME_FLOOD);       /* STP group */
-	check(b, "01:00:5e:00:00:01", 60, VQS_FRAME_BAD);          /* mcast src */
-	check(b, "ff:ff:ff:ff:ff:ff", 60, VQS_FRAME_BAD);          /* bcast src */
-	check(b, "00:00:00:00:00:00", 60, VQS_FRAME_BAD);          /* zero src */
-	check(b, a, 14, VQS_FRAME_UNICAST);                        /* header only */
-	check(b, a, 13, VQS_FRAME_BAD);                            /* runt */
-	check(b, a, 0, VQS_FRAME_BAD);
-	check(b, a, 9018, VQS_FRAME_UNICAST);                      /* jumbo chain */
-	check(b, a, VQS_MAX_FRAME_LEN, VQS_FRAME_UNICAST);
-	check(b, a, VQS_MAX_FRAME_LEN + 1, VQS_FRAME_BAD);         /* oversize */
-	check(b, a, 65535, VQS_FRAME_BAD);
+	check(b, a, 60, VQS_FRAME_UNICAST, VQS_MAX_FRAME_LEN);
+	check("ff:ff:ff:ff:ff:ff", a, 60, VQS_FRAME_FLOOD, VQS_MAX_FRAME_LEN);       /* broadcast */
+	check("01:00:5e:00:00:01", a, 60, VQS_FRAME_FLOOD, VQS_MAX_FRAME_LEN);       /* IPv4 mcast */
+	check("33:33:00:00:00:01", a, 60, VQS_FRAME_FLOOD, VQS_MAX_FRAME_LEN);       /* IPv6 mcast */
+	check("01:80:c2:00:00:00", a, 60, VQS_FRAME_FLOOD, VQS_MAX_FRAME_LEN);       /* STP group */
+	check(b, "01:00:5e:00:00:01", 60, VQS_FRAME_BAD, VQS_MAX_FRAME_LEN);          /* mcast src */
+	check(b, "ff:ff:ff:ff:ff:ff", 60, VQS_FRAME_BAD, VQS_MAX_FRAME_LEN);          /* bcast src */
+	check(b, "00:00:00:00:00:00", 60, VQS_FRAME_BAD, VQS_MAX_FRAME_LEN);          /* zero src */
+	check(b, a, 14, VQS_FRAME_UNICAST, VQS_MAX_FRAME_LEN);                        /* header only */
+	check(b, a, 13, VQS_FRAME_BAD, VQS_MAX_FRAME_LEN);                            /* runt */
+	check(b, a, 0, VQS_FRAME_BAD, VQS_MAX_FRAME_LEN);
+	check(b, a, 9018, VQS_FRAME_UNICAST, VQS_MAX_FRAME_LEN);                      /* jumbo chain */
+	check(b, a, VQS_MAX_FRAME_LEN, VQS_FRAME_UNICAST, VQS_MAX_FRAME_LEN);
+	check(b, a, VQS_MAX_FRAME_LEN + 1, VQS_FRAME_BAD, VQS_MAX_FRAME_LEN);         /* oversize */
+	check(b, a, 65535, VQS_FRAME_BAD, VQS_MAX_FRAME_LEN);
+	check(b, a, 65535, VQS_FRAME_UNICAST, VQS_MAX_FRAME_LIMIT); /* --max-frame-len */
 
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
