@@ -52,6 +52,7 @@ struct vqs_vhost_state {
 	uint8_t vring_enabled[2 * VQS_VHOST_MAX_QP];
 	uint8_t kicks_off[2 * VQS_VHOST_MAX_QP]; /* guest kicks disabled */
 	uint8_t notify_setup_pending;
+	uint8_t paused; /* ready cleared while a ring-changing message is handled */
 	uint64_t connects;
 	uint64_t disconnects;
 	/* Odd while librte_vhost handles a SET_VRING_CALL (which closes the
@@ -59,10 +60,12 @@ struct vqs_vhost_state {
 	uint32_t call_gen;
 	uint32_t drop_calls;       /* fault injection: calls still to swallow */
 	uint64_t watchdog_kicks;   /* control thread */
+	uint64_t rx_stalls;        /* control thread: guest TX rings that stopped */
 	uint64_t watchdog_logged;  /* TSC of the last watchdog log line */
 	struct {                   /* watchdog: what the last check saw */
-		uint16_t avail, used, used_event;
+		uint16_t avail, used, used_event, last_avail;
 		bool valid;
+		bool stalled;
 	} wd[2 * VQS_VHOST_MAX_QP];
 };
 

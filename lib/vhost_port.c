@@ -33,6 +33,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_vhost.h>
 
 #include "switch.h"
@@ -108,6 +110,7 @@ new_device(int vid)
 		__atomic_store_n(&vh->call_gen, 1, __ATOMIC_RELAXED); /* no forced calls */
 	memset(vh->wd, 0, sizeof(vh->wd));
 	__atomic_store_n(&vh->notify_setup_pending, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&vh->paused, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->ready, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&vh->connects, 1, __ATOMIC_RELAXED);
 	VQS_LOG(INFO, "port %s: guest connected (vid %d, %u vrings, features 0x%" PRIx64 ")",
@@ -125,6 +128,7 @@ destroy_device(int vid)
 	if (p == NULL)
 		return;
 	vh = &p->vhost;
+	__atomic_store_n(&vh->paused, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->ready, 0, __ATOMIC_RELEASE);
 	/* Wait out every reader that may have seen ready == 1. */
 	rte_rcu_qsbr_synchronize(vh_sw->qsv, RTE_QSBR_THRID_INVALID);
@@ -153,6 +157,113 @@ vring_state_changed(int vid, uint16_t queue_id, int enable)
 }
 
 /*
+ * Messages that re-map guest memory or re-shape a ring while the device
+ * runs. librte_vhost 22.11 handles them with every vq lock held, but some
+ * fail half way and leave the rings pointing at unmapped memory (a
+ * SET_MEM_TABLE whose region cannot be mapped frees the old ones first)
+ * or at a bad size (SET_VRING_NUM stores the size before checking it).
+ * The connection then closes, but a PMD polling in between would crash
+ * the switch. So: values the library would only refuse too late are
+ * refused here, by making the message fail the library's first check
+ * (which also closes its descriptors); and for the others the port is
+ * paused ('ready' cleared, readers waited for) until the post hook says
+ * the message succeeded. A failed one leaves the port paused until
+ * destroy_device, which follows at once.
+ */
+#define VHOST_USER_SET_FEATURES 2
+#define VHOST_USER_SET_MEM_TABLE 5
+#define VHOST_USER_SET_VRING_NUM 8
+#define VHOST_USER_SET_VRING_ADDR 9
+#define VHOST_USER_SET_VRING_BASE 10
+#define VHOST_MAX_REGIONS 8
+#define MAX_REGION_END (1ULL << 47) /* no larger mapping can succeed */
+#define PAUSE_WAIT_US 5000
+
+struct msg_region {
+	uint64_t guest_phys_addr, memory_size, userspace_addr, mmap_offset;
+};
+
+struct msg_head {
+	uint32_t request, flags, size;
+	union {
+		struct {
+			uint32_t index, num;
+		} state;
+		struct {
+			uint32_t nregions, padding;
+			struct msg_region regions[VHOST_MAX_REGIONS];
+		} mem;
+	};
+} __attribute__((packed));
+
+static bool
+region_ok(const struct msg_region *r)
+{
+	return r->memory_size != 0 && r->memory_size <= MAX_REGION_END &&
+	       r->mmap_offset <= MAX_REGION_END - r->memory_size &&
+	       r->guest_phys_addr <= UINT64_MAX - r->memory_size &&
+	       r->userspace_addr <= UINT64_MAX - r->memory_size;
+}
+
+/* Refuses what the library would find out only after freeing memory or
+ * storing the value; true if the message was made to fail. */
+static bool
+refuse_bad(struct vqs_port *p, struct msg_head *m)
+{
+	uint32_t i, n;
+
+	if (m->request == VHOST_USER_SET_MEM_TABLE) {
+		n = m->mem.nregions;
+		if (n > VHOST_MAX_REGIONS)
+			return false; /* the library refuses it before anything */
+		for (i = 0; i < n; i++) {
+			struct msg_region r;
+
+			memcpy(&r, &m->mem.regions[i], sizeof(r));
+			if (!region_ok(&r))
+				break;
+		}
+		if (n > 0 && i == n)
+			return false;
+		VQS_LOG(WARNING, "port %s: guest sent a memory table with a bad region %u: refused",
+			p->conf.name, i);
+		/* more regions than allowed: the library's first check fails
+		 * and closes the descriptors that came with it */
+		m->mem.nregions = VHOST_MAX_REGIONS + 1;
+		return true;
+	}
+	if (m->request == VHOST_USER_SET_VRING_NUM) {
+		n = m->state.num;
+		if (n != 0 && n <= 32768 && (n & (n - 1)) == 0)
+			return false;
+		VQS_LOG(WARNING, "port %s: guest asked for a vring of %u entries: refused",
+			p->conf.name, n);
+		m->state.num = 32769; /* refused before it is stored */
+		return true;
+	}
+	return false;
+}
+
+static void
+pause_port(struct vqs_port *p)
+{
+	struct vqs_vhost_state *vh = &p->vhost;
+	uint64_t token, deadline;
+
+	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_store_n(&vh->paused, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&vh->ready, 0, __ATOMIC_SEQ_CST);
+	/* Bounded: a PMD spinning in rte_vhost_enqueue_burst on a vq lock
+	 * that this very message holds never gets quiescent until we return. */
+	token = rte_rcu_qsbr_start(vh_sw->qsv);
+	deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000000 * PAUSE_WAIT_US;
+	while (rte_rcu_qsbr_check(vh_sw->qsv, token, false) == 0 &&
+	       rte_get_timer_cycles() < deadline)
+		rte_delay_us_sleep(10);
+}
+
+/*
  * The library closes a vring's call eventfd only while it handles
  * SET_VRING_CALL (or when the device goes, which destroy_device's grace
  * period covers). These hooks run around every message, on the
@@ -165,23 +276,46 @@ vring_state_changed(int vid, uint16_t queue_id, int enable)
 static enum rte_vhost_msg_result
 pre_msg(int vid, void *msg)
 {
-	struct vqs_port *p;
+	struct vqs_port *p = port_of_vid(vid);
+	struct msg_head *m = msg;
 
-	if (*(const uint32_t *)msg == VHOST_USER_SET_VRING_CALL &&
-	    (p = port_of_vid(vid)) != NULL)
+	if (p == NULL)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	switch (m->request) {
+	case VHOST_USER_SET_VRING_CALL:
 		__atomic_fetch_add(&p->vhost.call_gen, 1, __ATOMIC_SEQ_CST);
+		break;
+	case VHOST_USER_SET_MEM_TABLE:
+	case VHOST_USER_SET_VRING_NUM:
+		if (refuse_bad(p, m))
+			break;
+		/* fall through */
+	case VHOST_USER_SET_VRING_ADDR:
+	case VHOST_USER_SET_VRING_BASE:
+	case VHOST_USER_SET_FEATURES:
+		pause_port(p);
+		break;
+	default:
+		break;
+	}
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
 static enum rte_vhost_msg_result
 post_msg(int vid, void *msg)
 {
-	struct vqs_port *p;
+	struct vqs_port *p = port_of_vid(vid);
 
+	if (p == NULL)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	if (*(const uint32_t *)msg == VHOST_USER_SET_VRING_CALL &&
-	    (p = port_of_vid(vid)) != NULL &&
 	    __atomic_load_n(&p->vhost.call_gen, __ATOMIC_RELAXED) & 1)
 		__atomic_fetch_add(&p->vhost.call_gen, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&p->vhost.paused, __ATOMIC_RELAXED)) {
+		/* the rings are consistent again */
+		__atomic_store_n(&p->vhost.paused, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->vhost.ready, 1, __ATOMIC_RELEASE);
+	}
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 

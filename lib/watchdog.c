@@ -18,6 +18,12 @@
  * yet, and librte_vhost signals the first used entry of a vring anyway.
  * Rings without EVENT_IDX, and packed rings, are not checked: the host
  * cannot see there what the guest has consumed.
+ *
+ * The same pass counts stalls: a guest TX ring (odd id) with frames made
+ * available that the switch took none of for a whole period. librte_vhost
+ * stops at a descriptor it cannot map (outside guest memory, looping,
+ * too long) and never consumes it, so a broken or hostile guest shows up
+ * here and nowhere else; running out of mbufs does too. Once a stall.
  */
 #include <rte_cycles.h>
 
@@ -35,6 +41,20 @@ needs_call(const struct vqs_vring_info *v)
 
 	return v->enabled && !v->packed && v->event_idx && v->used_event != 0 && !v->no_interrupt &&
 	       ahead != 0 && ahead <= v->size;
+}
+
+static void
+check_stall(struct vqs_port *p, const struct vqs_vring_info *v, typeof(p->vhost.wd[0]) *w)
+{
+	bool stalled = w->valid && (v->id & 1) && !v->packed && v->enabled && v->inflight != 0 &&
+		       w->last_avail == v->last_avail_idx;
+
+	if (stalled && !w->stalled) {
+		__atomic_fetch_add(&p->vhost.rx_stalls, 1, __ATOMIC_RELAXED);
+		VQS_LOG(WARNING, "port %s: vring %u: the guest's frames are not moving (%u waiting at entry %u): descriptors the switch cannot use, or no mbufs",
+			p->conf.name, v->id, v->inflight, v->last_avail_idx);
+	}
+	w->stalled = stalled;
 }
 
 static void
@@ -64,7 +84,9 @@ check_port(struct vqs_switch *sw, struct vqs_port *p)
 					p->conf.name, v->id, (uint16_t)(v->used_idx - v->used_event));
 			}
 		}
+		check_stall(p, v, w);
 		w->avail = v->avail_idx;
+		w->last_avail = v->last_avail_idx;
 		w->used = v->used_idx;
 		w->used_event = v->used_event;
 		w->valid = true;

@@ -19,7 +19,7 @@ const char *const hostile_desc_kinds[] = {
 
 const char *const hostile_msg_kinds[] = {
 	"unknown_request", "size_too_big", "size_too_small", "size_zero", "fds_missing",
-	"fds_extra", "fds_on_get", "mem_nregions", "mem_zero_size", "mem_huge", "mem_no_cover",
+	"fds_extra", "fds_on_get", "mem_nregions", "mem_zero_size", "mem_huge", "mem_no_cover", "mem_eventfd",
 	"vring_index", "vring_num_odd", "vring_num_zero", "vring_addr", "vring_base_big",
 	"kick_nofd", "call_index", "features_change", "reset_owner", "log_base", "garbage",
 	"truncated_header", "truncated_payload", NULL};
@@ -271,6 +271,12 @@ hostile_msg(struct guest *g, const char *kind, char *err, size_t len)
 		mem.r[0].userspace_addr = 0x7f0000000000ULL;
 		mem.r[0].memory_size = 4096;
 		return send_hdr(g, VHU_SET_MEM_TABLE, 8 + 32, &mem, 8 + 32, fds, 1);
+	}
+	if (strcmp(kind, "mem_eventfd") == 0) {
+		/* sound numbers, but the memory is an eventfd: mapping fails
+		 * after the library has let go of the old table */
+		mem.r[0].guest_phys_addr += 0x100000000ULL;
+		return send_hdr(g, VHU_SET_MEM_TABLE, 8 + 32, &mem, 8 + 32, &fds[1], 1);
 	}
 	if (strcmp(kind, "vring_index") == 0)
 		return vhu_set_state(&g->conn, VHU_SET_VRING_NUM, 500, 256);

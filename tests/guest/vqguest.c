@@ -86,13 +86,14 @@ vq_arg(struct guest *g, const struct args *a, char *err, size_t len)
 static int
 cmd_connect(struct guest *g, struct guest_conf *c, const struct args *a, char *out, size_t len)
 {
-	const char *path = arg(a, "path", c->path);
+	const char *path = arg(a, "path", NULL);
 
 	if (connected) {
 		snprintf(out, len, "already connected");
 		return -1;
 	}
-	snprintf(c->path, sizeof(c->path), "%s", path);
+	if (path != NULL)
+		snprintf(c->path, sizeof(c->path), "%s", path);
 	c->packed = num(a, "packed", c->packed);
 	c->event_idx = num(a, "event_idx", c->event_idx);
 	c->mrg_rxbuf = num(a, "mrg", c->mrg_rxbuf);
@@ -178,6 +179,17 @@ run(struct guest *g, struct guest_conf *c, const char *verb, const struct args *
 				      .tv_nsec = num(a, "ms", 0) % 1000 * 1000000};
 
 		nanosleep(&ts, NULL);
+		return 0;
+	}
+	if (strcmp(verb, "kinds") == 0) {
+		size_t used = (size_t)snprintf(out, len, "desc=");
+		const char *const *k;
+
+		for (k = hostile_desc_kinds; *k != NULL && used < len; k++)
+			used += (size_t)snprintf(out + used, len - used, "%s%s", *k, k[1] ? "," : "");
+		used += (size_t)snprintf(out + used, used < len ? len - used : 0, " msg=");
+		for (k = hostile_msg_kinds; *k != NULL && used < len; k++)
+			used += (size_t)snprintf(out + used, len - used, "%s%s", *k, k[1] ? "," : "");
 		return 0;
 	}
 	if (strcmp(verb, "badmsg") == 0) {
