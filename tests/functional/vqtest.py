@@ -73,6 +73,12 @@ def run(cmd, check_rc=True):
     return r
 
 
+def remove_dpdk_files(workdir, prefix):
+    """A finished DPDK process's files: its runtime directory and the
+    hugepage files it leaves when killed (they keep their pages)."""
+    run("rm -rf %s /var/run/dpdk/%s /dev/hugepages/%smap_*" % (workdir, prefix, prefix), check_rc=False)
+
+
 class Cleanup:
     def __init__(self):
         self.actions = []
@@ -241,7 +247,7 @@ class Switch:
             self.proc.kill()
             self.proc.wait()
         self.logf.close()
-        run(["rm", "-rf", self.dir, "/var/run/dpdk/" + self.prefix], check_rc=False)
+        remove_dpdk_files(self.dir, self.prefix)
 
 
 class Veth:
@@ -445,7 +451,7 @@ class TestPmd:
             self.proc.kill()
             self.proc.wait()
         self.outf.close()
-        run(["rm", "-rf", self.dir, "/var/run/dpdk/" + self.prefix], check_rc=False)
+        remove_dpdk_files(self.dir, self.prefix)
 
 
 def main(tests):
