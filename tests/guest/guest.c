@@ -182,7 +182,7 @@ guest_next_id(struct guest *g, uint16_t i)
 {
 	struct virtq *q = &g->vq[i].q;
 
-	if (q->num_free == 0)
+	if (q->num_free == 0 || q->poisoned)
 		return -1;
 	if (q->packed)
 		return q->n_free_ids ? q->free_ids[q->n_free_ids - 1] : -1;

@@ -36,21 +36,12 @@ hostile_raw(struct guest *g, uint16_t i, const struct raw_desc *d, int n,
 		bool wrap = q->avail_wrap;
 
 		for (k = 0; k < n && k < q->size; k++) {
-			uint16_t f = (d[k].flags & (NEXT | WRITE | INDIRECT)) |
-				     (wrap ? 1u << VRING_PACKED_DESC_F_AVAIL
-					   : 1u << VRING_PACKED_DESC_F_USED);
+			struct vring_packed_desc pd = {.addr = d[k].addr, .len = d[k].len,
+						       .id = d[k].next, .flags = d[k].flags};
+			uint16_t f = packed_put(q, &slot, &wrap, &pd, k == 0);
 
-			q->pdesc[slot].addr = d[k].addr;
-			q->pdesc[slot].len = d[k].len;
-			q->pdesc[slot].id = d[k].next;
 			if (k == 0)
 				head_flags = f;
-			else
-				q->pdesc[slot].flags = f;
-			if (++slot == q->size) {
-				slot = 0;
-				wrap = !wrap;
-			}
 		}
 		q->next_avail = slot;
 		q->avail_wrap = wrap;
@@ -72,7 +63,7 @@ hostile_raw(struct guest *g, uint16_t i, const struct raw_desc *d, int n,
 		q->avail_idx += avail_bump;
 		q->added += avail_bump;
 	}
-	q->num_free = 0; /* our bookkeeping no longer matches the ring */
+	q->poisoned = true; /* our bookkeeping no longer matches the ring */
 	guest_kick(g, i, true);
 }
 

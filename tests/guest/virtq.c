@@ -45,7 +45,7 @@ virtq_itable(struct virtq *q, uint16_t id)
 int
 virtq_add(struct virtq *q, const struct vq_seg *segs, int n, bool indirect)
 {
-	if (n < 1 || n > VIRTQ_MAX_SEGS)
+	if (n < 1 || n > VIRTQ_MAX_SEGS || q->poisoned)
 		return -1;
 	return q->packed ? packed_add(q, segs, n, indirect) : split_add(q, segs, n, indirect);
 }

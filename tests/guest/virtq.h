@@ -53,6 +53,8 @@ struct virtq {
 	uint16_t n_unpublished;
 
 	uint16_t num_free;     /* descriptors (split) or slots (packed) */
+	bool poisoned;         /* raw descriptors written: no more adds, and
+				* used entries are not trusted to free any */
 	uint16_t added;        /* split: buffers, packed: slots made available
 				* since the last kick check */
 	uint16_t *chain_len;   /* per buffer id: descriptors it took */
@@ -96,6 +98,11 @@ uint16_t split_pending(struct virtq *q);
 bool split_enable(struct virtq *q);
 int packed_init(struct virtq *q);
 int packed_add(struct virtq *q, const struct vq_seg *segs, int n, bool indirect);
+/* Writes d at *slot with the avail bits of *wrap and moves on. A head's
+ * flags are only returned: they make the chain available, so they are
+ * stored last. */
+uint16_t packed_put(struct virtq *q, uint16_t *slot, bool *wrap, const struct vring_packed_desc *d,
+		    bool head);
 void packed_set_event(struct virtq *q, uint16_t flags, uint16_t off_wrap);
 void packed_publish(struct virtq *q);
 bool packed_kick_needed(struct virtq *q);

@@ -39,6 +39,25 @@ avail_flags(bool wrap)
 	return wrap ? F_AVAIL : F_USED;
 }
 
+uint16_t
+packed_put(struct virtq *q, uint16_t *slot, bool *wrap, const struct vring_packed_desc *d,
+	   bool head)
+{
+	struct vring_packed_desc *p = &q->pdesc[*slot];
+	uint16_t f = (d->flags & ~(F_AVAIL | F_USED)) | avail_flags(*wrap);
+
+	p->addr = d->addr;
+	p->len = d->len;
+	p->id = d->id;
+	if (!head)
+		p->flags = f;
+	if (++*slot == q->size) {
+		*slot = 0;
+		*wrap = !*wrap;
+	}
+	return f;
+}
+
 int
 packed_add(struct virtq *q, const struct vq_seg *segs, int n, bool indirect)
 {
@@ -71,20 +90,14 @@ packed_add(struct virtq *q, const struct vq_seg *segs, int n, bool indirect)
 		slot = (uint16_t)(head + 1);
 	} else {
 		for (k = 0; k < n; k++) {
-			uint16_t f = (segs[k].write ? VRING_DESC_F_WRITE : 0) |
-				     (k + 1 < n ? VRING_DESC_F_NEXT : 0) | avail_flags(wrap);
+			struct vring_packed_desc d = {
+				.addr = segs[k].gpa, .len = segs[k].len, .id = id,
+				.flags = (segs[k].write ? VRING_DESC_F_WRITE : 0) |
+					 (k + 1 < n ? VRING_DESC_F_NEXT : 0)};
+			uint16_t f = packed_put(q, &slot, &wrap, &d, k == 0);
 
-			q->pdesc[slot].addr = segs[k].gpa;
-			q->pdesc[slot].len = segs[k].len;
-			q->pdesc[slot].id = id;
 			if (k == 0)
 				head_flags = f;
-			else
-				q->pdesc[slot].flags = f;
-			if (++slot == q->size) {
-				slot = 0;
-				wrap = !wrap;
-			}
 		}
 	}
 	if (slot >= q->size) {
@@ -171,7 +184,7 @@ packed_get_used(struct virtq *q, uint32_t *len)
 	if (!is_used(q, q->next_used, q->used_wrap))
 		return -1;
 	id = d->id;
-	if (id >= q->size || q->chain_len[id] == 0)
+	if (id >= q->size || q->chain_len[id] == 0 || q->poisoned)
 		return -2;
 	*len = d->len;
 	q->next_used += q->chain_len[id];

@@ -112,6 +112,10 @@ split_get_used(struct virtq *q, uint32_t *len)
 	if (split_pending(q) == 0)
 		return -1;
 	e = q->used->ring[q->last_used & (q->size - 1)];
+	if (q->poisoned) {
+		q->last_used++;
+		return -2;
+	}
 	if (e.id >= q->size || q->chain_len[e.id] == 0)
 		return -2; /* the device returned a buffer we never gave it */
 	id = (uint16_t)e.id;
