@@ -168,7 +168,13 @@ vring_state_changed(int vid, uint16_t queue_id, int enable)
  * (which also closes its descriptors); and for the others the port is
  * paused ('ready' cleared, readers waited for) until the post hook says
  * the message succeeded. A failed one leaves the port paused until
- * destroy_device, which follows at once.
+ * destroy_device, which follows at once. The wait is bounded: a reader
+ * blocked inside the library on a vq lock this message holds (a PMD in
+ * rte_vhost_enqueue_burst, the control thread turning kicks off) only
+ * gets on after it, and touches the rings then. That is safe if the
+ * message succeeds; a new memory table could fail after the old one is
+ * gone, so it is refused then (the guest must reconnect: rare, the
+ * reader must have entered the library in the instant before the pause).
  */
 #define VHOST_USER_SET_FEATURES 2
 #define VHOST_USER_SET_MEM_TABLE 5
@@ -177,7 +183,7 @@ vring_state_changed(int vid, uint16_t queue_id, int enable)
 #define VHOST_USER_SET_VRING_BASE 10
 #define VHOST_MAX_REGIONS 8
 #define MAX_REGION_END (1ULL << 47) /* no larger mapping can succeed */
-#define PAUSE_WAIT_US 5000
+#define PAUSE_WAIT_US 50000
 
 struct msg_region {
 	uint64_t guest_phys_addr, memory_size, userspace_addr, mmap_offset;
@@ -207,6 +213,14 @@ region_ok(const struct msg_region *r)
 
 /* Refuses what the library would find out only after freeing memory or
  * storing the value; true if the message was made to fail. */
+/* Makes a SET_MEM_TABLE fail the library's first check: more regions
+ * than allowed. It then also closes the descriptors that came with it. */
+static void
+poison_mem_table(struct msg_head *m)
+{
+	m->mem.nregions = VHOST_MAX_REGIONS + 1;
+}
+
 static bool
 refuse_bad(struct vqs_port *p, struct msg_head *m)
 {
@@ -227,9 +241,7 @@ refuse_bad(struct vqs_port *p, struct msg_head *m)
 			return false;
 		VQS_LOG(WARNING, "port %s: guest sent a memory table with a bad region %u: refused",
 			p->conf.name, i);
-		/* more regions than allowed: the library's first check fails
-		 * and closes the descriptors that came with it */
-		m->mem.nregions = VHOST_MAX_REGIONS + 1;
+		poison_mem_table(m);
 		return true;
 	}
 	if (m->request == VHOST_USER_SET_VRING_NUM) {
@@ -244,23 +256,26 @@ refuse_bad(struct vqs_port *p, struct msg_head *m)
 	return false;
 }
 
-static void
+/* false if some reader could not be waited for (see above) */
+static bool
 pause_port(struct vqs_port *p)
 {
 	struct vqs_vhost_state *vh = &p->vhost;
 	uint64_t token, deadline;
+	int done;
 
 	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE))
-		return;
+		return true;
 	__atomic_store_n(&vh->paused, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->ready, 0, __ATOMIC_SEQ_CST);
 	/* Bounded: a PMD spinning in rte_vhost_enqueue_burst on a vq lock
 	 * that this very message holds never gets quiescent until we return. */
 	token = rte_rcu_qsbr_start(vh_sw->qsv);
 	deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000000 * PAUSE_WAIT_US;
-	while (rte_rcu_qsbr_check(vh_sw->qsv, token, false) == 0 &&
+	while ((done = rte_rcu_qsbr_check(vh_sw->qsv, token, false)) == 0 &&
 	       rte_get_timer_cycles() < deadline)
 		rte_delay_us_sleep(10);
+	return done != 0;
 }
 
 /*
@@ -286,6 +301,12 @@ pre_msg(int vid, void *msg)
 		__atomic_fetch_add(&p->vhost.call_gen, 1, __ATOMIC_SEQ_CST);
 		break;
 	case VHOST_USER_SET_MEM_TABLE:
+		if (!refuse_bad(p, m) && !pause_port(p)) {
+			VQS_LOG(WARNING, "port %s: memory table change refused: a thread was inside librte_vhost on this guest's rings; the guest must reconnect",
+				p->conf.name);
+			poison_mem_table(m);
+		}
+		break;
 	case VHOST_USER_SET_VRING_NUM:
 		if (refuse_bad(p, m))
 			break;
