@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Fuzzes a running vqswitch (the AddressSanitizer build) with vhost-user
+# message sequences, descriptor tables and frames from the libFuzzer target
+# tests/guest/fuzz_vhost_user. Fails if the switch dies, stops accepting
+# guests, reports an ASan error, or leaks at exit.
+#   scripts/fuzz.sh [SECONDS [LIBFUZZER ARGS...]]   (default 60; CI runs
+#   60, people an hour). Inputs that reached new states are kept in
+#   build-fuzz/corpus; a crashing input is written to build-fuzz/; replay
+#   one with: scripts/fuzz.sh 60 -runs=20 build-fuzz/crash-...
+set -uo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+shift || true
+
+[ -f build-asan/build.ninja ] ||
+    meson setup build-asan -Db_sanitize=address -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
+ninja -C build-asan app/vqswitch/vqswitch >/dev/null || exit 1
+[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true >/dev/null
+ninja -C build-fuzz tests/guest/fuzz_vhost_user >/dev/null || exit 1
+
+dir=$(mktemp -d /tmp/vqs-fuzz-XXXXXX)
+prefix=vqfuzz_$$
+cat > "$dir/switch.conf" <<CONF
+add-br br0
+add-port br0 fuzz type=vhostuser
+add-port br0 peer type=vhostuser
+CONF
+timeout $((secs + 300)) build-asan/app/vqswitch/vqswitch -l 0,1 --main-lcore 0 \
+    --file-prefix "$prefix" -m 256 --no-pci --log-level=lib.vhost.config:warning -- --config "$dir/switch.conf" \
+    --socket-dir "$dir" --no-state --watchdog-interval 20 >"$dir/switch.log" 2>&1 &
+# (librte_vhost logs every message at INFO: --log-level keeps the log small)
+pid=$!
+cleanup() {
+    kill -KILL "$pid" 2>/dev/null
+    rm -rf "$dir" "/var/run/dpdk/$prefix" /dev/hugepages/"$prefix"map_*
+}
+trap cleanup EXIT
+for _ in $(seq 100); do
+    grep -q "ready" "$dir/switch.log" && break
+    sleep 0.2
+done
+
+mkdir -p build-fuzz/corpus
+VQS_FUZZ_SOCKET="$dir/fuzz.sock" VQS_FUZZ_PID=$pid \
+    build-fuzz/tests/guest/fuzz_vhost_user -max_total_time="$secs" -timeout=30 \
+    -print_final_stats=1 -artifact_prefix=build-fuzz/ "${@:-build-fuzz/corpus}" 2>"$dir/fuzz.log"
+rc=$?
+grep -E "^(stat::number_of_executed_units|stat::new_units_added)|ERROR|SUMMARY" "$dir/fuzz.log"
+
+fail=0
+if [ $rc -ne 0 ]; then
+    cp "$dir/fuzz.log" build-fuzz/last-failure.log
+    echo "fuzz.sh: the fuzzer failed ($rc), its log is in build-fuzz/last-failure.log:"
+    grep -A12 "^==.*ERROR\|^SUMMARY\|^MS:\|^artifact" "$dir/fuzz.log" | grep -v "fuzzer::" | head -40
+    fail=1
+fi
+if ! kill -0 "$pid" 2>/dev/null; then
+    echo "fuzz.sh: vqswitch died"; fail=1
+else
+    kill -TERM "$pid"
+    wait "$pid"
+    src=$?
+    [ $src -eq 0 ] || { echo "fuzz.sh: vqswitch exited with $src"; fail=1; }
+fi
+if grep -q "AddressSanitizer\|LeakSanitizer" "$dir/switch.log"; then
+    echo "fuzz.sh: sanitizer report from vqswitch:"; grep -A30 "Sanitizer" "$dir/switch.log" | head -60; fail=1
+fi
+[ $fail -eq 0 ] && echo "fuzz.sh: vqswitch survived $secs s of fuzzing"
+exit $fail
