@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(dpdk dpdk-dev libdpdk-dev libbsd-dev meson ninja-build pkg-config gcc
           python3 iproute2 procps passwd
+          # the fuzz target (tests/guest, scripts/fuzz.sh): clang and libFuzzer
+          clang libclang-rt-14-dev
           # the real-guest tests (tests/vm): QEMU, a kernel, busybox, iperf3
           qemu-system-x86 linux-image-amd64 busybox-static iperf3 cpio)
 HUGEPAGES=${VQS_HUGEPAGES:-512}

@@ -1,29 +1,50 @@
 #!/usr/bin/env bash
-# Sets up (scripts/setup.sh), then runs every test: unit tests and the
-# functional tests that drive the real vqswitch with dpdk-testpmd and veth
-# peers. Ends with "N passed, N failed"; exits non-zero if any failed.
-# Arguments go to 'meson test' (e.g. --suite unit, or one test's name).
+# Sets up (scripts/setup.sh), then runs every test: unit tests, the
+# functional tests that drive the real vqswitch with dpdk-testpmd, veth
+# peers and the test guest, and the real-guest tests under QEMU. Then the
+# test-guest suites again against an AddressSanitizer build, and a one
+# minute fuzzing run (scripts/fuzz.sh). Ends with "N passed, N failed";
+# exits non-zero if any failed.
+# Arguments go to 'meson test' on the main build only (e.g. --suite unit,
+# or one test's name), and skip the ASan and fuzzing runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 
-log=build/meson-logs/testlog.json
-rm -f "$log"
+logs=(build/meson-logs/testlog.json)
+rm -f build/meson-logs/testlog.json build-asan/meson-logs/testlog.json
 meson test -C build --print-errorlogs "$@"
 rc=$?
-python3 - "$log" "$rc" <<'PY'
+fuzz=skipped
+if [ $# -eq 0 ]; then
+    echo "== the test-guest suites against the ASan build"
+    [ -f build-asan/build.ninja ] ||
+        meson setup build-asan -Db_sanitize=address -Db_lundef=false -Dbuildtype=debugoptimized
+    if ninja -C build-asan; then
+        meson test -C build-asan --print-errorlogs --suite guest || rc=1
+        logs+=(build-asan/meson-logs/testlog.json)
+    else
+        rc=1
+    fi
+    echo "== fuzzing (scripts/fuzz.sh 60)"
+    if bash scripts/fuzz.sh 60; then fuzz=passed; else fuzz=failed; rc=1; fi
+fi
+python3 - "$rc" "$fuzz" "${logs[@]}" <<'PY'
 import json, sys
 passed = failed = 0
-try:
-    for line in open(sys.argv[1]):
-        r = json.loads(line)["result"]
-        if r in ("OK", "EXPECTEDFAIL"):
-            passed += 1
-        elif r != "SKIP":
-            failed += 1
-except FileNotFoundError:
-    pass
-if passed + failed == 0 or (failed == 0 and sys.argv[2] != "0"):
+for path in sys.argv[3:]:
+    try:
+        for line in open(path):
+            r = json.loads(line)["result"]
+            if r in ("OK", "EXPECTEDFAIL"):
+                passed += 1
+            elif r != "SKIP":
+                failed += 1
+    except FileNotFoundError:
+        failed += 1  # that run did not happen
+passed += sys.argv[2] == "passed"
+failed += sys.argv[2] == "failed"
+if passed + failed == 0 or (failed == 0 and sys.argv[1] != "0"):
     failed += 1  # meson itself failed: never report a clean run
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)

@@ -8,7 +8,7 @@ import sys
 import time
 
 from vqguest import Guest
-from vqtest import Switch, TestFailure, check, log, main
+from vqtest import Switch, TestFailure, check, main
 
 M1, M2 = "02:00:00:00:01:01", "02:00:00:00:02:01"
 QUIET_MS = 150  # long enough for a PMD pass and librte_vhost's eventfd write
@@ -225,7 +225,58 @@ def test_watchdog_quiet_on_healthy_guests(c):
         check(sw.port(port)["watchdog_kicks"] == 0, "%s: watchdog kicks %s" % (port, sw.port(port)))
 
 
+def test_watchdog_after_one_call(c):
+    """A guest gets its interrupt and then does not consume (it lost it, in
+    effect): the watchdog raises it again within a period, and again while
+    the entries wait; once consumed, no more."""
+    sw, g1, g2 = pair(c, "nwd1", watchdog=100, event_idx=1)
+    g2.rxpost(64)
+    g2.call("intr vq=0 on=1")
+    consume_round(g1, g2, 3, 0)
+    g2.call("intr vq=0 on=1")
+    before = g2.calls(0)
+    g1.tx(M2, n=4, seq=10)
+    wait_pending(g2, 0, 4)
+    time.sleep(0.03)  # well within a watchdog period
+    first = g2.calls(0)
+    check(first == before + 1, "one call from librte_vhost: %d" % (first - before))
+    again = g2.wait_call(0, 1000)
+    check(again > first, "the watchdog raised it again")
+    time.sleep(0.35)
+    check(g2.calls(0) >= again + 2, "and again, each period, while 4 entries wait")
+    check(g2.rx()["frames"] == 4, "the entries were there")
+    g2.call("intr vq=0 on=1")
+    settled = g2.calls(0)
+    time.sleep(0.4)
+    check(g2.calls(0) == settled, "quiet once consumed")
+
+
+def test_two_queue_pairs(c):
+    """A guest with two queue pairs: each pair's rings are set up, polled
+    and signalled on their own."""
+    sw = Switch(c, "nmq", "add-br br0\nadd-port br0 vm1 type=vhostuser queues=2\n"
+                          "add-port br0 vm2 type=vhostuser queues=2\n", args=["--watchdog-interval", "0"])
+    g1 = Guest(c, sw.sock("vm1"), M1, qp=2)
+    g2 = Guest(c, sw.sock("vm2"), M2, qp=2)
+    for port in ("vm1", "vm2"):
+        sw.wait_port_state(port, "up")
+        sw.wait_kicks_off(port, 4)
+    g2.rxpost(32, vq=0)
+    g2.rxpost(32, vq=2)
+    for vq in (0, 2):
+        g2.call("intr vq=%d on=1" % vq)
+    g1.tx(M2, n=8, vq=1)
+    g1.tx(M2, n=8, vq=3, seq=8)
+    deadline = time.time() + 5
+    while time.time() < deadline and g2.state(0)["pending"] + g2.state(2)["pending"] < 16:
+        time.sleep(0.01)
+    got = g2.rx(0)["frames"] + g2.rx(2)["frames"]
+    check(got == 16, "16 frames over the two RX queues: %d" % got)
+    check(g1.calls(1) >= 1 and g1.calls(3) >= 1, "TX completions signalled on both pairs")
+    check(sw.port("vm1")["rx_packets"] == 16, "the switch took both pairs' frames")
+
+
 if __name__ == "__main__":
     sys.exit(main([test_event_idx_split, test_event_idx_packed, test_flags_split, test_flags_packed,
                    test_tx_completions_split, test_tx_completions_packed, test_reenable_with_pending,
-                   test_watchdog_quiet_on_healthy_guests]))
+                   test_watchdog_quiet_on_healthy_guests, test_watchdog_after_one_call, test_two_queue_pairs]))
