@@ -242,7 +242,7 @@ def test_watchdog_after_one_call(c):
     check(first == before + 1, "one call from librte_vhost: %d" % (first - before))
     again = g2.wait_call(0, 1000)
     check(again > first, "the watchdog raised it again")
-    time.sleep(0.35)
+    time.sleep(0.5)
     check(g2.calls(0) >= again + 2, "and again, each period, while 4 entries wait")
     check(g2.rx()["frames"] == 4, "the entries were there")
     g2.call("intr vq=0 on=1")
