@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """A hostile guest (the test guest in its bad modes) on port "bad", while
-frames flow between two NIC ports and are flooded to every port. Every
+frames flow between two NIC ports and are flooded to every port, and a
+healthy test guest on port "good" sends and receives between the cases. Every
 bad descriptor case on split and packed rings, every bad vhost-user
 message, runt and oversized frames, one after the other with a reconnect
 between them. The switch never dies, the NIC traffic loses nothing, the
-bad port's error counters rise, no mbuf leaks, and a well-behaved guest
-then uses the bad port normally. Run against the ASan build too
+bad port's error counters rise, the healthy guest loses nothing either
+way, no mbuf leaks, and a well-behaved guest then uses the bad port
+normally. Run against the ASan build too
 (scripts/test.sh)."""
 import sys
 import time
@@ -23,8 +25,39 @@ def setup(c, name):
     va, vb = Veth(c, name + "0"), Veth(c, name + "1")
     sw = Switch(c, name, "add-br br0\nadd-port br0 a type=dpdk devargs=%s\n"
                          "add-port br0 b type=dpdk devargs=%s\nadd-port br0 bad type=vhostuser\n"
+                         "add-port br0 good type=vhostuser\n"
                 % (va.devargs(0), vb.devargs(1)), args=["--watchdog-interval", "50"])
     return sw, va, vb
+
+
+class Healthy:
+    """The good guest: between two bad cases it takes what it received
+    (checked byte for byte), gives the buffers back, and sends 4 frames
+    to a, which the traffic's receiver files under tag 4."""
+    TAG = 4
+
+    def __init__(self, c, sw, traffic):
+        # 1024 buffers: room for a burst the bad guest makes the switch
+        # flood (avail_jump hands it hundreds of stale entries at once)
+        self.g = Guest(c, sw.sock("good"), GOOD, event_idx=1, size=1024)
+        sw.wait_port_state("good", "up")
+        self.g.rxpost(1024)
+        self.g.call("intr vq=0 on=1")
+        # frames flooded before it had buffers were dropped: from here on
+        self.drops_before = sw.port("good")["drop_tx_full"]
+        self.sent = self.received = self.foreign = self.bad = 0
+        traffic.received[self.TAG] = set()
+
+    def step(self, send=True):
+        r = self.g.rx()
+        self.received += r["frames"]
+        self.foreign += r["foreign"]  # what the bad guest sent, flooded
+        self.bad += r["bad"] + r["bad_used"]
+        if r["used"]:
+            self.g.rxpost(r["used"])
+        self.g.txdone()
+        if send:
+            self.sent += self.g.tx(A, n=4, tag=self.TAG, seq=self.sent)
 
 
 def attach(c, sw, g=None, **conf):
@@ -37,7 +70,7 @@ def attach(c, sw, g=None, **conf):
     return g
 
 
-def bad_descriptors(c, sw, g, packed):
+def bad_descriptors(c, sw, g, packed, healthy):
     kinds = g.call("kinds")["desc"].split(",")
     done = 0
     for kind in kinds:
@@ -53,6 +86,7 @@ def bad_descriptors(c, sw, g, packed):
             time.sleep(0.15)  # the flood reaches the RX cases; stalls get seen
         check(sw.alive(), "vqswitch died on %s (%s)" % (kind, "packed" if packed else "split"))
         g.disconnect()
+        healthy.step()
     return g, done
 
 
@@ -72,7 +106,7 @@ def bad_frames(c, sw, g):
     return g
 
 
-def bad_messages(c, sw, g):
+def bad_messages(c, sw, g, healthy):
     kinds = g.call("kinds")["msg"].split(",")
     closed = 0
     for kind in kinds:
@@ -81,6 +115,7 @@ def bad_messages(c, sw, g):
         closed += r["closed"]
         check(sw.alive(), "vqswitch died on message %s" % kind)
         g.disconnect()
+        healthy.step()
     log("%d bad messages, %d made the switch close the connection" % (len(kinds), closed))
     check(closed > len(kinds) // 2, "most bad messages end the connection")
     return g
@@ -92,12 +127,13 @@ def test_hostile_guest(c):
     traffic = Traffic(c, {1: (va, B, A), 2: (vb, A, B), 3: (va, FLOOD, A)}, [va, vb], rate=300)
     g = attach(c, sw)
     g.disconnect()
+    healthy = Healthy(c, sw, traffic)
     start = time.time()
     for _ in range(2):
-        g, split = bad_descriptors(c, sw, g, 0)
-        g, packed = bad_descriptors(c, sw, g, 1)
+        g, split = bad_descriptors(c, sw, g, 0, healthy)
+        g, packed = bad_descriptors(c, sw, g, 1, healthy)
         g = bad_frames(c, sw, g)
-        g = bad_messages(c, sw, g)
+        g = bad_messages(c, sw, g, healthy)
     log("two rounds of every case: %.1fs" % (time.time() - start))
     # A well-behaved guest on the same port: receives the flood, sends.
     g = attach(c, sw, g, packed=0)
@@ -105,6 +141,7 @@ def test_hostile_guest(c):
     g.rxpost(64)
     time.sleep(0.3)
     traffic.finish()
+    healthy.step(send=False)
     r = g.rx()
     check(r["frames"] > 0 and r["bad"] == 0, "the new guest receives the flood: %s" % r)
     va.drain()
@@ -123,6 +160,15 @@ def test_hostile_guest(c):
                                           traffic.lost(1), traffic.lost(2)))
     check(sw.alive(), "vqswitch died")
     check(traffic.lost(1) == 0 and traffic.lost(2) == 0, "NIC traffic lost frames")
+    good = sw.port("good")
+    log("healthy guest: sent %d, a got %d of them; received %d (%d from the bad guest), %d bad; "
+        "its port %s" % (healthy.sent, len(traffic.received[Healthy.TAG]), healthy.received,
+                         healthy.foreign, healthy.bad,
+         {k: v for k, v in good.items() if k.startswith(("rx_", "tx_", "drop_"))}))
+    check(len(traffic.received[Healthy.TAG]) == healthy.sent, "a got every frame the healthy guest sent")
+    check(healthy.received > 0 and healthy.bad == 0, "the healthy guest received the flood intact")
+    check(good["drop_tx_full"] == healthy.drops_before and good["drop_tx_down"] == 0,
+          "nothing dropped towards it once it had buffers")
     check(p["rx_stalls"] > 0, "stalled rings counted")
     check(p["drop_bad_frame"] >= 2, "bad frames counted")
     check(p["drop_tx_full"] > 0, "frames for unusable RX buffers counted")

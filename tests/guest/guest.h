@@ -52,6 +52,7 @@ struct guest {
 /* What rx collected, for the report. */
 struct rx_report {
 	unsigned int frames, bad, used, bad_used;
+	unsigned int foreign; /* of frames: intact, but not test frames */
 	uint64_t bytes;
 	char detail[1024]; /* "len/buffers" of the first frames, or why bad */
 };

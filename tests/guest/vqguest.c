@@ -222,8 +222,8 @@ run(struct guest *g, struct guest_conf *c, const char *verb, const struct args *
 		struct rx_report r;
 
 		guest_rx_collect(g, (uint16_t)i, &r);
-		snprintf(out, len, "frames=%u bad=%u used=%u bad_used=%u bytes=%llu detail=%s",
-			 r.frames, r.bad, r.used, r.bad_used, (unsigned long long)r.bytes,
+		snprintf(out, len, "frames=%u foreign=%u bad=%u used=%u bad_used=%u bytes=%llu detail=%s",
+			 r.frames, r.foreign, r.bad, r.used, r.bad_used, (unsigned long long)r.bytes,
 			 r.detail[0] ? r.detail : "-");
 		return 0;
 	}
