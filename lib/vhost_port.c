@@ -173,8 +173,9 @@ vring_state_changed(int vid, uint16_t queue_id, int enable)
  * rte_vhost_enqueue_burst, the control thread turning kicks off) only
  * gets on after it, and touches the rings then. That is safe if the
  * message succeeds; a new memory table could fail after the old one is
- * gone, so it is refused then (the guest must reconnect: rare, the
- * reader must have entered the library in the instant before the pause).
+ * gone, so it is refused then (the guest must reconnect). The bound is
+ * short: a PMD spinning on that lock forwards nothing meanwhile, and
+ * PMDs pass a quiescent state every few microseconds otherwise.
  */
 #define VHOST_USER_SET_FEATURES 2
 #define VHOST_USER_SET_MEM_TABLE 5
@@ -183,7 +184,7 @@ vring_state_changed(int vid, uint16_t queue_id, int enable)
 #define VHOST_USER_SET_VRING_BASE 10
 #define VHOST_MAX_REGIONS 8
 #define MAX_REGION_END (1ULL << 47) /* no larger mapping can succeed */
-#define PAUSE_WAIT_US 50000
+#define PAUSE_WAIT_US 2000
 
 struct msg_region {
 	uint64_t guest_phys_addr, memory_size, userspace_addr, mmap_offset;
