@@ -173,6 +173,16 @@ def consume_round(g1, g2, n, seq):
     g2.calls(0)
 
 
+def warmed_up(c, name, watchdog, n):
+    """pair() with EVENT_IDX; the receiver has buffers, interrupts on, and
+    has taken n frames on its interrupt already."""
+    sw, g1, g2 = pair(c, name, watchdog=watchdog, event_idx=1)
+    g2.rxpost(64)
+    g2.call("intr vq=0 on=1")
+    consume_round(g1, g2, n, 0)
+    return sw, g1, g2
+
+
 def consume_then_quiet(sw, g2, n):
     """The receiver finally takes its n frames and asks again: from then
     on neither librte_vhost nor the watchdog calls it."""
@@ -193,10 +203,7 @@ def test_reenable_with_pending(c):
     entry to decide on and stays silent; the watchdog sees the used index
     past used_event with nothing moving and raises the interrupt, once a
     period and only until the guest consumes."""
-    sw, g1, g2 = pair(c, "nren", watchdog=100, event_idx=1)
-    g2.rxpost(64)
-    g2.call("intr vq=0 on=1")
-    consume_round(g1, g2, 5, 0)
+    sw, g1, g2 = warmed_up(c, "nren", 100, 5)
     # Interrupts off, Linux style for EVENT_IDX: used_event = 0.
     g2.call("used_event vq=0 idx=0")
     before = g2.calls(0)
@@ -219,10 +226,8 @@ def test_watchdog_quiet_on_healthy_guests(c):
     nor does one that turned interrupts off the Linux way (used_event = 0)
     after consuming everything: an interrupt there would find no used
     buffer, and Linux disables an IRQ that keeps doing that."""
-    sw, g1, g2 = pair(c, "nwdq", watchdog=50, event_idx=1)
-    g2.rxpost(64)
-    g2.call("intr vq=0 on=1")
-    for k in range(20):
+    sw, g1, g2 = warmed_up(c, "nwdq", 50, 1)
+    for k in range(1, 20):
         consume_round(g1, g2, 1 + k % 8, 100 * k)
     g2.call("used_event vq=0 idx=0")
     g1.call("used_event vq=1 idx=0")
@@ -235,10 +240,7 @@ def test_watchdog_after_one_call(c):
     """A guest gets its interrupt and then does not consume (it lost it, in
     effect): the watchdog raises it again within a period, and again while
     the entries wait; once consumed, no more."""
-    sw, g1, g2 = pair(c, "nwd1", watchdog=100, event_idx=1)
-    g2.rxpost(64)
-    g2.call("intr vq=0 on=1")
-    consume_round(g1, g2, 3, 0)
+    sw, g1, g2 = warmed_up(c, "nwd1", 100, 3)
     g2.call("intr vq=0 on=1")
     before = g2.calls(0)
     g1.tx(M2, n=4, seq=10)
