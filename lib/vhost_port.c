@@ -212,8 +212,26 @@ region_ok(const struct msg_region *r)
 	       r->userspace_addr <= UINT64_MAX - r->memory_size;
 }
 
-/* Refuses what the library would find out only after freeing memory or
- * storing the value; true if the message was made to fail. */
+/* false, with *bad set, for a table the library would find it cannot
+ * map only after freeing the old one: no region, or region *bad. More
+ * regions than allowed pass: the library refuses that before anything. */
+static bool
+mem_table_ok(const struct msg_head *m, uint32_t *bad)
+{
+	uint32_t n = m->mem.nregions;
+
+	if (n > VHOST_MAX_REGIONS)
+		return true;
+	for (*bad = 0; *bad < n; (*bad)++) {
+		struct msg_region r;
+
+		memcpy(&r, &m->mem.regions[*bad], sizeof(r));
+		if (!region_ok(&r))
+			return false;
+	}
+	return n > 0;
+}
+
 /* Makes a SET_MEM_TABLE fail the library's first check: more regions
  * than allowed. It then also closes the descriptors that came with it. */
 static void
@@ -223,38 +241,9 @@ poison_mem_table(struct msg_head *m)
 }
 
 static bool
-refuse_bad(struct vqs_port *p, struct msg_head *m)
+vring_num_ok(uint32_t n)
 {
-	uint32_t i, n;
-
-	if (m->request == VHOST_USER_SET_MEM_TABLE) {
-		n = m->mem.nregions;
-		if (n > VHOST_MAX_REGIONS)
-			return false; /* the library refuses it before anything */
-		for (i = 0; i < n; i++) {
-			struct msg_region r;
-
-			memcpy(&r, &m->mem.regions[i], sizeof(r));
-			if (!region_ok(&r))
-				break;
-		}
-		if (n > 0 && i == n)
-			return false;
-		VQS_LOG(WARNING, "port %s: guest sent a memory table with a bad region %u: refused",
-			p->conf.name, i);
-		poison_mem_table(m);
-		return true;
-	}
-	if (m->request == VHOST_USER_SET_VRING_NUM) {
-		n = m->state.num;
-		if (n != 0 && n <= 32768 && (n & (n - 1)) == 0)
-			return false;
-		VQS_LOG(WARNING, "port %s: guest asked for a vring of %u entries: refused",
-			p->conf.name, n);
-		m->state.num = 32769; /* refused before it is stored */
-		return true;
-	}
-	return false;
+	return n != 0 && n <= 32768 && (n & (n - 1)) == 0;
 }
 
 /* false if some reader could not be waited for (see above) */
@@ -294,6 +283,7 @@ pre_msg(int vid, void *msg)
 {
 	struct vqs_port *p = port_of_vid(vid);
 	struct msg_head *m = msg;
+	uint32_t bad;
 
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
@@ -302,15 +292,23 @@ pre_msg(int vid, void *msg)
 		__atomic_fetch_add(&p->vhost.call_gen, 1, __ATOMIC_SEQ_CST);
 		break;
 	case VHOST_USER_SET_MEM_TABLE:
-		if (!refuse_bad(p, m) && !pause_port(p)) {
+		if (!mem_table_ok(m, &bad)) {
+			VQS_LOG(WARNING, "port %s: guest sent a memory table with a bad region %u: refused",
+				p->conf.name, bad);
+			poison_mem_table(m);
+		} else if (!pause_port(p)) {
 			VQS_LOG(WARNING, "port %s: memory table change refused: a thread was inside librte_vhost on this guest's rings; the guest must reconnect",
 				p->conf.name);
 			poison_mem_table(m);
 		}
 		break;
 	case VHOST_USER_SET_VRING_NUM:
-		if (refuse_bad(p, m))
+		if (!vring_num_ok(m->state.num)) {
+			VQS_LOG(WARNING, "port %s: guest asked for a vring of %u entries: refused",
+				p->conf.name, m->state.num);
+			m->state.num = 32769; /* refused before it is stored */
 			break;
+		}
 		/* fall through */
 	case VHOST_USER_SET_VRING_ADDR:
 	case VHOST_USER_SET_VRING_BASE:
