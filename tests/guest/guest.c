@@ -75,17 +75,15 @@ negotiate(struct guest *g, char *err, size_t len)
 static int
 send_mem_table(struct guest *g)
 {
-	struct {
-		uint32_t nregions, padding;
-		struct vhu_region r;
-	} mem = {.nregions = 1,
-		 .r = {GMEM_BASE, g->mem.size, (uint64_t)(uintptr_t)g->mem.va, 0}};
+	struct vhu_mem_table mem = {
+		.nregions = 1,
+		.regions[0] = {GMEM_BASE, g->mem.size, (uint64_t)(uintptr_t)g->mem.va, 0}};
 
-	return vhu_send(&g->conn, VHU_SET_MEM_TABLE, &mem, sizeof(mem), &g->mem.fd, 1);
+	return vhu_send(&g->conn, VHU_SET_MEM_TABLE, &mem, VHU_MEM_TABLE_SIZE(1), &g->mem.fd, 1);
 }
 
-int
-guest_setup_vring(struct guest *g, uint16_t i, char *err, size_t len)
+static int
+setup_vring(struct guest *g, uint16_t i, char *err, size_t len)
 {
 	struct guest_vq *v = &g->vq[i];
 	struct vhu_vring_addr a = {.index = i};
@@ -145,7 +143,7 @@ guest_connect(struct guest *g, const struct guest_conf *c, char *err, size_t len
 		return fail(err, len, "SET_MEM_TABLE");
 	g->nr_vq = 2 * c->qp;
 	for (i = 0; i < g->nr_vq; i++)
-		if (guest_setup_vring(g, i, err, len) != 0)
+		if (setup_vring(g, i, err, len) != 0)
 			return -1;
 	return 0;
 }

@@ -60,8 +60,6 @@ struct rx_report {
 /* Connects and sets the device up like QEMU does; 0, or -1 with err set. */
 int guest_connect(struct guest *g, const struct guest_conf *c, char *err, size_t len);
 void guest_disconnect(struct guest *g);
-/* Brings a vring up without a kick eventfd (polling only), hostile use. */
-int guest_setup_vring(struct guest *g, uint16_t i, char *err, size_t len);
 
 /* A data block for buffer id of vq i, at least len bytes; 0 if memory is out. */
 uint64_t guest_buffer(struct guest *g, uint16_t i, int id, uint32_t len);

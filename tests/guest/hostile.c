@@ -215,11 +215,8 @@ send_hdr(struct guest *g, uint32_t req, uint32_t size, const void *payload, uint
 int
 hostile_msg(struct guest *g, const char *kind, char *err, size_t len)
 {
-	struct {
-		uint32_t nregions, padding;
-		struct vhu_region r[VHU_MAX_REGIONS];
-	} mem = {.nregions = 1,
-		 .r[0] = {GMEM_BASE, g->mem.size, (uint64_t)(uintptr_t)g->mem.va, 0}};
+	struct vhu_mem_table mem = {.nregions = 1,
+		 .regions[0] = {GMEM_BASE, g->mem.size, (uint64_t)(uintptr_t)g->mem.va, 0}};
 	struct vhu_vring_addr a = {.desc_user_addr = 0xdead0000, .used_user_addr = 0xdead1000,
 				   .avail_user_addr = 0xdead2000};
 	int fds[3] = {g->mem.fd, g->vq[0].callfd, g->vq[0].kickfd};
@@ -236,7 +233,7 @@ hostile_msg(struct guest *g, const char *kind, char *err, size_t len)
 	if (strcmp(kind, "size_zero") == 0)
 		return send_hdr(g, VHU_SET_FEATURES, 0, NULL, 0, NULL, 0);
 	if (strcmp(kind, "fds_missing") == 0)
-		return send_hdr(g, VHU_SET_MEM_TABLE, 8 + 32, &mem, 8 + 32, NULL, 0);
+		return send_hdr(g, VHU_SET_MEM_TABLE, VHU_MEM_TABLE_SIZE(1), &mem, VHU_MEM_TABLE_SIZE(1), NULL, 0);
 	if (strcmp(kind, "fds_extra") == 0) {
 		u = g->features;
 		return send_hdr(g, VHU_SET_FEATURES, 8, &u, 8, fds, 3);
@@ -245,29 +242,29 @@ hostile_msg(struct guest *g, const char *kind, char *err, size_t len)
 		return send_hdr(g, VHU_GET_FEATURES, 0, NULL, 0, fds, 1);
 	if (strcmp(kind, "mem_nregions") == 0) {
 		mem.nregions = 200;
-		return send_hdr(g, VHU_SET_MEM_TABLE, 8 + 32, &mem, 8 + 32, fds, 1);
+		return send_hdr(g, VHU_SET_MEM_TABLE, VHU_MEM_TABLE_SIZE(1), &mem, VHU_MEM_TABLE_SIZE(1), fds, 1);
 	}
 	if (strcmp(kind, "mem_zero_size") == 0) {
-		mem.r[0].memory_size = 0;
-		return send_hdr(g, VHU_SET_MEM_TABLE, 8 + 32, &mem, 8 + 32, fds, 1);
+		mem.regions[0].memory_size = 0;
+		return send_hdr(g, VHU_SET_MEM_TABLE, VHU_MEM_TABLE_SIZE(1), &mem, VHU_MEM_TABLE_SIZE(1), fds, 1);
 	}
 	if (strcmp(kind, "mem_huge") == 0) {
-		mem.r[0].memory_size = 1ULL << 50;
-		mem.r[0].mmap_offset = 1ULL << 40;
-		return send_hdr(g, VHU_SET_MEM_TABLE, 8 + 32, &mem, 8 + 32, fds, 1);
+		mem.regions[0].memory_size = 1ULL << 50;
+		mem.regions[0].mmap_offset = 1ULL << 40;
+		return send_hdr(g, VHU_SET_MEM_TABLE, VHU_MEM_TABLE_SIZE(1), &mem, VHU_MEM_TABLE_SIZE(1), fds, 1);
 	}
 	if (strcmp(kind, "mem_no_cover") == 0) {
 		/* a memory table that no longer holds the running rings */
-		mem.r[0].guest_phys_addr = 0x800000000ULL;
-		mem.r[0].userspace_addr = 0x7f0000000000ULL;
-		mem.r[0].memory_size = 4096;
-		return send_hdr(g, VHU_SET_MEM_TABLE, 8 + 32, &mem, 8 + 32, fds, 1);
+		mem.regions[0].guest_phys_addr = 0x800000000ULL;
+		mem.regions[0].userspace_addr = 0x7f0000000000ULL;
+		mem.regions[0].memory_size = 4096;
+		return send_hdr(g, VHU_SET_MEM_TABLE, VHU_MEM_TABLE_SIZE(1), &mem, VHU_MEM_TABLE_SIZE(1), fds, 1);
 	}
 	if (strcmp(kind, "mem_eventfd") == 0) {
 		/* sound numbers, but the memory is an eventfd: mapping fails
 		 * after the library has let go of the old table */
-		mem.r[0].guest_phys_addr += 0x100000000ULL;
-		return send_hdr(g, VHU_SET_MEM_TABLE, 8 + 32, &mem, 8 + 32, &fds[1], 1);
+		mem.regions[0].guest_phys_addr += 0x100000000ULL;
+		return send_hdr(g, VHU_SET_MEM_TABLE, VHU_MEM_TABLE_SIZE(1), &mem, VHU_MEM_TABLE_SIZE(1), &fds[1], 1);
 	}
 	if (strcmp(kind, "vring_index") == 0)
 		return vhu_set_state(&g->conn, VHU_SET_VRING_NUM, 500, 256);

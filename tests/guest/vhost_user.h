@@ -35,8 +35,6 @@ enum vhu_request {
 
 #define VHU_VERSION 0x1
 #define VHU_FLAG_REPLY (1u << 2)
-#define VHU_FLAG_NEED_REPLY (1u << 3)
-#define VHU_VRING_NOFD (1u << 8) /* SET_VRING_KICK/CALL: no descriptor */
 #define VHU_PROTOCOL_F_MQ 0
 #define VHU_MAX_REGIONS 8
 #define VHU_MAX_FDS 8
@@ -48,6 +46,14 @@ struct vhu_region {
 	uint64_t userspace_addr;
 	uint64_t mmap_offset;
 };
+
+/* SET_MEM_TABLE's payload; its size is 8 + 32 per region sent. */
+struct vhu_mem_table {
+	uint32_t nregions;
+	uint32_t padding;
+	struct vhu_region regions[VHU_MAX_REGIONS];
+};
+#define VHU_MEM_TABLE_SIZE(n) (8 + 32 * (n))
 
 struct vhu_vring_addr {
 	uint32_t index;
@@ -64,16 +70,7 @@ struct vhu_msg {
 	uint32_t size; /* of the payload */
 	union {
 		uint64_t u64;
-		struct {
-			uint32_t index;
-			uint32_t num;
-		} state;
-		struct vhu_vring_addr addr;
-		struct {
-			uint32_t nregions;
-			uint32_t padding;
-			struct vhu_region regions[VHU_MAX_REGIONS];
-		} mem;
+		struct vhu_mem_table mem; /* the largest a frontend sends */
 		uint8_t raw[256];
 	} payload;
 } __attribute__((packed));

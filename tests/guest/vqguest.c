@@ -67,6 +67,18 @@ parse_mac(const char *s, uint8_t mac[6])
 
 static bool connected;
 
+/* Appends prefix and the NULL-terminated names, comma-separated, to out
+ * (used bytes so far); the new length. */
+static size_t
+append_names(char *out, size_t len, size_t used, const char *prefix, const char *const *names)
+{
+	const char *sep = prefix;
+
+	for (; *names != NULL && used < len; names++, sep = ",")
+		used += (size_t)snprintf(out + used, len - used, "%s%s", sep, *names);
+	return used;
+}
+
 static int
 vq_arg(struct guest *g, const struct args *a, char *err, size_t len)
 {
@@ -182,14 +194,8 @@ run(struct guest *g, struct guest_conf *c, const char *verb, const struct args *
 		return 0;
 	}
 	if (strcmp(verb, "kinds") == 0) {
-		size_t used = (size_t)snprintf(out, len, "desc=");
-		const char *const *k;
-
-		for (k = hostile_desc_kinds; *k != NULL && used < len; k++)
-			used += (size_t)snprintf(out + used, len - used, "%s%s", *k, k[1] ? "," : "");
-		used += (size_t)snprintf(out + used, used < len ? len - used : 0, " msg=");
-		for (k = hostile_msg_kinds; *k != NULL && used < len; k++)
-			used += (size_t)snprintf(out + used, len - used, "%s%s", *k, k[1] ? "," : "");
+		append_names(out, len, append_names(out, len, 0, "desc=", hostile_desc_kinds),
+			     " msg=", hostile_msg_kinds);
 		return 0;
 	}
 	if (strcmp(verb, "badmsg") == 0) {
