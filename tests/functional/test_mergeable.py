@@ -6,10 +6,9 @@ exactly and num_buffers must count them (a wrong sum here was illumos
 viona's jumbo-frame bug). The receiving test guest rebuilds every frame
 from the used entries and checks it byte for byte."""
 import sys
-import time
 
 from test_notify import M2, pair
-from vqtest import check, main
+from vqtest import check, main, wait_for
 
 SIZES = (60, 1514, 4000, 9014, 65535)
 HDR = 12  # virtio-net header with VERSION_1 / MRG_RXBUF
@@ -30,7 +29,7 @@ def fit(layout, total):
     return out
 
 
-def run_sizes(sw, g1, g2, buf, layouts, mergeable=True):
+def run_sizes(g1, g2, buf, layouts, mergeable=True):
     """Every size in every transmit layout; RX buffers of `buf` bytes."""
     seq = 0
     for layout in layouts:
@@ -44,20 +43,20 @@ def run_sizes(sw, g1, g2, buf, layouts, mergeable=True):
                   ("mergeable" if mergeable else "big buffers", buf, layout or "one descriptor",
                    got, (size, need)))
             g1.txdone()
-    return seq
 
 
 def received_one(g2):
     """(length, buffers) of the one frame the receiver gets, checked intact."""
-    deadline = time.time() + 5
-    while time.time() < deadline:
+    def collect():
         r = g2.rx()
         check(r["bad"] == 0 and r["bad_used"] == 0, "receiver: %s" % r)
-        if r["frames"]:
-            check(r["frames"] == 1, "one frame expected: %s" % r)
-            return tuple(int(x) for x in r["detail"].split("/"))
-        time.sleep(0.01)
-    return None
+        return r if r["frames"] else None
+
+    r = wait_for(collect, 5, 0.01)
+    if r is None:
+        return None
+    check(r["frames"] == 1, "one frame expected: %s" % r)
+    return tuple(int(x) for x in r["detail"].split("/"))
 
 
 # One descriptor; the header alone then pieces (Linux's any_header_sg);
@@ -68,7 +67,7 @@ LAYOUTS = [{}, {"segs": (12, 100, 3000)}, {"indirect": 1, "segs": (12, 1000)}]
 def test_mergeable_sums(c):
     sw, g1, g2 = pair(c, "mrg", args=["--max-frame-len", "65535"], event_idx=1, indirect=1)
     for buf in (1024, 2048, 4096):
-        run_sizes(sw, g1, g2, buf, LAYOUTS)
+        run_sizes(g1, g2, buf, LAYOUTS)
     p = sw.port("vm2")
     check(p["tx_packets"] == 3 * len(LAYOUTS) * len(SIZES), "vm2 sent %s" % p)
     check(p["tx_bytes"] == 3 * len(LAYOUTS) * sum(SIZES), "vm2 bytes %s" % p)
@@ -78,7 +77,7 @@ def test_big_buffers_without_mergeable(c):
     """Without MRG_RXBUF each frame must fit one buffer, num_buffers is not
     used, and the header stays 12 bytes (VERSION_1)."""
     sw, g1, g2 = pair(c, "nomrg", args=["--max-frame-len", "65535"], mrg=0)
-    run_sizes(sw, g1, g2, 65536 + 64, [{}], mergeable=False)
+    run_sizes(g1, g2, 65536 + 64, [{}], mergeable=False)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,17 @@ def run(cmd, check_rc=True):
     return r
 
 
+def wait_for(cond, timeout, interval):
+    """Calls cond() every interval seconds until it returns something true
+    or timeout seconds have passed; its last value."""
+    deadline = time.time() + timeout
+    while True:
+        value = cond()
+        if value or time.time() >= deadline:
+            return value
+        time.sleep(interval)
+
+
 def remove_dpdk_files(workdir, prefix):
     """A finished DPDK process's files: its runtime directory and the
     hugepage files it leaves when killed (they keep their pages)."""
@@ -197,22 +208,19 @@ class Switch:
         return self.telemetry("/vqswitch/port," + name)
 
     def wait_port_state(self, name, state, timeout=15):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.port(name)["state"] == state:
-                return
-            time.sleep(0.1)
-        raise TestFailure("port %s not %s after %ss" % (name, state, timeout))
+        if not wait_for(lambda: self.port(name)["state"] == state, timeout, 0.1):
+            raise TestFailure("port %s not %s after %ss" % (name, state, timeout))
 
     def wait_kicks_off(self, name, vrings, timeout=5):
         """The guest enabled `vrings` vrings and the switch has turned its
         kicks off on every one."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        def done():
             p = self.port(name)
-            if p["vrings_enabled"] == vrings and p["vrings_kicks_off"] == vrings:
-                return
-            time.sleep(0.1)
+            return p["vrings_enabled"] == vrings and p["vrings_kicks_off"] == vrings
+
+        if wait_for(done, timeout, 0.1):
+            return
+        p = self.port(name)
         raise TestFailure("port %s: %s vrings enabled, kicks off on %s; expected %d" %
                           (name, p["vrings_enabled"], p["vrings_kicks_off"], vrings))
 
