@@ -30,11 +30,15 @@ hexval(char c)
 	return -1;
 }
 
+/* JSON's one-letter escapes, and the characters they stand for. */
+static const char esc_name[] = "\"\\/bfnrt", esc_char[] = "\"\\/\b\f\n\r\t";
+
 /* A string literal; \u escapes above 0x7f become UTF-8. */
 static char *
 parse_string(struct parser *ps)
 {
 	struct vqs_buf b = { 0 };
+	const char *esc;
 	unsigned int cp;
 	int i, h;
 
@@ -54,47 +58,28 @@ parse_string(struct parser *ps)
 			continue;
 		}
 		c = *ps->p++;
-		switch (c) {
-		case '"': case '\\': case '/':
-			vqs_buf_printf(&b, "%c", c);
-			break;
-		case 'n':
-			vqs_buf_printf(&b, "\n");
-			break;
-		case 't':
-			vqs_buf_printf(&b, "\t");
-			break;
-		case 'r':
-			vqs_buf_printf(&b, "\r");
-			break;
-		case 'b':
-			vqs_buf_printf(&b, "\b");
-			break;
-		case 'f':
-			vqs_buf_printf(&b, "\f");
-			break;
-		case 'u':
-			for (cp = 0, i = 0; i < 4; i++) {
-				h = hexval(*ps->p++);
-				if (h < 0)
-					goto bad;
-				cp = cp << 4 | (unsigned int)h;
-			}
-			if (cp == 0)
-				goto bad;
-			if (cp < 0x80)
-				vqs_buf_printf(&b, "%c", (char)cp);
-			else if (cp < 0x800)
-				vqs_buf_printf(&b, "%c%c", (char)(0xc0 | cp >> 6),
-					       (char)(0x80 | (cp & 0x3f)));
-			else
-				vqs_buf_printf(&b, "%c%c%c", (char)(0xe0 | cp >> 12),
-					       (char)(0x80 | ((cp >> 6) & 0x3f)),
-					       (char)(0x80 | (cp & 0x3f)));
-			break;
-		default:
-			goto bad;
+		esc = c != '\0' ? strchr(esc_name, c) : NULL;
+		if (esc != NULL) {
+			vqs_buf_printf(&b, "%c", esc_char[esc - esc_name]);
+			continue;
 		}
+		if (c != 'u')
+			goto bad;
+		for (cp = 0, i = 0; i < 4; i++) {
+			h = hexval(*ps->p++);
+			if (h < 0)
+				goto bad;
+			cp = cp << 4 | (unsigned int)h;
+		}
+		if (cp == 0)
+			goto bad;
+		if (cp < 0x80)
+			vqs_buf_printf(&b, "%c", (char)cp);
+		else if (cp < 0x800)
+			vqs_buf_printf(&b, "%c%c", (char)(0xc0 | cp >> 6), (char)(0x80 | (cp & 0x3f)));
+		else
+			vqs_buf_printf(&b, "%c%c%c", (char)(0xe0 | cp >> 12),
+				       (char)(0x80 | ((cp >> 6) & 0x3f)), (char)(0x80 | (cp & 0x3f)));
 	}
 	ps->p++;
 	if (b.oom)

@@ -44,6 +44,10 @@ main(void)
 	vqs_json_free(&o);
 	CHECK_EQ(vqs_json_parse("{}", &o, &e), 0);
 	vqs_json_free(&o);
+	/* every one-letter escape */
+	CHECK_EQ(vqs_json_parse("{\"a\": \"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}", &o, &e), 0);
+	CHECK(strcmp(vqs_json_get(&o, "a", VQS_JSON_STR)->str, "\"\\/\b\f\n\r\t") == 0);
+	vqs_json_free(&o);
 
 	bad("");
 	bad("garbage");
@@ -55,6 +59,7 @@ main(void)
 	bad("{\"argv\": [\"a\"]} trailing");
 	bad("{\"a\": \"unterminated}");
 	bad("{\"a\": \"bad escape \\q\"}");
+	bad("{\"a\": \"ends in a backslash \\");
 	bad("{\"a\": \"\\u00\"}");
 	bad("{\"a\": \"\\u0000\"}");
 	bad("{\"a\": \"raw \x01 control\"}");
