@@ -8,6 +8,7 @@
 #include <bsd/string.h>
 
 #include "conf.h"
+#include "paths.h"
 
 int
 vqs_err_set(struct vqs_err *e, int rc, const char *fmt, ...)
@@ -46,8 +47,8 @@ valid_name(const char *s)
 	return true;
 }
 
-static int
-parse_u32(const char *key, const char *v, uint32_t min, uint32_t max,
+int
+vqs_conf_parse_u32(const char *key, const char *v, uint32_t min, uint32_t max,
 	  uint32_t *out, struct vqs_err *e)
 {
 	unsigned long long x;
@@ -127,10 +128,10 @@ bridge_options(int argc, char **argv, struct vqs_br_conf *b, struct vqs_err *e)
 	rc = split_kv(argc, argv, keys, vals, e);
 	for (i = 0; rc == 0 && i < argc; i++) {
 		if (key_is(keys[i], "mac-aging"))
-			rc = parse_u32("mac-aging", vals[i], 0, 86400 * 365,
+			rc = vqs_conf_parse_u32("mac-aging", vals[i], 0, 86400 * 365,
 				       &b->mac_aging, e);
 		else if (key_is(keys[i], "mac-table-size"))
-			rc = parse_u32("mac-table-size", vals[i], 1,
+			rc = vqs_conf_parse_u32("mac-table-size", vals[i], 1,
 				       VQS_MAX_MAC_TABLE_SIZE, &b->mac_table_size, e);
 		else
 			rc = vqs_err_set(e, -EINVAL, "unknown bridge option '%.*s'",
@@ -167,43 +168,42 @@ vqs_conf_parse_set_bridge(const struct vqs_conf *c, int argc, char **argv,
 	return bridge_options(argc, argv, inout, e);
 }
 
-/* "100,200-210": VLAN ids 1..4095 and ranges. Empty clears. */
+/* "100,200-210": VLAN ids 0..4095 and ranges. Empty clears (every VLAN);
+ * an empty element ("1,,2", ",") is an error, not "no VLAN at all". */
 static int
 parse_trunks(const char *v, struct vqs_vlan_conf *vc, struct vqs_err *e)
 {
-	char buf[1024], *tok, *save = NULL, *dash, *end;
+	const char *tok = v;
 	unsigned long lo, hi, id;
+	char *end;
 
 	memset(vc->trunks, 0, sizeof(vc->trunks));
 	vc->trunks_set = false;
 	if (*v == '\0')
 		return 0;
-	if (strlcpy(buf, v, sizeof(buf)) >= sizeof(buf))
-		return vqs_err_set(e, -EINVAL, "trunks: list too long");
-	for (tok = strtok_r(buf, ",", &save); tok != NULL;
-	     tok = strtok_r(NULL, ",", &save)) {
-		dash = strchr(tok, '-');
-		lo = strtoul(tok, &end, 10);
-		hi = lo;
-		if (!isdigit((unsigned char)*tok) || (end != dash && *end != '\0'))
+	for (;;) {
+		if (!isdigit((unsigned char)*tok))
 			goto bad;
-		if (dash != NULL) {
-			if (!isdigit((unsigned char)dash[1]))
+		lo = hi = strtoul(tok, &end, 10);
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
 				goto bad;
-			hi = strtoul(dash + 1, &end, 10);
-			if (*end != '\0')
-				goto bad;
+			hi = strtoul(end + 1, &end, 10);
 		}
-		if (lo > hi || hi > VQS_VLAN_MAX)
+		if ((*end != ',' && *end != '\0') || lo > hi || hi > VQS_VLAN_MAX)
 			goto bad;
 		for (id = lo; id <= hi; id++)
 			vc->trunks[id / 64] |= 1ULL << (id % 64);
+		if (*end == '\0')
+			break;
+		tok = end + 1;
 	}
 	vc->trunks_set = true;
 	return 0;
 bad:
 	return vqs_err_set(e, -EINVAL,
-			   "trunks=%s: expected VLAN ids 0-4095 and ranges, e.g. 100,200-210", v);
+			   "trunks=%.40s%s: expected VLAN ids 0-4095 and ranges, e.g. 100,200-210 (empty: all VLANs)",
+			   v, strlen(v) > 40 ? "..." : "");
 }
 
 /* "0:2,1:3": RX queue 0 on lcore 2, queue 1 on lcore 3. Empty clears. */
@@ -256,7 +256,7 @@ port_dynamic_option(const char *kv, const char *v, struct vqs_port_conf *p,
 			p->vlan.tag = 0;
 			return 0;
 		}
-		rc = parse_u32("tag", v, 1, VQS_VLAN_MAX, &x, e);
+		rc = vqs_conf_parse_u32("tag", v, 1, VQS_VLAN_MAX, &x, e);
 		p->vlan.tag = (uint16_t)x;
 		return rc;
 	}
@@ -289,9 +289,11 @@ port_create_option(const char *kv, const char *v, struct vqs_port_conf *p,
 		return 0;
 	}
 	if (key_is(kv, "path")) {
-		if (v[0] != '/' || strlcpy(p->path, v, sizeof(p->path)) >= sizeof(p->path))
+		/* Stored in normal form, so that two spellings of one file are
+		 * seen to be the same socket. */
+		if (vqs_path_normalize(v, p->path, sizeof(p->path)) != 0)
 			return vqs_err_set(e, -EINVAL,
-					   "path=%s: expected an absolute path shorter than %d bytes",
+					   "path=%s: expected an absolute path without '..', shorter than %d bytes",
 					   v, VQS_PATH_MAX);
 		return 0;
 	}
@@ -303,13 +305,13 @@ port_create_option(const char *kv, const char *v, struct vqs_port_conf *p,
 		return 0;
 	}
 	if (key_is(kv, "queues") || key_is(kv, "n_rxq")) {
-		rc = parse_u32(key_is(kv, "queues") ? "queues" : "n_rxq", v, 1,
+		rc = vqs_conf_parse_u32(key_is(kv, "queues") ? "queues" : "n_rxq", v, 1,
 			       VQS_VHOST_MAX_QP, &x, e);
 		p->queues = (uint16_t)x;
 		return rc;
 	}
 	if (key_is(kv, "mtu")) {
-		rc = parse_u32("mtu", v, 68, 9000, &x, e);
+		rc = vqs_conf_parse_u32("mtu", v, 68, 9000, &x, e);
 		p->mtu = (uint16_t)x;
 		return rc;
 	}
@@ -349,6 +351,11 @@ port_check(const struct vqs_conf *c, struct vqs_port_conf *pc,
 	if (vqs_port_type_is_vhost(pc->type)) {
 		if (pc->devargs[0] != '\0' || pc->mtu != 0)
 			return vqs_err_set(e, -EINVAL, "devargs and mtu are for type=dpdk ports");
+		if (pc->path[0] != '\0' && pc->type == VQS_PORT_VHOST &&
+		    !vqs_path_in_dir(pc->path, socket_dir))
+			return vqs_err_set(e, -EINVAL,
+					   "path=%s: a type=vhostuser socket must be directly inside the socket directory %s (type=vhostuserclient may connect anywhere)",
+					   pc->path, socket_dir);
 		if (pc->path[0] == '\0') {
 			if (pc->type == VQS_PORT_VHOST_CLIENT)
 				return vqs_err_set(e, -EINVAL,
@@ -447,7 +454,7 @@ vqs_conf_parse_set_pmd(int argc, char **argv, uint32_t *sleep_ms, struct vqs_err
 		else if (strcmp(vals[i], "off") == 0)
 			*sleep_ms = 0;
 		else
-			rc = parse_u32("sleep", vals[i], 0, 60000, sleep_ms, e);
+			rc = vqs_conf_parse_u32("sleep", vals[i], 0, 60000, sleep_ms, e);
 	}
 	return rc;
 }
@@ -493,8 +500,9 @@ vqs_conf_del_port(struct vqs_conf *c, const char *name)
 }
 
 void
-vqs_vlan_format_trunks(const struct vqs_vlan_conf *v, char *buf, size_t len)
+vqs_vlan_format_trunks(const struct vqs_vlan_conf *v, char *buf)
 {
+	const size_t len = VQS_TRUNKS_TEXT_MAX;
 	size_t off = 0;
 	unsigned int id, end;
 
@@ -525,10 +533,36 @@ vqs_conf_format_affinity(const struct vqs_port_conf *p, char *buf, size_t len)
 						off ? "," : "", q, p->affinity[q]);
 }
 
+/* A value as the reader gets it back: quoted when it holds a blank, a
+ * quote, a backslash or '#', or is empty. Control characters never get
+ * this far (vqs_ctl_exec refuses them). */
+static void
+put_value(FILE *f, const char *v)
+{
+	if (*v != '\0' && strpbrk(v, " \t\"'\\#") == NULL) {
+		fputs(v, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *v != '\0'; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', f);
+		fputc(*v, f);
+	}
+	fputc('"', f);
+}
+
+static void
+put_kv(FILE *f, const char *key, const char *v)
+{
+	fprintf(f, " %s=", key);
+	put_value(f, v);
+}
+
 int
 vqs_conf_write(const struct vqs_conf *c, FILE *f)
 {
-	char trunks[1024], aff[128];
+	char trunks[VQS_TRUNKS_TEXT_MAX], aff[128];
 	uint16_t i;
 
 	fprintf(f, "# vqswitch state: the commands that rebuild the running configuration\n");
@@ -542,15 +576,18 @@ vqs_conf_write(const struct vqs_conf *c, FILE *f)
 
 		fprintf(f, "add-port %s %s type=%s", p->bridge, p->name,
 			vqs_port_type_name(p->type));
-		if (vqs_port_type_is_vhost(p->type))
-			fprintf(f, " path=%s queues=%u", p->path, p->queues);
-		else
-			fprintf(f, " devargs=%s n_rxq=%u", p->devargs, p->queues);
+		if (vqs_port_type_is_vhost(p->type)) {
+			put_kv(f, "path", p->path);
+			fprintf(f, " queues=%u", p->queues);
+		} else {
+			put_kv(f, "devargs", p->devargs);
+			fprintf(f, " n_rxq=%u", p->queues);
+		}
 		if (p->mtu != 0)
 			fprintf(f, " mtu=%u", p->mtu);
 		if (p->vlan.tag != 0)
 			fprintf(f, " tag=%u", p->vlan.tag);
-		vqs_vlan_format_trunks(&p->vlan, trunks, sizeof(trunks));
+		vqs_vlan_format_trunks(&p->vlan, trunks);
 		if (p->vlan.trunks_set)
 			fprintf(f, " trunks=%s", trunks);
 		vqs_conf_format_affinity(p, aff, sizeof(aff));
@@ -559,4 +596,35 @@ vqs_conf_write(const struct vqs_conf *c, FILE *f)
 		fputc('\n', f);
 	}
 	return ferror(f) ? -EIO : 0;
+}
+
+static bool
+port_equal(const struct vqs_port_conf *a, const struct vqs_port_conf *b)
+{
+	return strcmp(a->name, b->name) == 0 && strcmp(a->bridge, b->bridge) == 0 &&
+	       a->type == b->type && strcmp(a->path, b->path) == 0 &&
+	       strcmp(a->devargs, b->devargs) == 0 && a->queues == b->queues &&
+	       a->mtu == b->mtu && a->vlan.tag == b->vlan.tag &&
+	       a->vlan.trunks_set == b->vlan.trunks_set &&
+	       memcmp(a->vlan.trunks, b->vlan.trunks, sizeof(a->vlan.trunks)) == 0 &&
+	       memcmp(a->affinity, b->affinity, sizeof(a->affinity)) == 0;
+}
+
+bool
+vqs_conf_equal(const struct vqs_conf *a, const struct vqs_conf *b)
+{
+	uint16_t i;
+
+	if (a->pmd_sleep_ms != b->pmd_sleep_ms || a->n_bridges != b->n_bridges ||
+	    a->n_ports != b->n_ports)
+		return false;
+	for (i = 0; i < a->n_bridges; i++)
+		if (strcmp(a->bridges[i].name, b->bridges[i].name) != 0 ||
+		    a->bridges[i].mac_aging != b->bridges[i].mac_aging ||
+		    a->bridges[i].mac_table_size != b->bridges[i].mac_table_size)
+			return false;
+	for (i = 0; i < a->n_ports; i++)
+		if (!port_equal(&a->ports[i], &b->ports[i]))
+			return false;
+	return true;
 }

@@ -15,6 +15,8 @@
 #define VQS_DEFAULT_MAC_AGING      300
 #define VQS_DEFAULT_MAC_TABLE_SIZE 8192
 #define VQS_MAX_MAC_TABLE_SIZE     (1u << 20)
+/* The longest trunk list text: every other VLAN, "0,2,4,...,4094". */
+#define VQS_TRUNKS_TEXT_MAX        12288
 
 enum vqs_port_type {
 	VQS_PORT_VHOST,        /* vhostuser: we are the socket server */
@@ -85,8 +87,8 @@ struct vqs_port_conf *vqs_conf_port(struct vqs_conf *c, const char *name);
 
 /*
  * Command parsing and validation against the model; none of them change
- * it. argv[0] is the command word. socket_dir: where vhost-user sockets
- * without path= go.
+ * it. argv[0] is the command word. socket_dir: where vhost-user server
+ * sockets go (path= must name a file directly inside it).
  */
 int vqs_conf_parse_add_br(const struct vqs_conf *c, int argc, char **argv,
 			  struct vqs_br_conf *out, struct vqs_err *e);
@@ -99,6 +101,10 @@ int vqs_conf_parse_add_port(const struct vqs_conf *c, int argc, char **argv,
 int vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
 				struct vqs_port_conf *inout, struct vqs_err *e);
 
+/* key=v, a whole number from min to max; the error names the key. */
+int vqs_conf_parse_u32(const char *key, const char *v, uint32_t min, uint32_t max,
+		       uint32_t *out, struct vqs_err *e);
+
 /* "set pmd sleep=on|off|MS" (on: 100 ms). */
 int vqs_conf_parse_set_pmd(int argc, char **argv, uint32_t *sleep_ms, struct vqs_err *e);
 
@@ -108,10 +114,15 @@ void vqs_conf_del_bridge(struct vqs_conf *c, const char *name);
 void vqs_conf_add_port(struct vqs_conf *c, const struct vqs_port_conf *p);
 void vqs_conf_del_port(struct vqs_conf *c, const char *name);
 
-/* Writes the model as the commands that rebuild it. */
+/* Writes the model as the commands that rebuild it, one a line; a value
+ * with a blank, a quote, a backslash or '#' is written in double quotes
+ * (vqs_ctl_split reads them). */
 int vqs_conf_write(const struct vqs_conf *c, FILE *f);
-/* "100,200-210" style list of a port's trunks, or "" when unset. */
-void vqs_vlan_format_trunks(const struct vqs_vlan_conf *v, char *buf, size_t len);
+/* True if both models configure the same switch. */
+bool vqs_conf_equal(const struct vqs_conf *a, const struct vqs_conf *b);
+/* "100,200-210" style list of a port's trunks, or "" when unset; buf holds
+ * VQS_TRUNKS_TEXT_MAX bytes. */
+void vqs_vlan_format_trunks(const struct vqs_vlan_conf *v, char *buf);
 /* "0:2,1:3" style affinity list, or "". */
 void vqs_conf_format_affinity(const struct vqs_port_conf *p, char *buf, size_t len);
 

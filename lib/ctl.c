@@ -33,9 +33,51 @@ struct ctx {
 	struct vqs_conf *conf;
 	struct vqs_ctl_reply *r;
 	const char *socket_dir;
+	bool restoring;          /* loading a file: a port that fails stays */
 };
 
+#define FDB_SHOW_LIMIT     10000  /* entries fdb/show lists unless asked */
+#define FDB_SHOW_LIMIT_MAX 100000 /* ... and at most: the control thread's
+				   * other work waits while it formats */
+
 typedef int (*cmd_fn)(struct ctx *x, int argc, char **argv);
+
+/* ---- configured ports that could not start ---- */
+
+static struct vqs_port_error *
+port_error(struct vqs_switch *sw, const char *name)
+{
+	uint16_t i;
+
+	for (i = 0; i < sw->n_port_errors; i++)
+		if (strcmp(sw->port_errors[i].name, name) == 0)
+			return &sw->port_errors[i];
+	return NULL;
+}
+
+static void
+port_error_set(struct vqs_switch *sw, const char *name, const char *msg)
+{
+	struct vqs_port_error *pe = port_error(sw, name);
+
+	if (pe == NULL) {
+		pe = &sw->port_errors[sw->n_port_errors++];
+		strlcpy(pe->name, name, sizeof(pe->name));
+	} else if (strcmp(pe->error, msg) == 0) {
+		return;
+	}
+	strlcpy(pe->error, msg, sizeof(pe->error));
+	VQS_LOG(ERR, "port %s: %s; it stays configured and is retried", name, msg);
+}
+
+static void
+port_error_clear(struct vqs_switch *sw, const char *name)
+{
+	struct vqs_port_error *pe = port_error(sw, name);
+
+	if (pe != NULL)
+		*pe = sw->port_errors[--sw->n_port_errors];
+}
 
 /* ---- changes to the running switch ---- */
 
@@ -94,8 +136,11 @@ port_create(struct vqs_switch *sw, const struct vqs_port_conf *pc, struct vqs_er
 		vqs_err_set(e, -ENOMEM, "out of memory");
 		return NULL;
 	}
+	static uint64_t uids;
+
 	p->conf = *pc;
 	p->slot = slot;
+	p->uid = ++uids;
 	p->deleting = true; /* not in a snapshot until started */
 	pthread_mutex_lock(&sw->lock);
 	sw->ports[slot] = p;
@@ -124,15 +169,30 @@ port_create(struct vqs_switch *sw, const struct vqs_port_conf *pc, struct vqs_er
 	return p;
 }
 
-/* Out of the datapath first (grace period), then the device, then the
- * MAC entries that name the slot, then the memory. */
+/* A port that no published snapshot has seen: the device, then the memory. */
 static void
+port_undo(struct vqs_switch *sw, struct vqs_port *p)
+{
+	if (vqs_port_type_is_vhost(p->conf.type))
+		vqs_vhost_port_stop(p);
+	else
+		vqs_eth_port_stop(p, false);
+	port_free(sw, p);
+}
+
+/* Out of the datapath first (grace period), then the device, then the
+ * MAC entries that name the slot, then the memory. If no snapshot without
+ * the port can be published, the port stays as it was. */
+static int
 port_delete(struct vqs_switch *sw, struct vqs_port *p, bool release)
 {
 	struct vqs_bridge *b = vqs_switch_bridge(sw, p->conf.bridge);
 
 	p->deleting = true;
-	vqs_dp_publish(sw);
+	if (vqs_dp_publish(sw) != 0) {
+		p->deleting = false;
+		return -ENOMEM;
+	}
 	if (vqs_port_type_is_vhost(p->conf.type))
 		vqs_vhost_port_stop(p);
 	else
@@ -140,25 +200,56 @@ port_delete(struct vqs_switch *sw, struct vqs_port *p, bool release)
 	if (b != NULL)
 		vqs_fdb_flush_port(b->fdb, p->slot);
 	port_free(sw, p);
+	return 0;
 }
 
 static void
+bridge_insert(struct vqs_switch *sw, int i, struct vqs_bridge *b)
+{
+	pthread_mutex_lock(&sw->lock);
+	memmove(&sw->bridges[i + 1], &sw->bridges[i],
+		(size_t)(sw->n_bridges - i) * sizeof(sw->bridges[0]));
+	sw->bridges[i] = b;
+	sw->n_bridges++;
+	pthread_mutex_unlock(&sw->lock);
+}
+
+static void
+bridge_remove(struct vqs_switch *sw, int i)
+{
+	pthread_mutex_lock(&sw->lock);
+	memmove(&sw->bridges[i], &sw->bridges[i + 1],
+		(size_t)(sw->n_bridges - i - 1) * sizeof(sw->bridges[0]));
+	sw->n_bridges--;
+	pthread_mutex_unlock(&sw->lock);
+}
+
+static int
 bridge_delete(struct vqs_switch *sw, const char *name)
 {
 	int i = vqs_switch_bridge_index(sw, name);
 	struct vqs_bridge *b;
 
 	if (i < 0)
-		return;
+		return 0;
 	b = sw->bridges[i];
-	pthread_mutex_lock(&sw->lock);
-	memmove(&sw->bridges[i], &sw->bridges[i + 1],
-		(size_t)(sw->n_bridges - i - 1) * sizeof(sw->bridges[0]));
-	sw->n_bridges--;
-	pthread_mutex_unlock(&sw->lock);
-	vqs_dp_publish(sw); /* waits until no PMD uses the table */
+	bridge_remove(sw, i);
+	/* Waits until no PMD uses the table; if it cannot, the PMDs keep
+	 * using it and it stays. */
+	if (vqs_dp_publish(sw) != 0) {
+		bridge_insert(sw, i, b);
+		return -ENOMEM;
+	}
 	vqs_fdb_free(b->fdb);
 	free(b);
+	return 0;
+}
+
+static int
+publish_failed(struct ctx *x)
+{
+	return vqs_err_set(&x->r->err, -ENOMEM,
+			   "out of memory for the new datapath: nothing changed");
 }
 
 /* ---- commands ---- */
@@ -185,12 +276,16 @@ cmd_add_br(struct ctx *x, int argc, char **argv)
 		b = bridge_create(x->sw, &bc, &x->r->err);
 		if (b == NULL)
 			return -ENOMEM;
-		pthread_mutex_lock(&x->sw->lock);
-		x->sw->bridges[x->sw->n_bridges++] = b;
-		pthread_mutex_unlock(&x->sw->lock);
+		bridge_insert(x->sw, x->sw->n_bridges, b);
+		if (vqs_dp_publish(x->sw) != 0) {
+			bridge_remove(x->sw, x->sw->n_bridges - 1);
+			vqs_fdb_free(b->fdb);
+			free(b);
+			return publish_failed(x);
+		}
 	}
 	vqs_conf_add_bridge(x->conf, &bc);
-	return x->sw != NULL ? vqs_dp_publish(x->sw) : 0;
+	return 0;
 }
 
 static struct vqs_br_conf *
@@ -225,16 +320,23 @@ find_vhost_port(struct ctx *x, const char *name)
 	return p;
 }
 
-static void
+static int
 delete_port(struct ctx *x, const char *name)
 {
 	struct vqs_port *p;
 
-	if (x->sw != NULL && (p = vqs_switch_port(x->sw, name)) != NULL)
-		port_delete(x->sw, p, false);
+	if (x->sw != NULL) {
+		p = vqs_switch_port(x->sw, name);
+		if (p != NULL && port_delete(x->sw, p, false) != 0)
+			return publish_failed(x);
+		port_error_clear(x->sw, name);
+	}
 	vqs_conf_del_port(x->conf, name);
+	return 0;
 }
 
+/* Ports go one by one: if one cannot, the ones before it are gone (and
+ * the model says so), the rest and the bridge stay. */
 static int
 cmd_del_br(struct ctx *x, int argc, char **argv)
 {
@@ -243,10 +345,11 @@ cmd_del_br(struct ctx *x, int argc, char **argv)
 	if (rc != 0 || find_bridge(x, argv[1]) == NULL)
 		return rc != 0 ? rc : -ENOENT;
 	for (i = x->conf->n_ports - 1; i >= 0; i--)
-		if (strcmp(x->conf->ports[i].bridge, argv[1]) == 0)
-			delete_port(x, x->conf->ports[i].name);
-	if (x->sw != NULL)
-		bridge_delete(x->sw, argv[1]);
+		if (strcmp(x->conf->ports[i].bridge, argv[1]) == 0 &&
+		    (rc = delete_port(x, x->conf->ports[i].name)) != 0)
+			return rc;
+	if (x->sw != NULL && bridge_delete(x->sw, argv[1]) != 0)
+		return publish_failed(x);
 	vqs_conf_del_bridge(x->conf, argv[1]);
 	return 0;
 }
@@ -257,17 +360,29 @@ cmd_add_port(struct ctx *x, int argc, char **argv)
 	struct vqs_port_conf pc;
 	int rc;
 
+	struct vqs_port *p;
+
 	rc = vqs_conf_parse_add_port(x->conf, argc, argv, x->socket_dir, &pc, &x->r->err);
 	if (rc != 0)
 		return rc;
-	if (x->sw != NULL && port_create(x->sw, &pc, &x->r->err) == NULL) {
+	if (x->sw != NULL && (p = port_create(x->sw, &pc, &x->r->err)) == NULL) {
 		char msg[sizeof(x->r->err.msg)];
 
+		if (x->restoring) {
+			/* Configured, not running: the others still come up. */
+			port_error_set(x->sw, pc.name, x->r->err.msg);
+			vqs_conf_add_port(x->conf, &pc);
+			return 0;
+		}
 		strlcpy(msg, x->r->err.msg, sizeof(msg));
 		return vqs_err_set(&x->r->err, -EINVAL, "port %s: %s", pc.name, msg);
 	}
+	if (x->sw != NULL && vqs_dp_publish(x->sw) != 0) {
+		port_undo(x->sw, p);
+		return publish_failed(x);
+	}
 	vqs_conf_add_port(x->conf, &pc);
-	return x->sw != NULL ? vqs_dp_publish(x->sw) : 0;
+	return 0;
 }
 
 /* del-port [BRIDGE] PORT */
@@ -295,33 +410,42 @@ cmd_del_port(struct ctx *x, int argc, char **argv)
 static int
 set_port(struct ctx *x, int argc, char **argv)
 {
-	struct vqs_port_conf *pc = find_port(x, argv[2]), np;
+	struct vqs_port_conf *pc = find_port(x, argv[2]), np, old;
 	struct vqs_port *p;
-	bool vlan_changed;
+	struct vqs_err ignored;
+	bool vlan_changed, moved;
 	int rc;
 
 	if (pc == NULL)
 		return -ENOENT;
 	np = *pc;
 	rc = vqs_conf_parse_port_options(x->conf, argc - 3, argv + 3, &np, &x->r->err);
-	if (rc != 0 || x->sw == NULL) {
+	/* A port that could not start takes its new settings when it does. */
+	p = rc == 0 && x->sw != NULL ? vqs_switch_port(x->sw, np.name) : NULL;
+	if (p == NULL) {
 		if (rc == 0)
 			*pc = np;
 		return rc;
 	}
-	p = vqs_switch_port(x->sw, np.name);
-	if (memcmp(np.affinity, pc->affinity, sizeof(np.affinity)) != 0) {
+	moved = memcmp(np.affinity, pc->affinity, sizeof(np.affinity)) != 0;
+	if (moved) {
 		rc = vqs_pmds_assign_port(x->sw, p, &np, &x->r->err);
 		if (rc != 0) {
-			vqs_pmds_assign_port(x->sw, p, pc, &x->r->err);
+			vqs_pmds_assign_port(x->sw, p, pc, &ignored);
 			return rc;
 		}
 	}
 	vlan_changed = np.vlan.tag != pc->vlan.tag ||
 		       np.vlan.trunks_set != pc->vlan.trunks_set ||
 		       memcmp(np.vlan.trunks, pc->vlan.trunks, sizeof(np.vlan.trunks)) != 0;
+	old = *pc;
 	*pc = np;
-	vqs_dp_publish(x->sw);
+	if (vqs_dp_publish(x->sw) != 0) {
+		*pc = old;
+		if (moved)
+			vqs_pmds_assign_port(x->sw, p, pc, &ignored);
+		return publish_failed(x);
+	}
 	/* Entries learned in the port's old VLANs would send frames where
 	 * the port no longer listens. */
 	if (vlan_changed)
@@ -356,8 +480,17 @@ set_bridge(struct ctx *x, int argc, char **argv)
 		pthread_mutex_lock(&x->sw->lock); /* telemetry may be walking it */
 		b->fdb = nbr->fdb;
 		pthread_mutex_unlock(&x->sw->lock);
+		if (vqs_dp_publish(x->sw) != 0) {
+			pthread_mutex_lock(&x->sw->lock);
+			b->fdb = old;
+			pthread_mutex_unlock(&x->sw->lock);
+			/* a telemetry client may have found it meanwhile */
+			rte_rcu_qsbr_synchronize(x->sw->qsv, RTE_QSBR_THRID_INVALID);
+			vqs_fdb_free(nbr->fdb);
+			free(nbr);
+			return publish_failed(x);
+		}
 		free(nbr);
-		vqs_dp_publish(x->sw);
 		vqs_fdb_free(old);
 	}
 	b->mac_aging_tsc = (uint64_t)nb.mac_aging * rte_get_tsc_hz();
@@ -463,16 +596,18 @@ static void
 show_port(struct ctx *x, const struct vqs_port_conf *pc, bool first)
 {
 	const struct vqs_port *p = vqs_switch_port(x->sw, pc->name);
-	const char *state = p != NULL && vqs_port_is_up(p) ? "up" : "down";
+	const struct vqs_port_error *pe = port_error(x->sw, pc->name);
+	const char *state = pe != NULL ? "error" : p != NULL && vqs_port_is_up(p) ? "up" : "down";
 	const char *where = vqs_port_type_is_vhost(pc->type) ? pc->path : pc->devargs;
-	char trunks[1024], aff[128];
+	char trunks[VQS_TRUNKS_TEXT_MAX], aff[128];
 	struct vqs_buf *o = &x->r->out;
 
-	vqs_vlan_format_trunks(&pc->vlan, trunks, sizeof(trunks));
+	vqs_vlan_format_trunks(&pc->vlan, trunks);
 	vqs_conf_format_affinity(pc, aff, sizeof(aff));
 	if (!x->r->json) {
-		vqs_buf_printf(o, "    port %s: %s %s, %s", pc->name,
-			       vqs_port_type_name(pc->type), where, state);
+		vqs_buf_printf(o, "    port %s: %s %s, %s%s%s", pc->name,
+			       vqs_port_type_name(pc->type), where, state,
+			       pe != NULL ? ": " : "", pe != NULL ? pe->error : "");
 		if (pc->vlan.tag != 0)
 			vqs_buf_printf(o, ", tag %u", pc->vlan.tag);
 		if (pc->vlan.trunks_set)
@@ -488,8 +623,13 @@ show_port(struct ctx *x, const struct vqs_port_conf *pc, bool first)
 		       vqs_port_type_name(pc->type), state,
 		       vqs_port_type_is_vhost(pc->type) ? "path" : "devargs");
 	vqs_buf_json_str(o, where);
-	vqs_buf_printf(o, ",\"queues\":%u,\"tag\":%u,\"trunks\":\"%s\",\"pmd_rxq_affinity\":\"%s\"}",
+	vqs_buf_printf(o, ",\"queues\":%u,\"tag\":%u,\"trunks\":\"%s\",\"pmd_rxq_affinity\":\"%s\"",
 		       pc->queues, pc->vlan.tag, trunks, aff);
+	if (pe != NULL) {
+		vqs_buf_printf(o, ",\"error\":");
+		vqs_buf_json_str(o, pe->error);
+	}
+	vqs_buf_printf(o, "}");
 }
 
 static int
@@ -499,8 +639,18 @@ cmd_show(struct ctx *x, int argc, char **argv)
 	uint16_t i, j;
 	bool first;
 
-	if (x->r->json)
-		vqs_buf_printf(o, "{\"bridges\":[");
+	if (x->r->json) {
+		vqs_buf_printf(o, "{");
+		if (x->sw->unsaved[0] != '\0') {
+			vqs_buf_printf(o, "\"unsaved\":");
+			vqs_buf_json_str(o, x->sw->unsaved);
+			vqs_buf_printf(o, ",");
+		}
+		vqs_buf_printf(o, "\"bridges\":[");
+	} else if (x->sw->unsaved[0] != '\0') {
+		vqs_buf_printf(o, "NOT SAVED: a restart would not restore this configuration: %s\n",
+			       x->sw->unsaved);
+	}
 	for (i = 0; i < x->conf->n_bridges; i++) {
 		const struct vqs_br_conf *bc = &x->conf->bridges[i];
 		uint32_t macs = vqs_fdb_count(vqs_switch_bridge(x->sw, bc->name)->fdb);
@@ -531,6 +681,10 @@ cmd_show(struct ctx *x, int argc, char **argv)
 struct fdb_show {
 	struct ctx *x;
 	bool first;
+	uint32_t skip;   /* entries still to pass over (offset=) */
+	uint32_t left;   /* entries still to show (limit=) */
+	uint32_t shown;
+	bool more;       /* an entry was left out at the end */
 };
 
 static int
@@ -541,6 +695,17 @@ fdb_show_one(const struct vqs_fdb_entry_info *e, void *arg)
 	const struct vqs_port *p = x->sw->ports[e->port];
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
 	uint64_t age = e->age_tsc / rte_get_tsc_hz();
+
+	if (fs->skip > 0) {
+		fs->skip--;
+		return 0;
+	}
+	if (fs->left == 0) {
+		fs->more = true;
+		return 1;
+	}
+	fs->left--;
+	fs->shown++;
 
 	rte_ether_format_addr(mac, sizeof(mac), &e->mac);
 	if (x->r->json) {
@@ -568,14 +733,35 @@ runtime_bridge(struct ctx *x, int argc, char **argv, const char *usage)
 	return vqs_switch_bridge(x->sw, argv[1]);
 }
 
+/*
+ * fdb/show BRIDGE [offset=N] [limit=N]: a guest can fill a table with a
+ * million random sources, and everything else the control thread does
+ * waits while it formats them, so a reply lists at most limit entries
+ * (default FDB_SHOW_LIMIT) and says when there are more; offset= pages on.
+ */
 static int
 cmd_fdb_show(struct ctx *x, int argc, char **argv)
 {
-	struct vqs_bridge *b = runtime_bridge(x, argc, argv, "fdb/show BRIDGE");
-	struct fdb_show fs = { x, true };
+	static const char usage[] = "fdb/show BRIDGE [offset=N] [limit=N]";
+	struct vqs_bridge *b = runtime_bridge(x, argc, argv, usage);
+	struct fdb_show fs = { x, true, 0, FDB_SHOW_LIMIT, 0, false };
+	struct vqs_err *e = &x->r->err;
+	uint32_t offset;
+	int i, rc = 0;
 
 	if (b == NULL)
 		return -EINVAL;
+	for (i = 2; rc == 0 && i < argc; i++) {
+		if (strncmp(argv[i], "offset=", 7) == 0)
+			rc = vqs_conf_parse_u32("offset", argv[i] + 7, 0, UINT32_MAX, &fs.skip, e);
+		else if (strncmp(argv[i], "limit=", 6) == 0)
+			rc = vqs_conf_parse_u32("limit", argv[i] + 6, 1, FDB_SHOW_LIMIT_MAX, &fs.left, e);
+		else
+			rc = vqs_err_set(e, -EINVAL, "usage: %s", usage);
+	}
+	if (rc != 0)
+		return rc;
+	offset = fs.skip;
 	if (x->r->json)
 		vqs_buf_printf(&x->r->out, "[");
 	else
@@ -583,6 +769,10 @@ cmd_fdb_show(struct ctx *x, int argc, char **argv)
 	vqs_fdb_walk(b->fdb, rte_get_tsc_cycles(), fdb_show_one, &fs);
 	if (x->r->json)
 		vqs_buf_printf(&x->r->out, "]");
+	if (fs.more)
+		snprintf(x->r->warning, sizeof(x->r->warning),
+			 "truncated: %u entries shown, more follow (fdb/show %s offset=%u)",
+			 fs.shown, argv[1], offset + fs.shown);
 	return 0;
 }
 
@@ -837,83 +1027,184 @@ cmd_debug_drop_calls(struct ctx *x, int argc, char **argv)
 	return 0;
 }
 
+/* debug/fail-publish N: fault injection, the next N datapath snapshots
+ * fail as if memory had run out. */
+static int
+cmd_debug_fail_publish(struct ctx *x, int argc, char **argv)
+{
+	if (argc != 2)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: debug/fail-publish N");
+	return vqs_conf_parse_u32("N", argv[1], 0, 1000, &x->sw->debug_fail_publish,
+				  &x->r->err);
+}
+
+enum cmd_kind {
+	CMD_QUERY,   /* reads only */
+	CMD_CONFIG,  /* changes the configuration: saved, allowed in files */
+	CMD_ACTION,  /* changes run-time state only (MAC tables, counters) */
+	CMD_DEBUG,   /* fault injection: only with --enable-debug-commands */
+};
+
 static const struct {
 	const char *verb;
 	cmd_fn fn;
-	bool changes;   /* changes the configuration (allowed in files) */
+	enum cmd_kind kind;
 } commands[] = {
-	{ "add-br", cmd_add_br, true },
-	{ "del-br", cmd_del_br, true },
-	{ "add-port", cmd_add_port, true },
-	{ "del-port", cmd_del_port, true },
-	{ "set", cmd_set, true },
-	{ "list-br", cmd_list_br, false },
-	{ "list-ports", cmd_list_ports, false },
-	{ "show", cmd_show, false },
-	{ "fdb/show", cmd_fdb_show, false },
-	{ "fdb/flush", cmd_fdb_flush, false },
-	{ "fdb/add", cmd_fdb_add, false },
-	{ "pmd/rxq-show", cmd_pmd_rxq_show, false },
-	{ "pmd/stats-show", cmd_pmd_stats_show, false },
-	{ "pmd/stats-clear", cmd_pmd_stats_clear, false },
-	{ "port/stats", cmd_port_stats, false },
-	{ "port/stats-clear", cmd_port_stats_clear, false },
-	{ "vring/show", cmd_vring_show, false },
-	{ "debug/drop-calls", cmd_debug_drop_calls, false },
+	{ "add-br", cmd_add_br, CMD_CONFIG },
+	{ "del-br", cmd_del_br, CMD_CONFIG },
+	{ "add-port", cmd_add_port, CMD_CONFIG },
+	{ "del-port", cmd_del_port, CMD_CONFIG },
+	{ "set", cmd_set, CMD_CONFIG },
+	{ "list-br", cmd_list_br, CMD_QUERY },
+	{ "list-ports", cmd_list_ports, CMD_QUERY },
+	{ "show", cmd_show, CMD_QUERY },
+	{ "fdb/show", cmd_fdb_show, CMD_QUERY },
+	{ "fdb/flush", cmd_fdb_flush, CMD_ACTION },
+	{ "fdb/add", cmd_fdb_add, CMD_ACTION },
+	{ "pmd/rxq-show", cmd_pmd_rxq_show, CMD_QUERY },
+	{ "pmd/stats-show", cmd_pmd_stats_show, CMD_QUERY },
+	{ "pmd/stats-clear", cmd_pmd_stats_clear, CMD_ACTION },
+	{ "port/stats", cmd_port_stats, CMD_QUERY },
+	{ "port/stats-clear", cmd_port_stats_clear, CMD_ACTION },
+	{ "vring/show", cmd_vring_show, CMD_QUERY },
+	{ "debug/drop-calls", cmd_debug_drop_calls, CMD_DEBUG },
+	{ "debug/fail-publish", cmd_debug_fail_publish, CMD_DEBUG },
 };
 
+/* debug: whether the debug commands exist */
 static int
-find_command(const char *verb, struct vqs_err *e)
+find_command(const char *verb, bool debug, struct vqs_err *e)
 {
 	unsigned int i;
 
 	for (i = 0; i < RTE_DIM(commands); i++)
-		if (strcmp(commands[i].verb, verb) == 0)
+		if (strcmp(commands[i].verb, verb) == 0 &&
+		    (commands[i].kind != CMD_DEBUG || debug))
 			return (int)i;
 	return vqs_err_set(e, -EINVAL,
 			   "unknown command '%s' (vqctl --help lists them)",
 			   verb);
 }
 
-int
-vqs_ctl_exec(struct vqs_switch *sw, int argc, char **argv, struct vqs_ctl_reply *r)
+/* A control character in a value could end a line of the state file and
+ * start another: no word may hold one. */
+static int
+check_words(int argc, char **argv, struct vqs_err *e)
 {
-	struct ctx x = { sw, sw->conf, r, sw->socket_dir };
+	int i;
+	const char *c;
+
+	for (i = 0; i < argc; i++)
+		for (c = argv[i]; *c != '\0'; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				return vqs_err_set(e, -EINVAL,
+						   "word %d contains a control character (0x%02x): refused",
+						   i + 1, (unsigned char)*c);
+	return 0;
+}
+
+/* "uid 0 gid 0 pid 1: add-port br0 vm1 type=vhostuser: ok" */
+static void
+log_change(const char *who, int argc, char **argv, int rc, const struct vqs_ctl_reply *r)
+{
+	struct vqs_buf b = { 0 };
+	int i;
+
+	for (i = 0; i < argc; i++)
+		vqs_buf_printf(&b, "%s%s", i ? " " : "", argv[i]);
+	if (rc != 0)
+		VQS_LOG(WARNING, "ctl: %s: %s: failed: %s", who, vqs_buf_str(&b), r->err.msg);
+	else
+		VQS_LOG(INFO, "ctl: %s: %s: ok%s%s", who, vqs_buf_str(&b),
+			r->warning[0] != '\0' ? "; " : "", r->warning);
+	vqs_buf_free(&b);
+}
+
+/* Records the model; a failure leaves the change in effect and says so. */
+static void
+save_after_change(struct vqs_switch *sw, struct vqs_ctl_reply *r)
+{
+	struct vqs_err e;
+
+	if (state_file[0] == '\0')
+		return;
+	if (vqs_ctl_save_state(sw, &e) == 0) {
+		sw->unsaved[0] = '\0';
+		return;
+	}
+	strlcpy(sw->unsaved, e.msg, sizeof(sw->unsaved));
+	r->unsaved = true;
+	snprintf(r->warning, sizeof(r->warning), "applied, but not saved: %s", e.msg);
+}
+
+int
+vqs_ctl_exec(struct vqs_switch *sw, int argc, char **argv, const char *who,
+	     struct vqs_ctl_reply *r)
+{
+	struct ctx x = { sw, sw->conf, r, sw->socket_dir, false };
 	int c, rc;
 
 	if (argc < 1)
 		return vqs_err_set(&r->err, -EINVAL, "empty command");
-	c = find_command(argv[0], &r->err);
+	rc = check_words(argc, argv, &r->err);
+	if (rc != 0)
+		return rc;
+	c = find_command(argv[0], sw->debug_commands, &r->err);
 	if (c < 0)
 		return c;
 	rc = commands[c].fn(&x, argc, argv);
-	if (rc == 0 && commands[c].changes && state_file[0] != '\0')
-		rc = vqs_ctl_save_state(sw, &r->err);
+	/* Saved even after a failure: a del-br that stopped half way did
+	 * change the model. */
+	if (commands[c].kind == CMD_CONFIG)
+		save_after_change(sw, r);
+	if (commands[c].kind != CMD_QUERY)
+		log_change(who != NULL ? who : "internal", argc, argv, rc, r);
 	return rc;
 }
 
 int
 vqs_ctl_split(char *line, char **argv, int max)
 {
-	char *save = NULL, *tok, *hash = strchr(line, '#');
+	char *rd = line, *wr, sep;
 	int n = 0;
 
-	if (hash != NULL)
-		*hash = '\0';
-	for (tok = strtok_r(line, " \t\r\n", &save); tok != NULL;
-	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+	for (;;) {
+		while (*rd == ' ' || *rd == '\t' || *rd == '\r' || *rd == '\n')
+			rd++;
+		if (*rd == '\0' || *rd == '#')
+			return n;
 		if (n == max)
 			return -E2BIG;
-		argv[n++] = tok;
+		argv[n++] = wr = rd;
+		while (*rd != '\0' && strchr(" \t\r\n", *rd) == NULL) {
+			char q = *rd;
+
+			if (q != '"' && q != '\'') {
+				*wr++ = *rd++;
+				continue;
+			}
+			for (rd++; *rd != q; rd++) {
+				if (*rd == '\0')
+					return -EINVAL;
+				if (q == '"' && *rd == '\\' && (rd[1] == '"' || rd[1] == '\\'))
+					rd++;
+				*wr++ = *rd;
+			}
+			rd++;
+		}
+		sep = *rd;
+		*wr = '\0'; /* wr <= rd: at most the separator is overwritten */
+		if (sep == '\0')
+			return n;
+		rd++;
 	}
-	return n;
 }
 
 struct file_line {
 	unsigned int no;
 	int argc;
 	char *argv[VQS_MAX_ARGS + 3];
-	char text[1024];
+	char *text;
 };
 
 struct file_lines {
@@ -921,12 +1212,24 @@ struct file_lines {
 	struct file_line *l;
 };
 
+static void
+free_lines(struct file_lines *fl)
+{
+	unsigned int i;
+
+	for (i = 0; i < fl->n; i++)
+		free(fl->l[i].text);
+	free(fl->l);
+}
+
+/* Lines of any length (a trunk list can be long); the words of each. */
 static int
 read_lines(const char *path, struct file_lines *fl, struct vqs_err *e)
 {
 	unsigned int cap = 0, no = 0;
 	struct file_line *l;
-	char buf[1024];
+	char *buf = NULL;
+	size_t bufsz = 0;
 	FILE *f;
 	int rc = 0;
 
@@ -934,13 +1237,8 @@ read_lines(const char *path, struct file_lines *fl, struct vqs_err *e)
 	f = fopen(path, "r");
 	if (f == NULL)
 		return vqs_err_set(e, -errno, "%s: %s", path, strerror(errno));
-	while (rc == 0 && fgets(buf, sizeof(buf), f) != NULL) {
+	while (rc == 0 && getline(&buf, &bufsz, f) >= 0) {
 		no++;
-		if (strchr(buf, '\n') == NULL && !feof(f)) {
-			rc = vqs_err_set(e, -EINVAL, "%s:%u: line longer than %zu bytes",
-					 path, no, sizeof(buf) - 2);
-			break;
-		}
 		if (fl->n == cap) {
 			cap = cap ? cap * 2 : 64;
 			l = realloc(fl->l, cap * sizeof(*l));
@@ -951,22 +1249,34 @@ read_lines(const char *path, struct file_lines *fl, struct vqs_err *e)
 			fl->l = l;
 		}
 		l = &fl->l[fl->n];
-		strlcpy(l->text, buf, sizeof(l->text));
 		l->no = no;
+		l->text = strdup(buf);
+		if (l->text == NULL) {
+			rc = vqs_err_set(e, -ENOMEM, "out of memory");
+			break;
+		}
 		l->argc = vqs_ctl_split(l->text, l->argv, VQS_MAX_ARGS + 3);
-		if (l->argc < 0)
+		if (l->argc == -E2BIG)
 			rc = vqs_err_set(e, -E2BIG, "%s:%u: too many words", path, no);
-		else if (l->argc > 0)
+		else if (l->argc < 0)
+			rc = vqs_err_set(e, -EINVAL, "%s:%u: a quote is not closed", path, no);
+		else if (l->argc > 0 && check_words(l->argc, l->argv, &(struct vqs_err){ 0 }) != 0)
+			rc = vqs_err_set(e, -EINVAL, "%s:%u: control character in a word", path, no);
+		if (l->argc > 0 && rc == 0)
 			fl->n++;
+		else
+			free(l->text);
 	}
+	free(buf);
 	fclose(f);
 	return rc;
 }
 
-/* Every line against a copy of the model; nothing runs. */
+/* Every line against a copy of the model; nothing runs. The resulting
+ * model goes to *result if it is not NULL. */
 static int
 dry_run(const struct vqs_conf *start, const char *socket_dir, const char *path,
-	const struct file_lines *fl, struct vqs_err *e)
+	const struct file_lines *fl, struct vqs_conf *result, struct vqs_err *e)
 {
 	struct vqs_ctl_reply r = { .json = false };
 	struct vqs_conf *scratch = malloc(sizeof(*scratch));
@@ -977,19 +1287,21 @@ dry_run(const struct vqs_conf *start, const char *socket_dir, const char *path,
 	if (scratch == NULL)
 		return vqs_err_set(e, -ENOMEM, "out of memory");
 	*scratch = *start;
-	x = (struct ctx){ NULL, scratch, &r, socket_dir };
+	x = (struct ctx){ NULL, scratch, &r, socket_dir, false };
 	for (i = 0; rc == 0 && i < fl->n; i++) {
 		char **argv = fl->l[i].argv;
 
-		c = find_command(argv[0], &r.err);
-		if (c >= 0 && !commands[c].changes)
+		c = find_command(argv[0], false, &r.err);
+		if (c >= 0 && commands[c].kind != CMD_CONFIG)
 			c = vqs_err_set(&r.err, -EINVAL,
-					"'%s' is a query, not a configuration command", argv[0]);
+					"'%s' is not a configuration command", argv[0]);
 		if (c >= 0)
 			c = commands[c].fn(&x, fl->l[i].argc, argv);
 		if (c < 0)
 			rc = vqs_err_set(e, c, "%s:%u: %s", path, fl->l[i].no, r.err.msg);
 	}
+	if (rc == 0 && result != NULL)
+		*result = *scratch;
 	vqs_buf_free(&r.out);
 	free(scratch);
 	return rc;
@@ -1003,8 +1315,8 @@ vqs_ctl_check_file(const char *path, const char *socket_dir, struct vqs_err *e)
 	int rc = read_lines(path, &fl, e);
 
 	if (rc == 0)
-		rc = dry_run(&empty, socket_dir, path, &fl, e);
-	free(fl.l);
+		rc = dry_run(&empty, socket_dir, path, &fl, NULL, e);
+	free_lines(&fl);
 	return rc;
 }
 
@@ -1013,23 +1325,55 @@ vqs_ctl_load_file(struct vqs_switch *sw, const char *path, struct vqs_err *e)
 {
 	struct vqs_ctl_reply r = { .json = false };
 	struct file_lines fl;
-	struct ctx x = { sw, sw->conf, &r, sw->socket_dir };
+	struct ctx x = { sw, sw->conf, &r, sw->socket_dir, true };
 	unsigned int i;
 	int c, rc;
 
 	rc = read_lines(path, &fl, e);
 	if (rc == 0)
-		rc = dry_run(sw->conf, sw->socket_dir, path, &fl, e);
-	/* Apply. Only the devices themselves can still fail. */
+		rc = dry_run(sw->conf, sw->socket_dir, path, &fl, NULL, e);
+	/* Apply. Only the devices themselves can still fail, and a port that
+	 * does stays configured with its error (x.restoring). */
 	for (i = 0; rc == 0 && i < fl.n; i++) {
-		c = find_command(fl.l[i].argv[0], &r.err);
+		c = find_command(fl.l[i].argv[0], false, &r.err);
 		c = commands[c].fn(&x, fl.l[i].argc, fl.l[i].argv);
 		if (c < 0)
 			rc = vqs_err_set(e, c, "%s:%u: %s", path, fl.l[i].no, r.err.msg);
 	}
 	vqs_buf_free(&r.out);
-	free(fl.l);
+	free_lines(&fl);
 	return rc;
+}
+
+void
+vqs_ctl_retry(struct vqs_switch *sw)
+{
+	struct vqs_ctl_reply r = { .json = false };
+	struct vqs_port_conf *pc;
+	struct vqs_port *p;
+	uint16_t i;
+
+	for (i = 0; i < sw->n_port_errors; i++) {
+		pc = vqs_conf_port(sw->conf, sw->port_errors[i].name);
+		if (pc == NULL)
+			continue;
+		p = port_create(sw, pc, &r.err);
+		if (p == NULL) {
+			port_error_set(sw, pc->name, r.err.msg);
+			continue;
+		}
+		if (vqs_dp_publish(sw) != 0) {
+			port_undo(sw, p);
+			continue;
+		}
+		VQS_LOG(INFO, "port %s: started", pc->name);
+		port_error_clear(sw, pc->name);
+		i--; /* the last entry moved here */
+	}
+	if (sw->unsaved[0] != '\0' && vqs_ctl_save_state(sw, &r.err) == 0) {
+		VQS_LOG(INFO, "state saved: the earlier failure to save is mended");
+		sw->unsaved[0] = '\0';
+	}
 }
 
 void
@@ -1038,8 +1382,35 @@ vqs_ctl_set_state_file(const char *path)
 	strlcpy(state_file, path != NULL ? path : "", sizeof(state_file));
 }
 
-/* Written to a temporary file, flushed to disk, renamed over the old one:
- * a crash leaves the old state or the new, never half of one. */
+/* The file just written, read as the next start will read it, gives the
+ * model that is running. */
+static bool
+reads_back(struct vqs_switch *sw, const char *path)
+{
+	static const struct vqs_conf empty;
+	struct vqs_conf *back = malloc(sizeof(*back));
+	struct file_lines fl;
+	struct vqs_err e;
+	bool same;
+
+	if (back == NULL)
+		return false;
+	same = read_lines(path, &fl, &e) == 0 &&
+	       dry_run(&empty, sw->socket_dir, path, &fl, back, &e) == 0;
+	if (same && !vqs_conf_equal(sw->conf, back)) {
+		vqs_err_set(&e, -EPROTO, "%s reads back as another configuration", path);
+		same = false;
+	}
+	if (!same)
+		VQS_LOG(ERR, "state file check: %s", e.msg);
+	free_lines(&fl);
+	free(back);
+	return same;
+}
+
+/* Written to a temporary file, flushed to disk, read back and compared,
+ * renamed over the old one: a crash leaves the old state or the new, never
+ * half of one, and never one that would start another configuration. */
 int
 vqs_ctl_save_state(struct vqs_switch *sw, struct vqs_err *e)
 {
@@ -1059,6 +1430,12 @@ vqs_ctl_save_state(struct vqs_switch *sw, struct vqs_err *e)
 		rc = -errno;
 	if (fclose(f) != 0 && rc == 0)
 		rc = -errno;
+	if (rc == 0 && !reads_back(sw, tmp)) {
+		unlink(tmp);
+		return vqs_err_set(e, -EPROTO,
+				   "state file %s would not read back as the running configuration: not written",
+				   state_file);
+	}
 	if (rc == 0 && rename(tmp, state_file) != 0)
 		rc = -errno;
 	if (rc != 0) {

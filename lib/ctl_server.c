@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#define _GNU_SOURCE /* accept4 */
+#define _GNU_SOURCE /* accept4, struct ucred */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bsd/string.h>
@@ -17,39 +20,48 @@
 #include "ctl.h"
 #include "ctl_server.h"
 #include "json.h"
+#include "paths.h"
+#include "ratelimit.h"
 #include "switch.h"
 
 struct client {
 	int fd;
+	uint64_t since_ms;  /* connected, or last replied to */
+	char who[64];       /* "uid U gid G pid P", for the log */
 	size_t len;
 	char in[VQS_CTL_MAX_REQUEST + 1];
 };
 
 struct vqs_ctl_server {
 	int fd;
+	gid_t gid;
 	char path[VQS_PATH_MAX];
 	struct client clients[VQS_CTL_MAX_CLIENTS];
 };
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 struct vqs_ctl_server *
 vqs_ctl_server_open(const char *path, gid_t gid, struct vqs_err *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vqs_ctl_server *s;
-	struct stat st;
-	int i;
+	mode_t old_mask;
+	int i, rc;
 
 	if (strlcpy(sa.sun_path, path, sizeof(sa.sun_path)) >= sizeof(sa.sun_path)) {
 		vqs_err_set(e, -ENAMETOOLONG, "control socket path too long: %s", path);
 		return NULL;
 	}
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			vqs_err_set(e, -EEXIST, "%s exists and is not a socket", path);
-			return NULL;
-		}
-		unlink(path); /* left by an earlier run */
-	}
+	if (vqs_socket_clear_stale(path, e->msg, sizeof(e->msg)) != 0)
+		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		vqs_err_set(e, -ENOMEM, "out of memory");
@@ -57,19 +69,32 @@ vqs_ctl_server_open(const char *path, gid_t gid, struct vqs_err *e)
 	}
 	for (i = 0; i < VQS_CTL_MAX_CLIENTS; i++)
 		s->clients[i].fd = -1;
+	s->gid = gid;
 	strlcpy(s->path, path, sizeof(s->path));
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	/* The umask (0117) makes the socket 0660 from the start. */
-	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chown(path, 0, gid) != 0 || chmod(path, 0660) != 0 || listen(s->fd, 16) != 0) {
-		vqs_err_set(e, -errno, "control socket %s: %s", path, strerror(errno));
-		if (s->fd >= 0)
-			close(s->fd);
+	if (s->fd < 0)
+		goto fail;
+	/* Created with its final mode: no moment in which others may connect.
+	 * The umask is the process's; nothing else creates files meanwhile
+	 * (vhost-user sockets are bound on this thread too). */
+	old_mask = umask(gid != 0 ? 0117 : 0177);
+	rc = bind(s->fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (rc != 0)
+		goto fail;
+	if (vqs_socket_chown(path, gid, e->msg, sizeof(e->msg)) != 0 || listen(s->fd, 16) != 0) {
+		close(s->fd);
 		unlink(path);
 		free(s);
 		return NULL;
 	}
 	return s;
+fail:
+	vqs_err_set(e, -errno, "control socket %s: %s", path, strerror(errno));
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+	return NULL;
 }
 
 static void
@@ -80,12 +105,13 @@ client_close(struct client *c)
 	c->len = 0;
 }
 
-/* Replies go out whole or the client is dropped: a client that does not
- * read must not stall the control thread for more than the timeout. */
+/* Replies go out whole within VQS_CTL_SEND_MS or the client is dropped:
+ * a client that does not read must not stall the control thread. */
 static void
 client_send(struct client *c, const char *s, size_t len)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+	uint64_t deadline = now_ms() + VQS_CTL_SEND_MS, now;
 	ssize_t n;
 
 	while (len > 0) {
@@ -97,7 +123,8 @@ client_send(struct client *c, const char *s, size_t len)
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			break;
-		if (poll(&pfd, 1, 2000) <= 0)
+		now = now_ms();
+		if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) <= 0)
 			break;
 	}
 	if (len > 0)
@@ -117,13 +144,33 @@ reply_error(struct client *c, const char *msg)
 }
 
 static void
+reply_ok(struct client *c, const struct vqs_ctl_reply *r)
+{
+	struct vqs_buf b = { 0 };
+
+	vqs_buf_printf(&b, "{\"ok\":true,\"output\":");
+	vqs_buf_json_str(&b, vqs_buf_str(&r->out));
+	if (r->warning[0] != '\0') {
+		vqs_buf_printf(&b, ",\"warning\":");
+		vqs_buf_json_str(&b, r->warning);
+	}
+	if (r->unsaved)
+		vqs_buf_printf(&b, ",\"unsaved\":true");
+	vqs_buf_printf(&b, "}\n");
+	if (b.oom)
+		reply_error(c, "reply too large");
+	else
+		client_send(c, vqs_buf_str(&b), b.len);
+	vqs_buf_free(&b);
+}
+
+static void
 handle_request(struct client *c, struct vqs_switch *sw, const char *line)
 {
 	struct vqs_ctl_reply r = { .json = false };
 	const struct vqs_json_field *argv, *fmt;
 	struct vqs_json_obj o;
 	struct vqs_err e;
-	struct vqs_buf b = { 0 };
 	char *words[VQS_JSON_MAX_ARRAY];
 	int i;
 
@@ -142,19 +189,11 @@ handle_request(struct client *c, struct vqs_switch *sw, const char *line)
 		for (i = 0; i < argv->n; i++)
 			words[i] = argv->arr[i];
 		r.json = fmt != NULL && strcmp(fmt->str, "json") == 0;
-		if (vqs_ctl_exec(sw, argv->n, words, &r) != 0) {
+		if (vqs_ctl_exec(sw, argv->n, words, c->who, &r) != 0)
 			reply_error(c, r.err.msg);
-		} else {
-			vqs_buf_printf(&b, "{\"ok\":true,\"output\":");
-			vqs_buf_json_str(&b, vqs_buf_str(&r.out));
-			vqs_buf_printf(&b, "}\n");
-			if (b.oom)
-				reply_error(c, "reply too large");
-			else
-				client_send(c, vqs_buf_str(&b), b.len);
-		}
+		else
+			reply_ok(c, &r);
 	}
-	vqs_buf_free(&b);
 	vqs_buf_free(&r.out);
 	vqs_json_free(&o);
 }
@@ -184,6 +223,7 @@ client_read(struct client *c, struct vqs_switch *sw)
 			handle_request(c, sw, c->in);
 		if (c->fd < 0)
 			return;
+		c->since_ms = now_ms();
 		memmove(c->in, c->in + used, c->len - used);
 		c->len -= used;
 		c->in[c->len] = '\0';
@@ -198,12 +238,84 @@ client_read(struct client *c, struct vqs_switch *sw)
 	}
 }
 
+/* Root, or a user whose primary or supplementary groups include gid. */
+static bool
+peer_allowed(const struct ucred *cr, gid_t gid)
+{
+	gid_t groups[256];
+	int n = (int)RTE_DIM(groups), i;
+	struct passwd *pw;
+
+	if (cr->uid == 0)
+		return true;
+	if (gid == 0)
+		return false;
+	if (cr->gid == gid)
+		return true;
+	pw = getpwuid(cr->uid);
+	if (pw == NULL || getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* A slot for a new client: a free one, else the one idle the longest. */
+static struct client *
+client_slot(struct vqs_ctl_server *s)
+{
+	struct client *oldest = &s->clients[0];
+	int i;
+
+	for (i = 0; i < VQS_CTL_MAX_CLIENTS; i++) {
+		if (s->clients[i].fd < 0)
+			return &s->clients[i];
+		if (s->clients[i].since_ms < oldest->since_ms)
+			oldest = &s->clients[i];
+	}
+	reply_error(oldest, "closed: too many control clients, this one waited longest");
+	if (oldest->fd >= 0)
+		client_close(oldest);
+	return oldest;
+}
+
+static void
+client_accept(struct vqs_ctl_server *s)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	struct client *c, tmp = { .fd = -1 };
+	int fd;
+
+	fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || !peer_allowed(&cr, s->gid)) {
+		VQS_LOG_RL(&rl, WARNING, "control socket: refused uid %u gid %u pid %d: not root or in the control group",
+			   (unsigned int)cr.uid, (unsigned int)cr.gid, (int)cr.pid);
+		tmp.fd = fd;
+		reply_error(&tmp, "permission denied: only root and the control group may use this socket");
+		if (tmp.fd >= 0)
+			close(fd);
+		return;
+	}
+	c = client_slot(s);
+	c->fd = fd;
+	c->len = 0;
+	c->since_ms = now_ms();
+	snprintf(c->who, sizeof(c->who), "uid %u gid %u pid %d", (unsigned int)cr.uid,
+		 (unsigned int)cr.gid, (int)cr.pid);
+}
+
 void
 vqs_ctl_server_poll(struct vqs_ctl_server *s, struct vqs_switch *sw, int timeout_ms)
 {
 	struct pollfd pfd[VQS_CTL_MAX_CLIENTS + 1];
 	int map[VQS_CTL_MAX_CLIENTS + 1];
-	int n = 0, i, fd;
+	uint64_t now;
+	int n = 0, i;
 
 	pfd[n].fd = s->fd;
 	pfd[n].events = POLLIN;
@@ -215,28 +327,17 @@ vqs_ctl_server_poll(struct vqs_ctl_server *s, struct vqs_switch *sw, int timeout
 		pfd[n].events = POLLIN;
 		map[n++] = i;
 	}
-	if (poll(pfd, (nfds_t)n, timeout_ms) <= 0)
-		return;
-	for (i = 1; i < n; i++)
-		if (pfd[i].revents != 0)
-			client_read(&s->clients[map[i]], sw);
-	if (pfd[0].revents & POLLIN) {
-		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return;
-		for (i = 0; i < VQS_CTL_MAX_CLIENTS && s->clients[i].fd >= 0; i++)
-			;
-		if (i == VQS_CTL_MAX_CLIENTS) {
-			struct client busy = { .fd = fd };
-
-			reply_error(&busy, "too many control clients");
-			if (busy.fd >= 0)
-				close(fd);
-			return;
-		}
-		s->clients[i].fd = fd;
-		s->clients[i].len = 0;
+	if (poll(pfd, (nfds_t)n, timeout_ms) > 0) {
+		for (i = 1; i < n; i++)
+			if (pfd[i].revents != 0)
+				client_read(&s->clients[map[i]], sw);
+		if (pfd[0].revents & POLLIN)
+			client_accept(s);
 	}
+	now = now_ms();
+	for (i = 0; i < VQS_CTL_MAX_CLIENTS; i++)
+		if (s->clients[i].fd >= 0 && now - s->clients[i].since_ms > VQS_CTL_CLIENT_IDLE_MS)
+			client_close(&s->clients[i]);
 }
 
 void

@@ -6,7 +6,13 @@
  *   reply:   {"ok": true, "output": "..."}  or  {"ok": false, "error": "..."}
  *
  * "format" is "text" (default) or "json"; with "json", output is itself a
- * JSON document, as a string.
+ * JSON document, as a string. A successful reply may also carry
+ * "warning": "..." (output cut short, or "applied, but not saved: ...",
+ * which also sets "unsaved": true).
+ *
+ * Only root and members of the control group may connect: the socket is
+ * root:gid, mode 0600 (gid 0) or 0660, and every peer's credentials are
+ * checked again with SO_PEERCRED when it connects.
  */
 #ifndef VQS_CTL_SERVER_H
 #define VQS_CTL_SERVER_H
@@ -17,10 +23,19 @@
 
 #define VQS_CTL_MAX_REQUEST 4096 /* bytes in one request line */
 #define VQS_CTL_MAX_CLIENTS 16
+/* A client that has not sent a whole request this long after it connected
+ * or after its last reply is closed: idle or slow clients cannot hold the
+ * slots. When all slots are taken, a new client takes the slot of the one
+ * that has waited longest. */
+#define VQS_CTL_CLIENT_IDLE_MS 5000
+/* A reply must be read within this time, all of it, or the client is
+ * dropped: the control thread does not wait longer for one reader. */
+#define VQS_CTL_SEND_MS 2000
 
 struct vqs_switch;
 struct vqs_ctl_server;
 
+/* gid: the control group (0: root only). */
 struct vqs_ctl_server *vqs_ctl_server_open(const char *path, gid_t gid,
 					   struct vqs_err *e);
 /* Waits up to timeout_ms for requests and answers them. Control thread. */

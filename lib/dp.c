@@ -53,10 +53,15 @@ dp_build_rxqs(struct vqs_switch *sw, struct vqs_dp *dp)
 int
 vqs_dp_publish(struct vqs_switch *sw)
 {
-	struct vqs_dp *dp = calloc(1, sizeof(*dp)), *old;
+	struct vqs_dp *dp, *old;
 	unsigned int s, b;
 	int rc;
 
+	if (sw->debug_fail_publish > 0) {
+		sw->debug_fail_publish--; /* fault injection: as if out of memory */
+		return -ENOMEM;
+	}
+	dp = calloc(1, sizeof(*dp));
 	if (dp == NULL)
 		return -ENOMEM;
 	dp->max_frame_len = sw->max_frame_len;

@@ -50,7 +50,9 @@ struct vqs_dp {
 };
 
 /* Control thread: rebuilds from the switch's ports, bridges and model,
- * publishes, waits a grace period, frees the old snapshot. */
+ * publishes, waits a grace period, frees the old snapshot. On failure
+ * (-ENOMEM) nothing changed: the PMDs keep the old snapshot, and the
+ * caller must undo its change and keep alive what that snapshot uses. */
 int vqs_dp_publish(struct vqs_switch *sw);
 void vqs_dp_free(struct vqs_dp *dp);
 

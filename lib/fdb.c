@@ -21,13 +21,18 @@ struct fdb_key {
  * Only EAL threads may add keys: rte_hash's multi-writer add keeps per-lcore
  * caches of free slots and indexes them by lcore id.
  *
- * Per-slot data, indexed by the position rte_hash gives a key. port holds
- * port + 1 so that 0 means "slot not yet claimed"; the PMD whose
- * compare-and-swap moves it from 0 owns the count increment.
+ * Per-slot data, indexed by the position rte_hash gives a key. owner holds
+ * port + 1 (0: slot not yet claimed) and, in the same word, FDB_STATIC, so
+ * that one compare-and-swap decides between a learning PMD and the control
+ * thread making the entry static: a PMD that read a learned owner cannot
+ * overwrite a static entry made meanwhile. Whoever moves owner from 0 owns
+ * the count increment.
  */
+#define FDB_STATIC    (1u << 16)
+#define FDB_PORT1(o)  ((uint16_t)(o))
+
 struct fdb_slot {
-	uint16_t port1;
-	uint8_t is_static;
+	uint32_t owner;
 	uint64_t seen;
 };
 
@@ -118,7 +123,7 @@ vqs_fdb_lookup(const struct vqs_fdb *fdb, uint16_t vlan,
 	if (pos < 0)
 		return VQS_FDB_MISS;
 	/* 0 while the adding PMD has not yet claimed the slot: flood. */
-	port1 = __atomic_load_n(&fdb->slots[pos].port1, __ATOMIC_ACQUIRE);
+	port1 = FDB_PORT1(__atomic_load_n(&fdb->slots[pos].owner, __ATOMIC_ACQUIRE));
 	return port1 == 0 ? VQS_FDB_MISS : port1 - 1;
 }
 
@@ -128,46 +133,40 @@ vqs_fdb_learn(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr *m
 {
 	struct fdb_key k;
 	struct fdb_slot *s;
-	uint16_t want = port + 1, cur = 0;
+	uint32_t want = (uint32_t)port + 1, cur;
 	int32_t pos;
 
 	fdb_key_make(&k, vlan, mac);
 	pos = rte_hash_lookup(fdb->hash, &k);
-	if (pos >= 0) {
-		s = &fdb->slots[pos];
-		if (__atomic_load_n(&s->is_static, __ATOMIC_RELAXED))
-			return VQS_FDB_STATIC;
-		cur = __atomic_load_n(&s->port1, __ATOMIC_ACQUIRE);
-		if (cur == want) {
-			if (now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED) >
-			    rte_get_tsc_hz() / FDB_REFRESH_DIV)
-				__atomic_store_n(&s->seen, now, __ATOMIC_RELAXED);
-			return VQS_FDB_KNOWN;
-		}
-		if (cur != 0) {
-			__atomic_store_n(&s->seen, now, __ATOMIC_RELAXED);
-			__atomic_store_n(&s->port1, want, __ATOMIC_RELEASE);
-			return VQS_FDB_MOVED;
-		}
-		/* Found but unclaimed: another PMD is adding it; claim below. */
-	} else {
+	if (pos < 0) {
 		if (__atomic_load_n(&fdb->count, __ATOMIC_RELAXED) >=
 		    fdb->max_entries)
 			return VQS_FDB_FULL;
 		pos = rte_hash_add_key(fdb->hash, &k);
 		if (pos < 0)
 			return VQS_FDB_FULL;
-		s = &fdb->slots[pos];
 	}
-	__atomic_store_n(&s->seen, now, __ATOMIC_RELAXED);
-	if (__atomic_compare_exchange_n(&s->port1, &cur, want, false,
-					__ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
-		__atomic_fetch_add(&fdb->count, 1, __ATOMIC_RELAXED);
-		return VQS_FDB_NEW;
+	s = &fdb->slots[pos];
+	cur = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
+	if (cur == want) {
+		if (now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED) >
+		    rte_get_tsc_hz() / FDB_REFRESH_DIV)
+			__atomic_store_n(&s->seen, now, __ATOMIC_RELAXED);
+		return VQS_FDB_KNOWN;
 	}
-	/* Lost the race for a new key: the other PMD counted it. */
-	__atomic_store_n(&s->port1, want, __ATOMIC_RELEASE);
-	return VQS_FDB_KNOWN;
+	/* New (cur 0: unclaimed, maybe another PMD adds it at once) or moved.
+	 * A failed swap reloads cur: a static entry wins, another learner's
+	 * port is replaced on the next try. */
+	do {
+		if (cur & FDB_STATIC)
+			return VQS_FDB_STATIC;
+		__atomic_store_n(&s->seen, now, __ATOMIC_RELAXED);
+	} while (!__atomic_compare_exchange_n(&s->owner, &cur, want, false,
+					      __ATOMIC_RELEASE, __ATOMIC_ACQUIRE));
+	if (cur != 0)
+		return VQS_FDB_MOVED;
+	__atomic_fetch_add(&fdb->count, 1, __ATOMIC_RELAXED);
+	return VQS_FDB_NEW;
 }
 
 /*
@@ -187,8 +186,7 @@ fdb_reclaim(struct vqs_fdb *fdb, unsigned int n)
 	for (i = 0; i < n; i++) {
 		struct fdb_slot *s = &fdb->slots[fdb->dead[i]];
 
-		__atomic_store_n(&s->port1, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->is_static, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->owner, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->seen, 0, __ATOMIC_RELAXED);
 		rte_hash_free_key_with_position(fdb->hash, fdb->dead[i]);
 	}
@@ -206,21 +204,20 @@ fdb_remove(struct vqs_fdb *fdb, enum fdb_remove what, uint64_t now,
 	   uint64_t max_age, uint16_t port)
 {
 	unsigned int n = 0;
-	uint32_t pos;
-	uint16_t port1;
+	uint32_t pos, owner;
 	void *key;
 
 	for (pos = 0; pos < fdb->n_slots; pos++) {
 		struct fdb_slot *s = &fdb->slots[pos];
 
-		port1 = __atomic_load_n(&s->port1, __ATOMIC_ACQUIRE);
-		if (port1 == 0)
+		owner = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
+		if (owner == 0)
 			continue;
 		if (what == FDB_REMOVE_AGED &&
-		    (s->is_static ||
+		    ((owner & FDB_STATIC) ||
 		     now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED) <= max_age))
 			continue;
-		if (what == FDB_REMOVE_PORT && port1 != port + 1)
+		if (what == FDB_REMOVE_PORT && FDB_PORT1(owner) != port + 1)
 			continue;
 		if (rte_hash_get_key_with_position(fdb->hash, (int32_t)pos,
 						   &key) < 0)
@@ -256,7 +253,6 @@ vqs_fdb_add_static(struct vqs_fdb *fdb, uint16_t vlan,
 {
 	struct fdb_key k;
 	struct fdb_slot *s;
-	uint16_t cur = 0;
 	int32_t pos;
 
 	fdb_key_make(&k, vlan, mac);
@@ -269,13 +265,12 @@ vqs_fdb_add_static(struct vqs_fdb *fdb, uint16_t vlan,
 			return -ENOSPC;
 	}
 	s = &fdb->slots[pos];
-	__atomic_store_n(&s->is_static, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->seen, rte_get_tsc_cycles(), __ATOMIC_RELAXED);
-	if (__atomic_compare_exchange_n(&s->port1, &cur, port + 1, false,
-					__ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+	/* One store of port and flag: a learner's swap from the old value
+	 * fails after it (see vqs_fdb_learn). */
+	if (__atomic_exchange_n(&s->owner, ((uint32_t)port + 1) | FDB_STATIC,
+				__ATOMIC_ACQ_REL) == 0)
 		__atomic_fetch_add(&fdb->count, 1, __ATOMIC_RELAXED);
-	else
-		__atomic_store_n(&s->port1, port + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -301,7 +296,8 @@ vqs_fdb_walk(const struct vqs_fdb *fdb, uint64_t now,
 
 	for (pos = 0; pos < fdb->n_slots; pos++) {
 		const struct fdb_slot *s = &fdb->slots[pos];
-		uint16_t port1 = __atomic_load_n(&s->port1, __ATOMIC_ACQUIRE);
+		uint32_t owner = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
+		uint16_t port1 = FDB_PORT1(owner);
 
 		if (port1 == 0 ||
 		    rte_hash_get_key_with_position(fdb->hash, (int32_t)pos,
@@ -310,7 +306,7 @@ vqs_fdb_walk(const struct vqs_fdb *fdb, uint64_t now,
 		e.mac = ((const struct fdb_key *)key)->mac;
 		e.vlan = ((const struct fdb_key *)key)->vlan;
 		e.port = port1 - 1;
-		e.is_static = __atomic_load_n(&s->is_static, __ATOMIC_RELAXED);
+		e.is_static = (owner & FDB_STATIC) != 0;
 		e.age_tsc = now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED);
 		if (fn(&e, arg) != 0)
 			return;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -14,18 +15,19 @@
 
 #include "pmd.h"
 #include "switch.h"
+#include "vhost_port.h"
 
 /* epoll data: eventfds we drain on waking; RX interrupt fds of ethdevs
  * must not be read (for net_tap the fd is the device itself). */
 #define EV_DRAIN (1ULL << 32)
 
 static bool
-epoll_watch(struct vqs_pmd *pmd, int fd, bool drain)
+epoll_add(struct vqs_pmd *pmd, int fd, bool drain)
 {
 	struct epoll_event ev = { .events = EPOLLIN,
 				  .data.u64 = (uint32_t)fd | (drain ? EV_DRAIN : 0) };
 
-	return epoll_ctl(pmd->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0 || errno == EEXIST;
+	return epoll_ctl(pmd->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
 int
@@ -49,7 +51,7 @@ vqs_pmds_create(struct vqs_switch *sw)
 		pmd->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		pmd->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 		if (pmd->wake_fd < 0 || pmd->epoll_fd < 0 ||
-		    !epoll_watch(pmd, pmd->wake_fd, true))
+		    !epoll_add(pmd, pmd->wake_fd, true))
 			return -errno;
 		sw->pmds[sw->n_pmds++] = pmd;
 	}
@@ -188,49 +190,111 @@ pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches)
 	return got;
 }
 
-/* Guest kicks or RX interrupts on (or off) for the queues this PMD polls.
- * Returns false if some queue cannot wake it (an ethdev without RX
- * interrupts, a vring not ready for it): then it may only nap. */
+/* fd, the PMD's own duplicate of a queue's eventfd (or -1), into w and
+ * the epoll set. */
 static bool
-pmd_kicks(struct vqs_pmd *pmd, const struct vqs_dp *dp, bool on)
+epoll_add_dup(struct vqs_pmd *pmd, struct vqs_pmd_wake_src *w, int fd, bool drain)
 {
-	struct rte_vhost_vring vr;
+	w->fd = fd;
+	return fd >= 0 && epoll_add(pmd, fd, drain);
+}
+
+/*
+ * Guest kicks and RX interrupts on for every queue this PMD polls in dp,
+ * each with a duplicate of its eventfd in the PMD's epoll set, recorded in
+ * wake_src. Returns false if some queue cannot wake the PMD (an ethdev
+ * without RX interrupts, a vring whose eventfd is being replaced): then it
+ * may only nap.
+ */
+static bool
+pmd_wake_on(struct vqs_pmd *pmd, const struct vqs_dp *dp)
+{
 	bool wakeable = true;
 	uint16_t i;
 
+	pmd->n_wake_src = 0;
 	for (i = 0; dp != NULL && i < dp->pmds[pmd->id].n_rxq; i++) {
 		const struct vqs_dp_rxq *rq = &dp->pmds[pmd->id].rxq[i];
 		struct vqs_port *p = dp->ports[rq->slot].port;
+		struct vqs_pmd_wake_src *w = &pmd->wake_src[pmd->n_wake_src];
 		struct vqs_vhost_state *vh = &p->vhost;
 		uint16_t q = 2 * rq->qid + 1;
-		int vid;
+		int rc;
 
+		*w = (struct vqs_pmd_wake_src){ rq->slot, rq->qid, p->uid, -1, -1 };
 		if (!vqs_port_type_is_vhost(p->conf.type)) {
-			int fd = p->eth.rxq_intr_fd[rq->qid], rc;
+			int fd = p->eth.rxq_intr_fd[rq->qid];
 
 			/* Some drivers (net_tap) have no enable/disable: their
 			 * queue fd is readable whenever frames wait. */
-			rc = fd < 0 ? -ENOTSUP :
-			     on ? rte_eth_dev_rx_intr_enable(p->eth.port_id, rq->qid) :
-				  rte_eth_dev_rx_intr_disable(p->eth.port_id, rq->qid);
+			rc = fd < 0 ? -ENOTSUP : rte_eth_dev_rx_intr_enable(p->eth.port_id, rq->qid);
+			pmd->n_wake_src++;
 			if (fd < 0 || (rc != 0 && rc != -ENOTSUP) ||
-			    (on && !epoll_watch(pmd, fd, false)))
+			    !epoll_add_dup(pmd, w, fcntl(fd, F_DUPFD_CLOEXEC, 0), false))
 				wakeable = false;
 			continue;
 		}
 		if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
 		    !__atomic_load_n(&vh->vring_enabled[q], __ATOMIC_ACQUIRE))
 			continue; /* nothing to poll there; a new vring wakes us */
-		vid = __atomic_load_n(&vh->vid, __ATOMIC_RELAXED);
-		if (rte_vhost_enable_guest_notification(vid, q, on) != 0) {
+		w->vid = __atomic_load_n(&vh->vid, __ATOMIC_RELAXED);
+		pmd->n_wake_src++;
+		if (rte_vhost_enable_guest_notification(w->vid, q, 1) != 0) {
 			wakeable = false;
 			continue;
 		}
-		if (on && (rte_vhost_get_vhost_vring(vid, q, &vr) != 0 || vr.kickfd < 0 ||
-			   !epoll_watch(pmd, vr.kickfd, true)))
+		__atomic_store_n(&vh->kicks_off[q], 0, __ATOMIC_RELAXED);
+		if (!epoll_add_dup(pmd, w, vqs_vhost_vring_fd_dup(p, q, true), true))
 			wakeable = false;
 	}
 	return wakeable;
+}
+
+/*
+ * After the sleep, RCU-online again, with dp the snapshot now published:
+ * every eventfd duplicate leaves the epoll set and is closed, and kicks and
+ * interrupts go off again on the queues they were turned on for, if their
+ * port is still there. A vring that this PMD no longer polls is handed to
+ * the control thread, which turns kicks off on every ready vring that has
+ * them on.
+ */
+static void
+pmd_wake_off(struct vqs_pmd *pmd, const struct vqs_dp *dp)
+{
+	uint16_t i, j;
+
+	for (i = 0; i < pmd->n_wake_src; i++) {
+		const struct vqs_pmd_wake_src *w = &pmd->wake_src[i];
+		struct vqs_port *p = dp != NULL ? dp->ports[w->slot].port : NULL;
+		struct vqs_vhost_state *vh;
+		uint16_t q = 2 * w->qid + 1;
+		bool ours = false;
+
+		if (w->fd >= 0) {
+			epoll_ctl(pmd->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
+			close(w->fd);
+		}
+		if (p == NULL || p->uid != w->uid)
+			continue; /* deleted while we slept */
+		if (!vqs_port_type_is_vhost(p->conf.type)) {
+			if (p->eth.rxq_intr_fd[w->qid] >= 0)
+				rte_eth_dev_rx_intr_disable(p->eth.port_id, w->qid);
+			continue;
+		}
+		vh = &p->vhost;
+		if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&vh->vid, __ATOMIC_RELAXED) != w->vid)
+			continue; /* a new device: its set-up turns kicks off */
+		for (j = 0; j < dp->pmds[pmd->id].n_rxq && !ours; j++)
+			ours = dp->pmds[pmd->id].rxq[j].slot == w->slot &&
+			       dp->pmds[pmd->id].rxq[j].qid == w->qid;
+		if (ours && rte_vhost_enable_guest_notification(w->vid, q, 0) == 0) {
+			__atomic_store_n(&vh->kicks_off[q], 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		__atomic_store_n(&vh->notify_setup_pending, 1, __ATOMIC_RELEASE);
+	}
+	pmd->n_wake_src = 0;
 }
 
 /*
@@ -240,10 +304,11 @@ pmd_kicks(struct vqs_pmd *pmd, const struct vqs_dp *dp, bool on)
  * classic lost wake-up). The full fence orders our "kick me" stores (used
  * flags or avail_event) before the avail index loads of the second look;
  * the guest's side is the barrier between its avail index store and its
- * read of our flags (Linux virtqueue_kick_prepare). Then sleep on the kick
- * eventfds and the control thread's wake eventfd, RCU-offline so that no
- * grace period waits for a sleeper, and turn kicks off again after.
- * Returns the frames the second look moved (0 if it slept).
+ * read of our flags (Linux virtqueue_kick_prepare). Then sleep on our own
+ * duplicates of the kick eventfds and on the control thread's wake
+ * eventfd, RCU-offline so that no grace period waits for a sleeper, and
+ * turn kicks off again after. Returns the frames the second look moved
+ * (0 if it slept).
  */
 static uint32_t
 pmd_sleep(struct vqs_pmd *pmd, uint16_t *batches)
@@ -256,7 +321,7 @@ pmd_sleep(struct vqs_pmd *pmd, uint16_t *batches)
 	bool wakeable;
 	int n, i;
 
-	wakeable = pmd_kicks(pmd, dp, true);
+	wakeable = pmd_wake_on(pmd, dp);
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 	got = pmd_pass(pmd, dp, batches);
 	if (got == 0) {
@@ -264,17 +329,14 @@ pmd_sleep(struct vqs_pmd *pmd, uint16_t *batches)
 		rte_rcu_qsbr_thread_offline(sw->qsv, pmd->id);
 		/* Queues that cannot wake us are polled every millisecond. */
 		n = epoll_wait(pmd->epoll_fd, ev, RTE_DIM(ev), wakeable ? 100 : 1);
-		for (i = 0; i < n; i++) {
-			int fd = (int)(uint32_t)ev[i].data.u64;
-
-			if ((ev[i].data.u64 & EV_DRAIN) && read(fd, &v, sizeof(v)) < 0 &&
-			    errno != EAGAIN)
-				epoll_ctl(pmd->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-		}
+		for (i = 0; i < n; i++)
+			if (ev[i].data.u64 & EV_DRAIN) /* our own eventfds only */
+				if (read((int)(uint32_t)ev[i].data.u64, &v, sizeof(v)) < 0)
+					continue;
 		rte_rcu_qsbr_thread_online(sw->qsv, pmd->id);
 		dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
 	}
-	pmd_kicks(pmd, dp, false);
+	pmd_wake_off(pmd, dp);
 	return got;
 }
 

@@ -28,12 +28,26 @@ struct vqs_pmd_stats {
 	uint64_t sleeps;       /* times it slept waiting for a kick */
 };
 
+/* A queue a sleeping PMD asked to be woken by: which one, and the eventfd
+ * it waits on (its own duplicate). Kept by slot and uid, not by pointer:
+ * the port may be gone when the PMD wakes. */
+struct vqs_pmd_wake_src {
+	uint16_t slot;
+	uint16_t qid;
+	uint64_t uid;
+	int vid;       /* vhost: the device it was; -1 for an ethdev */
+	int fd;        /* -1: none (queue cannot wake the PMD) */
+};
+
 struct vqs_pmd {
 	struct vqs_switch *sw;
 	unsigned int lcore;
 	uint16_t id; /* also its RCU thread id and its TX queue */
 	int wake_fd;   /* eventfd: the control thread wakes a sleeping PMD */
-	int epoll_fd;  /* the PMD's own: wake_fd plus the kick eventfds */
+	int epoll_fd;  /* the PMD's own: wake_fd, and while it sleeps the
+			* duplicates in wake_src */
+	uint16_t n_wake_src;
+	struct vqs_pmd_wake_src wake_src[VQS_MAX_PORTS * VQS_VHOST_MAX_QP];
 	struct vqs_pmd_stats stats;
 	struct vqs_pmd_stats base; /* control thread: values at the last clear */
 	/* Per-burst scratch: which port slots got frames, and the frames. */

@@ -41,10 +41,15 @@ vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
 {
 	struct vqs_port_stats *st = &p->stats[pmd->id];
 	enum vqs_drop why = VQS_DROP_TX_FULL;
+	uint32_t len[VQS_BURST];
 	uint64_t bytes = 0;
 	int sent;
 	uint16_t i;
 
+	/* Lengths first: an ethdev may free what it sent before it returns
+	 * (net_tap, af_packet and ring copy or hand over at once). */
+	for (i = 0; i < n; i++)
+		len[i] = pkts[i]->pkt_len;
 	if (vqs_port_type_is_vhost(p->conf.type))
 		sent = vqs_vhost_tx(p, pmd->id, pkts, n);
 	else
@@ -54,7 +59,7 @@ vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
 		sent = 0;
 	}
 	for (i = 0; i < sent; i++)
-		bytes += pkts[i]->pkt_len;
+		bytes += len[i];
 	vqs_count(&st->tx_packets, sent);
 	vqs_count(&st->tx_bytes, bytes);
 	if (sent < n)

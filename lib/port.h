@@ -47,6 +47,10 @@ struct vqs_port_stats {
  * handshake that makes destroy_device safe.
  */
 struct vqs_vhost_state {
+	int conn_vid;   /* the one connection the port serves, -1: none */
+	int wait_vid;   /* the next one, ignored until conn_vid goes; -1: none */
+	uint64_t conn_refused; /* connections beyond those two, refused */
+	uint64_t conn_extra;   /* connections that had to wait (a second frontend) */
 	int vid;
 	uint8_t ready;
 	uint8_t vring_enabled[2 * VQS_VHOST_MAX_QP];
@@ -55,9 +59,9 @@ struct vqs_vhost_state {
 	uint8_t paused; /* ready cleared while a ring-changing message is handled */
 	uint64_t connects;
 	uint64_t disconnects;
-	/* Odd while librte_vhost handles a SET_VRING_CALL (which closes the
-	 * old call eventfd): see vqs_vhost_force_call(). */
-	uint32_t call_gen;
+	/* Odd while librte_vhost handles a SET_VRING_CALL or SET_VRING_KICK
+	 * (which close the old eventfd): see vqs_vhost_vring_fd_dup(). */
+	uint32_t fd_gen;
 	uint32_t drop_calls;       /* fault injection: calls still to swallow */
 	uint64_t watchdog_kicks;   /* control thread */
 	uint64_t rx_stalls;        /* control thread: guest TX rings that stopped */
@@ -82,6 +86,7 @@ struct vqs_eth_state {
 struct vqs_port {
 	struct vqs_port_conf conf;  /* as created (VLANs: see the dp) */
 	uint16_t slot;              /* index in the switch's port table */
+	uint64_t uid;               /* never reused: tells a port from a later one in its slot */
 	bool deleting;              /* left out of new datapath snapshots */
 	uint16_t n_rxq;             /* RX queue slots the PMDs poll */
 	uint16_t rxq_pmd[VQS_VHOST_MAX_QP]; /* which PMD polls each */

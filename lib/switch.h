@@ -53,6 +53,15 @@ struct vqs_switch {
 	uint64_t start_tsc;
 	uint64_t pmd_sleep_tsc;      /* atomic: idle this long, then sleep; 0 never */
 	bool stop;                   /* atomic: PMDs leave their loop */
+	/* Control thread only. */
+	char unsaved[256];           /* why the last state save failed; "" saved */
+	uint16_t n_port_errors;      /* configured ports that could not start */
+	struct vqs_port_error {
+		char name[VQS_NAME_MAX];
+		char error[256];
+	} port_errors[VQS_MAX_PORTS];
+	bool debug_commands;         /* --enable-debug-commands */
+	uint32_t debug_fail_publish; /* debug/fail-publish: snapshots still to fail */
 };
 
 /* Learns, looks up and sends one burst received on the port in 'slot'. */

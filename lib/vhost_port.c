@@ -37,6 +37,8 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_vhost.h>
 
+#include "paths.h"
+#include "ratelimit.h"
 #include "switch.h"
 #include "vhost_port.h"
 
@@ -64,7 +66,7 @@ vqs_vhost_init(struct vqs_switch *sw)
  * callback running on the port's socket.
  */
 static struct vqs_port *
-port_of_vid(int vid)
+port_of_socket(int vid)
 {
 	char path[VQS_PATH_MAX];
 	struct vqs_port *found = NULL;
@@ -84,6 +86,74 @@ port_of_vid(int vid)
 	return found;
 }
 
+/* The port whose one connection vid is; NULL for any other vid (a refused
+ * second frontend on the same socket changes nothing). */
+static struct vqs_port *
+port_of_vid(int vid)
+{
+	struct vqs_port *p = port_of_socket(vid);
+
+	return p != NULL && __atomic_load_n(&p->vhost.conn_vid, __ATOMIC_RELAXED) == vid ? p : NULL;
+}
+
+/*
+ * A server socket accepts any number of frontends, and librte_vhost gives
+ * each its own device; a second one (a guest's QEMU started twice, or
+ * anything else that can reach the socket) must not overwrite the port's
+ * device, nor take the port down when either leaves. So a port serves one
+ * connection (conn_vid); every callback for another vid changes nothing.
+ * One more may wait (wait_vid): a frontend that reconnects at once can be
+ * accepted before the library has read the end of its old connection, and
+ * it takes over when that one is closed. Beyond that, connections are
+ * refused (the library closes them). Both are counted. These two run on
+ * the vhost-events thread (server) or on the thread that connects (client
+ * mode), with no vq lock held; conn_vid changes only here.
+ */
+static int
+new_connection(int vid)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+	struct vqs_port *p = port_of_socket(vid);
+	struct vqs_vhost_state *vh;
+
+	if (p == NULL)
+		return -1;
+	vh = &p->vhost;
+	if (__atomic_load_n(&vh->conn_vid, __ATOMIC_RELAXED) < 0) {
+		__atomic_store_n(&vh->conn_vid, vid, __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (__atomic_load_n(&vh->wait_vid, __ATOMIC_RELAXED) < 0) {
+		__atomic_store_n(&vh->wait_vid, vid, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&vh->conn_extra, 1, __ATOMIC_RELAXED);
+		VQS_LOG_RL(&rl, WARNING, "port %s: a second vhost-user connection: ignored while the first lasts",
+			   p->conf.name);
+		return 0;
+	}
+	__atomic_fetch_add(&vh->conn_refused, 1, __ATOMIC_RELAXED);
+	VQS_LOG_RL(&rl, WARNING, "port %s: a third vhost-user connection: refused", p->conf.name);
+	return -1;
+}
+
+/* After destroy_device, if the device ran. */
+static void
+destroy_connection(int vid)
+{
+	struct vqs_port *p = port_of_socket(vid);
+	struct vqs_vhost_state *vh;
+
+	if (p == NULL)
+		return;
+	vh = &p->vhost;
+	if (__atomic_load_n(&vh->conn_vid, __ATOMIC_RELAXED) == vid) {
+		__atomic_store_n(&vh->conn_vid, __atomic_load_n(&vh->wait_vid, __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&vh->wait_vid, -1, __ATOMIC_RELAXED);
+	} else if (__atomic_load_n(&vh->wait_vid, __ATOMIC_RELAXED) == vid) {
+		__atomic_store_n(&vh->wait_vid, -1, __ATOMIC_RELAXED);
+	}
+}
+
 static const struct rte_vhost_user_extern_ops msg_hooks;
 
 static int
@@ -94,33 +164,34 @@ new_device(int vid)
 	uint64_t features = 0;
 	uint16_t nr;
 
-	if (p == NULL) {
-		VQS_LOG(ERR, "vhost: new device %d on an unknown socket", vid);
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+
+	if (p == NULL)
 		return -1;
-	}
 	vh = &p->vhost;
 	nr = rte_vhost_get_vring_num(vid);
 	rte_vhost_get_negotiated_features(vid, &features);
 	if (nr > 2 * p->conf.queues)
-		VQS_LOG(WARNING, "port %s: guest has %u queue pairs, only %u are polled",
-			p->conf.name, nr / 2, p->conf.queues);
+		VQS_LOG_RL(&rl, WARNING, "port %s: guest has %u queue pairs, only %u are polled",
+			   p->conf.name, nr / 2, p->conf.queues);
 	__atomic_store_n(&vh->vid, vid, __ATOMIC_RELAXED);
-	__atomic_store_n(&vh->call_gen, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&vh->fd_gen, 0, __ATOMIC_RELAXED);
 	if (rte_vhost_extern_callback_register(vid, &msg_hooks, NULL) != 0)
-		__atomic_store_n(&vh->call_gen, 1, __ATOMIC_RELAXED); /* no forced calls */
+		__atomic_store_n(&vh->fd_gen, 1, __ATOMIC_RELAXED); /* no eventfd use */
 	memset(vh->wd, 0, sizeof(vh->wd));
 	__atomic_store_n(&vh->notify_setup_pending, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->paused, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->ready, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&vh->connects, 1, __ATOMIC_RELAXED);
-	VQS_LOG(INFO, "port %s: guest connected (vid %d, %u vrings, features 0x%" PRIx64 ")",
-		p->conf.name, vid, nr, features);
+	VQS_LOG_RL(&rl, INFO, "port %s: guest connected (vid %d, %u vrings, features 0x%" PRIx64 ")",
+		   p->conf.name, vid, nr, features);
 	return 0;
 }
 
 static void
 destroy_device(int vid)
 {
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
 	struct vqs_port *p = port_of_vid(vid);
 	struct vqs_vhost_state *vh;
 	unsigned int q;
@@ -137,7 +208,7 @@ destroy_device(int vid)
 		__atomic_store_n(&vh->kicks_off[q], 0, __ATOMIC_RELAXED);
 	}
 	__atomic_fetch_add(&vh->disconnects, 1, __ATOMIC_RELAXED);
-	VQS_LOG(INFO, "port %s: guest disconnected (vid %d)", p->conf.name, vid);
+	VQS_LOG_RL(&rl, INFO, "port %s: guest disconnected (vid %d)", p->conf.name, vid);
 }
 
 /* All vq locks of the device are held: record and return, nothing more. */
@@ -269,18 +340,27 @@ pause_port(struct vqs_port *p)
 }
 
 /*
- * The library closes a vring's call eventfd only while it handles
- * SET_VRING_CALL (or when the device goes, which destroy_device's grace
- * period covers). These hooks run around every message, on the
- * vhost-events thread, so call_gen is odd exactly while such a message is
- * in hand; if the handler fails, no post hook runs and it stays odd, which
- * only disables forced calls until the guest reconnects.
+ * The library closes a vring's kick or call eventfd only while it handles
+ * SET_VRING_KICK or SET_VRING_CALL (or when the device goes, which
+ * destroy_device's grace period covers). These hooks run around every
+ * message, on the vhost-events thread, so fd_gen is odd exactly while such
+ * a message is in hand; if the handler fails, no post hook runs and it
+ * stays odd, which only stops forced calls and kick wake-ups until the
+ * guest reconnects.
  */
+#define VHOST_USER_SET_VRING_KICK 12
 #define VHOST_USER_SET_VRING_CALL 13
+
+static bool
+closes_fd(uint32_t request)
+{
+	return request == VHOST_USER_SET_VRING_KICK || request == VHOST_USER_SET_VRING_CALL;
+}
 
 static enum rte_vhost_msg_result
 pre_msg(int vid, void *msg)
 {
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
 	struct vqs_port *p = port_of_vid(vid);
 	struct msg_head *m = msg;
 	uint32_t bad;
@@ -288,24 +368,25 @@ pre_msg(int vid, void *msg)
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	switch (m->request) {
+	case VHOST_USER_SET_VRING_KICK:
 	case VHOST_USER_SET_VRING_CALL:
-		__atomic_fetch_add(&p->vhost.call_gen, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&p->vhost.fd_gen, 1, __ATOMIC_SEQ_CST);
 		break;
 	case VHOST_USER_SET_MEM_TABLE:
 		if (!mem_table_ok(m, &bad)) {
-			VQS_LOG(WARNING, "port %s: guest sent a memory table with a bad region %u: refused",
-				p->conf.name, bad);
+			VQS_LOG_RL(&rl, WARNING, "port %s: guest sent a memory table with a bad region %u: refused",
+				   p->conf.name, bad);
 			poison_mem_table(m);
 		} else if (!pause_port(p)) {
-			VQS_LOG(WARNING, "port %s: memory table change refused: a thread was inside librte_vhost on this guest's rings; the guest must reconnect",
-				p->conf.name);
+			VQS_LOG_RL(&rl, WARNING, "port %s: memory table change refused: a thread was inside librte_vhost on this guest's rings; the guest must reconnect",
+				   p->conf.name);
 			poison_mem_table(m);
 		}
 		break;
 	case VHOST_USER_SET_VRING_NUM:
 		if (!vring_num_ok(m->state.num)) {
-			VQS_LOG(WARNING, "port %s: guest asked for a vring of %u entries: refused",
-				p->conf.name, m->state.num);
+			VQS_LOG_RL(&rl, WARNING, "port %s: guest asked for a vring of %u entries: refused",
+				   p->conf.name, m->state.num);
 			m->state.num = 32769; /* refused before it is stored */
 			break;
 		}
@@ -328,9 +409,9 @@ post_msg(int vid, void *msg)
 
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
-	if (*(const uint32_t *)msg == VHOST_USER_SET_VRING_CALL &&
-	    __atomic_load_n(&p->vhost.call_gen, __ATOMIC_RELAXED) & 1)
-		__atomic_fetch_add(&p->vhost.call_gen, 1, __ATOMIC_SEQ_CST);
+	if (closes_fd(*(const uint32_t *)msg) &&
+	    __atomic_load_n(&p->vhost.fd_gen, __ATOMIC_RELAXED) & 1)
+		__atomic_fetch_add(&p->vhost.fd_gen, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&p->vhost.paused, __ATOMIC_RELAXED)) {
 		/* the rings are consistent again */
 		__atomic_store_n(&p->vhost.paused, 0, __ATOMIC_RELAXED);
@@ -344,27 +425,22 @@ static const struct rte_vhost_user_extern_ops msg_hooks = {
 	.post_msg_handle = post_msg,
 };
 
-/*
- * The vring's call eventfd, duplicated, or -1. A duplicate is ours: even if
- * the library closes its descriptor right after, ours stays the same
- * eventfd. The generation check proves that what we duplicated was still
- * the library's call eventfd and not a number that another file took
- * after a close.
- */
-static int
-callfd_dup(struct vqs_port *p, uint16_t q)
+int
+vqs_vhost_vring_fd_dup(struct vqs_port *p, uint16_t q, bool kick)
 {
 	struct vqs_vhost_state *vh = &p->vhost;
 	struct rte_vhost_vring vr;
-	uint32_t gen = __atomic_load_n(&vh->call_gen, __ATOMIC_SEQ_CST);
-	int fd;
+	uint32_t gen = __atomic_load_n(&vh->fd_gen, __ATOMIC_SEQ_CST);
+	int lib_fd, fd;
 
 	if ((gen & 1) || !__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
-	    rte_vhost_get_vhost_vring(__atomic_load_n(&vh->vid, __ATOMIC_RELAXED), q, &vr) != 0 ||
-	    vr.callfd < 0)
+	    rte_vhost_get_vhost_vring(__atomic_load_n(&vh->vid, __ATOMIC_RELAXED), q, &vr) != 0)
 		return -1;
-	fd = fcntl(vr.callfd, F_DUPFD_CLOEXEC, 0);
-	if (fd >= 0 && __atomic_load_n(&vh->call_gen, __ATOMIC_SEQ_CST) != gen) {
+	lib_fd = kick ? vr.kickfd : vr.callfd;
+	if (lib_fd < 0)
+		return -1;
+	fd = fcntl(lib_fd, F_DUPFD_CLOEXEC, 0);
+	if (fd >= 0 && __atomic_load_n(&vh->fd_gen, __ATOMIC_SEQ_CST) != gen) {
 		close(fd);
 		fd = -1;
 	}
@@ -374,7 +450,7 @@ callfd_dup(struct vqs_port *p, uint16_t q)
 int
 vqs_vhost_force_call(struct vqs_port *p, uint16_t q)
 {
-	int fd = callfd_dup(p, q), rc;
+	int fd = vqs_vhost_vring_fd_dup(p, q, false), rc;
 
 	if (fd < 0)
 		return -EAGAIN;
@@ -390,7 +466,7 @@ static void
 drop_call(struct vqs_port *p, uint16_t q)
 {
 	eventfd_t v;
-	int fd = callfd_dup(p, q);
+	int fd = vqs_vhost_vring_fd_dup(p, q, false);
 
 	if (fd < 0)
 		return;
@@ -403,6 +479,8 @@ static const struct rte_vhost_device_ops vhost_ops = {
 	.new_device = new_device,
 	.destroy_device = destroy_device,
 	.vring_state_changed = vring_state_changed,
+	.new_connection = new_connection,
+	.destroy_connection = destroy_connection,
 };
 
 int
@@ -411,20 +489,21 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 	const char *path = p->conf.path;
 	bool client = p->conf.type == VQS_PORT_VHOST_CLIENT;
 	uint64_t disable = VQS_VHOST_OFFLOAD_FEATURES;
-	struct stat st;
+	int rc;
 
 	memset(&p->vhost, 0, sizeof(p->vhost));
 	p->vhost.vid = -1;
+	p->vhost.conn_vid = -1;
+	p->vhost.wait_vid = -1;
 	p->n_rxq = p->conf.queues;
-	/* A socket left by a previous run makes bind() fail. In client mode
-	 * the socket is the peer's (QEMU's): the library connects to it and,
-	 * when the peer goes away, retries every second until it is back. */
-	if (!client && lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, len, "%s exists and is not a socket", path);
-			return -EEXIST;
-		}
-		unlink(path);
+	/* A socket left by a previous run makes bind() fail; one that some
+	 * process still listens on is not ours to take. In client mode the
+	 * socket is the peer's (QEMU's): the library connects to it and, when
+	 * the peer goes away, retries every second until it is back. */
+	if (!client) {
+		rc = vqs_socket_clear_stale(path, err, len);
+		if (rc != 0)
+			return rc;
 	}
 	if (p->conf.queues == 1)
 		disable |= 1ULL << VIRTIO_NET_F_MQ;
@@ -442,12 +521,11 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 		snprintf(err, len, "cannot start vhost-user socket %s", path);
 		return -EINVAL;
 	}
-	if (!client && (chown(path, 0, gid) != 0 || chmod(path, 0660) != 0)) {
+	/* The umask made it 0660 when it was bound; only the group is ours
+	 * to set, and never through a link. */
+	if (!client && (rc = vqs_socket_chown(path, gid, err, len)) != 0) {
 		rte_vhost_driver_unregister(path);
-		unlink(path);
-		snprintf(err, len, "cannot set owner and mode of %s: %s", path,
-			 strerror(errno));
-		return -errno;
+		return rc;
 	}
 	VQS_LOG(INFO, "port %s: vhost-user %s %s", p->conf.name,
 		client ? "client of" : "server socket", path);

@@ -51,6 +51,16 @@ unsigned int vqs_vhost_vring_info(struct vqs_port *p, struct vqs_vring_info *inf
 				  unsigned int max);
 
 /*
+ * A duplicate of vring q's kick (kick) or call eventfd, owned by the
+ * caller, or -1 (no guest, or the library is replacing that eventfd just
+ * now). Ours stays the same eventfd even if the library closes its own
+ * right after; the generation check proves that what was duplicated was
+ * still the library's eventfd and not a number another file took after a
+ * close. Caller RCU-online.
+ */
+int vqs_vhost_vring_fd_dup(struct vqs_port *p, uint16_t q, bool kick);
+
+/*
  * Interrupts the guest on vring q whatever its suppression says (the
  * watchdog's re-raise). Caller RCU-online. Returns 0, or -EAGAIN when the
  * call eventfd is being replaced (try at the next check).

@@ -3,8 +3,8 @@
  *
  * The main lcore sets up, launches one PMD per worker lcore and then does
  * control work only: vqctl requests on the control socket, guest
- * notification set-up for new vrings, MAC aging, and the orderly shutdown
- * on SIGINT/SIGTERM.
+ * notification set-up for new vrings, MAC aging, retries of ports that
+ * could not start, and the orderly shutdown on SIGINT/SIGTERM/SIGHUP.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,6 +28,7 @@
 #include "ctl.h"
 #include "ctl_server.h"
 #include "options.h"
+#include "paths.h"
 #include "pmd.h"
 #include "switch.h"
 #include "telemetry.h"
@@ -38,6 +39,7 @@ int vqs_logtype;
 
 #define CTL_PERIOD_MS 10 /* control loop tick */
 #define AGE_PERIOD_S  1
+#define RETRY_PERIOD_S 2 /* ports that could not start, a failed state save */
 
 static volatile sig_atomic_t quit_signal;
 
@@ -66,19 +68,6 @@ split_args(int argc, char **argv, int *app_argc, char ***app_argv)
 	return argc;
 }
 
-static int
-make_dir(const char *dir, gid_t gid, mode_t mode)
-{
-	if (mkdir(dir, mode) != 0 && errno != EEXIST) {
-		VQS_LOG(ERR, "cannot create %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	if (chown(dir, 0, gid) != 0 || chmod(dir, mode) != 0) {
-		VQS_LOG(ERR, "cannot set owner and mode of %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
 
 /* An ethdev that EAL probed (PCI, --vdev) is a port only if a command
  * names it; say so, rather than leave a NIC silently unused. */
@@ -140,12 +129,17 @@ load_configuration(struct vqs_switch *sw, const struct vqs_options *o)
 	const char *file = startup_file(o);
 	char dir[VQS_PATH_MAX];
 	struct vqs_err e;
+	bool created;
 	int rc;
 
+	/* A directory we make is root's alone; one that exists is left as it
+	 * is (it may be /var/lib, or the socket directory). */
 	if (o->state != NULL) {
 		strlcpy(dir, o->state, sizeof(dir));
-		if (make_dir(dirname(dir), 0, 0700) != 0)
+		if (vqs_dir_make(dirname(dir), 0, 0700, &created, e.msg, sizeof(e.msg)) != 0) {
+			VQS_LOG(ERR, "state file: %s", e.msg);
 			return -EACCES;
+		}
 	}
 	if (file == NULL) {
 		VQS_LOG(INFO, "no configuration: add bridges and ports with vqctl");
@@ -167,10 +161,13 @@ load_configuration(struct vqs_switch *sw, const struct vqs_options *o)
 			 (uint64_t)sw->conf->pmd_sleep_ms * rte_get_tsc_hz() / 1000,
 			 __ATOMIC_RELAXED);
 	vqs_ctl_set_state_file(o->state);
-	rc = vqs_ctl_save_state(sw, &e);
-	if (rc != 0)
+	/* Not fatal: the switch runs, 'show' says the state is not saved, and
+	 * the control loop keeps trying. */
+	if (vqs_ctl_save_state(sw, &e) != 0) {
 		VQS_LOG(ERR, "%s", e.msg);
-	return rc;
+		strlcpy(sw->unsaved, e.msg, sizeof(sw->unsaved));
+	}
+	return 0;
 }
 
 static int
@@ -203,9 +200,6 @@ setup(struct vqs_switch *sw, const struct vqs_options *o)
 		return -ENOMEM;
 	}
 	vqs_vhost_init(sw);
-	rc = make_dir(o->socket_dir, o->socket_gid, 0750);
-	if (rc != 0)
-		return rc;
 	rc = vqs_pmds_launch(sw);
 	if (rc != 0)
 		return rc;
@@ -260,6 +254,7 @@ control_loop(struct vqs_switch *sw, struct vqs_ctl_server *srv, const struct vqs
 	uint64_t next_stats = rte_get_tsc_cycles() + o->stats_interval * hz;
 	uint64_t wd_period = o->watchdog_ms * hz / 1000;
 	uint64_t next_wd = rte_get_tsc_cycles() + wd_period;
+	uint64_t next_retry = rte_get_tsc_cycles() + RETRY_PERIOD_S * hz;
 	uint32_t stats_interval = o->stats_interval;
 	unsigned int aged;
 	uint16_t b;
@@ -274,6 +269,10 @@ control_loop(struct vqs_switch *sw, struct vqs_ctl_server *srv, const struct vqs
 		if (stats_interval != 0 && rte_get_tsc_cycles() >= next_stats) {
 			log_stats(sw);
 			next_stats = rte_get_tsc_cycles() + stats_interval * hz;
+		}
+		if (rte_get_tsc_cycles() >= next_retry) {
+			vqs_ctl_retry(sw);
+			next_retry = rte_get_tsc_cycles() + RETRY_PERIOD_S * hz;
 		}
 		if (rte_get_tsc_cycles() < next_age)
 			continue;
@@ -301,6 +300,7 @@ main(int argc, char **argv)
 	struct vqs_err e;
 	int app_argc, eal_argc, rc;
 	char **app_argv;
+	bool created;
 
 	/* Our own options are checked before EAL takes hugepages. */
 	eal_argc = split_args(argc, argv, &app_argc, &app_argv);
@@ -309,6 +309,15 @@ main(int argc, char **argv)
 		return rc > 0 ? EXIT_SUCCESS : 2;
 	if (startup_file(&opts) != NULL &&
 	    vqs_ctl_check_file(startup_file(&opts), opts.socket_dir, &e) != 0) {
+		fprintf(stderr, "vqswitch: %s\n", e.msg);
+		return 2;
+	}
+	/* One instance per socket directory, settled before EAL takes
+	 * hugepages: a second one touches nothing of the first's. The
+	 * directory is everybody's to enter (0755): each socket in it carries
+	 * its own group and mode. */
+	if (vqs_dir_make(opts.socket_dir, 0, 0755, &created, e.msg, sizeof(e.msg)) != 0 ||
+	    vqs_instance_lock(opts.socket_dir, e.msg, sizeof(e.msg)) < 0) {
 		fprintf(stderr, "vqswitch: %s\n", e.msg);
 		return 2;
 	}
@@ -322,8 +331,11 @@ main(int argc, char **argv)
 			rte_strerror(rte_errno));
 		return 2;
 	}
+	/* SIGHUP too: a closed terminal or a service manager's hang-up
+	 * shuts down in order (sockets removed, devices closed). */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	/* Sockets are created 0660 at once, then chowned: no window in which
 	 * others could connect. */
 	umask(0117);
@@ -333,10 +345,11 @@ main(int argc, char **argv)
 	pthread_mutex_init(&sw.tel_lock, NULL);
 	strlcpy(sw.socket_dir, opts.socket_dir, sizeof(sw.socket_dir));
 	sw.socket_gid = opts.socket_gid;
+	sw.debug_commands = opts.debug_commands;
 	sw.start_tsc = rte_get_tsc_cycles();
 	rc = setup(&sw, &opts);
 	if (rc == 0) {
-		srv = vqs_ctl_server_open(opts.ctl_socket, opts.socket_gid, &e);
+		srv = vqs_ctl_server_open(opts.ctl_socket, opts.ctl_gid, &e);
 		if (srv == NULL) {
 			VQS_LOG(ERR, "%s", e.msg);
 			rc = -EINVAL;

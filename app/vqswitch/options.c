@@ -27,10 +27,15 @@ vqs_options_usage(const char *prog)
 	       "  --no-state           record nothing, restore nothing\n"
 	       "  --ctl-socket PATH    control socket for vqctl\n"
 	       "                       (default SOCKET_DIR/%s)\n"
-	       "  --socket-dir DIR     where vhost-user sockets without path= and the\n"
-	       "                       control socket go (default %s; mode 0750)\n"
-	       "  --socket-group NAME  group allowed to connect to the sockets\n"
-	       "                       (default: root only)\n"
+	       "  --socket-dir DIR     where vhost-user server sockets and the control\n"
+	       "                       socket go (default %s; created 0755 if\n"
+	       "                       missing, an existing one is used as it is)\n"
+	       "  --socket-group NAME  group allowed to connect to the vhost-user\n"
+	       "                       sockets, e.g. the one QEMU runs as (default: root)\n"
+	       "  --ctl-group NAME     group allowed to use the control socket, i.e. to\n"
+	       "                       change the configuration (default: root only)\n"
+	       "  --enable-debug-commands  accept vqctl's debug/* commands (fault\n"
+	       "                       injection for tests)\n"
 	       "  --mbufs N            packet buffers in the pool (default %u)\n"
 	       "  --pmd-sleep[=MS]     PMDs idle for MS ms (default 100) sleep until a\n"
 	       "                       guest kicks (vqctl set pmd sleep=on|off|MS)\n"
@@ -44,6 +49,19 @@ vqs_options_usage(const char *prog)
 	       "  --help               print this help and exit\n",
 	       prog, prog, VQS_DEFAULT_STATE, VQS_CTL_SOCKET_NAME,
 	       VQS_DEFAULT_SOCKET_DIR, VQS_DEFAULT_MBUFS, VQS_MAX_FRAME_LEN, VQS_MAX_FRAME_LIMIT);
+}
+
+static int
+parse_group(const char *opt, const char *name, gid_t *gid)
+{
+	struct group *g = getgrnam(name);
+
+	if (g == NULL) {
+		fprintf(stderr, "vqswitch: %s: no group named '%s'\n", opt, name);
+		return -EINVAL;
+	}
+	*gid = g->gr_gid;
+	return 0;
 }
 
 static int
@@ -67,7 +85,7 @@ int
 vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 {
 	enum { OPT_CONFIG = 256, OPT_STATE, OPT_NO_STATE, OPT_CTL_SOCKET,
-	       OPT_SOCKET_DIR, OPT_SOCKET_GROUP, OPT_MBUFS, OPT_STATS_INTERVAL, OPT_PMD_SLEEP, OPT_WATCHDOG,
+	       OPT_SOCKET_DIR, OPT_SOCKET_GROUP, OPT_CTL_GROUP, OPT_DEBUG_COMMANDS, OPT_MBUFS, OPT_STATS_INTERVAL, OPT_PMD_SLEEP, OPT_WATCHDOG,
 	       OPT_MAX_FRAME,
 	       OPT_VERSION, OPT_HELP };
 	static const struct option longopts[] = {
@@ -77,6 +95,8 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 		{ "ctl-socket", required_argument, NULL, OPT_CTL_SOCKET },
 		{ "socket-dir", required_argument, NULL, OPT_SOCKET_DIR },
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+		{ "ctl-group", required_argument, NULL, OPT_CTL_GROUP },
+		{ "enable-debug-commands", no_argument, NULL, OPT_DEBUG_COMMANDS },
 		{ "mbufs", required_argument, NULL, OPT_MBUFS },
 		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 		{ "pmd-sleep", optional_argument, NULL, OPT_PMD_SLEEP },
@@ -87,7 +107,6 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = argv[0];
-	struct group *g;
 	uint32_t v;
 	int c;
 
@@ -135,14 +154,15 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 			}
 			break;
 		case OPT_SOCKET_GROUP:
-			g = getgrnam(optarg);
-			if (g == NULL) {
-				fprintf(stderr, "vqswitch: --socket-group: no group named '%s'\n",
-					optarg);
+			if (parse_group("--socket-group", optarg, &o->socket_gid) != 0)
 				return -EINVAL;
-			}
-			o->socket_group = optarg;
-			o->socket_gid = g->gr_gid;
+			break;
+		case OPT_CTL_GROUP:
+			if (parse_group("--ctl-group", optarg, &o->ctl_gid) != 0)
+				return -EINVAL;
+			break;
+		case OPT_DEBUG_COMMANDS:
+			o->debug_commands = true;
 			break;
 		case OPT_MBUFS:
 			if (parse_number("--mbufs", optarg, 1024, 1u << 24, " a number", &v) != 0)

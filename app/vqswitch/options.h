@@ -4,6 +4,7 @@
 #ifndef VQS_OPTIONS_H
 #define VQS_OPTIONS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -19,8 +20,9 @@ struct vqs_options {
 	const char *state;       /* NULL: --no-state */
 	char ctl_socket[VQS_PATH_MAX];
 	char socket_dir[VQS_PATH_MAX];
-	gid_t socket_gid;        /* group that may connect (0: root only) */
-	const char *socket_group;
+	gid_t socket_gid;        /* group that may use vhost-user sockets (0: root only) */
+	gid_t ctl_gid;           /* group that may use the control socket (0: root only) */
+	bool debug_commands;     /* --enable-debug-commands */
 	uint32_t mbufs;
 	int32_t pmd_sleep_ms;    /* --pmd-sleep: -1 not given */
 	uint32_t stats_interval; /* seconds between stats log lines; 0: none */

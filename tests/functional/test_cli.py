@@ -58,46 +58,55 @@ def test_bad_config(c):
     expect_error(args, "add-br br0\n\n# x\nadd-port br0 vm1 type=bogus\n", "c.conf:4: type=bogus")
     expect_error(args, "add-port br0 vm1 type=vhostuser\n", "c.conf:1: no bridge named 'br0'")
     expect_error(args, "add-br br0\nadd-port br0 u type=dpdk\n", "needs devargs")
-    expect_error(args, "add-br br0\nshow\n", "c.conf:2: 'show' is a query")
+    expect_error(args, "add-br br0\nshow\n", "c.conf:2: 'show' is not a configuration command")
     expect_error(args, "add-br br0 mac-aging=soon\n", "mac-aging=soon")
 
 
 def test_bad_device(c):
-    """A port whose device cannot be created stops start-up with the line
-    that named it, and the exit is clean (no crash, no socket left)."""
-    d = tempfile.mkdtemp(prefix="vqs-dev-")
-    cfg = os.path.join(d, "c.conf")
-    with open(cfg, "w") as f:
-        f.write("add-br br0\nadd-port br0 vm1 type=vhostuser\nadd-port br0 up type=dpdk devargs=net_nosuchdev0\n")
-    r = subprocess.run([VQSWITCH, "-l", "0,1", "--file-prefix", "vqt_baddev_%d" % os.getpid(), "-m", "128",
-                        "--no-pci", "--", "--config", cfg, "--socket-dir", d, "--no-state"],
-                       capture_output=True, text=True, timeout=60)
-    out = r.stdout + r.stderr
-    check(r.returncode == 1, "exit code %s:\n%s" % (r.returncode, out))
-    check("c.conf:3: port up: cannot probe device 'net_nosuchdev0'" in out, "no clear error:\n%s" % out)
-    check(not os.path.exists(os.path.join(d, "vm1.sock")), "socket left behind")
-    subprocess.run(["rm", "-rf", d, "/var/run/dpdk/vqt_baddev_%d" % os.getpid()])
+    """A port whose device cannot be created does not stop start-up: the
+    other ports come up, it stays configured with its error in 'show', and
+    the exit is clean (no crash, no socket left)."""
+    sw = Switch(c, "baddev", "add-br br0\nadd-port br0 vm1 type=vhostuser\n"
+                             "add-port br0 up type=dpdk devargs=net_nosuchdev0\n")
+    check(os.path.exists(sw.sock("vm1")), "the good port's socket")
+    up = [p for p in sw.vqctl("show", fmt="json")["bridges"][0]["ports"] if p["name"] == "up"][0]
+    check(up["state"] == "error" and "cannot probe device 'net_nosuchdev0'" in up["error"], "show: %s" % up)
+    check("port up: cannot probe device 'net_nosuchdev0'" in sw.log_text(), "logged")
+    check(sw.stop() == 0, "exit code")
+    check(not os.path.exists(sw.sock("vm1")), "socket left behind")
 
 
 def test_socket_permissions(c):
-    sw = Switch(c, "perm", "add-br br0\nadd-port br0 vm1 type=vhostuser\n")
+    """vhost-user sockets are root:socket-group 0660, the control socket
+    root-only (0600) unless --ctl-group names a group; a socket directory
+    vqswitch creates is 0755 root:root, an existing one is left as it is."""
+    sw = Switch(c, "perm", "add-br br0\nadd-port br0 vm1 type=vhostuser\n", sockdir="run")
     st = os.stat(sw.sock("vm1"))
     check(st.st_mode & 0o777 == 0o660, "socket mode %o" % (st.st_mode & 0o777))
     check(st.st_uid == 0 and st.st_gid == 0, "socket owner %d:%d" % (st.st_uid, st.st_gid))
-    dst = os.stat(sw.dir)
-    check(dst.st_mode & 0o777 == 0o750, "socket dir mode %o" % (dst.st_mode & 0o777))
+    ctl = os.stat(sw.ctl_socket)
+    check(ctl.st_mode & 0o777 == 0o600 and ctl.st_gid == 0, "control socket %o gid %d" % (ctl.st_mode, ctl.st_gid))
+    dst = os.stat(sw.sockdir)
+    check(dst.st_mode & 0o777 == 0o755 and dst.st_uid == 0, "socket dir mode %o" % (dst.st_mode & 0o777))
+    check(os.stat(sw.dir).st_mode & 0o777 == 0o700, "the test's own directory untouched")
     check(sw.stop() == 0, "exit code")
     check(not os.path.exists(sw.sock("vm1")), "socket removed on exit")
 
-    # A group given with --socket-group may connect: it owns dir and socket.
-    group = "vqs_test_grp"
-    subprocess.run(["groupadd", "-f", group], check=True)
-    c.add(lambda: subprocess.run(["groupdel", group]))
-    gid = grp.getgrnam(group).gr_gid
+    # --socket-group reaches the vhost-user sockets only; --ctl-group the
+    # control socket only.
+    group, ctl_group = "vqs_test_grp", "vqs_test_ctl"
+    for g in (group, ctl_group):
+        subprocess.run(["groupadd", "-f", g], check=True)
+        c.add(lambda g=g: subprocess.run(["groupdel", g]))
+    gid, ctl_gid = grp.getgrnam(group).gr_gid, grp.getgrnam(ctl_group).gr_gid
     sw = Switch(c, "permg", "add-br br0\nadd-port br0 vm1 type=vhostuser\n", args=["--socket-group", group])
-    st, dst = os.stat(sw.sock("vm1")), os.stat(sw.dir)
+    st, ctl = os.stat(sw.sock("vm1")), os.stat(sw.ctl_socket)
     check(st.st_gid == gid and st.st_mode & 0o777 == 0o660, "socket %o gid %d" % (st.st_mode, st.st_gid))
-    check(dst.st_gid == gid and dst.st_mode & 0o777 == 0o750, "dir %o gid %d" % (dst.st_mode, dst.st_gid))
+    check(ctl.st_gid == 0 and ctl.st_mode & 0o777 == 0o600, "control socket %o gid %d" % (ctl.st_mode, ctl.st_gid))
+    check(sw.stop() == 0, "exit code")
+    sw = Switch(c, "permc", "add-br br0\n", args=["--socket-group", group, "--ctl-group", ctl_group])
+    ctl = os.stat(sw.ctl_socket)
+    check(ctl.st_gid == ctl_gid and ctl.st_mode & 0o777 == 0o660, "control socket %o gid %d" % (ctl.st_mode, ctl.st_gid))
     check(sw.stop() == 0, "exit code")
 
 

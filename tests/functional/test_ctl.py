@@ -150,7 +150,11 @@ def test_bad_requests(c):
     expect_fail(sw, ["add-port", "br0", "d", "type=dpdk", "devargs=net_nosuchdev0"],
                 "port d: cannot probe device")
     expect_fail(sw, ["add-port", "br0", "v", "type=vhostuser", "path=/proc/nope/v.sock"],
-                "port v: cannot start vhost-user socket")
+                "must be directly inside the socket directory")
+    with open(os.path.join(sw.sockdir, "file.sock"), "w") as f:
+        f.write("not a socket")
+    expect_fail(sw, ["add-port", "br0", "v", "type=vhostuser", "path=" + os.path.join(sw.sockdir, "file.sock")],
+                "port v: %s exists and is not a socket" % os.path.join(sw.sockdir, "file.sock"))
 
     r = raw_request(sw, b"x" * 5000)
     check(r == {"ok": False, "error": "request larger than 4096 bytes"}, "oversized: %s" % r)

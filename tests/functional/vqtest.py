@@ -129,13 +129,17 @@ class Switch:
     """vqswitch started on a config text, in its own file prefix and
     socket directory."""
 
-    def __init__(self, cleanup, name, config, lcores="0,1", eal=(), args=(), mem=128):
+    def __init__(self, cleanup, name, config, lcores="0,1", eal=(), args=(), mem=128, sockdir=None):
+        """sockdir: the socket directory, by default the test's own
+        directory (which exists); a name makes it a subdirectory that
+        vqswitch creates."""
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="vqs-%s-" % name)
+        self.sockdir = os.path.join(self.dir, sockdir) if sockdir else self.dir
         self.prefix = "vqt_%s_%d" % (name, os.getpid())
         cfg = os.path.join(self.dir, "switch.conf")
         self.state = os.path.join(self.dir, "state", "vqswitch.state")
-        self.ctl_socket = os.path.join(self.dir, "vqswitch.ctl")
+        self.ctl_socket = os.path.join(self.sockdir, "vqswitch.ctl")
         with open(cfg, "w") as f:
             f.write(config.replace("@DIR@", self.dir))
         self.log_path = os.path.join(self.dir, "vqswitch.log")
@@ -145,7 +149,7 @@ class Switch:
         lcore_opt = "--lcores" if "@" in lcores else "-l"
         self.cmd = [VQSWITCH, lcore_opt, lcores, "--main-lcore", "0", "--file-prefix", self.prefix,
                     "-m", str(mem), "--no-pci"] + list(eal) + \
-                   ["--", "--config", cfg, "--socket-dir", self.dir, "--state", self.state] + list(args)
+                   ["--", "--config", cfg, "--socket-dir", self.sockdir, "--state", self.state] + list(args)
         cleanup.add(self.kill)
         self._tel = None
         self.start()
@@ -178,7 +182,7 @@ class Switch:
         return json.loads(r.stdout) if fmt == "json" and r.stdout else r.stdout
 
     def sock(self, port):
-        return os.path.join(self.dir, port + ".sock")
+        return os.path.join(self.sockdir, port + ".sock")
 
     def log_text(self):
         with open(self.log_path) as f:

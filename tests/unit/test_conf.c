@@ -3,29 +3,41 @@
  * every bad one is refused with a message that says what is wrong and
  * changes nothing, and the state written back reads the same.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
+#include "ctl.h"
 #include "unit.h"
 
 int vqs_logtype;
 
 static struct vqs_conf conf;
 
+static int run_words(int argc, char **argv, struct vqs_err *e);
+
 /* Runs one command on the model the way a dry run does. */
 static int
 run(const char *text, struct vqs_err *e)
 {
-	char line[512], *argv[VQS_MAX_ARGS + 3], *tok, *save = NULL;
+	char *line = strdup(text), *argv[VQS_MAX_ARGS + 3];
+	int argc = vqs_ctl_split(line, argv, VQS_MAX_ARGS + 3), rc;
+
+	CHECK(argc > 0);
+	rc = argc > 0 ? run_words(argc, argv, e) : -1;
+	free(line);
+	return rc;
+}
+
+static int
+run_words(int argc, char **argv, struct vqs_err *e)
+{
 	struct vqs_port_conf pc, *p;
 	struct vqs_br_conf bc, *b;
-	int argc = 0, rc;
+	int rc;
 
-	snprintf(line, sizeof(line), "%s", text);
-	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
-		argv[argc++] = tok;
 	if (strcmp(argv[0], "add-br") == 0) {
 		rc = vqs_conf_parse_add_br(&conf, argc, argv, &bc, e);
 		if (rc == 0)
@@ -83,7 +95,7 @@ static void
 test_commands(void)
 {
 	struct vqs_port_conf *p;
-	char buf[256];
+	char buf[VQS_TRUNKS_TEXT_MAX];
 
 	bad("add-port br0 vm1 type=vhostuser", "no bridge named 'br0'");
 	good("add-br br0 mac-aging=120 mac-table-size=1000");
@@ -97,7 +109,7 @@ test_commands(void)
 	CHECK_EQ(p->queues, VQS_VHOST_MAX_QP);
 	CHECK_EQ(p->vlan.tag, 0);
 	CHECK(!p->vlan.trunks_set);
-	good("add-port br1 vm2 type=vhostuser path=/tmp/x.sock queues=2 tag=100 pmd-rxq-affinity=1:3");
+	good("add-port br1 vm2 type=vhostuser path=/run/vq//x.sock queues=2 tag=100 pmd-rxq-affinity=1:3");
 	p = vqs_conf_port(&conf, "vm2");
 	CHECK(strcmp(p->bridge, "br1") == 0);
 	CHECK_EQ(p->vlan.tag, 100);
@@ -107,7 +119,7 @@ test_commands(void)
 	p = vqs_conf_port(&conf, "up");
 	CHECK(vqs_vlan_allowed(&p->vlan, 10) && vqs_vlan_allowed(&p->vlan, 21));
 	CHECK(!vqs_vlan_allowed(&p->vlan, 0) && !vqs_vlan_allowed(&p->vlan, 23));
-	vqs_vlan_format_trunks(&p->vlan, buf, sizeof(buf));
+	vqs_vlan_format_trunks(&p->vlan, buf);
 	CHECK(strcmp(buf, "10,20-22") == 0);
 	good("add-port br0 qc type=vhostuserclient path=/tmp/qemu.sock queues=1");
 	CHECK_EQ(vqs_conf_port(&conf, "qc")->type, VQS_PORT_VHOST_CLIENT);
@@ -129,7 +141,12 @@ test_commands(void)
 	bad("add-port br0 vm3", "type= is required");
 	bad("add-port br0 vm3 type=tunnel", "expected vhostuser, vhostuserclient or dpdk");
 	bad("add-port br0 vm1 type=vhostuser", "port vm1 exists");
-	bad("add-port br0 vm3 type=vhostuser path=/tmp/x.sock", "is used by port vm2");
+	CHECK(strcmp(vqs_conf_port(&conf, "vm2")->path, "/run/vq/x.sock") == 0);
+	bad("add-port br0 vm3 type=vhostuser path=/run/vq/./x.sock", "is used by port vm2");
+	bad("add-port br0 vm3 type=vhostuser path=/tmp/x.sock", "directly inside the socket directory");
+	bad("add-port br0 vm3 type=vhostuser path=/run/vq/sub/x.sock", "directly inside");
+	bad("add-port br0 vm3 type=vhostuser path=/run/vq/../vq/x.sock", "without '..'");
+	bad("add-port br0 vm3 type=vhostuser path=/run/vq", "directly inside");
 	bad("add-port br0 vm3 type=vhostuser path=relative.sock", "absolute path");
 	bad("add-port br0 vm3 type=vhostuserclient", "needs path=");
 	bad("add-port br0 vm3 type=vhostuser queues=0", "from 1 to");
@@ -145,11 +162,54 @@ test_commands(void)
 	bad("add-port br0 vm3 type=vhostuser tag=4096", "from 1 to 4095");
 	bad("add-port br0 vm3 type=vhostuser trunks=5-2", "trunks=5-2");
 	bad("add-port br0 vm3 type=vhostuser trunks=1,x", "trunks=1,x");
+	bad("add-port br0 vm3 type=vhostuser trunks=,", "trunks=,");
+	bad("add-port br0 vm3 type=vhostuser trunks=1,,2", "trunks=1,,2");
+	bad("add-port br0 vm3 type=vhostuser trunks=1,", "trunks=1,");
+	bad("add-port br0 vm3 type=vhostuser trunks=-1", "trunks=-1");
 	bad("add-port br0 vm3 type=vhostuser queues=2 pmd-rxq-affinity=2:1", "RX queues 0..1");
 	bad("add-port br0 vm3 type=vhostuser pmd-rxq-affinity=0-1", "QUEUE:LCORE");
 	bad("set-port vm1 type=dpdk", "cannot change on an existing port");
 	bad("set-port vm1 tag=x", "whole number");
 	bad("set-br br0 mac-table-size=0", "from 1 to");
+}
+
+/* Quotes keep blanks and '#'; '#' starts a comment only at a word's start. */
+static void
+test_split(void)
+{
+	char line[] = "add-port \"a b\" path=\"/x y/#1\\\"q\\\\\" d='e f' g#h  # comment";
+	char open_quote[] = "set port \"x";
+	char *argv[8];
+
+	CHECK_EQ(vqs_ctl_split(line, argv, 8), 5);
+	CHECK(strcmp(argv[1], "a b") == 0);
+	CHECK(strcmp(argv[2], "path=/x y/#1\"q\\") == 0);
+	CHECK(strcmp(argv[3], "d=e f") == 0);
+	CHECK(strcmp(argv[4], "g#h") == 0);
+	CHECK_EQ(vqs_ctl_split(open_quote, argv, 8), -EINVAL);
+}
+
+/* Everything the commands accept is written so that it reads back: names
+ * and paths with blanks, quotes, '#' and backslashes, and the longest trunk
+ * list there is. */
+static void
+test_hostile_round_trip(void)
+{
+	struct vqs_port_conf *p;
+	char cmd[VQS_TRUNKS_TEXT_MAX + 128];
+	size_t off;
+	unsigned int v;
+
+	good("add-port br0 h1 type=vhostuser \"path=/run/vq/a b#c\\\"d\\\\e'f.sock\"");
+	CHECK(strcmp(vqs_conf_port(&conf, "h1")->path, "/run/vq/a b#c\"d\\e'f.sock") == 0);
+	good("add-port br0 h2 type=vhostuserclient \"path=/tmp/q emu/#x.sock\" tag=7");
+	good("add-port br0 h3 type=dpdk \"devargs=net_pcap9,rx_pcap=/tmp/a b.pcap\"");
+	off = (size_t)snprintf(cmd, sizeof(cmd), "set-port h3 trunks=");
+	for (v = 0; v <= VQS_VLAN_MAX; v += 2)
+		off += (size_t)snprintf(cmd + off, sizeof(cmd) - off, "%s%u", v ? "," : "", v);
+	good(cmd);
+	p = vqs_conf_port(&conf, "h3");
+	CHECK(vqs_vlan_allowed(&p->vlan, 4094) && !vqs_vlan_allowed(&p->vlan, 4093));
 }
 
 static void
@@ -166,7 +226,10 @@ test_write_and_read_back(void)
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (line[0] != '#')
 			good(line);
+	CHECK(vqs_conf_equal(&written, &conf));
 	CHECK(memcmp(&written, &conf, sizeof(conf)) == 0);
+	conf.ports[0].vlan.tag++;
+	CHECK(!vqs_conf_equal(&written, &conf));
 	free(text);
 }
 
@@ -174,6 +237,8 @@ int
 main(void)
 {
 	test_commands();
+	test_split();
+	test_hostile_round_trip();
 	test_write_and_read_back();
 	return unit_report("test_conf");
 }

@@ -192,11 +192,15 @@ test_vlans_static_flush_port(void)
 }
 
 /* Several learners add overlapping addresses at once while the main lcore
- * ages: the count stays exact and every address maps to a real port.
+ * ages out a set of stale ones: the count stays exact (the learners' own,
+ * refreshed at most every 1/16 s, are never old enough to go: every time
+ * stamp here is a fake one, and aging compares them with each other only)
+ * and every address maps to a real port.
  * Learners are EAL lcores, as PMDs are: rte_hash's multi-writer add keeps
  * per-lcore caches and does not take non-EAL threads. */
 #define MT_THREADS 4
 #define MT_MACS 2000
+#define MT_STALE 500
 
 struct mt_arg {
 	struct vqs_fdb *f;
@@ -236,15 +240,26 @@ test_concurrent(void)
 	struct walk_acc w = { 0, 0 };
 	unsigned int i = 0, lcore;
 
+	unsigned int aged = 0;
+
 	CHECK_EQ(rte_lcore_count(), MT_THREADS + 1);
+	for (i = 0; i < MT_STALE; i++) {
+		struct rte_ether_addr m = mac(1000000 + i);
+
+		CHECK_EQ(vqs_fdb_learn(f, 0, &m, 0, 0), VQS_FDB_NEW);
+	}
+	i = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		args[i] = (struct mt_arg){ f, v, i };
 		rte_eal_remote_launch(mt_learner, &args[i], lcore);
 		i++;
 	}
+	/* Learners stamp 1000..1019: at 1019 with 100 they are all fresh,
+	 * the stale ones (0) are not. */
 	for (i = 0; i < 50; i++)
-		vqs_fdb_age(f, 1000 + 25, 20); /* ages nothing still fresh */
+		aged += vqs_fdb_age(f, 1019, 100);
 	rte_eal_mp_wait_lcore();
+	CHECK_EQ(aged, MT_STALE);
 	CHECK_EQ(vqs_fdb_count(f), MT_MACS);
 	vqs_fdb_walk(f, 2000, walk_one, &w);
 	CHECK_EQ(w.n, MT_MACS);
@@ -260,11 +275,68 @@ test_concurrent(void)
 	rte_free(v);
 }
 
+/* Learners keep learning one address on their own ports while the main
+ * lcore makes it static: after add_static returns, no learner may move it
+ * (the static flag and the port change in one swap). */
+struct race_arg {
+	struct vqs_fdb *f;
+	struct rte_rcu_qsbr *v;
+	unsigned int id;
+	volatile bool *stop;
+};
+
+static int
+race_learner(void *p)
+{
+	struct race_arg *a = p;
+	struct rte_ether_addr m = mac(77);
+	uint64_t n = 0;
+
+	rte_rcu_qsbr_thread_register(a->v, a->id);
+	rte_rcu_qsbr_thread_online(a->v, a->id);
+	while (!*a->stop) {
+		vqs_fdb_learn(a->f, 0, &m, (uint16_t)a->id, n++);
+		rte_rcu_qsbr_quiescent(a->v, a->id);
+	}
+	rte_rcu_qsbr_thread_offline(a->v, a->id);
+	rte_rcu_qsbr_thread_unregister(a->v, a->id);
+	return 0;
+}
+
+static void
+test_static_vs_learning(void)
+{
+	struct rte_rcu_qsbr *v = make_qsv(MT_THREADS);
+	struct vqs_fdb *f = vqs_fdb_create("t_race", 16, v);
+	struct rte_ether_addr m = mac(77);
+	struct race_arg args[MT_THREADS];
+	volatile bool stop = false;
+	unsigned int i = 0, lcore, round, wrong = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		args[i] = (struct race_arg){ f, v, i, &stop };
+		rte_eal_remote_launch(race_learner, &args[i], lcore);
+		i++;
+	}
+	for (round = 0; round < 300; round++) {
+		CHECK_EQ(vqs_fdb_add_static(f, 0, &m, 9), 0);
+		rte_delay_us_sleep(100); /* the learners run meanwhile */
+		wrong += vqs_fdb_lookup(f, 0, &m) != 9;
+		vqs_fdb_flush(f);
+	}
+	stop = true;
+	rte_eal_mp_wait_lcore();
+	CHECK_EQ(wrong, 0);
+	CHECK(vqs_fdb_count(f) <= 1);
+	vqs_fdb_free(f);
+	rte_free(v);
+}
+
 int
 main(int argc, char **argv)
 {
-	/* Five lcores on whatever CPUs there are: main + 4 learners. */
-	if (unit_eal_init_lcores(argv[0], "(0-4)@(0)") < 0) {
+	/* Five lcores: main on CPU 0, 4 learners sharing CPU 1. */
+	if (unit_eal_init_lcores(argv[0], "0@0,(1-4)@1") < 0) {
 		fprintf(stderr, "EAL init failed\n");
 		return 2;
 	}
@@ -274,6 +346,7 @@ main(int argc, char **argv)
 	test_walk();
 	test_vlans_static_flush_port();
 	test_concurrent();
+	test_static_vs_learning();
 	rte_eal_cleanup();
 	return unit_report("test_fdb");
 }

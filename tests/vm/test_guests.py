@@ -164,7 +164,7 @@ def lose_interrupts(c, name, watchdog_ms):
     is swallowed (debug/drop-calls), as if lost on the way."""
     sw = Switch(c, name, "add-br br0\nadd-port br0 vm1 type=vhostuser queues=1\n"
                          "add-port br0 vm2 type=vhostuser queues=1\n",
-                args=["--watchdog-interval", str(watchdog_ms)])
+                args=["--watchdog-interval", str(watchdog_ms), "--enable-debug-commands"])
     g1 = Guest(c, name + "1", sw.sock("vm1"), IP1 + "/24", MAC1)
     g2 = Guest(c, name + "2", sw.sock("vm2"), IP2 + "/24", MAC2)
     ping(g2, IP1)
