@@ -121,10 +121,19 @@ port_free(struct vqs_switch *sw, struct vqs_port *p)
 static struct vqs_port *
 port_create(struct vqs_switch *sw, const struct vqs_port_conf *pc, struct vqs_err *e)
 {
+	static uint64_t uids;
 	struct vqs_port *p;
-	uint16_t slot;
+	uint16_t slot, q;
 	int rc;
 
+	/* Before the device exists: a port retried every few seconds for a
+	 * missing lcore must not make and remove its socket each time. */
+	for (q = 0; q < VQS_VHOST_MAX_QP; q++)
+		if (pc->affinity[q] >= 0 && vqs_pmd_of_lcore(sw, (unsigned int)pc->affinity[q]) < 0) {
+			vqs_err_set(e, -EINVAL, "pmd-rxq-affinity: lcore %d is not a PMD lcore",
+				    pc->affinity[q]);
+			return NULL;
+		}
 	for (slot = 0; slot < VQS_MAX_PORTS && sw->ports[slot] != NULL; slot++)
 		;
 	if (slot == VQS_MAX_PORTS) {
@@ -136,8 +145,6 @@ port_create(struct vqs_switch *sw, const struct vqs_port_conf *pc, struct vqs_er
 		vqs_err_set(e, -ENOMEM, "out of memory");
 		return NULL;
 	}
-	static uint64_t uids;
-
 	p->conf = *pc;
 	p->slot = slot;
 	p->uid = ++uids;
@@ -358,9 +365,8 @@ static int
 cmd_add_port(struct ctx *x, int argc, char **argv)
 {
 	struct vqs_port_conf pc;
-	int rc;
-
 	struct vqs_port *p;
+	int rc;
 
 	rc = vqs_conf_parse_add_port(x->conf, argc, argv, x->socket_dir, &pc, &x->r->err);
 	if (rc != 0)
@@ -403,8 +409,7 @@ cmd_del_port(struct ctx *x, int argc, char **argv)
 	if (argc == 3 && strcmp(pc->bridge, argv[1]) != 0)
 		return vqs_err_set(&x->r->err, -ENOENT, "port %s is not on bridge %s",
 				   name, argv[1]);
-	delete_port(x, name);
-	return 0;
+	return delete_port(x, name);
 }
 
 static int

@@ -2,9 +2,7 @@
 #define _GNU_SOURCE /* accept4, struct ucred */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,13 +236,14 @@ client_read(struct client *c, struct vqs_switch *sw)
 	}
 }
 
-/* Root, or a user whose primary or supplementary groups include gid. */
+/* Root, or a peer whose group or supplementary groups (as the process
+ * had them when it connected: SO_PEERGROUPS) include gid. */
 static bool
-peer_allowed(const struct ucred *cr, gid_t gid)
+peer_allowed(int fd, const struct ucred *cr, gid_t gid)
 {
 	gid_t groups[256];
-	int n = (int)RTE_DIM(groups), i;
-	struct passwd *pw;
+	socklen_t len = sizeof(groups);
+	unsigned int i;
 
 	if (cr->uid == 0)
 		return true;
@@ -252,10 +251,9 @@ peer_allowed(const struct ucred *cr, gid_t gid)
 		return false;
 	if (cr->gid == gid)
 		return true;
-	pw = getpwuid(cr->uid);
-	if (pw == NULL || getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0)
 		return false;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < len / sizeof(gid_t); i++)
 		if (groups[i] == gid)
 			return true;
 	return false;
@@ -292,7 +290,7 @@ client_accept(struct vqs_ctl_server *s)
 	fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || !peer_allowed(&cr, s->gid)) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || !peer_allowed(fd, &cr, s->gid)) {
 		VQS_LOG_RL(&rl, WARNING, "control socket: refused uid %u gid %u pid %d: not root or in the control group",
 			   (unsigned int)cr.uid, (unsigned int)cr.gid, (int)cr.pid);
 		tmp.fd = fd;

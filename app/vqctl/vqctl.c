@@ -4,9 +4,11 @@
  *   vqctl [--socket PATH] [--format text|json] COMMAND [ARGS...]
  *
  * Sends {"argv": [...], "format": ...} and prints the reply's output. Exit
- * status 0 on success; 1 with the switch's one-line reason on stderr when
- * the command failed; 2 when the switch could not be reached or answered
- * nonsense.
+ * status 0 on success (a warning, such as output cut short, goes to
+ * stderr); 1 with the switch's one-line reason on stderr when the command
+ * failed; 2 when the switch could not be reached or answered nonsense; 3
+ * when the change took effect but the switch could not record it in its
+ * state file (a restart would not restore it).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,7 +48,8 @@ usage(FILE *f)
 		"  set pmd sleep=on|off|MS   idle PMDs sleep until a guest kicks\n"
 		"  list-br | list-ports BRIDGE | show\n"
 		"MAC tables and PMDs:\n"
-		"  fdb/show BRIDGE | fdb/flush BRIDGE | fdb/add BRIDGE MAC PORT [VLAN]\n"
+		"  fdb/show BRIDGE [offset=N] [limit=N] (at most 10000 entries unless limit=)\n"
+		"  fdb/flush BRIDGE | fdb/add BRIDGE MAC PORT [VLAN]\n"
 		"  pmd/rxq-show | pmd/stats-show | pmd/stats-clear\n"
 		"Counters and vrings:\n"
 		"  port/stats [PORT] | port/stats-clear [PORT] | vring/show PORT\n"
@@ -54,7 +57,10 @@ usage(FILE *f)
 		"Options:\n"
 		"  -s, --socket PATH   the switch's control socket (default %s)\n"
 		"  -f, --format FMT    text (default) or json\n"
-		"  -h, --help          this help\n", DEFAULT_SOCKET);
+		"  -h, --help          this help\n"
+		"\n"
+		"Exit status: 0 done, 1 refused (reason on stderr), 2 no switch or a bad\n"
+		"reply, 3 done but not saved (a restart would not restore it).\n", DEFAULT_SOCKET);
 }
 
 static int
@@ -130,7 +136,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = DEFAULT_SOCKET, *format = "text";
-	const struct vqs_json_field *ok, *out, *err;
+	const struct vqs_json_field *ok, *out, *err, *warn, *unsaved;
 	struct vqs_buf req = { 0 };
 	struct vqs_json_obj o;
 	struct vqs_err e;
@@ -182,7 +188,10 @@ main(int argc, char **argv)
 		vqs_buf_free(&req);
 		return 2;
 	}
-	reply = send_all(fd, req.s, req.len) == 0 ? recv_line(fd) : NULL;
+	/* A switch that refuses us says why before it closes: read that
+	 * even if the request could not be sent whole. */
+	send_all(fd, req.s, req.len);
+	reply = recv_line(fd);
 	close(fd);
 	vqs_buf_free(&req);
 	if (reply == NULL) {
@@ -194,9 +203,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "vqctl: bad reply from the switch: %s\n", reply);
 	} else if (ok->b) {
 		out = vqs_json_get(&o, "output", VQS_JSON_STR);
+		warn = vqs_json_get(&o, "warning", VQS_JSON_STR);
+		unsaved = vqs_json_get(&o, "unsaved", VQS_JSON_BOOL);
 		if (out != NULL && out->str[0] != '\0')
 			printf(strcmp(format, "json") == 0 ? "%s\n" : "%s", out->str);
-		rc = 0;
+		if (warn != NULL)
+			fprintf(stderr, "vqctl: warning: %s\n", warn->str);
+		rc = unsaved != NULL && unsaved->b ? 3 : 0;
 	} else {
 		err = vqs_json_get(&o, "error", VQS_JSON_STR);
 		fprintf(stderr, "vqctl: %s\n", err != NULL ? err->str : "failed");
