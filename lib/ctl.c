@@ -1028,7 +1028,10 @@ cmd_debug_drop_calls(struct ctx *x, int argc, char **argv)
 	n = strtoul(argv[2], &end, 10);
 	if (argv[2][0] < '0' || argv[2][0] > '9' || *end != '\0' || n > 1000000)
 		return vqs_err_set(&x->r->err, -EINVAL, "N: expected 0 to 1000000");
-	__atomic_store_n(&p->vhost.drop_calls, (uint32_t)n, __ATOMIC_RELAXED);
+	/* Online: destroy_device waits for us before the device goes. */
+	rte_rcu_qsbr_thread_online(x->sw->qsv, x->sw->ctl_thread_id);
+	vqs_vhost_drop_calls(p, (uint32_t)n);
+	rte_rcu_qsbr_thread_offline(x->sw->qsv, x->sw->ctl_thread_id);
 	return 0;
 }
 

@@ -106,6 +106,26 @@ vqs_port_stats_sum(const struct vqs_port *p, uint16_t n_pmds,
 			   (uint64_t *)out, STATS_FIELDS);
 }
 
+static uint64_t
+device_missed(const struct vqs_port *p)
+{
+	struct rte_eth_stats st;
+
+	if (vqs_port_type_is_vhost(p->conf.type) || !p->eth.started ||
+	    rte_eth_stats_get(p->eth.port_id, &st) != 0)
+		return 0;
+	return st.imissed;
+}
+
+uint64_t
+vqs_port_rx_missed(const struct vqs_port *p)
+{
+	uint64_t now = device_missed(p);
+
+	return vqs_port_type_is_vhost(p->conf.type) ? 0 :
+	       now - RTE_MIN(now, __atomic_load_n(&p->eth.missed_base, __ATOMIC_RELAXED));
+}
+
 void
 vqs_port_stats_clear(struct vqs_port *p, uint16_t n_pmds)
 {
@@ -113,4 +133,6 @@ vqs_port_stats_clear(struct vqs_port *p, uint16_t n_pmds)
 
 	stats_total(p, n_pmds, &now);
 	vqs_counters_rebase((const uint64_t *)&now, (uint64_t *)&p->base, STATS_FIELDS);
+	if (!vqs_port_type_is_vhost(p->conf.type))
+		__atomic_store_n(&p->eth.missed_base, device_missed(p), __ATOMIC_RELAXED);
 }

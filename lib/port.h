@@ -63,6 +63,8 @@ struct vqs_vhost_state {
 	 * (which close the old eventfd): see vqs_vhost_vring_fd_dup(). */
 	uint32_t fd_gen;
 	uint32_t drop_calls;       /* fault injection: calls still to swallow */
+	int guest_callfd[2 * VQS_VHOST_MAX_QP]; /* ... the guest's call eventfd
+				    * while a decoy has its number; -1 */
 	uint64_t watchdog_kicks;   /* control thread */
 	uint64_t rx_stalls;        /* control thread: guest TX rings that stopped */
 	uint64_t watchdog_logged;  /* TSC of the last watchdog log line */
@@ -79,6 +81,7 @@ struct vqs_eth_state {
 	bool txq_shared; /* fewer TX queues than PMDs: lock per queue */
 	bool started;
 	bool hotplugged; /* probed from devargs by us: removed with the port */
+	uint64_t missed_base; /* control thread: the device's imissed at the last clear */
 	int rxq_intr_fd[VQS_VHOST_MAX_QP]; /* RX interrupt fd per queue, or -1 */
 	rte_spinlock_t txq_lock[VQS_MAX_PMDS];
 };
@@ -111,5 +114,11 @@ void vqs_port_stats_sum(const struct vqs_port *p, uint16_t n_pmds,
 			struct vqs_port_stats *out);
 /* Control thread: the PMDs keep counting; clearing moves the baseline. */
 void vqs_port_stats_clear(struct vqs_port *p, uint16_t n_pmds);
+
+/* Frames the device dropped before a PMD read them (ethdev imissed, e.g. a
+ * NIC ring or a kernel socket that overflowed while its PMD was not
+ * running), since the last clear; 0 for vhost ports, whose guests wait
+ * for descriptors instead. Asks the driver: not for the fast path. */
+uint64_t vqs_port_rx_missed(const struct vqs_port *p);
 
 #endif

@@ -51,6 +51,7 @@ vqs_stats_port(const struct vqs_port *p, uint16_t n_pmds, struct vqs_fields *o)
 		add_u64(o, key, st.drops[r]);
 	}
 	add_u64(o, "fdb_full", st.fdb_full);
+	add_u64(o, "rx_missed", vqs_port_rx_missed(p));
 	add_u64(o, "watchdog_kicks", vqs_port_type_is_vhost(p->conf.type) ?
 		__atomic_load_n(&p->vhost.watchdog_kicks, __ATOMIC_RELAXED) : 0);
 	add_u64(o, "rx_stalls", vqs_port_type_is_vhost(p->conf.type) ?

@@ -155,6 +155,7 @@ destroy_connection(int vid)
 }
 
 static const struct rte_vhost_user_extern_ops msg_hooks;
+static void decoy_remove(struct vqs_port *p, uint16_t q, bool restore);
 
 static int
 new_device(int vid)
@@ -206,6 +207,7 @@ destroy_device(int vid)
 	for (q = 0; q < RTE_DIM(vh->vring_enabled); q++) {
 		__atomic_store_n(&vh->vring_enabled[q], 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&vh->kicks_off[q], 0, __ATOMIC_RELAXED);
+		decoy_remove(p, q, false);
 	}
 	__atomic_fetch_add(&vh->disconnects, 1, __ATOMIC_RELAXED);
 	VQS_LOG_RL(&rl, INFO, "port %s: guest disconnected (vid %d)", p->conf.name, vid);
@@ -368,8 +370,13 @@ pre_msg(int vid, void *msg)
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	switch (m->request) {
-	case VHOST_USER_SET_VRING_KICK:
 	case VHOST_USER_SET_VRING_CALL:
+		/* The library closes the number a decoy may hold: the guest's
+		 * eventfd it stood for is no longer the vring's. */
+		if ((m->state.index & 0xff) < 2 * VQS_VHOST_MAX_QP)
+			decoy_remove(p, m->state.index & 0xff, false);
+		/* fall through */
+	case VHOST_USER_SET_VRING_KICK:
 		__atomic_fetch_add(&p->vhost.fd_gen, 1, __ATOMIC_SEQ_CST);
 		break;
 	case VHOST_USER_SET_MEM_TABLE:
@@ -450,8 +457,12 @@ vqs_vhost_vring_fd_dup(struct vqs_port *p, uint16_t q, bool kick)
 int
 vqs_vhost_force_call(struct vqs_port *p, uint16_t q)
 {
-	int fd = vqs_vhost_vring_fd_dup(p, q, false), rc;
+	int guest = __atomic_load_n(&p->vhost.guest_callfd[q], __ATOMIC_RELAXED);
+	int fd, rc;
 
+	if (guest >= 0) /* past the decoy of debug/drop-calls */
+		return eventfd_write(guest, 1) == 0 ? 0 : -errno;
+	fd = vqs_vhost_vring_fd_dup(p, q, false);
 	if (fd < 0)
 		return -EAGAIN;
 	rc = eventfd_write(fd, 1);
@@ -459,19 +470,90 @@ vqs_vhost_force_call(struct vqs_port *p, uint16_t q)
 	return rc == 0 ? 0 : -errno;
 }
 
-/* Fault injection (tests): swallow the call the library may just have
- * raised, as a lost interrupt would. Racy by nature against the hypervisor
- * reading the eventfd; a call counts as swallowed only if the read got it. */
+/*
+ * Fault injection (tests), made deterministic: the library's call eventfd
+ * number of each vring is pointed at a decoy eventfd (dup2), so the calls
+ * it raises reach no guest, and a PMD reads them off the decoy and counts
+ * them (drop_call). Reading the guest's own eventfd instead would race
+ * with the hypervisor's reader, which wins whenever the PMD is not
+ * running. The guest's eventfd is kept in guest_callfd for the watchdog's
+ * forced calls, and put back when the count is out (vqs_vhost_ctl_poll);
+ * it is dropped when the guest replaces it or goes. Debug only: the
+ * generation check narrows but does not close the window in which a
+ * SET_VRING_CALL could close the number just before dup2.
+ */
+static void
+decoy_install(struct vqs_port *p, int vid, uint16_t q)
+{
+	struct vqs_vhost_state *vh = &p->vhost;
+	uint32_t gen = __atomic_load_n(&vh->fd_gen, __ATOMIC_SEQ_CST);
+	struct rte_vhost_vring vr;
+	int guest, decoy;
+
+	if ((gen & 1) || __atomic_load_n(&vh->guest_callfd[q], __ATOMIC_RELAXED) >= 0 ||
+	    rte_vhost_get_vhost_vring(vid, q, &vr) != 0 || vr.callfd < 0)
+		return;
+	guest = fcntl(vr.callfd, F_DUPFD_CLOEXEC, 0);
+	decoy = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (guest >= 0 && decoy >= 0 && __atomic_load_n(&vh->fd_gen, __ATOMIC_SEQ_CST) == gen &&
+	    dup2(decoy, vr.callfd) >= 0) {
+		__atomic_store_n(&vh->guest_callfd[q], guest, __ATOMIC_RELAXED);
+		guest = -1;
+	}
+	if (guest >= 0)
+		close(guest);
+	if (decoy >= 0)
+		close(decoy);
+}
+
+/* restore: give the vring's number back to the guest's eventfd (the
+ * device is still the one the decoy was installed on). */
+static void
+decoy_remove(struct vqs_port *p, uint16_t q, bool restore)
+{
+	struct vqs_vhost_state *vh = &p->vhost;
+	int guest = __atomic_exchange_n(&vh->guest_callfd[q], -1, __ATOMIC_RELAXED);
+	uint32_t gen = __atomic_load_n(&vh->fd_gen, __ATOMIC_SEQ_CST);
+	struct rte_vhost_vring vr;
+
+	if (guest < 0)
+		return;
+	if (restore && !(gen & 1) &&
+	    rte_vhost_get_vhost_vring(__atomic_load_n(&vh->vid, __ATOMIC_RELAXED), q, &vr) == 0 &&
+	    vr.callfd >= 0 && __atomic_load_n(&vh->fd_gen, __ATOMIC_SEQ_CST) == gen)
+		dup2(guest, vr.callfd);
+	close(guest);
+}
+
+void
+vqs_vhost_drop_calls(struct vqs_port *p, uint32_t n)
+{
+	struct vqs_vhost_state *vh = &p->vhost;
+	uint16_t q;
+
+	__atomic_store_n(&vh->drop_calls, n, __ATOMIC_RELAXED);
+	if (n == 0 || !__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE))
+		return;
+	for (q = 0; q < 2 * p->conf.queues; q++)
+		decoy_install(p, __atomic_load_n(&vh->vid, __ATOMIC_RELAXED), q);
+}
+
+/* PMD: counts what the library raised on the decoy since the last look. */
 static void
 drop_call(struct vqs_port *p, uint16_t q)
 {
+	uint32_t left = __atomic_load_n(&p->vhost.drop_calls, __ATOMIC_RELAXED);
 	eventfd_t v;
-	int fd = vqs_vhost_vring_fd_dup(p, q, false);
+	int fd;
 
+	if (__atomic_load_n(&p->vhost.guest_callfd[q], __ATOMIC_RELAXED) < 0)
+		return; /* no decoy on this vring */
+	fd = vqs_vhost_vring_fd_dup(p, q, false);
 	if (fd < 0)
 		return;
-	if (fcntl(fd, F_SETFL, O_NONBLOCK) == 0 && eventfd_read(fd, &v) == 0 && v > 0)
-		__atomic_fetch_sub(&p->vhost.drop_calls, 1, __ATOMIC_RELAXED);
+	if (eventfd_read(fd, &v) == 0 && v > 0)
+		__atomic_store_n(&p->vhost.drop_calls, left - (uint32_t)RTE_MIN(v, left),
+				 __ATOMIC_RELAXED);
 	close(fd);
 }
 
@@ -489,12 +571,15 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 	const char *path = p->conf.path;
 	bool client = p->conf.type == VQS_PORT_VHOST_CLIENT;
 	uint64_t disable = VQS_VHOST_OFFLOAD_FEATURES;
+	uint16_t q;
 	int rc;
 
 	memset(&p->vhost, 0, sizeof(p->vhost));
 	p->vhost.vid = -1;
 	p->vhost.conn_vid = -1;
 	p->vhost.wait_vid = -1;
+	for (q = 0; q < RTE_DIM(p->vhost.guest_callfd); q++)
+		p->vhost.guest_callfd[q] = -1;
 	p->n_rxq = p->conf.queues;
 	/* A socket left by a previous run makes bind() fail; one that some
 	 * process still listens on is not ours to take. In client mode the
@@ -540,6 +625,23 @@ vqs_vhost_port_stop(struct vqs_port *p)
 		unlink(p->conf.path);
 }
 
+/* debug/drop-calls ran out: the guest's eventfds get their numbers back. */
+static void
+decoys_restore(struct vqs_switch *sw, struct vqs_port *p)
+{
+	uint16_t q;
+
+	for (q = 0; q < RTE_DIM(p->vhost.guest_callfd); q++)
+		if (__atomic_load_n(&p->vhost.guest_callfd[q], __ATOMIC_RELAXED) >= 0)
+			break;
+	if (q == RTE_DIM(p->vhost.guest_callfd))
+		return;
+	rte_rcu_qsbr_thread_online(sw->qsv, sw->ctl_thread_id);
+	for (q = 0; q < RTE_DIM(p->vhost.guest_callfd); q++)
+		decoy_remove(p, q, __atomic_load_n(&p->vhost.ready, __ATOMIC_ACQUIRE));
+	rte_rcu_qsbr_thread_offline(sw->qsv, sw->ctl_thread_id);
+}
+
 void
 vqs_vhost_ctl_poll(struct vqs_switch *sw)
 {
@@ -554,6 +656,8 @@ vqs_vhost_ctl_poll(struct vqs_switch *sw)
 		if (p == NULL || !vqs_port_type_is_vhost(p->conf.type))
 			continue;
 		vh = &p->vhost;
+		if (__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) == 0)
+			decoys_restore(sw, p);
 		if (!__atomic_exchange_n(&vh->notify_setup_pending, 0,
 					 __ATOMIC_ACQ_REL))
 			continue;

@@ -67,6 +67,13 @@ int vqs_vhost_vring_fd_dup(struct vqs_port *p, uint16_t q, bool kick);
  */
 int vqs_vhost_force_call(struct vqs_port *p, uint16_t q);
 
+/*
+ * Fault injection (debug/drop-calls): swallow the next n interrupts the
+ * library raises towards the guest; the watchdog's forced calls still get
+ * through. Control thread, RCU-online.
+ */
+void vqs_vhost_drop_calls(struct vqs_port *p, uint32_t n);
+
 /* Vrings the guest enabled; *kicks_off: on how many kicks are off. */
 unsigned int vqs_vhost_vrings_count(const struct vqs_port *p,
 				    unsigned int *kicks_off);

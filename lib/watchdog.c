@@ -28,6 +28,7 @@
 #include <rte_cycles.h>
 
 #include "port.h"
+#include "ratelimit.h"
 #include "switch.h"
 #include "vhost_port.h"
 #include "watchdog.h"
@@ -46,13 +47,14 @@ needs_call(const struct vqs_vring_info *v)
 static void
 check_stall(struct vqs_port *p, const struct vqs_vring_info *v, typeof(p->vhost.wd[0]) *w)
 {
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT; /* a guest can stall at will */
 	bool stalled = w->valid && (v->id & 1) && !v->packed && v->enabled && v->inflight != 0 &&
 		       w->last_avail == v->last_avail_idx;
 
 	if (stalled && !w->stalled) {
 		__atomic_fetch_add(&p->vhost.rx_stalls, 1, __ATOMIC_RELAXED);
-		VQS_LOG(WARNING, "port %s: vring %u: the guest's frames are not moving (%u waiting at entry %u): descriptors the switch cannot use, or no mbufs",
-			p->conf.name, v->id, v->inflight, v->last_avail_idx);
+		VQS_LOG_RL(&rl, WARNING, "port %s: vring %u: the guest's frames are not moving (%u waiting at entry %u): descriptors the switch cannot use, or no mbufs",
+			   p->conf.name, v->id, v->inflight, v->last_avail_idx);
 	}
 	w->stalled = stalled;
 }
