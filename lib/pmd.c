@@ -21,6 +21,16 @@
  * must not be read (for net_tap the fd is the device itself). */
 #define EV_DRAIN (1ULL << 32)
 
+/* An eventfd the PMD was woken by, read empty: its count is of no use. */
+static void
+eventfd_drain(int fd)
+{
+	uint64_t v;
+	ssize_t n = read(fd, &v, sizeof(v));
+
+	(void)n;
+}
+
 static bool
 epoll_add(struct vqs_pmd *pmd, int fd, bool drain)
 {
@@ -317,7 +327,6 @@ pmd_sleep(struct vqs_pmd *pmd, uint16_t *batches)
 	struct epoll_event ev[16];
 	const struct vqs_dp *dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
 	uint32_t got;
-	uint64_t v;
 	bool wakeable;
 	int n, i;
 
@@ -331,8 +340,7 @@ pmd_sleep(struct vqs_pmd *pmd, uint16_t *batches)
 		n = epoll_wait(pmd->epoll_fd, ev, RTE_DIM(ev), wakeable ? 100 : 1);
 		for (i = 0; i < n; i++)
 			if (ev[i].data.u64 & EV_DRAIN) /* our own eventfds only */
-				if (read((int)(uint32_t)ev[i].data.u64, &v, sizeof(v)) < 0)
-					continue;
+				eventfd_drain((int)(uint32_t)ev[i].data.u64);
 		rte_rcu_qsbr_thread_online(sw->qsv, pmd->id);
 		dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
 	}
