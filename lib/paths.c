@@ -16,13 +16,11 @@
 #include "paths.h"
 
 int
-vqs_dir_make(const char *dir, gid_t gid, mode_t mode, bool *created, char *err, size_t len)
+vqs_dir_make(const char *dir, gid_t gid, mode_t mode, char *err, size_t len)
 {
 	struct stat st;
 
-	*created = false;
 	if (mkdir(dir, mode) == 0) {
-		*created = true;
 		/* Our own new directory: lchown cannot be misled here, and the
 		 * mode is set again because mkdir applies the umask. */
 		if (lchown(dir, 0, gid) != 0 || chmod(dir, mode) != 0) {

@@ -14,10 +14,9 @@
 #define VQS_LOCK_FILE_NAME "vqswitch.lock"
 
 /* Creates dir with owner root:gid and mode if it does not exist; an
- * existing directory is used as it is. *created tells which. Returns 0 or
- * a negative errno with err set. */
-int vqs_dir_make(const char *dir, gid_t gid, mode_t mode, bool *created,
-		 char *err, size_t len);
+ * existing directory is used as it is. Returns 0 or a negative errno with
+ * err set. */
+int vqs_dir_make(const char *dir, gid_t gid, mode_t mode, char *err, size_t len);
 
 /* Makes way for a server socket at path: nothing there, or a socket that
  * no process listens on any more (removed). -EEXIST for anything that is

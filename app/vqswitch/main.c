@@ -129,14 +129,13 @@ load_configuration(struct vqs_switch *sw, const struct vqs_options *o)
 	const char *file = startup_file(o);
 	char dir[VQS_PATH_MAX];
 	struct vqs_err e;
-	bool created;
 	int rc;
 
 	/* A directory we make is root's alone; one that exists is left as it
 	 * is (it may be /var/lib, or the socket directory). */
 	if (o->state != NULL) {
 		strlcpy(dir, o->state, sizeof(dir));
-		if (vqs_dir_make(dirname(dir), 0, 0700, &created, e.msg, sizeof(e.msg)) != 0) {
+		if (vqs_dir_make(dirname(dir), 0, 0700, e.msg, sizeof(e.msg)) != 0) {
 			VQS_LOG(ERR, "state file: %s", e.msg);
 			return -EACCES;
 		}
@@ -300,7 +299,6 @@ main(int argc, char **argv)
 	struct vqs_err e;
 	int app_argc, eal_argc, rc;
 	char **app_argv;
-	bool created;
 
 	/* Our own options are checked before EAL takes hugepages. */
 	eal_argc = split_args(argc, argv, &app_argc, &app_argv);
@@ -316,7 +314,7 @@ main(int argc, char **argv)
 	 * hugepages: a second one touches nothing of the first's. The
 	 * directory is everybody's to enter (0755): each socket in it carries
 	 * its own group and mode. */
-	if (vqs_dir_make(opts.socket_dir, 0, 0755, &created, e.msg, sizeof(e.msg)) != 0 ||
+	if (vqs_dir_make(opts.socket_dir, 0, 0755, e.msg, sizeof(e.msg)) != 0 ||
 	    vqs_instance_lock(opts.socket_dir, e.msg, sizeof(e.msg)) < 0) {
 		fprintf(stderr, "vqswitch: %s\n", e.msg);
 		return 2;

@@ -7,6 +7,7 @@ import grp
 import json
 import os
 import pwd
+import shutil
 import signal
 import socket
 import stat
@@ -24,8 +25,13 @@ CTL_GROUP, VHOST_GROUP, USER = "vqs_sec_ctl", "vqs_sec_kvm", "nobody"
 
 
 def vqctl_as(sw, groups, *args):
-    """vqctl run as user nobody with the given supplementary groups."""
-    r = subprocess.run([VQCTL, "--socket", sw.ctl_socket] + list(args), capture_output=True, text=True,
+    """vqctl run as user nobody with the given supplementary groups (a copy
+    in the test's directory: the build tree may be closed to others)."""
+    copy = os.path.join(sw.dir, "vqctl")
+    if not os.path.exists(copy):
+        shutil.copy(VQCTL, copy)
+        os.chmod(copy, 0o755)
+    r = subprocess.run([copy, "--socket", sw.ctl_socket] + list(args), capture_output=True, text=True,
                        user=USER, group="nogroup", extra_groups=groups, timeout=30)
     return r.returncode, r.stdout, r.stderr
 
