@@ -272,6 +272,7 @@ def test_unsaved_state(c):
     not saved', 'show' says so, and the save is retried until it works."""
     d = tempfile.mkdtemp(prefix="vqs-secro-")
     run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", d])
+    c.add(lambda: run(["rmdir", d], check_rc=False))
     c.add(lambda: run(["umount", "-l", d], check_rc=False))
     state = os.path.join(d, "vq.state")
     sw = Switch(c, "secro", "add-br br0\n", args=["--state", state])
