@@ -598,15 +598,20 @@ vqs_conf_write(const struct vqs_conf *c, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
+bool
+vqs_vlan_equal(const struct vqs_vlan_conf *a, const struct vqs_vlan_conf *b)
+{
+	return a->tag == b->tag && a->trunks_set == b->trunks_set &&
+	       memcmp(a->trunks, b->trunks, sizeof(a->trunks)) == 0;
+}
+
 static bool
 port_equal(const struct vqs_port_conf *a, const struct vqs_port_conf *b)
 {
 	return strcmp(a->name, b->name) == 0 && strcmp(a->bridge, b->bridge) == 0 &&
 	       a->type == b->type && strcmp(a->path, b->path) == 0 &&
 	       strcmp(a->devargs, b->devargs) == 0 && a->queues == b->queues &&
-	       a->mtu == b->mtu && a->vlan.tag == b->vlan.tag &&
-	       a->vlan.trunks_set == b->vlan.trunks_set &&
-	       memcmp(a->vlan.trunks, b->vlan.trunks, sizeof(a->vlan.trunks)) == 0 &&
+	       a->mtu == b->mtu && vqs_vlan_equal(&a->vlan, &b->vlan) &&
 	       memcmp(a->affinity, b->affinity, sizeof(a->affinity)) == 0;
 }
 

@@ -118,6 +118,8 @@ void vqs_conf_del_port(struct vqs_conf *c, const char *name);
  * with a blank, a quote, a backslash or '#' is written in double quotes
  * (vqs_ctl_split reads them). */
 int vqs_conf_write(const struct vqs_conf *c, FILE *f);
+/* True if both are the same VLAN settings (field by field: no padding). */
+bool vqs_vlan_equal(const struct vqs_vlan_conf *a, const struct vqs_vlan_conf *b);
 /* True if both models configure the same switch. */
 bool vqs_conf_equal(const struct vqs_conf *a, const struct vqs_conf *b);
 /* "100,200-210" style list of a port's trunks, or "" when unset; buf holds

@@ -440,9 +440,7 @@ set_port(struct ctx *x, int argc, char **argv)
 			return rc;
 		}
 	}
-	vlan_changed = np.vlan.tag != pc->vlan.tag ||
-		       np.vlan.trunks_set != pc->vlan.trunks_set ||
-		       memcmp(np.vlan.trunks, pc->vlan.trunks, sizeof(np.vlan.trunks)) != 0;
+	vlan_changed = !vqs_vlan_equal(&np.vlan, &pc->vlan);
 	old = *pc;
 	*pc = np;
 	if (vqs_dp_publish(x->sw) != 0) {

@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bsd/string.h>
@@ -36,15 +35,6 @@ struct vqs_ctl_server {
 	char path[VQS_PATH_MAX];
 	struct client clients[VQS_CTL_MAX_CLIENTS];
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct vqs_ctl_server *
 vqs_ctl_server_open(const char *path, gid_t gid, struct vqs_err *e)
@@ -109,7 +99,7 @@ static void
 client_send(struct client *c, const char *s, size_t len)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
-	uint64_t deadline = now_ms() + VQS_CTL_SEND_MS, now;
+	uint64_t deadline = vqs_now_ms() + VQS_CTL_SEND_MS, now;
 	ssize_t n;
 
 	while (len > 0) {
@@ -121,7 +111,7 @@ client_send(struct client *c, const char *s, size_t len)
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			break;
-		now = now_ms();
+		now = vqs_now_ms();
 		if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) <= 0)
 			break;
 	}
@@ -221,7 +211,7 @@ client_read(struct client *c, struct vqs_switch *sw)
 			handle_request(c, sw, c->in);
 		if (c->fd < 0)
 			return;
-		c->since_ms = now_ms();
+		c->since_ms = vqs_now_ms();
 		memmove(c->in, c->in + used, c->len - used);
 		c->len -= used;
 		c->in[c->len] = '\0';
@@ -302,7 +292,7 @@ client_accept(struct vqs_ctl_server *s)
 	c = client_slot(s);
 	c->fd = fd;
 	c->len = 0;
-	c->since_ms = now_ms();
+	c->since_ms = vqs_now_ms();
 	snprintf(c->who, sizeof(c->who), "uid %u gid %u pid %d", (unsigned int)cr.uid,
 		 (unsigned int)cr.gid, (int)cr.pid);
 }
@@ -332,7 +322,7 @@ vqs_ctl_server_poll(struct vqs_ctl_server *s, struct vqs_switch *sw, int timeout
 		if (pfd[0].revents & POLLIN)
 			client_accept(s);
 	}
-	now = now_ms();
+	now = vqs_now_ms();
 	for (i = 0; i < VQS_CTL_MAX_CLIENTS; i++)
 		if (s->clients[i].fd >= 0 && now - s->clients[i].since_ms > VQS_CTL_CLIENT_IDLE_MS)
 			client_close(&s->clients[i]);

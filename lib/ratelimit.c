@@ -1,17 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <time.h>
-
 #include "ratelimit.h"
 
 bool
 vqs_ratelimit_ok(struct vqs_ratelimit *rl, uint32_t *suppressed)
 {
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = vqs_now_ms();
 	bool ok;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	rte_spinlock_lock(&rl->lock);
 	if (rl->start_ms == 0 || now - rl->start_ms >= VQS_RATELIMIT_WINDOW_MS) {
 		rl->start_ms = now;

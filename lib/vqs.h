@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <rte_log.h>
 
@@ -27,6 +28,17 @@ extern int vqs_logtype;
 
 #define VQS_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, vqs_logtype, "vqswitch: " fmt "\n", ##__VA_ARGS__)
+
+/* Milliseconds of the monotonic clock, for deadlines and rate limits on
+ * threads that are not EAL lcores (where the TSC helpers need EAL). */
+static inline uint64_t
+vqs_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* Relaxed 64-bit counters: one writer (the PMD that owns them), readers on
  * other threads sum them without locks. */
