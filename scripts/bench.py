@@ -12,6 +12,14 @@ Switch under test, PMD on lcore 1:
   vqswitch  two vhost-user ports, learning bridge (every frame learns its
             source and looks up its destination).
 Throughput is the generator's received frames per second, both ports.
+
+Many guests (--guests): the same two busy guests on vqswitch while N - 2
+more are connected and idle (virtio-user ports of further testpmd
+processes that never forward, up to IDLE_PER_PROC each: Debian's DPDK
+allows 32 ethdev ports per process). An idle guest costs the PMD a poll
+of its TX vring every pass; the ratio to N = 2 shows what that costs.
+Cycles per frame are the PMD's (busy + idle cycles) / frames received,
+from pmd/stats-show over the measuring time.
 """
 import argparse
 import os
@@ -25,9 +33,29 @@ from vqtest import Cleanup, Switch, TestPmd  # noqa: E402
 
 BURSTS = int(os.environ.get("VQS_BENCH_BURSTS", "16"))
 VM1, VM2 = "02:00:00:00:01:01", "02:00:00:00:02:01"
+IDLE_PER_PROC = 30
 
 
-def measure(kind, size, seconds, warmup):
+def idle_guests(c, sw, n):
+    """n idle guests on ports idle0.. of sw, in testpmd processes without
+    hugepages that start their ports (so the guests connect) and never
+    forward."""
+    for first in range(0, n, IDLE_PER_PROC):
+        ports = [(sw.sock("idle%d" % i), "02:00:00:01:%02x:%02x" % (i >> 8, i & 0xff))
+                 for i in range(first, min(n, first + IDLE_PER_PROC))]
+        TestPmd(c, "bidle%d" % first, ports, vdev_opts=",queue_size=256",
+                eal=("--no-huge", "-m", "512"), extra=["--rxd=256", "--txd=256"])
+
+
+def pmd_cycles(sw):
+    """(cycles, frames) of the switch's PMDs since the last pmd/stats-clear."""
+    st = sw.vqctl("pmd/stats-show", fmt="json")
+    return (sum(p["busy_cycles"] + p["idle_cycles"] for p in st.values()),
+            sum(p["rx_packets"] for p in st.values()))
+
+
+def measure(kind, size, seconds, warmup, guests=2):
+    """(Mpps, PMD cycles per frame or None)."""
     c = Cleanup()
     try:
         if kind == "baseline":
@@ -38,9 +66,12 @@ def measure(kind, size, seconds, warmup):
                          fwd="io", lcores="0,1", main_lcore=0, extra=["--nb-cores=1"])
             sw.cmd("start")
         else:
-            sw = Switch(c, "bench", "add-br br0\nadd-port br0 vm1 type=vhostuser queues=1\n"
-                                    "add-port br0 vm2 type=vhostuser queues=1\n", mem=256)
+            conf = "add-br br0\nadd-port br0 vm1 type=vhostuser queues=1\n" \
+                   "add-port br0 vm2 type=vhostuser queues=1\n"
+            conf += "".join("add-port br0 idle%d type=vhostuser queues=1\n" % i for i in range(guests - 2))
+            sw = Switch(c, "bench", conf, mem=256)
             socks = [sw.sock("vm1"), sw.sock("vm2")]
+            idle_guests(c, sw, guests - 2)
         gen = TestPmd(c, "bgen", [(socks[0], VM1), (socks[1], VM2)], fwd="mac", lcores="0,1",
                       main_lcore=1, vdev_opts=",queue_size=1024",
                       extra=["--eth-peer=0,%s" % VM2, "--eth-peer=1,%s" % VM1, "--nb-cores=1",
@@ -48,14 +79,24 @@ def measure(kind, size, seconds, warmup):
         gen.cmd("set txpkts %d" % size)
         gen.cmd("start tx_first %d" % BURSTS)
         time.sleep(warmup)
+        if kind != "baseline":
+            sw.vqctl("pmd/stats-clear")
         s0, t0 = gen.port_stats(), time.time()
         time.sleep(seconds)
         s1, t1 = gen.port_stats(), time.time()
+        cpf = None
+        if kind != "baseline":
+            cycles, got = pmd_cycles(sw)
+            cpf = cycles / got if got else None
         frames = sum(s1[p]["rx"] - s0[p]["rx"] for p in s1)
         gen.quit()
-        return frames / (t1 - t0) / 1e6
+        return frames / (t1 - t0) / 1e6, cpf
     finally:
         c.run()
+
+
+def cpf_text(r):
+    return "%.0f" % statistics.median(x[1] for x in r) if all(x[1] for x in r) else "-"
 
 
 def main():
@@ -66,19 +107,41 @@ def main():
     ap.add_argument("--rounds", type=int, default=3,
                     help="runs per size and switch, interleaved; runs on this 2-core machine vary "
                          "by up to 1.5x, so the best and the median are both printed")
+    ap.add_argument("--guests", default="2,16,32,64",
+                    help="connected guests for the many-guest case at the first size (two busy, "
+                         "the rest idle); empty: skip it")
     a = ap.parse_args()
-    print("%-8s %-9s %10s %10s   %s" % ("frame", "switch", "best Mpps", "median", "runs"))
-    for size in (int(x) for x in a.sizes.split(",")):
+    sizes = [int(x) for x in a.sizes.split(",") if x]
+    print("%-8s %-9s %10s %10s %7s   %s" % ("frame", "switch", "best Mpps", "median", "cyc/fr", "runs"))
+    for size in sizes:
         runs = {"baseline": [], "vqswitch": []}
         for _ in range(a.rounds):
             for kind in runs:
                 runs[kind].append(measure(kind, size, a.seconds, a.warmup))
         for kind, r in runs.items():
-            print("%-8s %-9s %10.3f %10.3f   %s" % ("%d B" % (size + 4), kind, max(r), statistics.median(r),
-                                                  " ".join("%.2f" % x for x in r)))
-        print("%-8s ratio     %9.2fx %9.2fx   (vqswitch / baseline)" % (
-            "%d B" % (size + 4), max(runs["vqswitch"]) / max(runs["baseline"]),
-            statistics.median(runs["vqswitch"]) / statistics.median(runs["baseline"])), flush=True)
+            mpps = [x[0] for x in r]
+            print("%-8s %-9s %10.3f %10.3f %7s   %s" % ("%d B" % (size + 4), kind, max(mpps),
+                                                       statistics.median(mpps), cpf_text(r),
+                                                       " ".join("%.2f" % x for x in mpps)))
+        print("%-8s ratio     %9.2fx %9.2fx           (vqswitch / baseline)" % (
+            "%d B" % (size + 4), max(x[0] for x in runs["vqswitch"]) / max(x[0] for x in runs["baseline"]),
+            statistics.median(x[0] for x in runs["vqswitch"]) /
+            statistics.median(x[0] for x in runs["baseline"])), flush=True)
+    guests = [int(x) for x in a.guests.split(",") if x]
+    if not guests or not sizes:
+        return
+    print("\n%-8s %-9s %10s %10s %7s   %s" % ("frame", "guests", "best Mpps", "median", "cyc/fr", "runs"))
+    runs = {n: [] for n in guests}
+    for _ in range(a.rounds):
+        for n in guests:
+            runs[n].append(measure("vqswitch", sizes[0], a.seconds, a.warmup, guests=n))
+    first = guests[0]
+    for n, r in runs.items():
+        mpps = [x[0] for x in r]
+        print("%-8s %-9d %10.3f %10.3f %7s   %s   ratio to %d guests: best %.2fx median %.2fx" % (
+            "%d B" % (sizes[0] + 4), n, max(mpps), statistics.median(mpps), cpf_text(r),
+            " ".join("%.2f" % x for x in mpps), first, max(mpps) / max(x[0] for x in runs[first]),
+            statistics.median(mpps) / statistics.median(x[0] for x in runs[first])), flush=True)
 
 
 if __name__ == "__main__":

@@ -411,7 +411,7 @@ class TestPmd:
     can drive; or a string: any --vdev (the benchmark's net_vhost ports)."""
 
     def __init__(self, cleanup, name, ports, fwd="rxonly", lcores="0,1", main_lcore=1,
-                 extra=(), max_pkt_len=None, queues=1, vdev_opts=""):
+                 extra=(), max_pkt_len=None, queues=1, vdev_opts="", eal=("-m", "256")):
         self.dir = tempfile.mkdtemp(prefix="tpmd-%s-" % name)
         self.prefix = "gen_%s_%d" % (name, os.getpid())
         vdevs = []
@@ -429,7 +429,7 @@ class TestPmd:
         # stdbuf: testpmd printf()s its answers; unbuffered, they reach the
         # log before the next prompt does.
         cmd = ["stdbuf", "-o0", TESTPMD, "-l", lcores, "--main-lcore", str(main_lcore), "--file-prefix", self.prefix,
-               "--no-pci", "--single-file-segments", "-m", "256"] + vdevs + ["--"] + args + list(extra)
+               "--no-pci", "--single-file-segments"] + list(eal) + vdevs + ["--"] + args + list(extra)
         self.out_path = os.path.join(self.dir, "testpmd.log")
         self.outf = open(self.out_path, "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self.outf,
