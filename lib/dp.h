@@ -4,7 +4,8 @@
  * each PMD's RX queues). The control thread builds a new one on every
  * change, publishes it with one pointer store, waits for an RCU grace
  * period and frees the old one. A PMD loads the pointer once per pass and
- * uses that snapshot until it reports quiescent.
+ * uses that snapshot until it reports quiescent. Immutable, but for each
+ * RX queue's peek cache, which only its PMD touches.
  */
 #ifndef VQS_DP_H
 #define VQS_DP_H
@@ -14,6 +15,7 @@
 #include "conf.h"
 #include "fdb.h"
 #include "port.h"
+#include "vring_peek.h"
 #include "vqs.h"
 
 struct vqs_switch;
@@ -33,6 +35,9 @@ struct vqs_dp_bridge {
 struct vqs_dp_rxq {
 	uint16_t slot;
 	uint16_t qid;
+	/* The one mutable part of a snapshot: written by the PMD that polls
+	 * this queue, and by no other thread. Zero in a new snapshot. */
+	struct vqs_vring_peek peek;
 };
 
 struct vqs_dp_pmd {

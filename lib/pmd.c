@@ -178,19 +178,20 @@ vqs_pmds_assign_port(struct vqs_switch *sw, struct vqs_port *p,
 	return 0;
 }
 
-/* One pass over the PMD's RX queues; returns the frames it moved. */
+/* One pass over the PMD's RX queues; returns the frames it moved. Guest
+ * vrings are peeked at first (vring_peek.h) unless full. */
 static uint32_t
-pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches)
+pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches, bool full)
 {
 	struct rte_mbuf *pkts[VQS_BURST];
 	uint32_t got = 0;
 	uint16_t i, n;
 
 	for (i = 0; dp != NULL && i < dp->pmds[pmd->id].n_rxq; i++) {
-		const struct vqs_dp_rxq *rq = &dp->pmds[pmd->id].rxq[i];
+		struct vqs_dp_rxq *rq = &dp->pmds[pmd->id].rxq[i];
 
 		n = vqs_port_rx(dp->ports[rq->slot].port, rq->qid, pmd->sw->pool,
-				pkts, VQS_BURST);
+				pkts, VQS_BURST, full ? NULL : &rq->peek);
 		if (n > 0) {
 			vqs_switch_burst(dp, pmd, rq->slot, pkts, n);
 			got += n;
@@ -332,7 +333,7 @@ pmd_sleep(struct vqs_pmd *pmd, uint16_t *batches)
 
 	wakeable = pmd_wake_on(pmd, dp);
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
-	got = pmd_pass(pmd, dp, batches);
+	got = pmd_pass(pmd, dp, batches, true);
 	if (got == 0) {
 		vqs_count(&pmd->stats.sleeps, 1);
 		rte_rcu_qsbr_thread_offline(sw->qsv, pmd->id);
@@ -370,7 +371,12 @@ pmd_main(void *arg)
 	VQS_LOG(INFO, "pmd %u on lcore %u running", pmd->id, pmd->lcore);
 	while (!__atomic_load_n(&sw->stop, __ATOMIC_RELAXED)) {
 		batches = 0;
-		got = pmd_pass(pmd, __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE), &batches);
+		/* Every VQS_FULL_POLL_PASSES passes, every queue goes through
+		 * its driver whatever a peek would say: a safety net, and the
+		 * way the library gets to run its own per-poll work (the RARP
+		 * it sends after a live migration). */
+		got = pmd_pass(pmd, __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE), &batches,
+			       (++pmd->passes & (VQS_FULL_POLL_PASSES - 1)) == 0);
 		rte_rcu_qsbr_quiescent(sw->qsv, pmd->id);
 		/* One TSC read a pass: the pass counts as busy if it moved
 		 * anything, idle otherwise. */

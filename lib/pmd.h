@@ -43,6 +43,7 @@ struct vqs_pmd {
 	struct vqs_switch *sw;
 	unsigned int lcore;
 	uint16_t id; /* also its RCU thread id and its TX queue */
+	uint32_t passes; /* counts passes, for the full poll's period */
 	int wake_fd;   /* eventfd: the control thread wakes a sleeping PMD */
 	int epoll_fd;  /* the PMD's own: wake_fd, and while it sleeps the
 			* duplicates in wake_src */

@@ -28,10 +28,10 @@ vqs_port_is_up(const struct vqs_port *p)
 
 uint16_t
 vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
-	    struct rte_mbuf **pkts, uint16_t n)
+	    struct rte_mbuf **pkts, uint16_t n, struct vqs_vring_peek *pk)
 {
 	if (vqs_port_type_is_vhost(p->conf.type))
-		return vqs_vhost_rx(p, q, pool, pkts, n);
+		return vqs_vhost_rx(p, q, pool, pkts, n, pk);
 	return rte_eth_rx_burst(p->eth.port_id, q, pkts, n);
 }
 

@@ -15,6 +15,7 @@
 #include "vqs.h"
 
 struct vqs_pmd;
+struct vqs_vring_peek;
 
 /* Why a frame was dropped. Ingress reasons count on the port it came
  * from, egress reasons on the port it was going to. */
@@ -57,12 +58,18 @@ struct vqs_vhost_state {
 	uint8_t kicks_off[2 * VQS_VHOST_MAX_QP]; /* guest kicks disabled */
 	uint8_t notify_setup_pending;
 	uint8_t paused; /* ready cleared while a ring-changing message is handled */
+	/* Bumped (before 'ready' is set again) whenever a vring's pointers
+	 * may have changed: see vring_peek.h. */
+	uint32_t ring_gen;
 	uint64_t connects;
 	uint64_t disconnects;
 	/* Odd while librte_vhost handles a SET_VRING_CALL or SET_VRING_KICK
 	 * (which close the old eventfd): see vqs_vhost_vring_fd_dup(). */
 	uint32_t fd_gen;
 	uint32_t drop_calls;       /* fault injection: calls still to swallow */
+	/* Interrupts librte_vhost raised per vring, counted by its
+	 * guest_notified callback (PMDs, relaxed adds); zeroed per device. */
+	uint64_t guest_notifications[2 * VQS_VHOST_MAX_QP];
 	int guest_callfd[2 * VQS_VHOST_MAX_QP]; /* ... the guest's call eventfd
 				    * while a decoy has its number; -1 */
 	uint64_t watchdog_kicks;   /* control thread */
@@ -103,8 +110,9 @@ struct vqs_port {
 
 /* Fast path. */
 bool vqs_port_is_up(const struct vqs_port *p);
+/* pk: the queue's peek cache (vring_peek.h), NULL to poll for certain */
 uint16_t vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
-		     struct rte_mbuf **pkts, uint16_t n);
+		     struct rte_mbuf **pkts, uint16_t n, struct vqs_vring_peek *pk);
 /* Sends what it can and frees every mbuf (one reference each); counts. */
 void vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd,
 		 struct rte_mbuf **pkts, uint16_t n);

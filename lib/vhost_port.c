@@ -41,6 +41,7 @@
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_port.h"
+#include "vring_peek.h"
 
 static struct vqs_switch *vh_sw;
 
@@ -180,9 +181,11 @@ new_device(int vid)
 	if (rte_vhost_extern_callback_register(vid, &msg_hooks, NULL) != 0)
 		__atomic_store_n(&vh->fd_gen, 1, __ATOMIC_RELAXED); /* no eventfd use */
 	memset(vh->wd, 0, sizeof(vh->wd));
+	memset(vh->guest_notifications, 0, sizeof(vh->guest_notifications));
 	__atomic_store_n(&vh->notify_setup_pending, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->paused, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&vh->ready, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&vh->ring_gen, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&vh->ready, 1, __ATOMIC_RELEASE); /* after vid, ring_gen */
 	__atomic_fetch_add(&vh->connects, 1, __ATOMIC_RELAXED);
 	VQS_LOG_RL(&rl, INFO, "port %s: guest connected (vid %d, %u vrings, features 0x%" PRIx64 ")",
 		   p->conf.name, vid, nr, features);
@@ -221,6 +224,8 @@ vring_state_changed(int vid, uint16_t queue_id, int enable)
 
 	if (p == NULL || queue_id >= 2 * p->conf.queues)
 		return 0;
+	__atomic_fetch_add(&p->vhost.ring_gen, 1, __ATOMIC_RELAXED);
+	/* Release: a PMD that sees the vring enabled sees the new ring_gen. */
 	__atomic_store_n(&p->vhost.vring_enabled[queue_id], enable ? 1 : 0,
 			 __ATOMIC_RELEASE);
 	if (enable)
@@ -420,8 +425,10 @@ post_msg(int vid, void *msg)
 	    __atomic_load_n(&p->vhost.fd_gen, __ATOMIC_RELAXED) & 1)
 		__atomic_fetch_add(&p->vhost.fd_gen, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&p->vhost.paused, __ATOMIC_RELAXED)) {
-		/* the rings are consistent again */
+		/* the rings are consistent again, maybe elsewhere: the PMDs
+		 * take their pointers again (vring_peek.h) */
 		__atomic_store_n(&p->vhost.paused, 0, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&p->vhost.ring_gen, 1, __ATOMIC_RELAXED);
 		__atomic_store_n(&p->vhost.ready, 1, __ATOMIC_RELEASE);
 	}
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
@@ -557,8 +564,29 @@ drop_call(struct vqs_port *p, uint16_t q)
 	close(fd);
 }
 
+/*
+ * Which counter the library's guest_notified callback adds to: the vring
+ * this thread is about to hand to the library. The callback runs on the
+ * thread that called enqueue or dequeue, right after its eventfd write
+ * (vhost_vring_call_split/packed), and that is always a PMD, which sets
+ * this before each call; other threads never set it. This replaces
+ * librte_vhost's NET_STATS counters, which cost every burst a loop over
+ * its frames in both directions.
+ */
+static RTE_DEFINE_PER_LCORE(uint64_t *, notify_counter);
+
+static void
+guest_notified(int vid __rte_unused)
+{
+	uint64_t *c = RTE_PER_LCORE(notify_counter);
+
+	if (c != NULL)
+		__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
 static const struct rte_vhost_device_ops vhost_ops = {
 	.new_device = new_device,
+	.guest_notified = guest_notified,
 	.destroy_device = destroy_device,
 	.vring_state_changed = vring_state_changed,
 	.new_connection = new_connection,
@@ -592,10 +620,9 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 	}
 	if (p->conf.queues == 1)
 		disable |= 1ULL << VIRTIO_NET_F_MQ;
-	/* NET_STATS: per-vring counters, among them the guest notifications
-	 * raised, which operators and tests read (vqs_vhost_vring_info). */
-	if (rte_vhost_driver_register(path, RTE_VHOST_USER_NET_STATS_ENABLE |
-					    (client ? RTE_VHOST_USER_CLIENT : 0)) != 0) {
+	/* No RTE_VHOST_USER_NET_STATS_ENABLE: we count frames ourselves, and
+	 * guest notifications through guest_notified. */
+	if (rte_vhost_driver_register(path, client ? RTE_VHOST_USER_CLIENT : 0) != 0) {
 		snprintf(err, len, "cannot register vhost-user socket %s", path);
 		return -EINVAL;
 	}
@@ -685,29 +712,9 @@ vqs_vhost_ctl_poll(struct vqs_switch *sw)
 	}
 }
 
-static uint64_t
-guest_notifications(int vid, uint16_t q)
-{
-	struct rte_vhost_stat_name names[64];
-	struct rte_vhost_stat stats[64];
-	int n, i;
-
-	n = rte_vhost_vring_stats_get_names(vid, q, names, RTE_DIM(names));
-	if (n <= 0 || n > (int)RTE_DIM(names) ||
-	    rte_vhost_vring_stats_get(vid, q, stats, (unsigned int)n) != n)
-		return 0;
-	/* Names are "<rx|tx>_q<N>_<stat>". */
-	for (i = 0; i < n; i++) {
-		size_t len = strlen(names[i].name), want = strlen("_guest_notifications");
-
-		if (len >= want && strcmp(names[i].name + len - want, "_guest_notifications") == 0)
-			return stats[i].value;
-	}
-	return 0;
-}
-
 static void
-vring_read(int vid, uint64_t features, uint16_t q, struct vqs_vring_info *vi)
+vring_read(const struct vqs_port *p, int vid, uint64_t features, uint16_t q,
+	   struct vqs_vring_info *vi)
 {
 	struct rte_vhost_vring vr;
 	uint16_t last_used;
@@ -717,7 +724,8 @@ vring_read(int vid, uint64_t features, uint16_t q, struct vqs_vring_info *vi)
 	vi->size = vr.size;
 	vi->packed = (features >> VIRTIO_F_RING_PACKED) & 1;
 	vi->event_idx = (features >> VIRTIO_RING_F_EVENT_IDX) & 1;
-	vi->guest_notifications = guest_notifications(vid, q);
+	vi->guest_notifications = __atomic_load_n(&p->vhost.guest_notifications[q],
+						  __ATOMIC_RELAXED);
 	if (vi->packed || vr.avail == NULL || vr.used == NULL)
 		return;
 	/* Guest memory, read as the guest may be writing it: a snapshot. */
@@ -751,7 +759,7 @@ vqs_vhost_vring_info(struct vqs_port *p, struct vqs_vring_info *info, unsigned i
 			vi->enabled = __atomic_load_n(&vh->vring_enabled[q], __ATOMIC_ACQUIRE);
 			vi->kicks_off = __atomic_load_n(&vh->kicks_off[q], __ATOMIC_RELAXED);
 			if (vi->enabled)
-				vring_read(vid, features, (uint16_t)q, vi);
+				vring_read(p, vid, features, (uint16_t)q, vi);
 		}
 	}
 	return n;
@@ -773,7 +781,7 @@ vqs_vhost_vrings_count(const struct vqs_port *p, unsigned int *kicks_off)
 
 uint16_t
 vqs_vhost_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
-	     struct rte_mbuf **pkts, uint16_t n)
+	     struct rte_mbuf **pkts, uint16_t n, struct vqs_vring_peek *pk)
 {
 	struct vqs_vhost_state *vh = &p->vhost;
 	uint16_t vq = 2 * q + 1; /* guest TX */
@@ -781,7 +789,11 @@ vqs_vhost_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
 	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
 	    !__atomic_load_n(&vh->vring_enabled[vq], __ATOMIC_ACQUIRE))
 		return 0;
+	if (pk != NULL &&
+	    vqs_vring_peek_empty(pk, p, vq, __atomic_load_n(&vh->ring_gen, __ATOMIC_ACQUIRE)))
+		return 0;
 	/* The library notifies the guest of the freed TX descriptors. */
+	RTE_PER_LCORE(notify_counter) = &vh->guest_notifications[vq];
 	n = rte_vhost_dequeue_burst(__atomic_load_n(&vh->vid, __ATOMIC_RELAXED),
 				    vq, pool, pkts, n);
 	if (unlikely(__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) != 0) && n > 0)
@@ -812,6 +824,7 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 	 * the library decide whether to interrupt the guest. Retry while the
 	 * guest keeps freeing buffers, like OVS's tx-retries.
 	 */
+	RTE_PER_LCORE(notify_counter) = &vh->guest_notifications[vq];
 	do {
 		k = rte_vhost_enqueue_burst(vid, vq, pkts + sent, n - sent);
 		sent += k;

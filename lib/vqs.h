@@ -19,6 +19,8 @@
 #define VQS_BURST         32   /* librte_vhost clamps every burst to 32 */
 #define VQS_VHOST_MAX_QP  8    /* queue pairs a vhost port can poll */
 #define VQS_TX_RETRIES    8    /* extra tries while a full ring still drains */
+#define VQS_FULL_POLL_PASSES 1024 /* a power of two: passes between polls that
+				   * do not trust the peek (vring_peek.h) */
 #define VQS_MAX_FRAME_LEN 9216 /* default largest frame switched (9000 MTU + headers) */
 #define VQS_MAX_FRAME_LIMIT 65535 /* --max-frame-len at most */
 #define VQS_MIN_FRAME_LEN 14   /* an Ethernet header */
