@@ -41,10 +41,12 @@ dp_build_rxqs(struct vqs_switch *sw, struct vqs_dp *dp)
 
 		for (q = 0; p != NULL && q < p->n_rxq; q++) {
 			struct vqs_dp_pmd *pm = &dp->pmds[p->rxq_pmd[q]];
+			struct vqs_dp_rxq *rq = &pm->rxq[pm->n_rxq++];
 
-			pm->rxq[pm->n_rxq].slot = (uint16_t)s;
-			pm->rxq[pm->n_rxq].qid = (uint16_t)q;
-			pm->n_rxq++;
+			rq->slot = (uint16_t)s;
+			rq->qid = (uint16_t)q;
+			rq->port = dp->ports[s].port;
+			rq->vhost = vqs_port_type_is_vhost(p->conf.type);
 		}
 	}
 	return 0;

@@ -32,9 +32,12 @@ struct vqs_dp_bridge {
 	uint16_t ports[VQS_MAX_PORTS]; /* slots, for flooding */
 };
 
+/* One RX queue a PMD polls: what a pass needs of it, in one place. */
 struct vqs_dp_rxq {
 	uint16_t slot;
 	uint16_t qid;
+	bool vhost;
+	struct vqs_port *port;
 	/* The one mutable part of a snapshot: written by the PMD that polls
 	 * this queue, and by no other thread. Zero in a new snapshot. */
 	struct vqs_vring_peek peek;

@@ -40,6 +40,7 @@ struct vqs_fdb {
 	struct rte_hash *hash;
 	struct rte_rcu_qsbr *qsv;
 	uint32_t max_entries;
+	uint64_t refresh_tsc; /* TSC ticks between age refreshes of an entry */
 	uint32_t count;       /* claimed slots; atomic */
 	uint32_t n_slots;
 	int32_t *dead;        /* scratch for age/flush, control thread only */
@@ -89,6 +90,7 @@ vqs_fdb_create(const char *name, uint32_t max_entries, struct rte_rcu_qsbr *qsv)
 	fdb->hash = h;
 	fdb->qsv = qsv;
 	fdb->max_entries = max_entries;
+	fdb->refresh_tsc = rte_get_tsc_hz() / FDB_REFRESH_DIV;
 	fdb->n_slots = (uint32_t)n;
 	return fdb;
 }
@@ -149,8 +151,7 @@ vqs_fdb_learn(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr *m
 	s = &fdb->slots[pos];
 	cur = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
 	if (cur == want) {
-		if (now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED) >
-		    rte_get_tsc_hz() / FDB_REFRESH_DIV)
+		if (now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED) > fdb->refresh_tsc)
 			__atomic_store_n(&s->seen, now, __ATOMIC_RELAXED);
 		return VQS_FDB_KNOWN;
 	}

@@ -16,6 +16,7 @@
 #include "pmd.h"
 #include "switch.h"
 #include "vhost_port.h"
+#include "vring_peek.h"
 
 /* epoll data: eventfds we drain on waking; RX interrupt fds of ethdevs
  * must not be read (for net_tap the fd is the device itself). */
@@ -184,20 +185,27 @@ static uint32_t
 pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches, bool full)
 {
 	struct rte_mbuf *pkts[VQS_BURST];
+	uint64_t now = 0;
 	uint32_t got = 0;
 	uint16_t i, n;
 
 	for (i = 0; dp != NULL && i < dp->pmds[pmd->id].n_rxq; i++) {
 		struct vqs_dp_rxq *rq = &dp->pmds[pmd->id].rxq[i];
 
-		n = vqs_port_rx(dp->ports[rq->slot].port, rq->qid, pmd->sw->pool,
-				pkts, VQS_BURST, full ? NULL : &rq->peek);
+		if (rq->vhost && !full &&
+		    vqs_vring_peek_idle(&rq->peek, rq->port, 2 * rq->qid + 1))
+			continue;
+		n = vqs_port_rx(rq->port, rq->qid, pmd->sw->pool, pkts, VQS_BURST);
 		if (n > 0) {
-			vqs_switch_burst(dp, pmd, rq->slot, pkts, n);
+			if (now == 0)
+				now = rte_rdtsc();
+			vqs_switch_burst(dp, pmd, rq->slot, pkts, n, now);
 			got += n;
 			(*batches)++;
 		}
 	}
+	if (got > 0)
+		vqs_switch_flush(dp, pmd);
 	return got;
 }
 

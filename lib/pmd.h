@@ -13,10 +13,10 @@
 
 struct vqs_switch;
 
-/* Frames of one burst bound for one port. */
+/* Frames of one pass bound for one port (switch.c, out_add). */
 struct vqs_out {
 	uint16_t n;
-	struct rte_mbuf *pkts[VQS_BURST];
+	struct rte_mbuf *pkts[VQS_OUT_MAX];
 };
 
 /* Written by the PMD only (relaxed); see vqs_count(). */
@@ -51,7 +51,7 @@ struct vqs_pmd {
 	struct vqs_pmd_wake_src wake_src[VQS_MAX_PORTS * VQS_VHOST_MAX_QP];
 	struct vqs_pmd_stats stats;
 	struct vqs_pmd_stats base; /* control thread: values at the last clear */
-	/* Per-burst scratch: which port slots got frames, and the frames. */
+	/* Per-pass scratch: which port slots got frames, and the frames. */
 	uint16_t n_touched;
 	uint16_t touched[VQS_MAX_PORTS];
 	struct vqs_out out[VQS_MAX_PORTS];

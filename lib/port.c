@@ -28,10 +28,10 @@ vqs_port_is_up(const struct vqs_port *p)
 
 uint16_t
 vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
-	    struct rte_mbuf **pkts, uint16_t n, struct vqs_vring_peek *pk)
+	    struct rte_mbuf **pkts, uint16_t n)
 {
 	if (vqs_port_type_is_vhost(p->conf.type))
-		return vqs_vhost_rx(p, q, pool, pkts, n, pk);
+		return vqs_vhost_rx(p, q, pool, pkts, n);
 	return rte_eth_rx_burst(p->eth.port_id, q, pkts, n);
 }
 
@@ -41,7 +41,7 @@ vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
 {
 	struct vqs_port_stats *st = &p->stats[pmd->id];
 	enum vqs_drop why = VQS_DROP_TX_FULL;
-	uint32_t len[VQS_BURST];
+	uint32_t len[VQS_OUT_MAX];
 	uint64_t bytes = 0;
 	int sent;
 	uint16_t i;

@@ -15,7 +15,6 @@
 #include "vqs.h"
 
 struct vqs_pmd;
-struct vqs_vring_peek;
 
 /* Why a frame was dropped. Ingress reasons count on the port it came
  * from, egress reasons on the port it was going to. */
@@ -52,15 +51,16 @@ struct vqs_vhost_state {
 	int wait_vid;   /* the next one, ignored until conn_vid goes; -1: none */
 	uint64_t conn_refused; /* connections beyond those two, refused */
 	uint64_t conn_extra;   /* connections that had to wait (a second frontend) */
+	/* Bumped (before 'ready' is set again) whenever a vring's pointers
+	 * may have changed: see vring_peek.h. Next to 'ready': an idle vring
+	 * costs a PMD this one cache line of the port. */
+	uint32_t ring_gen;
 	int vid;
 	uint8_t ready;
 	uint8_t vring_enabled[2 * VQS_VHOST_MAX_QP];
 	uint8_t kicks_off[2 * VQS_VHOST_MAX_QP]; /* guest kicks disabled */
 	uint8_t notify_setup_pending;
 	uint8_t paused; /* ready cleared while a ring-changing message is handled */
-	/* Bumped (before 'ready' is set again) whenever a vring's pointers
-	 * may have changed: see vring_peek.h. */
-	uint32_t ring_gen;
 	uint64_t connects;
 	uint64_t disconnects;
 	/* Odd while librte_vhost handles a SET_VRING_CALL or SET_VRING_KICK
@@ -110,9 +110,8 @@ struct vqs_port {
 
 /* Fast path. */
 bool vqs_port_is_up(const struct vqs_port *p);
-/* pk: the queue's peek cache (vring_peek.h), NULL to poll for certain */
 uint16_t vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
-		     struct rte_mbuf **pkts, uint16_t n, struct vqs_vring_peek *pk);
+		     struct rte_mbuf **pkts, uint16_t n);
 /* Sends what it can and frees every mbuf (one reference each); counts. */
 void vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd,
 		 struct rte_mbuf **pkts, uint16_t n);

@@ -64,9 +64,12 @@ struct vqs_switch {
 	uint32_t debug_fail_publish; /* debug/fail-publish: snapshots still to fail */
 };
 
-/* Learns, looks up and sends one burst received on the port in 'slot'. */
+/* Learns and looks up one burst received on the port in 'slot' (now: the
+ * pass's TSC, for the MAC table's ages) and queues its frames on the
+ * PMD's output; vqs_switch_flush() sends them, once per pass. */
 void vqs_switch_burst(const struct vqs_dp *dp, struct vqs_pmd *pmd,
-		      uint16_t slot, struct rte_mbuf **pkts, uint16_t n);
+		      uint16_t slot, struct rte_mbuf **pkts, uint16_t n, uint64_t now);
+void vqs_switch_flush(const struct vqs_dp *dp, struct vqs_pmd *pmd);
 
 /* Control thread, or with sw->lock held. */
 struct vqs_port *vqs_switch_port(const struct vqs_switch *sw, const char *name);

@@ -41,7 +41,6 @@
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_port.h"
-#include "vring_peek.h"
 
 static struct vqs_switch *vh_sw;
 
@@ -781,16 +780,13 @@ vqs_vhost_vrings_count(const struct vqs_port *p, unsigned int *kicks_off)
 
 uint16_t
 vqs_vhost_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
-	     struct rte_mbuf **pkts, uint16_t n, struct vqs_vring_peek *pk)
+	     struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vqs_vhost_state *vh = &p->vhost;
 	uint16_t vq = 2 * q + 1; /* guest TX */
 
 	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
 	    !__atomic_load_n(&vh->vring_enabled[vq], __ATOMIC_ACQUIRE))
-		return 0;
-	if (pk != NULL &&
-	    vqs_vring_peek_empty(pk, p, vq, __atomic_load_n(&vh->ring_gen, __ATOMIC_ACQUIRE)))
 		return 0;
 	/* The library notifies the guest of the freed TX descriptors. */
 	RTE_PER_LCORE(notify_counter) = &vh->guest_notifications[vq];

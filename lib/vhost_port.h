@@ -9,7 +9,6 @@
 #include <sys/types.h>
 
 #include "port.h"
-#include "vring_peek.h"
 
 struct vqs_switch;
 
@@ -79,13 +78,10 @@ void vqs_vhost_drop_calls(struct vqs_port *p, uint32_t n);
 unsigned int vqs_vhost_vrings_count(const struct vqs_port *p,
 				    unsigned int *kicks_off);
 
-/* Fast path: q is the queue pair. rx looks at the vring through pk first
- * (the caller's cache for this queue, see vring_peek.h) and calls the
- * library only if it may have frames; pk NULL: always calls it. tx
- * returns frames sent, or -1 if the guest cannot receive (not connected,
- * vring disabled). Neither frees. */
+/* Fast path: q is the queue pair. tx returns frames sent, or -1 if the
+ * guest cannot receive (not connected, vring disabled). Neither frees. */
 uint16_t vqs_vhost_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
-		      struct rte_mbuf **pkts, uint16_t n, struct vqs_vring_peek *pk);
+		      struct rte_mbuf **pkts, uint16_t n);
 int vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 		 uint16_t n);
 

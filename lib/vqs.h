@@ -18,6 +18,8 @@
 #define VQS_MAX_PMDS      64
 #define VQS_BURST         32   /* librte_vhost clamps every burst to 32 */
 #define VQS_VHOST_MAX_QP  8    /* queue pairs a vhost port can poll */
+#define VQS_OUT_MAX       64   /* frames gathered per destination in a pass
+				* before they are sent: two library bursts */
 #define VQS_TX_RETRIES    8    /* extra tries while a full ring still drains */
 #define VQS_FULL_POLL_PASSES 1024 /* a power of two: passes between polls that
 				   * do not trust the peek (vring_peek.h) */

@@ -16,6 +16,7 @@ vqs_vring_peek_refresh(struct vqs_vring_peek *pk, const struct vqs_port *p,
 
 	memset(pk, 0, sizeof(*pk));
 	pk->gen = gen;
+	pk->empty_at = VQS_PEEK_NO_INDEX;
 	if (rte_vhost_get_negotiated_features(vid, &features) != 0 ||
 	    rte_vhost_get_vhost_vring(vid, vq, &vr) != 0 || vr.size == 0)
 		return; /* VQS_PEEK_NONE: the library polls it */

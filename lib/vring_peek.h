@@ -31,7 +31,8 @@
 
 #include <rte_branch_prediction.h>
 
-struct vqs_port;
+#include "port.h"
+
 struct vring_packed_desc;
 
 enum vqs_peek_kind {
@@ -40,35 +41,61 @@ enum vqs_peek_kind {
 	VQS_PEEK_PACKED,
 };
 
+#define VQS_PEEK_NO_INDEX 0x10000u /* empty_at: no avail index known empty */
+
 struct vqs_vring_peek {
-	uint32_t gen;  /* the port's ring_gen when this was filled */
-	uint8_t kind;  /* enum vqs_peek_kind */
-	uint16_t size; /* packed */
-	int vid;       /* packed: for the library's next position */
-	const uint16_t *avail_idx; /* split: &avail->idx, &used->idx */
-	const uint16_t *used_idx;
-	const struct vring_packed_desc *desc; /* packed */
+	uint32_t gen;      /* the port's ring_gen when this was filled */
+	/* Split: an avail->idx value that was equal to used->idx. While
+	 * avail->idx still has it, nothing was added, and the peek reads
+	 * one cache line of guest memory instead of two. */
+	uint32_t empty_at;
+	uint8_t kind;      /* enum vqs_peek_kind */
+	uint16_t size;     /* packed */
+	int vid;           /* packed: for the library's next position */
+	union {
+		struct {
+			const uint16_t *avail_idx; /* split: &avail->idx */
+			const uint16_t *used_idx;  /*        &used->idx */
+		};
+		const struct vring_packed_desc *desc; /* packed */
+	};
 };
 
-/* Takes the ring's pointers again (gen: the port's ring_gen, read after
- * 'ready'). Not the fast path: once per ring change. */
+/* Takes the ring's pointers again. Not the fast path: once per change. */
 void vqs_vring_peek_refresh(struct vqs_vring_peek *pk, const struct vqs_port *p,
 			    uint16_t vq, uint32_t gen);
 bool vqs_vring_peek_packed_empty(const struct vqs_vring_peek *pk, uint16_t vq);
 
-/* true: vring vq of p (a guest TX vring polled by this thread, 'ready'
- * seen) has no descriptor the library has not taken. false: it may have. */
+/*
+ * true: guest TX vring vq of vhost port p has nothing for us (or no guest
+ * is connected): no need to call the library. false: it may have. Caller:
+ * the PMD that polls the vring, RCU-online.
+ */
 static inline bool
-vqs_vring_peek_empty(struct vqs_vring_peek *pk, const struct vqs_port *p,
-		     uint16_t vq, uint32_t gen)
+vqs_vring_peek_idle(struct vqs_vring_peek *pk, const struct vqs_port *p, uint16_t vq)
 {
+	const struct vqs_vhost_state *vh = &p->vhost;
+	uint32_t gen;
+	uint16_t avail;
+
+	/* Acquire pairs with the release that set 'ready' after ring_gen. */
+	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE))
+		return true;
+	gen = __atomic_load_n(&vh->ring_gen, __ATOMIC_RELAXED);
 	if (unlikely(gen != pk->gen))
 		vqs_vring_peek_refresh(pk, p, vq, gen);
-	if (likely(pk->kind == VQS_PEEK_SPLIT))
+	if (likely(pk->kind == VQS_PEEK_SPLIT)) {
 		/* Acquire pairs with the guest's barrier before its avail
-		 * index store; used->idx is our own (the library's) store. */
-		return __atomic_load_n(pk->avail_idx, __ATOMIC_ACQUIRE) ==
-		       __atomic_load_n(pk->used_idx, __ATOMIC_RELAXED);
+		 * index store (the library reads it again anyway). */
+		avail = __atomic_load_n(pk->avail_idx, __ATOMIC_ACQUIRE);
+		if (avail == pk->empty_at)
+			return true;
+		/* used->idx is the library's store, made on this thread. */
+		if (avail != __atomic_load_n(pk->used_idx, __ATOMIC_RELAXED))
+			return false;
+		pk->empty_at = avail;
+		return true;
+	}
 	if (pk->kind == VQS_PEEK_PACKED)
 		return vqs_vring_peek_packed_empty(pk, vq);
 	return false;
