@@ -1044,6 +1044,25 @@ cmd_debug_fail_publish(struct ctx *x, int argc, char **argv)
 				  &x->r->err);
 }
 
+/* debug/full-poll N: the PMDs poll every queue without peeking every N
+ * passes (a power of two), or never (0): tests of the peek itself. */
+static int
+cmd_debug_full_poll(struct ctx *x, int argc, char **argv)
+{
+	uint32_t n;
+	int rc;
+
+	if (argc != 2)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: debug/full-poll N");
+	rc = vqs_conf_parse_u32("N", argv[1], 0, 1u << 20, &n, &x->r->err);
+	if (rc != 0)
+		return rc;
+	if (n & (n - 1))
+		return vqs_err_set(&x->r->err, -EINVAL, "N: 0 or a power of two");
+	__atomic_store_n(&x->sw->full_poll_passes, n, __ATOMIC_RELAXED);
+	return 0;
+}
+
 enum cmd_kind {
 	CMD_QUERY,   /* reads only */
 	CMD_CONFIG,  /* changes the configuration: saved, allowed in files */
@@ -1075,6 +1094,7 @@ static const struct {
 	{ "vring/show", cmd_vring_show, CMD_QUERY },
 	{ "debug/drop-calls", cmd_debug_drop_calls, CMD_DEBUG },
 	{ "debug/fail-publish", cmd_debug_fail_publish, CMD_DEBUG },
+	{ "debug/full-poll", cmd_debug_full_poll, CMD_DEBUG },
 };
 
 /* debug: whether the debug commands exist */

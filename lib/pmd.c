@@ -371,20 +371,21 @@ pmd_main(void *arg)
 	struct vqs_switch *sw = pmd->sw;
 	struct vqs_pmd_stats *st = &pmd->stats;
 	uint64_t t0 = rte_rdtsc(), t1, last_work = t0, sleep_after;
+	uint32_t got, every;
 	uint16_t batches;
-	uint32_t got;
 
 	rte_rcu_qsbr_thread_register(sw->qsv, pmd->id);
 	rte_rcu_qsbr_thread_online(sw->qsv, pmd->id);
 	VQS_LOG(INFO, "pmd %u on lcore %u running", pmd->id, pmd->lcore);
 	while (!__atomic_load_n(&sw->stop, __ATOMIC_RELAXED)) {
 		batches = 0;
-		/* Every VQS_FULL_POLL_PASSES passes, every queue goes through
-		 * its driver whatever a peek would say: a safety net, and the
-		 * way the library gets to run its own per-poll work (the RARP
-		 * it sends after a live migration). */
+		/* Every full_poll_passes passes, every queue goes through its
+		 * driver whatever a peek would say: a safety net, and the way
+		 * the library gets to run its own per-poll work (the RARP it
+		 * sends after a live migration). */
+		every = __atomic_load_n(&sw->full_poll_passes, __ATOMIC_RELAXED);
 		got = pmd_pass(pmd, __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE), &batches,
-			       (++pmd->passes & (VQS_FULL_POLL_PASSES - 1)) == 0);
+			       every != 0 && (++pmd->passes & (every - 1)) == 0);
 		rte_rcu_qsbr_quiescent(sw->qsv, pmd->id);
 		/* One TSC read a pass: the pass counts as busy if it moved
 		 * anything, idle otherwise. */

@@ -52,6 +52,10 @@ struct vqs_switch {
 	gid_t socket_gid;
 	uint64_t start_tsc;
 	uint64_t pmd_sleep_tsc;      /* atomic: idle this long, then sleep; 0 never */
+	/* atomic: every this many passes (a power of two) a PMD polls every
+	 * queue without peeking first; 0 never (debug/full-poll, for tests
+	 * of the peek itself). VQS_FULL_POLL_PASSES unless changed. */
+	uint32_t full_poll_passes;
 	bool stop;                   /* atomic: PMDs leave their loop */
 	/* Control thread only. */
 	char unsaved[256];           /* why the last state save failed; "" saved */

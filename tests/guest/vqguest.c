@@ -138,8 +138,11 @@ cmd_tx(struct guest *g, int i, const struct args *a, char *out, size_t len)
 	for (k = 0; k < n; k++, f.seq++)
 		if (guest_tx_add(g, (uint16_t)i, &f) < 0)
 			break;
-	/* the whole batch behind one index update and one kick decision */
-	if (num(a, "kick", 1))
+	/* the whole batch behind one index update and one kick decision;
+	 * publish=0: neither, the next tx publishes this batch with its own */
+	if (!num(a, "publish", 1))
+		;
+	else if (num(a, "kick", 1))
 		guest_kick(g, (uint16_t)i, false);
 	else
 		virtq_publish(&g->vq[i].q);
@@ -269,6 +272,18 @@ run(struct guest *g, struct guest_conf *c, const char *verb, const struct args *
 	}
 	if (strcmp(verb, "kick") == 0) {
 		guest_kick(g, (uint16_t)i, true);
+		return 0;
+	}
+	if (strcmp(verb, "forge_used") == 0) {
+		/* A guest writing the device's used index of a split ring up to
+		 * its own avail index: the switch's peek then sees nothing to
+		 * take, and only its periodic full poll finds the entries. */
+		if (g->vq[i].q.packed) {
+			snprintf(out, len, "forge_used: split rings only");
+			return -1;
+		}
+		__atomic_store_n(&g->vq[i].q.used->idx, g->vq[i].q.avail_idx, __ATOMIC_RELEASE);
+		snprintf(out, len, "used_idx=%u", g->vq[i].q.avail_idx);
 		return 0;
 	}
 	if (strcmp(verb, "state") == 0)
