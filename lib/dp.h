@@ -40,6 +40,7 @@ struct vqs_dp_rxq {
 	struct vqs_port *port;
 	/* The one mutable part of a snapshot: written by the PMD that polls
 	 * this queue, and by no other thread. Zero in a new snapshot. */
+	bool busy; /* the last poll gave frames */
 	struct vqs_vring_peek peek;
 };
 

@@ -180,7 +180,8 @@ vqs_pmds_assign_port(struct vqs_switch *sw, struct vqs_port *p,
 }
 
 /* One pass over the PMD's RX queues; returns the frames it moved. Guest
- * vrings are peeked at first (vring_peek.h) unless full. */
+ * vrings are peeked at first (vring_peek.h) unless full, and sends what
+ * the pass switched. */
 static uint32_t
 pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches, bool full)
 {
@@ -192,10 +193,13 @@ pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches, bool f
 	for (i = 0; dp != NULL && i < dp->pmds[pmd->id].n_rxq; i++) {
 		struct vqs_dp_rxq *rq = &dp->pmds[pmd->id].rxq[i];
 
-		if (rq->vhost && !full &&
+		/* A queue that just gave frames is likely to have more: the
+		 * peek is for idle ones. */
+		if (rq->vhost && !full && !rq->busy &&
 		    vqs_vring_peek_idle(&rq->peek, rq->port, 2 * rq->qid + 1))
 			continue;
 		n = vqs_port_rx(rq->port, rq->qid, pmd->sw->pool, pkts, VQS_BURST);
+		rq->busy = n > 0;
 		if (n > 0) {
 			if (now == 0)
 				now = rte_rdtsc();

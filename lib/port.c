@@ -46,20 +46,25 @@ vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
 	int sent;
 	uint16_t i;
 
-	/* Lengths first: an ethdev may free what it sent before it returns
-	 * (net_tap, af_packet and ring copy or hand over at once). */
-	for (i = 0; i < n; i++)
-		len[i] = pkts[i]->pkt_len;
-	if (vqs_port_type_is_vhost(p->conf.type))
+	if (vqs_port_type_is_vhost(p->conf.type)) {
+		/* The library copies: the mbufs are ours until freed below. */
 		sent = vqs_vhost_tx(p, pmd->id, pkts, n);
-	else
+		for (i = 0; i < sent; i++)
+			bytes += pkts[i]->pkt_len;
+	} else {
+		/* Lengths first: an ethdev may free what it sent before it
+		 * returns (net_tap, af_packet and ring copy or hand over at
+		 * once). */
+		for (i = 0; i < n; i++)
+			len[i] = pkts[i]->pkt_len;
 		sent = vqs_eth_tx(p, pmd->id, pkts, n);
+		for (i = 0; i < sent; i++)
+			bytes += len[i];
+	}
 	if (sent < 0) {
 		why = VQS_DROP_TX_DOWN;
 		sent = 0;
 	}
-	for (i = 0; i < sent; i++)
-		bytes += len[i];
 	vqs_count(&st->tx_packets, sent);
 	vqs_count(&st->tx_bytes, bytes);
 	if (sent < n)

@@ -378,6 +378,7 @@ vqs_switch_burst(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot,
 		d = decide(&x, pkts[0]);
 		if (d.v == V_UNICAST && !d.tag) {
 			struct vqs_out *o = &pmd->out[d.dst];
+			uint16_t vlan = pkts[0]->vlan_tci;
 
 			if (d.fdb_full)
 				vqs_count(&ist->fdb_full, n);
@@ -387,10 +388,12 @@ vqs_switch_burst(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot,
 				vqs_port_tx(dp->ports[d.dst].port, pmd, o->pkts, o->n);
 				o->n = 0;
 			}
-			for (i = 0; i < n; i++) {
-				pkts[i]->vlan_tci = pkts[0]->vlan_tci;
-				o->pkts[o->n++] = pkts[i];
-			}
+			/* Locals: the mbuf stores would otherwise make the
+			 * compiler reload o->n for every frame. */
+			for (i = 1; i < n; i++)
+				pkts[i]->vlan_tci = vlan;
+			memcpy(&o->pkts[o->n], pkts, n * sizeof(pkts[0]));
+			o->n += n;
 			return;
 		}
 	} else {

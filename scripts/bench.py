@@ -95,6 +95,13 @@ def measure(kind, size, seconds, warmup, guests=2):
         c.run()
 
 
+def paired(a, b):
+    """Ratios of runs made next to each other (round by round) and their
+    median: this machine's speed drifts between runs, less within a round."""
+    ratios = [x[0] / y[0] for x, y in zip(a, b)]
+    return "%s, median %.2fx" % (" ".join("%.2f" % r for r in ratios), statistics.median(ratios))
+
+
 def cpf_text(r):
     return "%.0f" % statistics.median(x[1] for x in r) if all(x[1] for x in r) else "-"
 
@@ -106,7 +113,8 @@ def main():
     ap.add_argument("--sizes", default="60,1514", help="frame sizes without FCS")
     ap.add_argument("--rounds", type=int, default=3,
                     help="runs per size and switch, interleaved; runs on this 2-core machine vary "
-                         "by up to 1.5x, so the best and the median are both printed")
+                         "by up to 1.5x, so the best, the median and the ratios of runs made in the "
+                         "same round are printed")
     ap.add_argument("--guests", default="2,16,32,64",
                     help="connected guests for the many-guest case at the first size (two busy, "
                          "the rest idle); empty: skip it")
@@ -123,10 +131,11 @@ def main():
             print("%-8s %-9s %10.3f %10.3f %7s   %s" % ("%d B" % (size + 4), kind, max(mpps),
                                                        statistics.median(mpps), cpf_text(r),
                                                        " ".join("%.2f" % x for x in mpps)))
-        print("%-8s ratio     %9.2fx %9.2fx           (vqswitch / baseline)" % (
+        print("%-8s ratio     %9.2fx %9.2fx           (vqswitch / baseline; round by round: %s)" % (
             "%d B" % (size + 4), max(x[0] for x in runs["vqswitch"]) / max(x[0] for x in runs["baseline"]),
             statistics.median(x[0] for x in runs["vqswitch"]) /
-            statistics.median(x[0] for x in runs["baseline"])), flush=True)
+            statistics.median(x[0] for x in runs["baseline"]),
+            paired(runs["vqswitch"], runs["baseline"])), flush=True)
     guests = [int(x) for x in a.guests.split(",") if x]
     if not guests or not sizes:
         return
@@ -138,10 +147,12 @@ def main():
     first = guests[0]
     for n, r in runs.items():
         mpps = [x[0] for x in r]
-        print("%-8s %-9d %10.3f %10.3f %7s   %s   ratio to %d guests: best %.2fx median %.2fx" % (
-            "%d B" % (sizes[0] + 4), n, max(mpps), statistics.median(mpps), cpf_text(r),
-            " ".join("%.2f" % x for x in mpps), first, max(mpps) / max(x[0] for x in runs[first]),
-            statistics.median(mpps) / statistics.median(x[0] for x in runs[first])), flush=True)
+        print("%-8s %-9d %10.3f %10.3f %7s   %s   ratio to %d guests: best %.2fx median %.2fx, "
+              "round by round %s" % (
+                  "%d B" % (sizes[0] + 4), n, max(mpps), statistics.median(mpps), cpf_text(r),
+                  " ".join("%.2f" % x for x in mpps), first, max(mpps) / max(x[0] for x in runs[first]),
+                  statistics.median(mpps) / statistics.median(x[0] for x in runs[first]),
+                  paired(r, runs[first])), flush=True)
 
 
 if __name__ == "__main__":
