@@ -123,8 +123,10 @@ def main():
     print("%-8s %-9s %10s %10s %7s   %s" % ("frame", "switch", "best Mpps", "median", "cyc/fr", "runs"))
     for size in sizes:
         runs = {"baseline": [], "vqswitch": []}
-        for _ in range(a.rounds):
-            for kind in runs:
+        for rnd in range(a.rounds):
+            # Every other round in the other order, so that a drift of the
+            # machine's speed does not always favour the same side.
+            for kind in (list(runs) if rnd % 2 == 0 else list(runs)[::-1]):
                 runs[kind].append(measure(kind, size, a.seconds, a.warmup))
         for kind, r in runs.items():
             mpps = [x[0] for x in r]
@@ -141,8 +143,8 @@ def main():
         return
     print("\n%-8s %-9s %10s %10s %7s   %s" % ("frame", "guests", "best Mpps", "median", "cyc/fr", "runs"))
     runs = {n: [] for n in guests}
-    for _ in range(a.rounds):
-        for n in guests:
+    for rnd in range(a.rounds):
+        for n in (guests if rnd % 2 == 0 else guests[::-1]):
             runs[n].append(measure("vqswitch", sizes[0], a.seconds, a.warmup, guests=n))
     first = guests[0]
     for n, r in runs.items():
