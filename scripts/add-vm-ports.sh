@@ -6,7 +6,7 @@
 #   scripts/add-vm-ports.sh BRIDGE N [OPTION=VALUE...]   e.g. queues=2 tag=100
 #
 # VQCTL (default: build/app/vqctl/vqctl, else vqctl on PATH) and
-# VQCTL_SOCKET (default /var/run/vqswitch/vqswitch.ctl) say how to reach it.
+# VQCTL_SOCKET (read by vqctl; default /run/vqswitch/vqswitch.ctl) say how to reach it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [ $# -lt 2 ] || ! [[ $2 =~ ^[0-9]+$ ]]; then
@@ -17,7 +17,7 @@ bridge=$1 n=$2
 shift 2
 vqctl=${VQCTL:-$here/build/app/vqctl/vqctl}
 [ -x "$vqctl" ] || vqctl=vqctl
-ctl() { "$vqctl" --socket "${VQCTL_SOCKET:-/var/run/vqswitch/vqswitch.ctl}" "$@"; }
+ctl() { "$vqctl" "$@"; }
 
 existing=$(ctl list-ports "$bridge")
 for i in $(seq 1 "$n"); do

@@ -13,9 +13,9 @@ secs=${1:-60}
 shift || true
 
 [ -f build-asan/build.ninja ] ||
-    meson setup build-asan -Db_sanitize=address -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
+    meson setup build-asan -Dwerror=true -Db_sanitize=address -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
 ninja -C build-asan app/vqswitch/vqswitch >/dev/null || exit 1
-[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true >/dev/null
+[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dwerror=true -Dfuzz=true >/dev/null
 ninja -C build-fuzz tests/guest/fuzz_vhost_user >/dev/null || exit 1
 
 dir=$(mktemp -d /tmp/vqs-fuzz-XXXXXX)

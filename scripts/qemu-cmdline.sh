@@ -16,7 +16,7 @@ bridge=$1
 shift
 vqctl=${VQCTL:-$here/build/app/vqctl/vqctl}
 [ -x "$vqctl" ] || vqctl=vqctl
-show=$("$vqctl" --socket "${VQCTL_SOCKET:-/var/run/vqswitch/vqswitch.ctl}" --format json show)
+show=$("$vqctl" --format json show)
 
 VQS_SHOW=$show python3 - "$bridge" "$*" <<'PY'
 import json, os, sys, zlib

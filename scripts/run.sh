@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up (scripts/setup.sh) and runs vqswitch in the foreground on the
-# default config: vhost-user sockets /var/run/vqswitch/vm1.sock and vm2.sock
+# default config: vhost-user sockets /run/vqswitch/vm1.sock and vm2.sock
 # and a tap interface vq0 as uplink. Ctrl-C stops it.
 # Extra arguments go to vqswitch after the config, e.g. --socket-group kvm.
 # VQS_LCORES (default 0,1: main lcore 0, one PMD on lcore 1) and

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(dpdk dpdk-dev libdpdk-dev libbsd-dev meson ninja-build pkg-config gcc
           python3 iproute2 procps passwd
+          # the man pages (docs/man), and systemd-analyze for the unit's test
+          scdoc systemd
           # the fuzz target (tests/guest, scripts/fuzz.sh): clang and libFuzzer
           clang libclang-rt-14-dev
           # the real-guest tests (tests/vm): QEMU, a kernel, busybox, iperf3
@@ -38,5 +40,7 @@ if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt "$HUGEPAGES" ]; then
     echo "setup.sh: only $(cat /proc/sys/vm/nr_hugepages) of $HUGEPAGES hugepages could be reserved" >&2
 fi
 
-[ -f build/build.ninja ] || meson setup build
+# prefix /usr: the built-in defaults are /etc, /var/lib and /run (as for
+# a distribution's build); -Dwerror=true: warnings fail our own builds.
+[ -f build/build.ninja ] || meson setup build --prefix=/usr -Dwerror=true
 ninja -C build

@@ -19,7 +19,7 @@ fuzz=skipped
 if [ $# -eq 0 ]; then
     echo "== the test-guest suites against the ASan build"
     [ -f build-asan/build.ninja ] ||
-        meson setup build-asan -Db_sanitize=address -Db_lundef=false -Dbuildtype=debugoptimized
+        meson setup build-asan -Dwerror=true -Db_sanitize=address -Db_lundef=false -Dbuildtype=debugoptimized
     if ninja -C build-asan; then
         meson test -C build-asan --print-errorlogs --suite guest || rc=1
         logs+=(build-asan/meson-logs/testlog.json)

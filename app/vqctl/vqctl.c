@@ -26,7 +26,7 @@
 #include "ctl_server.h"
 #include "json.h"
 
-#define DEFAULT_SOCKET "/var/run/vqswitch/vqswitch.ctl"
+#define DEFAULT_SOCKET VQS_RUN_DIR "/vqswitch.ctl" /* VQS_RUN_DIR: from meson */
 #define REPLY_TIMEOUT_MS 60000 /* deleting a busy port waits for its guest */
 
 static void
@@ -55,7 +55,8 @@ usage(FILE *f)
 		"  port/stats [PORT] | port/stats-clear [PORT] | vring/show PORT\n"
 		"\n"
 		"Options:\n"
-		"  -s, --socket PATH   the switch's control socket (default %s)\n"
+		"  -s, --socket PATH   the switch's control socket (default $VQCTL_SOCKET,\n"
+		"                      else %s)\n"
 		"  -f, --format FMT    text (default) or json\n"
 		"  -h, --help          this help\n"
 		"\n"
@@ -135,7 +136,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sock = DEFAULT_SOCKET, *format = "text";
+	const char *sock = getenv("VQCTL_SOCKET"), *format = "text";
 	const struct vqs_json_field *ok, *out, *err, *warn, *unsaved;
 	struct vqs_buf req = { 0 };
 	struct vqs_json_obj o;
@@ -143,6 +144,8 @@ main(int argc, char **argv)
 	char *reply;
 	int c, i, fd, rc = 2;
 
+	if (sock == NULL || sock[0] == '\0')
+		sock = DEFAULT_SOCKET;
 	/* '+': options end at the command, whose own words may start with '-'. */
 	while ((c = getopt_long(argc, argv, "+s:f:h", longopts, NULL)) != -1) {
 		switch (c) {

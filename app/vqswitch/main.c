@@ -29,6 +29,7 @@
 #include "ctl_server.h"
 #include "options.h"
 #include "paths.h"
+#include "sd_notify.h"
 #include "pmd.h"
 #include "switch.h"
 #include "telemetry.h"
@@ -355,9 +356,18 @@ main(int argc, char **argv)
 		}
 	}
 	if (rc == 0) {
+		char status[160];
+
 		VQS_LOG(INFO, "%u bridges, %u PMDs, control socket %s: ready",
 			sw.n_bridges, sw.n_pmds, opts.ctl_socket);
+		/* A service manager (Type=notify) hears of it only now: the
+		 * configuration is loaded and its ports are up or retried. */
+		snprintf(status, sizeof(status), "READY=1\nSTATUS=%u bridges, %u PMDs\nMAINPID=%ld",
+			 sw.n_bridges, sw.n_pmds, (long)getpid());
+		if (vqs_sd_notify(status) != 0)
+			VQS_LOG(WARNING, "cannot tell the service manager that we are ready (NOTIFY_SOCKET)");
 		control_loop(&sw, srv, &opts);
+		vqs_sd_notify("STOPPING=1");
 	}
 	vqs_ctl_server_close(srv);
 	vqs_pmds_stop(&sw);

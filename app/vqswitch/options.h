@@ -10,8 +10,9 @@
 
 #include "vqs.h"
 
-#define VQS_DEFAULT_SOCKET_DIR "/var/run/vqswitch"
-#define VQS_DEFAULT_STATE      "/var/lib/vqswitch/vqswitch.state"
+/* VQS_RUN_DIR and VQS_STATE_DIR come from meson's directory options. */
+#define VQS_DEFAULT_SOCKET_DIR VQS_RUN_DIR
+#define VQS_DEFAULT_STATE      VQS_STATE_DIR "/vqswitch.state"
 #define VQS_CTL_SOCKET_NAME    "vqswitch.ctl"
 #define VQS_DEFAULT_MBUFS      16383
 

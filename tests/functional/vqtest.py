@@ -129,11 +129,13 @@ class Switch:
     """vqswitch started on a config text, in its own file prefix and
     socket directory."""
 
-    def __init__(self, cleanup, name, config, lcores="0,1", eal=(), args=(), mem=128, sockdir=None):
+    def __init__(self, cleanup, name, config, lcores="0,1", eal=(), args=(), mem=128, sockdir=None,
+                 env=None):
         """sockdir: the socket directory, by default the test's own
         directory (which exists); a name makes it a subdirectory that
-        vqswitch creates."""
+        vqswitch creates. env: variables added to the switch's environment."""
         self.name = name
+        self.env = dict(os.environ, **(env or {}))
         self.dir = tempfile.mkdtemp(prefix="vqs-%s-" % name)
         self.sockdir = os.path.join(self.dir, sockdir) if sockdir else self.dir
         self.prefix = "vqt_%s_%d" % (name, os.getpid())
@@ -158,7 +160,7 @@ class Switch:
         self.logf.write("---- start\n")
         self.logf.flush()
         self.log_mark = os.path.getsize(self.log_path)
-        self.proc = subprocess.Popen(self.cmd, stdout=self.logf, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.cmd, stdout=self.logf, stderr=subprocess.STDOUT, env=self.env)
         self.wait_log("ready", 20)
 
     def crash(self):
