@@ -7,6 +7,6 @@
 # VQS_CONFIG override the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh >/dev/null
+bash scripts/setup.sh --run
 exec ./build/app/vqswitch/vqswitch -l "${VQS_LCORES:-0,1}" --file-prefix vqswitch -m 256 \
     -- --config "${VQS_CONFIG:-config/default.conf}" "$@"

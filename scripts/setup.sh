@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
-# Makes a Debian 12 machine (as root) ready to build, run and test vqswitch:
-# installs what is missing, reserves hugepages, builds into ./build.
-# Safe to run again; it only does what is not done yet.
+# Makes a Debian 12 machine (as root) ready to build and run vqswitch
+# (--run: what scripts/run.sh needs) or also to test it (--test, the
+# default: scripts/test.sh, scripts/bench.sh): installs what is missing,
+# reserves hugepages, builds into ./build. Says what it is doing; safe to
+# run again, it only does what is not done yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(dpdk dpdk-dev libdpdk-dev libbsd-dev meson ninja-build pkg-config gcc
-          python3 iproute2 procps passwd
-          # the man pages (docs/man), and systemd-analyze for the unit's test
-          scdoc systemd
-          # the fuzz target (tests/guest, scripts/fuzz.sh): clang and libFuzzer
-          clang libclang-rt-14-dev
-          # the real-guest tests (tests/vm): QEMU, a kernel, busybox, iperf3
-          qemu-system-x86 linux-image-amd64 busybox-static iperf3 cpio)
+mode=${1:---test}
+# Building and running: DPDK (dpdk also has dpdk-telemetry.py and testpmd),
+# the toolchain, libbsd.
+PACKAGES=(dpdk dpdk-dev libdpdk-dev libbsd-dev meson ninja-build pkg-config gcc)
+if [ "$mode" = --test ]; then
+    PACKAGES+=(python3 iproute2 procps passwd
+               # the man pages (docs/man), and systemd-analyze for the unit's test
+               scdoc systemd
+               # the fuzz target (tests/guest, scripts/fuzz.sh): clang and libFuzzer
+               clang libclang-rt-14-dev
+               # the real-guest tests (tests/vm): QEMU, a kernel, busybox, iperf3
+               qemu-system-x86 linux-image-amd64 busybox-static iperf3 cpio)
+elif [ "$mode" != --run ]; then
+    echo "usage: setup.sh [--run|--test]" >&2
+    exit 2
+fi
 HUGEPAGES=${VQS_HUGEPAGES:-512}
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -25,7 +35,7 @@ for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    echo "setup.sh: installing ${missing[*]}"
+    echo "setup.sh: installing ${missing[*]} (a few minutes on a fresh machine)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
@@ -34,6 +44,7 @@ fi
 mkdir -p /dev/hugepages
 mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
 if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt "$HUGEPAGES" ]; then
+    echo "setup.sh: reserving $HUGEPAGES hugepages"
     echo "$HUGEPAGES" > /proc/sys/vm/nr_hugepages
 fi
 if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt "$HUGEPAGES" ]; then
@@ -42,5 +53,9 @@ fi
 
 # prefix /usr: the built-in defaults are /etc, /var/lib and /run (as for
 # a distribution's build); -Dwerror=true: warnings fail our own builds.
-[ -f build/build.ninja ] || meson setup build --prefix=/usr -Dwerror=true
+if [ ! -f build/build.ninja ]; then
+    echo "setup.sh: configuring build/"
+    meson setup build --prefix=/usr -Dwerror=true >/dev/null
+fi
+echo "setup.sh: building (ninja -C build)"
 ninja -C build

@@ -9,7 +9,7 @@
 # or one test's name), and skip the ASan and fuzzing runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh || exit 1
+bash scripts/setup.sh --test || exit 1
 
 logs=(build/meson-logs/testlog.json)
 rm -f build/meson-logs/testlog.json build-asan/meson-logs/testlog.json
