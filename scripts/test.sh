@@ -2,8 +2,10 @@
 # Sets up (scripts/setup.sh), then runs every test: unit tests, the
 # functional tests that drive the real vqswitch with dpdk-testpmd, veth
 # peers and the test guest, and the real-guest tests under QEMU. Then the
-# test-guest suites again against an AddressSanitizer build, and a one
-# minute fuzzing run (scripts/fuzz.sh). Ends with "N passed, N failed";
+# test-guest suites again against an AddressSanitizer build, a one
+# minute fuzzing run (scripts/fuzz.sh), and the Debian package built,
+# installed, checked and purged (scripts/deb.sh --check). Ends with
+# "N passed, N failed";
 # exits non-zero if any failed.
 # Arguments go to 'meson test' on the main build only (e.g. --suite unit,
 # or one test's name), and skip the ASan and fuzzing runs.
@@ -16,6 +18,7 @@ rm -f build/meson-logs/testlog.json build-asan/meson-logs/testlog.json
 meson test -C build --print-errorlogs "$@"
 rc=$?
 fuzz=skipped
+deb=skipped
 if [ $# -eq 0 ]; then
     echo "== the test-guest suites against the ASan build"
     [ -f build-asan/build.ninja ] ||
@@ -28,11 +31,13 @@ if [ $# -eq 0 ]; then
     fi
     echo "== fuzzing (scripts/fuzz.sh 60)"
     if bash scripts/fuzz.sh 60; then fuzz=passed; else fuzz=failed; rc=1; fi
+    echo "== the Debian package (scripts/deb.sh --check)"
+    if bash scripts/deb.sh --check; then deb=passed; else deb=failed; rc=1; fi
 fi
-python3 - "$rc" "$fuzz" "${logs[@]}" <<'PY'
+python3 - "$rc" "$fuzz" "$deb" "${logs[@]}" <<'PY'
 import json, sys
 passed = failed = 0
-for path in sys.argv[3:]:
+for path in sys.argv[4:]:
     try:
         for line in open(path):
             r = json.loads(line)["result"]
@@ -42,8 +47,9 @@ for path in sys.argv[3:]:
                 failed += 1
     except FileNotFoundError:
         failed += 1  # that run did not happen
-passed += sys.argv[2] == "passed"
-failed += sys.argv[2] == "failed"
+for extra in sys.argv[2:4]:  # fuzzing, the package: one case each
+    passed += extra == "passed"
+    failed += extra == "failed"
 if passed + failed == 0 or (failed == 0 and sys.argv[1] != "0"):
     failed += 1  # meson itself failed: never report a clean run
 print("%d passed, %d failed" % (passed, failed))

@@ -50,11 +50,18 @@ on_signal(int sig)
 	quit_signal = sig;
 }
 
-/* Splits argv at the first "--": EAL gets what is before it. */
+/* Splits argv at the first "--": EAL gets what is before it. A lone
+ * --version or --help is ours, as an operator would type it. */
 static int
 split_args(int argc, char **argv, int *app_argc, char ***app_argv)
 {
 	int i;
+
+	if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "--help") == 0)) {
+		*app_argc = argc;
+		*app_argv = argv;
+		return 1;
+	}
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
@@ -68,7 +75,6 @@ split_args(int argc, char **argv, int *app_argc, char ***app_argv)
 	*app_argv = argv;
 	return argc;
 }
-
 
 /* An ethdev that EAL probed (PCI, --vdev) is a port only if a command
  * names it; say so, rather than leave a NIC silently unused. */
