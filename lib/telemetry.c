@@ -211,14 +211,20 @@ fdb_list_one(const struct vqs_fdb_entry_info *e, void *arg)
 	if (l->n == FDB_MAX_LISTED)
 		return 1;
 	rte_ether_format_addr(mac, sizeof(mac), &e->mac);
-	snprintf(line, sizeof(line), "%s %u %s %" PRIu64, mac, e->vlan,
-		 p != NULL ? p->conf.name : "?", e->age_tsc / rte_get_tsc_hz());
+	/* As vqctl fdb/show prints it: "static" where a learned entry has
+	 * its age. */
+	if (e->is_static)
+		snprintf(line, sizeof(line), "%s %u %s static", mac, e->vlan,
+			 p != NULL ? p->conf.name : "?");
+	else
+		snprintf(line, sizeof(line), "%s %u %s %" PRIu64, mac, e->vlan,
+			 p != NULL ? p->conf.name : "?", e->age_tsc / rte_get_tsc_hz());
 	rte_tel_data_add_array_string(l->entries, line);
 	l->n++;
 	return 0;
 }
 
-/* Parameter: bridge. {"count", "capacity", "entries": ["MAC VLAN PORT AGE_S"]} */
+/* Parameter: bridge. {"count", "capacity", "entries": ["MAC VLAN PORT AGE_S|static"]} */
 static int
 tel_fdb(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -256,7 +262,7 @@ vqs_telemetry_init(struct vqs_switch *sw)
 		{ "/vqswitch/port", tel_port, "Port state and counters. Parameter: port name" },
 		{ "/vqswitch/pmds", tel_pmds, "Per PMD: lcore, RX queues, busy/idle cycles, packets, batch, cycles/packet" },
 		{ "/vqswitch/vrings", tel_vrings, "Vrings of a vhost port: indexes, suppression, notifications. Parameter: port" },
-		{ "/vqswitch/fdb", tel_fdb, "MAC table of a bridge: MAC, VLAN, port, age in s. Parameter: bridge" },
+		{ "/vqswitch/fdb", tel_fdb, "MAC table of a bridge: MAC, VLAN, port, age in s or static. Parameter: bridge" },
 	};
 	unsigned int i;
 	int rc;

@@ -53,6 +53,8 @@ usage(FILE *f)
 		"  pmd/rxq-show | pmd/stats-show | pmd/stats-clear\n"
 		"Counters and vrings:\n"
 		"  port/stats [PORT] | port/stats-clear [PORT] | vring/show PORT\n"
+		"Fault injection (only with vqswitch --enable-debug-commands):\n"
+		"  debug/drop-calls PORT N | debug/fail-publish N | debug/full-poll N\n"
 		"\n"
 		"Options:\n"
 		"  -s, --socket PATH   the switch's control socket (default $VQCTL_SOCKET,\n"

@@ -78,6 +78,8 @@ def test_verbs(c):
     check(fdb == [{"port": "vm1", "vlan": 5, "mac": A.upper(), "age": 0, "static": True}] or
           (len(fdb) == 1 and fdb[0]["static"] and fdb[0]["vlan"] == 5), "fdb/show %s" % fdb)
     check("static" in sw.vqctl("fdb/show", "br0"), "fdb/show text")
+    tel = sw.telemetry("/vqswitch/fdb,br0")["entries"]
+    check(tel == ["%s 5 vm1 static" % A.upper()], "telemetry marks the static entry as vqctl does: %s" % tel)
     check(sw.vqctl("fdb/flush", "br0", fmt="json") == {"flushed": 1}, "fdb/flush")
     check(sw.vqctl("fdb/show", "br0", fmt="json") == [], "empty after flush")
 

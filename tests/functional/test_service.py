@@ -200,6 +200,23 @@ def test_commands_documented(c):
         check(not missing, "%s does not document %s" % (doc, missing))
 
 
+def test_docs_tables_whole(c):
+    """No table in docs/ or the README is cut in two by a blank line (the
+    second half would render as text)."""
+    docs = [os.path.join(ROOT, "README.md")] + [os.path.join(ROOT, "docs", f)
+                                                for f in sorted(os.listdir(os.path.join(ROOT, "docs")))
+                                                if f.endswith(".md")]
+    cut = []
+    for path in docs:
+        with open(path) as f:
+            lines = f.read().split("\n")
+        for i in range(1, len(lines) - 1):
+            if lines[i] == "" and lines[i - 1].startswith("|") and lines[i + 1].startswith("|") \
+                    and not lines[i + 2 if i + 2 < len(lines) else i + 1].startswith("|---"):
+                cut.append("%s:%d" % (os.path.relpath(path, ROOT), i + 1))
+    check(not cut, "blank lines inside tables: %s" % cut)
+
+
 if __name__ == "__main__":
     sys.exit(main([test_install_layout, test_unit_verifies, test_sd_notify, test_bash_completion,
-                   test_commands_documented]))
+                   test_commands_documented, test_docs_tables_whole]))
