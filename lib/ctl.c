@@ -21,6 +21,7 @@
 
 #include "ctl.h"
 #include "eth_port.h"
+#include "metrics.h"
 #include "pmd.h"
 #include "stats.h"
 #include "switch.h"
@@ -1044,6 +1045,25 @@ cmd_debug_fail_publish(struct ctx *x, int argc, char **argv)
 				  &x->r->err);
 }
 
+/* metrics: Prometheus' text format; with --format json, that text as the
+ * string "metrics". */
+static int
+cmd_metrics(struct ctx *x, int argc, char **argv)
+{
+	struct vqs_buf text = { 0 };
+
+	if (argc != 1)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: metrics");
+	vqs_metrics_render(x->sw, x->r->json ? &text : &x->r->out);
+	if (x->r->json) {
+		vqs_buf_printf(&x->r->out, "{\"metrics\":");
+		vqs_buf_json_str(&x->r->out, text.s != NULL ? text.s : "");
+		vqs_buf_printf(&x->r->out, "}");
+		vqs_buf_free(&text);
+	}
+	return 0;
+}
+
 /* debug/full-poll N: the PMDs poll every queue without peeking every N
  * passes (a power of two), or never (0): tests of the peek itself. */
 static int
@@ -1092,6 +1112,7 @@ static const struct {
 	{ "port/stats", cmd_port_stats, CMD_QUERY },
 	{ "port/stats-clear", cmd_port_stats_clear, CMD_ACTION },
 	{ "vring/show", cmd_vring_show, CMD_QUERY },
+	{ "metrics", cmd_metrics, CMD_QUERY },
 	{ "debug/drop-calls", cmd_debug_drop_calls, CMD_DEBUG },
 	{ "debug/fail-publish", cmd_debug_fail_publish, CMD_DEBUG },
 	{ "debug/full-poll", cmd_debug_full_poll, CMD_DEBUG },

@@ -13,8 +13,9 @@ mode=${1:---test}
 PACKAGES=(dpdk dpdk-dev libdpdk-dev libbsd-dev meson ninja-build pkg-config gcc)
 if [ "$mode" = --test ]; then
     PACKAGES+=(python3 iproute2 procps passwd
-               # the man pages (docs/man), and systemd-analyze for the unit's test
-               scdoc systemd
+               # the man pages (docs/man), systemd-analyze for the units' test,
+               # Prometheus' own parser for the metrics test
+               scdoc systemd python3-prometheus-client
                # the fuzz target (tests/guest, scripts/fuzz.sh): clang and libFuzzer
                clang libclang-rt-14-dev
                # the real-guest tests (tests/vm): QEMU, a kernel, busybox, iperf3

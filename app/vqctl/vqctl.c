@@ -53,6 +53,7 @@ usage(FILE *f)
 		"  pmd/rxq-show | pmd/stats-show | pmd/stats-clear\n"
 		"Counters and vrings:\n"
 		"  port/stats [PORT] | port/stats-clear [PORT] | vring/show PORT\n"
+		"  metrics   every counter in Prometheus' text format\n"
 		"Fault injection (only with vqswitch --enable-debug-commands):\n"
 		"  debug/drop-calls PORT N | debug/fail-publish N | debug/full-poll N\n"
 		"\n"

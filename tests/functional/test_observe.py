@@ -149,5 +149,81 @@ def test_bad_parameters(c):
     check(sw.stop() == 0, "exit code")
 
 
+def prometheus_parser():
+    """prometheus_client's parser (Debian python3-prometheus-client), also
+    when python3 is not Debian's own."""
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError:
+        sys.path.append("/usr/lib/python3/dist-packages")
+        from prometheus_client.parser import text_string_to_metric_families
+    return text_string_to_metric_families
+
+
+def test_metrics(c):
+    """vqctl metrics is valid Prometheus text (read by prometheus_client's
+    own parser): every family typed and described, vqswitch_ names, and
+    the numbers those of port/stats after a known number of frames."""
+    from vqguest import Guest
+    parse = prometheus_parser()
+    sw = Switch(c, "obsprom", "add-br br0\nadd-port br0 vm1 type=vhostuser\n"
+                              "add-port br0 vm2 type=vhostuser\nadd-br br1\n",
+                args=["--watchdog-interval", "0"])
+    g1, g2 = Guest(c, sw.sock("vm1"), VM1), Guest(c, sw.sock("vm2"), VM2)
+    for port in ("vm1", "vm2"):
+        sw.wait_port_state(port, "up")
+    g1.rxpost(64)
+    g2.rxpost(64)
+    g2.tx(VM1)  # vm2 learned: the next frames are unicast
+    g1.tx(VM2, n=20)
+    check(wait_for_frames(g2, 20), "20 frames reached vm2")
+    text = sw.vqctl("metrics")
+    fams = {f.name: f for f in parse(text)}
+    check(all(n.startswith("vqswitch_") for n in fams), "names: %s" % sorted(fams))
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            name = line.split("{")[0].split()[0]
+            base = name[:-len("_total")] if name.endswith("_total") else name
+            check(base in fams or name in fams, "sample %s without a family" % name)
+    for name in ("vqswitch_port_rx_packets", "vqswitch_port_tx_bytes", "vqswitch_port_drops",
+                 "vqswitch_pmd_busy_cycles", "vqswitch_vring_guest_notifications"):
+        check(fams[name].type == "counter" and fams[name].documentation, "%s: %s %r" % (
+            name, fams[name].type, fams[name].documentation))
+    for name in ("vqswitch_port_up", "vqswitch_fdb_entries", "vqswitch_mbufs_in_use"):
+        check(fams[name].type == "gauge", "%s is a gauge" % name)
+
+    def value(fam, **labels):
+        got = [smp.value for smp in fams[fam].samples
+               if all(smp.labels.get(k) == v for k, v in labels.items())]
+        check(len(got) == 1, "%s%s: %d samples" % (fam, labels, len(got)))
+        return got[0]
+
+    st = sw.vqctl("port/stats", fmt="json")
+    for port in ("vm1", "vm2"):
+        for key in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes"):
+            check(value("vqswitch_port_" + key, port=port, bridge="br0", type="vhostuser") ==
+                  st[port][key], "%s %s: metrics and port/stats differ" % (port, key))
+    check(value("vqswitch_port_rx_packets", port="vm1") == 20, "vm1 received 20")
+    check(value("vqswitch_port_tx_packets", port="vm2") == 20, "vm2 sent 20 to its guest")
+    check(len([smp for smp in fams["vqswitch_port_drops"].samples if smp.labels["port"] == "vm1"]) == 6,
+          "one drops sample per reason")
+    check(value("vqswitch_port_up", port="vm1") == 1, "vm1 up")
+    check(value("vqswitch_fdb_entries", bridge="br0") == 2 and
+          value("vqswitch_fdb_entries", bridge="br1") == 0, "fdb entries")
+    check(value("vqswitch_vring_guest_notifications", port="vm2", vring="0") == g2.calls(0),
+          "vm2's RX vring: the calls its guest received")
+    js = sw.vqctl("metrics", fmt="json")
+    check(set(js) == {"metrics"} and {f.name for f in parse(js["metrics"])} == set(fams),
+          "--format json: the same text as a string")
+
+
+def wait_for_frames(g, n, timeout=5):
+    got, deadline = 0, time.time() + timeout
+    while got < n and time.time() < deadline:
+        got += g.rx()["frames"]
+        time.sleep(0.01)
+    return got == n
+
+
 if __name__ == "__main__":
-    sys.exit(main([test_exact_counters, test_pmd_load_and_vrings, test_bad_parameters]))
+    sys.exit(main([test_exact_counters, test_pmd_load_and_vrings, test_bad_parameters, test_metrics]))

@@ -68,14 +68,17 @@ def test_install_layout(c):
 
 
 def test_unit_verifies(c):
-    """systemd-analyze verify finds nothing to say about the unit (with
-    ExecStart pointed at the build, as the installed path is not there)."""
+    """systemd-analyze verify finds nothing to say about the units (the
+    switch, and the metrics service and timer; binaries pointed at the
+    build, as the installed paths are not there)."""
     if shutil.which("systemd-analyze") is None:
         raise TestFailure("systemd-analyze missing (scripts/setup.sh installs systemd)")
     dest = installed(c)
-    units = [os.path.join(d, n) for d, _, ns in os.walk(dest) for n in ns if n == "vqswitch.service"]
-    check(len(units) == 1, "one unit installed: %s" % units)
-    with open(units[0]) as f:
+    found = {n: os.path.join(d, n) for d, _, ns in os.walk(dest) for n in ns
+             if n.startswith("vqswitch") and (n.endswith(".service") or n.endswith(".timer"))}
+    check(set(found) == {"vqswitch.service", "vqswitch-metrics.service", "vqswitch-metrics.timer"},
+          "units installed: %s" % sorted(found))
+    with open(found["vqswitch.service"]) as f:
         text = f.read()
     for want in ("Type=notify", "RuntimeDirectory=vqswitch", "StateDirectory=vqswitch", "Restart=on-failure",
                  "EnvironmentFile=-"):
@@ -84,13 +87,42 @@ def test_unit_verifies(c):
     check(sbin.endswith("/sbin/vqswitch"), "ExecStart runs %s" % sbin)
     work = tempfile.mkdtemp(prefix="vqs-unit-")
     c.add(lambda: shutil.rmtree(work, ignore_errors=True))
-    unit = os.path.join(work, "vqswitch.service")
-    with open(unit, "w") as f:
-        f.write(text.replace(sbin, os.path.abspath(VQSWITCH)))
-    r = subprocess.run(["systemd-analyze", "verify", "--man=no", unit], capture_output=True, text=True,
+    bindir = os.path.dirname(sbin).replace("/sbin", "/bin")
+    units = []
+    for name, path in sorted(found.items()):
+        with open(path) as f:
+            body = f.read()
+        units.append(os.path.join(work, name))
+        with open(units[-1], "w") as f:
+            f.write(body.replace(sbin, os.path.abspath(VQSWITCH))
+                    .replace(bindir + "/vqctl", os.path.abspath(VQCTL)))
+    r = subprocess.run(["systemd-analyze", "verify", "--man=no"] + units, capture_output=True, text=True,
                        timeout=60)
     check(r.returncode == 0 and not r.stderr.strip(), "systemd-analyze verify: rc %d\n%s" % (
         r.returncode, r.stderr))
+
+
+def test_metrics_textfile(c):
+    """The installed vqswitch-metrics.service's command, run as systemd
+    would (DIR from the unit), writes vqswitch.prom for node_exporter:
+    Prometheus text with the switch's ports, and no temporary file left."""
+    dest = installed(c)
+    unit = [os.path.join(d, n) for d, _, ns in os.walk(dest) for n in ns if n == "vqswitch-metrics.service"]
+    with open(unit[0]) as f:
+        text = f.read()
+    cmd = re.search(r"^ExecStart=/bin/sh -c '(.*)'$", text, re.M).group(1)
+    vqctl = re.search(r"(\S+/vqctl) metrics", cmd).group(1)
+    sw = Switch(c, "svcprom", "add-br br0\nadd-port br0 vm1 type=vhostuser\n")
+    out = tempfile.mkdtemp(prefix="vqs-prom-")
+    c.add(lambda: shutil.rmtree(out, ignore_errors=True))
+    d = os.path.join(out, "node-exporter")
+    r = subprocess.run(["/bin/sh", "-c", cmd.replace(vqctl, os.path.abspath(VQCTL))], capture_output=True,
+                       text=True, timeout=30, env=dict(os.environ, DIR=d, VQCTL_SOCKET=sw.ctl_socket))
+    check(r.returncode == 0, "the unit's command failed: %s" % r.stderr)
+    check(sorted(os.listdir(d)) == ["vqswitch.prom"], "files written: %s" % os.listdir(d))
+    with open(os.path.join(d, "vqswitch.prom")) as f:
+        prom = f.read()
+    check('vqswitch_port_up{bridge="br0",port="vm1",type="vhostuser"} 0' in prom, "vm1 in %s" % prom[:500])
 
 
 def notify_socket(c, abstract):
@@ -218,5 +250,5 @@ def test_docs_tables_whole(c):
 
 
 if __name__ == "__main__":
-    sys.exit(main([test_install_layout, test_unit_verifies, test_sd_notify, test_bash_completion,
-                   test_commands_documented, test_docs_tables_whole]))
+    sys.exit(main([test_install_layout, test_unit_verifies, test_metrics_textfile, test_sd_notify,
+                   test_bash_completion, test_commands_documented, test_docs_tables_whole]))
