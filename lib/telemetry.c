@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <stdio.h>
 
@@ -196,6 +197,57 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 	return rc;
 }
 
+/* Ports in one /vqswitch/stats reply: each is under 1 KiB of JSON, a
+ * reply at most 16 KiB. */
+#define TEL_STATS_PAGE 12
+
+/*
+ * Parameter: none, or the index of the first port wanted.
+ * {"INDEX": {port dict, as /vqswitch/port}, ..., "next": INDEX}: at most
+ * TEL_STATS_PAGE ports, keyed by their index in the list of ports (port
+ * names may hold '-' and '.', which telemetry refuses in keys, and 22.11
+ * allows dicts only inside dicts); "next" is there when more follow.
+ */
+static int
+tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	unsigned long first = 0, idx = 0;
+	unsigned int shown = 0;
+	char *end, key[24];
+	uint16_t s;
+
+	if (params != NULL && params[0] != '\0') {
+		if (params[0] < '0' || params[0] > '9')
+			return -EINVAL;
+		first = strtoul(params, &end, 10);
+		if (*end != '\0')
+			return -EINVAL;
+	}
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&tel_sw->lock);
+	for (s = 0; s < VQS_MAX_PORTS; s++) {
+		const struct vqs_port *p = tel_sw->ports[s];
+		struct rte_tel_data *c;
+
+		if (p == NULL || p->deleting || idx++ < first)
+			continue;
+		if (shown == TEL_STATS_PAGE) {
+			rte_tel_data_add_dict_u64(d, "next", idx - 1);
+			break;
+		}
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			break;
+		rte_tel_data_start_dict(c);
+		port_dict(p, c);
+		snprintf(key, sizeof(key), "%lu", idx - 1);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+		shown++;
+	}
+	pthread_mutex_unlock(&tel_sw->lock);
+	return 0;
+}
+
 struct fdb_list {
 	struct rte_tel_data *entries;
 	unsigned int n;
@@ -260,6 +312,7 @@ vqs_telemetry_init(struct vqs_switch *sw)
 		{ "/vqswitch/info", tel_info, "vqswitch version, uptime, counts, mbufs in use. No parameters" },
 		{ "/vqswitch/ports", tel_ports, "Lists port names. No parameters" },
 		{ "/vqswitch/port", tel_port, "Port state and counters. Parameter: port name" },
+		{ "/vqswitch/stats", tel_stats, "Every port: state, counters; 12 a reply, then \"next\". Parameter: first port index" },
 		{ "/vqswitch/pmds", tel_pmds, "Per PMD: lcore, RX queues, busy/idle cycles, packets, batch, cycles/packet" },
 		{ "/vqswitch/vrings", tel_vrings, "Vrings of a vhost port: indexes, suppression, notifications. Parameter: port" },
 		{ "/vqswitch/fdb", tel_fdb, "MAC table of a bridge: MAC, VLAN, port, age in s or static. Parameter: bridge" },

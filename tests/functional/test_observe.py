@@ -11,7 +11,7 @@ from vqtest import Switch, TestPmd, Veth, check, frame, log, main
 
 A, B = "02:00:00:00:0a:01", "02:00:00:00:0b:01"
 VM1, VM2 = "02:00:00:00:01:01", "02:00:00:00:02:01"
-COMMANDS = ["/vqswitch/info", "/vqswitch/ports", "/vqswitch/port", "/vqswitch/pmds",
+COMMANDS = ["/vqswitch/info", "/vqswitch/ports", "/vqswitch/port", "/vqswitch/stats", "/vqswitch/pmds",
             "/vqswitch/vrings", "/vqswitch/fdb"]
 
 
@@ -217,6 +217,33 @@ def test_metrics(c):
           "--format json: the same text as a string")
 
 
+def test_stats_pages(c):
+    """/vqswitch/stats: every port's state and counters, 12 a reply keyed
+    by index, "next" while more follow; the pages together name each of
+    30 ports once (names with '-' and '.', which telemetry refuses as
+    keys); a bad offset is an error."""
+    names = ["vm-%d.%d" % (i // 10, i % 10) for i in range(30)]
+    sw = Switch(c, "obsstats", "add-br br0\n" + "".join("add-port br0 %s type=vhostuser\n" % n
+                                                       for n in names))
+    seen, first, pages = [], 0, 0
+    while first is not None:
+        page = sw.telemetry("/vqswitch/stats,%d" % first)
+        pages += 1
+        nxt = page.pop("next", None)
+        check(sorted(int(k) for k in page) == list(range(first, min(first + 12, 30))),
+              "page at %d: %s" % (first, sorted(page)))
+        for p in page.values():
+            check({"name", "bridge", "state", "rx_packets", "tx_packets", "drop_tx_down"} <= set(p),
+                  "fields of %s" % p.get("name"))
+        seen += [p["name"] for p in page.values()]
+        check(nxt == (first + 12 if first + 12 < 30 else None), "next after %d: %s" % (first, nxt))
+        first = nxt
+    check(pages == 3 and sorted(seen) == sorted(names), "every port once, in 3 pages: %s" % seen)
+    check(sw.telemetry("/vqswitch/stats") == sw.telemetry("/vqswitch/stats,0"), "no parameter: from 0")
+    check(sw.telemetry("/vqswitch/stats,30") == {}, "past the end: nothing")
+    check(sw.telemetry("/vqswitch/stats,x") is None, "a bad offset is an error")
+
+
 def wait_for_frames(g, n, timeout=5):
     got, deadline = 0, time.time() + timeout
     while got < n and time.time() < deadline:
@@ -226,4 +253,5 @@ def wait_for_frames(g, n, timeout=5):
 
 
 if __name__ == "__main__":
-    sys.exit(main([test_exact_counters, test_pmd_load_and_vrings, test_bad_parameters, test_metrics]))
+    sys.exit(main([test_exact_counters, test_pmd_load_and_vrings, test_bad_parameters, test_metrics,
+                   test_stats_pages]))
