@@ -5,6 +5,8 @@
  * the model updated, the datapath snapshot republished and the state
  * file rewritten. A failed command leaves everything as it was.
  */
+#define VQS_LOG_MODULE VQS_LOG_CTL
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1064,6 +1066,26 @@ cmd_metrics(struct ctx *x, int argc, char **argv)
 	return 0;
 }
 
+/* vlog/list: every log type and its level. */
+static int
+cmd_vlog_list(struct ctx *x, int argc, char **argv)
+{
+	if (argc != 1)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: vlog/list");
+	vqs_log_list(&x->r->out, x->r->json);
+	return 0;
+}
+
+/* vlog/set PATTERN:LEVEL: at run time only, not saved (as OVS's vlog/set;
+ * EAL's --log-level sets it from the start). */
+static int
+cmd_vlog_set(struct ctx *x, int argc, char **argv)
+{
+	if (argc != 2)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: vlog/set PATTERN:LEVEL");
+	return vqs_log_set(argv[1], &x->r->err);
+}
+
 /* debug/full-poll N: the PMDs poll every queue without peeking every N
  * passes (a power of two), or never (0): tests of the peek itself. */
 static int
@@ -1113,6 +1135,8 @@ static const struct {
 	{ "port/stats-clear", cmd_port_stats_clear, CMD_ACTION },
 	{ "vring/show", cmd_vring_show, CMD_QUERY },
 	{ "metrics", cmd_metrics, CMD_QUERY },
+	{ "vlog/list", cmd_vlog_list, CMD_QUERY },
+	{ "vlog/set", cmd_vlog_set, CMD_ACTION },
 	{ "debug/drop-calls", cmd_debug_drop_calls, CMD_DEBUG },
 	{ "debug/fail-publish", cmd_debug_fail_publish, CMD_DEBUG },
 	{ "debug/full-poll", cmd_debug_full_poll, CMD_DEBUG },
@@ -1150,7 +1174,7 @@ check_words(int argc, char **argv, struct vqs_err *e)
 	return 0;
 }
 
-/* "uid 0 gid 0 pid 1: add-port br0 vm1 type=vhostuser: ok" */
+/* "vqswitch.ctl: uid 0 gid 0 pid 1: add-port br0 vm1 type=vhostuser: ok" */
 static void
 log_change(const char *who, int argc, char **argv, int rc, const struct vqs_ctl_reply *r)
 {
@@ -1160,9 +1184,9 @@ log_change(const char *who, int argc, char **argv, int rc, const struct vqs_ctl_
 	for (i = 0; i < argc; i++)
 		vqs_buf_printf(&b, "%s%s", i ? " " : "", argv[i]);
 	if (rc != 0)
-		VQS_LOG(WARNING, "ctl: %s: %s: failed: %s", who, vqs_buf_str(&b), r->err.msg);
+		VQS_LOG(WARNING, "%s: %s: failed: %s", who, vqs_buf_str(&b), r->err.msg);
 	else
-		VQS_LOG(INFO, "ctl: %s: %s: ok%s%s", who, vqs_buf_str(&b),
+		VQS_LOG(INFO, "%s: %s: ok%s%s", who, vqs_buf_str(&b),
 			r->warning[0] != '\0' ? "; " : "", r->warning);
 	vqs_buf_free(&b);
 }

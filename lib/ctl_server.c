@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #define _GNU_SOURCE /* accept4, struct ucred */
+#define VQS_LOG_MODULE VQS_LOG_CTL
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

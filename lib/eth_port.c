@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#define VQS_LOG_MODULE VQS_LOG_ETH
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -5,6 +5,8 @@
  * lock while they look at ports and bridges (so none is freed under them)
  * and read counters with relaxed loads.
  */
+#define VQS_LOG_MODULE VQS_LOG_TELEMETRY
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>

@@ -22,6 +22,8 @@
  * until it succeeds. Host->guest interrupts are raised by the library inside
  * every enqueue/dequeue call that used descriptors: see docs/notifications.md.
  */
+#define VQS_LOG_MODULE VQS_LOG_VHOST
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>

@@ -10,6 +10,8 @@
 
 #include <rte_log.h>
 
+#include "log.h"
+
 #define VQS_NAME_MAX      32   /* port and bridge names, NUL included */
 #define VQS_PATH_MAX      108  /* sun_path of a Unix socket */
 #define VQS_MAX_PORTS     256
@@ -28,10 +30,13 @@
 #define VQS_MIN_FRAME_LEN 14   /* an Ethernet header */
 #define VQS_MAX_ARGS      16   /* words in one command */
 
-extern int vqs_logtype;
-
+/* A file's lines go to its module's log type (log.h), named in front. */
+#ifndef VQS_LOG_MODULE
+#define VQS_LOG_MODULE VQS_LOG_MAIN
+#endif
 #define VQS_LOG(level, fmt, ...) \
-	rte_log(RTE_LOG_ ## level, vqs_logtype, "vqswitch: " fmt "\n", ##__VA_ARGS__)
+	rte_log(RTE_LOG_ ## level, vqs_logtypes[VQS_LOG_MODULE], "%s: " fmt "\n", \
+		vqs_log_names[VQS_LOG_MODULE], ##__VA_ARGS__)
 
 /* Milliseconds of the monotonic clock, for deadlines and rate limits on
  * threads that are not EAL lcores (where the TSC helpers need EAL). */

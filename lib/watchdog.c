@@ -25,6 +25,8 @@
  * too long) and never consumes it, so a broken or hostile guest shows up
  * here and nowhere else; running out of mbufs does too. Once a stall.
  */
+#define VQS_LOG_MODULE VQS_LOG_WATCHDOG
+
 #include <rte_cycles.h>
 
 #include "port.h"

@@ -22,6 +22,8 @@ Cycles per frame are the PMD's (busy + idle cycles) / frames received,
 from pmd/stats-show over the measuring time.
 """
 import argparse
+import csv
+import json
 import os
 import statistics
 import sys
@@ -118,11 +120,42 @@ def main():
     ap.add_argument("--guests", default="2,16,32,64",
                     help="connected guests for the many-guest case at the first size (two busy, "
                          "the rest idle); empty: skip it")
+    ap.add_argument("--out", default="build/bench",
+                    help="directory for results.json and results.csv (and the plots bench.sh draws)")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",") if x]
+    results = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": a.seconds, "rounds": a.rounds,
+               "frame_sizes": {}, "guests": {}}
+    try:
+        run_all(a, sizes, results)
+    finally:
+        save(a.out, results)
+
+
+def save(out, results):
+    """results.json as collected, results.csv a row per run."""
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    with open(os.path.join(out, "results.csv"), "w") as f:
+        w = csv.writer(f)
+        w.writerow(["case", "frame_bytes", "guests", "switch", "round", "mpps", "cycles_per_frame"])
+        for size, kinds in results["frame_sizes"].items():
+            for kind, runs in kinds.items():
+                for i, (mpps, cpf) in enumerate(runs):
+                    w.writerow(["frame_size", size, 2, kind, i, "%.4f" % mpps, "%.0f" % cpf if cpf else ""])
+        for n, runs in results["guests"].items():
+            for i, (mpps, cpf) in enumerate(runs):
+                w.writerow(["guests", results["guests_frame_bytes"], n, "vqswitch", i, "%.4f" % mpps,
+                            "%.0f" % cpf if cpf else ""])
+    print("results: %s/results.json, results.csv" % out)
+
+
+def run_all(a, sizes, results):
     print("%-8s %-9s %10s %10s %7s   %s" % ("frame", "switch", "best Mpps", "median", "cyc/fr", "runs"))
     for size in sizes:
         runs = {"baseline": [], "vqswitch": []}
+        results["frame_sizes"][size + 4] = runs  # bytes on the wire without preamble: with FCS
         for rnd in range(a.rounds):
             # Every other round in the other order, so that a drift of the
             # machine's speed does not always favour the same side.
@@ -143,6 +176,8 @@ def main():
         return
     print("\n%-8s %-9s %10s %10s %7s   %s" % ("frame", "guests", "best Mpps", "median", "cyc/fr", "runs"))
     runs = {n: [] for n in guests}
+    results["guests"] = runs
+    results["guests_frame_bytes"] = sizes[0] + 4
     for rnd in range(a.rounds):
         for n in (guests if rnd % 2 == 0 else guests[::-1]):
             runs[n].append(measure("vqswitch", sizes[0], a.seconds, a.warmup, guests=n))

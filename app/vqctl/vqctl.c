@@ -54,6 +54,8 @@ usage(FILE *f)
 		"Counters and vrings:\n"
 		"  port/stats [PORT] | port/stats-clear [PORT] | vring/show PORT\n"
 		"  metrics   every counter in Prometheus' text format\n"
+		"Logs:\n"
+		"  vlog/list | vlog/set PATTERN:LEVEL   e.g. vqswitch.vhost:debug, vqswitch*:warning\n"
 		"Fault injection (only with vqswitch --enable-debug-commands):\n"
 		"  debug/drop-calls PORT N | debug/fail-publish N | debug/full-poll N\n"
 		"\n"

@@ -36,7 +36,6 @@
 #include "vhost_port.h"
 #include "watchdog.h"
 
-int vqs_logtype;
 
 #define CTL_PERIOD_MS 10 /* control loop tick */
 #define AGE_PERIOD_S  1
@@ -327,9 +326,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 
-	vqs_logtype = rte_log_register_type_and_pick_level("vqswitch", RTE_LOG_INFO);
-	if (vqs_logtype < 0)
-		vqs_logtype = RTE_LOGTYPE_USER1;
+	vqs_log_init();
 	rc = rte_eal_init(eal_argc, argv);
 	if (rc < 0) {
 		fprintf(stderr, "vqswitch: EAL initialisation failed: %s\n",

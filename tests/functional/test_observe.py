@@ -3,6 +3,7 @@
 client of our own) and vqctl report exactly what crossed the switch, PMD
 load, vring state; bad parameters get an error reply."""
 import json
+import re
 import subprocess
 import sys
 import time
@@ -244,6 +245,36 @@ def test_stats_pages(c):
     check(sw.telemetry("/vqswitch/stats,x") is None, "a bad offset is an error")
 
 
+def test_vlog(c):
+    """One log type per module, listed with its level; vlog/set changes a
+    module's level at run time (a change logged at INFO disappears at
+    WARNING and comes back); bad patterns and levels are refused with a
+    reason; each line carries its module's name."""
+    sw = Switch(c, "obsvlog", "add-br br0\n")
+    types = sw.vqctl("vlog/list", fmt="json")
+    for module in ("vqswitch", "vqswitch.ctl", "vqswitch.vhost", "vqswitch.eth", "vqswitch.pmd",
+                   "vqswitch.watchdog", "vqswitch.telemetry"):
+        check(types.get(module) == "info", "%s: %s" % (module, types.get(module)))
+    check("lib.vhost.config" in types, "DPDK's own types are listed too")
+    check("vqswitch.vhost" in sw.vqctl("vlog/list"), "text form")
+    sw.vqctl("vlog/set", "vqswitch.ctl:warning")
+    after = sw.vqctl("vlog/list", fmt="json")
+    check(after["vqswitch.ctl"] == "warning" and after["vqswitch.vhost"] == "info", "levels: %s" % after)
+    sw.vqctl("add-br", "quiet")
+    sw.vqctl("vlog/set", "vqswitch.*:info")
+    sw.vqctl("add-br", "loud")
+    log_text = sw.log_text()
+    check("add-br quiet: ok" not in log_text, "an INFO line logged at WARNING")
+    check(re.search(r"vqswitch\.ctl: uid \d+ gid \d+ pid \d+: add-br loud: ok", log_text),
+          "the change logged again, with its module's name")
+    check("vqswitch.pmd: pmd 0 on lcore 1 running" in log_text, "the PMD's module named")
+    for spec, why in (("nosuch:debug", "no log type matches 'nosuch'"), ("vqswitch:loud", "level 'loud'"),
+                      ("vqswitch", "expected PATTERN:LEVEL")):
+        rc, _, err = sw.vqctl("vlog/set", spec, check_rc=False)
+        check(rc == 1 and why in err, "vlog/set %s: %d %s" % (spec, rc, err))
+    check(sw.vqctl("vlog/list", fmt="json")["vqswitch.ctl"] == "info", "nothing changed by the refusals")
+
+
 def wait_for_frames(g, n, timeout=5):
     got, deadline = 0, time.time() + timeout
     while got < n and time.time() < deadline:
@@ -254,4 +285,4 @@ def wait_for_frames(g, n, timeout=5):
 
 if __name__ == "__main__":
     sys.exit(main([test_exact_counters, test_pmd_load_and_vrings, test_bad_parameters, test_metrics,
-                   test_stats_pages]))
+                   test_stats_pages, test_vlog]))

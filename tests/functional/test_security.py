@@ -61,7 +61,7 @@ def test_control_socket_access(c):
     rc, out, err = vqctl_as(sw, [CTL_GROUP], "add-br", "br1")
     check(rc == 0, "the control group may change it: %s" % err)
     uid = pwd.getpwnam(USER).pw_uid
-    check("ctl: uid %d gid " % uid in sw.log_text() and "add-br br1: ok" in sw.log_text(),
+    check("vqswitch.ctl: uid %d gid " % uid in sw.log_text() and "add-br br1: ok" in sw.log_text(),
           "change logged with the peer's uid:\n%s" % sw.log_text()[-1000:])
     # The file mode is one guard, the peer check another.
     os.chmod(sw.ctl_socket, 0o666)

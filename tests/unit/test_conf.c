@@ -12,7 +12,6 @@
 #include "ctl.h"
 #include "unit.h"
 
-int vqs_logtype;
 
 static struct vqs_conf conf;
 

@@ -13,7 +13,6 @@
 #include "unit.h"
 #include "vqs.h"
 
-int vqs_logtype;
 
 static struct rte_ether_addr
 mac(uint32_t n)

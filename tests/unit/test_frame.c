@@ -8,7 +8,6 @@
 #include "frame.h"
 #include "unit.h"
 
-int vqs_logtype;
 
 static struct rte_mempool *pool;
 

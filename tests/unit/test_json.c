@@ -8,7 +8,6 @@
 #include "json.h"
 #include "unit.h"
 
-int vqs_logtype;
 
 static void
 bad(const char *text)

@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""Draws scripts/bench.py's results (DIR/results.json) as PNG plots in DIR,
+with matplotlib (Debian: python3-matplotlib):
+  frame-size.png  Mpps by frame size, vqswitch against testpmd io-forward
+  guests.png      Mpps against the number of connected guests (two busy)
+Each point is the median of the runs, the bar their range."""
+import json
+import os
+import statistics
+import sys
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def point(runs):
+    mpps = [r[0] for r in runs]
+    med = statistics.median(mpps)
+    return med, med - min(mpps), max(mpps) - med
+
+
+def draw(xs, series, xlabel, title, path, log_x=False):
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
+    for label, runs in series:
+        pts = [point(r) for r in runs]
+        ax.errorbar(xs, [p[0] for p in pts], yerr=[[p[1] for p in pts], [p[2] for p in pts]],
+                    marker="o", capsize=4, label=label)
+    if log_x:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(xs)
+        ax.set_xticklabels([str(x) for x in xs])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Mpps (both directions)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    print("plot: %s" % path)
+
+
+def main(out):
+    with open(os.path.join(out, "results.json")) as f:
+        r = json.load(f)
+    sizes = sorted(r["frame_sizes"], key=int)
+    if sizes:
+        labels = {"vqswitch": "vqswitch (learning bridge)", "baseline": "testpmd io-forward (no lookup)"}
+        draw([int(s) for s in sizes],
+             [(labels[k], [r["frame_sizes"][s][k] for s in sizes]) for k in ("vqswitch", "baseline")],
+             "frame size (bytes)", "VM to VM, one PMD core", os.path.join(out, "frame-size.png"))
+    guests = sorted(r["guests"], key=int)
+    if guests:
+        draw([int(n) for n in guests], [("vqswitch, two guests busy", [r["guests"][n] for n in guests])],
+             "connected guests", "%s-byte frames, one PMD core" % r["guests_frame_bytes"],
+             os.path.join(out, "guests.png"), log_x=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "build/bench")
