@@ -795,34 +795,84 @@ cmd_fdb_flush(struct ctx *x, int argc, char **argv)
 	return 0;
 }
 
-/* fdb/add BRIDGE MAC PORT [VLAN] */
+static int
+parse_fdb_mac(struct ctx *x, const char *s, struct rte_ether_addr *mac)
+{
+	if (rte_ether_unformat_addr(s, mac) != 0 || !rte_is_valid_assigned_ether_addr(mac))
+		return vqs_err_set(&x->r->err, -EINVAL, "bad MAC address '%s' (a unicast xx:xx:xx:xx:xx:xx)",
+				   s);
+	return 0;
+}
+
+static int
+parse_fdb_vlan(struct ctx *x, const char *s, uint16_t *vlan)
+{
+	uint32_t v;
+	int rc = vqs_conf_parse_u32("VLAN", s, 0, VQS_VLAN_MAX, &v, &x->r->err);
+
+	*vlan = (uint16_t)v;
+	return rc;
+}
+
+/*
+ * fdb/add BRIDGE MAC PORT [VLAN], or in OVS's order (ovs-appctl fdb/add
+ * BRIDGE PORT VLAN MAC): a third word that is a MAC address says which.
+ */
 static int
 cmd_fdb_add(struct ctx *x, int argc, char **argv)
 {
-	struct vqs_bridge *b = runtime_bridge(x, argc, argv, "fdb/add BRIDGE MAC PORT [VLAN]");
+	static const char usage[] = "fdb/add BRIDGE MAC PORT [VLAN] | fdb/add BRIDGE PORT VLAN MAC";
+	struct vqs_bridge *b = runtime_bridge(x, argc, argv, usage);
 	struct rte_ether_addr mac;
+	const char *port, *mac_word;
 	struct vqs_port *p;
-	unsigned long vlan = 0;
-	char *end;
+	uint16_t vlan = 0;
+	bool ovs;
+	int rc;
 
 	if (b == NULL)
 		return -EINVAL;
 	if (argc < 4 || argc > 5)
-		return vqs_err_set(&x->r->err, -EINVAL, "usage: fdb/add BRIDGE MAC PORT [VLAN]");
-	if (rte_ether_unformat_addr(argv[2], &mac) != 0 ||
-	    !rte_is_valid_assigned_ether_addr(&mac))
-		return vqs_err_set(&x->r->err, -EINVAL, "bad MAC address '%s' (a unicast xx:xx:xx:xx:xx:xx)",
-				   argv[2]);
-	p = vqs_switch_port(x->sw, argv[3]);
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: %s", usage);
+	ovs = argc == 5 && rte_ether_unformat_addr(argv[2], &mac) != 0 &&
+	      rte_ether_unformat_addr(argv[4], &mac) == 0;
+	mac_word = ovs ? argv[4] : argv[2];
+	port = ovs ? argv[2] : argv[3];
+	rc = parse_fdb_mac(x, mac_word, &mac);
+	if (rc == 0 && argc == 5)
+		rc = parse_fdb_vlan(x, ovs ? argv[3] : argv[4], &vlan);
+	if (rc != 0)
+		return rc;
+	p = vqs_switch_port(x->sw, port);
 	if (p == NULL || strcmp(p->conf.bridge, argv[1]) != 0)
-		return vqs_err_set(&x->r->err, -ENOENT, "no port '%s' on bridge %s", argv[3], argv[1]);
-	if (argc == 5) {
-		vlan = strtoul(argv[4], &end, 10);
-		if (argv[4][0] < '0' || argv[4][0] > '9' || *end != '\0' || vlan > VQS_VLAN_MAX)
-			return vqs_err_set(&x->r->err, -EINVAL, "bad VLAN '%s' (0-4095)", argv[4]);
-	}
-	if (vqs_fdb_add_static(b->fdb, (uint16_t)vlan, &mac, p->slot) != 0)
+		return vqs_err_set(&x->r->err, -ENOENT, "no port '%s' on bridge %s", port, argv[1]);
+	if (vqs_fdb_add_static(b->fdb, vlan, &mac, p->slot) != 0)
 		return vqs_err_set(&x->r->err, -ENOSPC, "the MAC table of %s is full", argv[1]);
+	return 0;
+}
+
+/* fdb/del BRIDGE VLAN MAC (OVS's order), learned or static. */
+static int
+cmd_fdb_del(struct ctx *x, int argc, char **argv)
+{
+	static const char usage[] = "fdb/del BRIDGE VLAN MAC";
+	struct vqs_bridge *b = runtime_bridge(x, argc, argv, usage);
+	struct rte_ether_addr mac;
+	uint16_t vlan;
+	int rc;
+
+	if (b == NULL)
+		return -EINVAL;
+	if (argc != 4)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: %s", usage);
+	rc = parse_fdb_vlan(x, argv[2], &vlan);
+	if (rc == 0)
+		rc = parse_fdb_mac(x, argv[3], &mac);
+	if (rc != 0)
+		return rc;
+	if (vqs_fdb_del(b->fdb, vlan, &mac) != 0)
+		return vqs_err_set(&x->r->err, -ENOENT, "no entry for %s in VLAN %u on bridge %s",
+				   argv[3], vlan, argv[1]);
 	return 0;
 }
 
@@ -1128,12 +1178,17 @@ static const struct {
 	{ "fdb/show", cmd_fdb_show, CMD_QUERY },
 	{ "fdb/flush", cmd_fdb_flush, CMD_ACTION },
 	{ "fdb/add", cmd_fdb_add, CMD_ACTION },
+	{ "fdb/del", cmd_fdb_del, CMD_ACTION },
 	{ "pmd/rxq-show", cmd_pmd_rxq_show, CMD_QUERY },
 	{ "pmd/stats-show", cmd_pmd_stats_show, CMD_QUERY },
 	{ "pmd/stats-clear", cmd_pmd_stats_clear, CMD_ACTION },
 	{ "port/stats", cmd_port_stats, CMD_QUERY },
 	{ "port/stats-clear", cmd_port_stats_clear, CMD_ACTION },
 	{ "vring/show", cmd_vring_show, CMD_QUERY },
+	/* Under the names ovs-appctl gives them, for OVS-DPDK scripts. */
+	{ "dpif-netdev/pmd-rxq-show", cmd_pmd_rxq_show, CMD_QUERY },
+	{ "dpif-netdev/pmd-stats-show", cmd_pmd_stats_show, CMD_QUERY },
+	{ "dpif-netdev/pmd-stats-clear", cmd_pmd_stats_clear, CMD_ACTION },
 	{ "metrics", cmd_metrics, CMD_QUERY },
 	{ "vlog/list", cmd_vlog_list, CMD_QUERY },
 	{ "vlog/set", cmd_vlog_set, CMD_ACTION },

@@ -249,6 +249,21 @@ vqs_fdb_flush_port(struct vqs_fdb *fdb, uint16_t port)
 }
 
 int
+vqs_fdb_del(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr *mac)
+{
+	struct fdb_key k;
+	int32_t pos;
+
+	fdb_key_make(&k, vlan, mac);
+	pos = rte_hash_del_key(fdb->hash, &k);
+	if (pos < 0)
+		return -ENOENT;
+	fdb->dead[0] = pos;
+	fdb_reclaim(fdb, 1);
+	return 0;
+}
+
+int
 vqs_fdb_add_static(struct vqs_fdb *fdb, uint16_t vlan,
 		   const struct rte_ether_addr *mac, uint16_t port)
 {

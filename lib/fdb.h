@@ -53,6 +53,9 @@ int vqs_fdb_add_static(struct vqs_fdb *fdb, uint16_t vlan,
 		       const struct rte_ether_addr *mac, uint16_t port);
 /* These block for an RCU grace period. Static entries are not aged. */
 unsigned int vqs_fdb_age(struct vqs_fdb *fdb, uint64_t now, uint64_t max_age);
+/* Control thread: one entry, learned or static; -ENOENT if there is none.
+ * Returns once no PMD can still use it. */
+int vqs_fdb_del(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr *mac);
 unsigned int vqs_fdb_flush(struct vqs_fdb *fdb);
 unsigned int vqs_fdb_flush_port(struct vqs_fdb *fdb, uint16_t port);
 

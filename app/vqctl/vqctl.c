@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -49,8 +50,10 @@ usage(FILE *f)
 		"  list-br | list-ports BRIDGE | show\n"
 		"MAC tables and PMDs:\n"
 		"  fdb/show BRIDGE [offset=N] [limit=N] (at most 10000 entries unless limit=)\n"
-		"  fdb/flush BRIDGE | fdb/add BRIDGE MAC PORT [VLAN]\n"
+		"  fdb/flush BRIDGE | fdb/add BRIDGE MAC PORT [VLAN] | fdb/del BRIDGE VLAN MAC\n"
+		"      (fdb/add BRIDGE PORT VLAN MAC too: OVS's order)\n"
 		"  pmd/rxq-show | pmd/stats-show | pmd/stats-clear\n"
+		"      (also as dpif-netdev/pmd-rxq-show, -stats-show, -stats-clear)\n"
 		"Counters and vrings:\n"
 		"  port/stats [PORT] | port/stats-clear [PORT] | vring/show PORT\n"
 		"  metrics   every counter in Prometheus' text format\n"
@@ -63,6 +66,9 @@ usage(FILE *f)
 		"  -s, --socket PATH   the switch's control socket (default $VQCTL_SOCKET,\n"
 		"                      else %s)\n"
 		"  -f, --format FMT    text (default) or json\n"
+		"  -p, --pretty        with json: indented, one value a line\n"
+		"  -t, --timeout SEC   wait at most SEC seconds for the answer (default 60)\n"
+		"  -V, --version       vqctl's version\n"
 		"  -h, --help          this help\n"
 		"\n"
 		"Exit status: 0 done, 1 refused (reason on stderr), 2 no switch or a bad\n"
@@ -105,9 +111,61 @@ send_all(int fd, const char *s, size_t len)
 	return 0;
 }
 
+/* JSON text (as the switch sends it: no blanks outside strings) printed
+ * with one member or element a line, indented by two. */
+static void
+print_pretty(const char *j)
+{
+	bool in_str = false, esc = false;
+	int depth = 0;
+
+	for (; *j != '\0'; j++) {
+		char ch = *j;
+
+		if (in_str) {
+			putchar(ch);
+			if (esc)
+				esc = false;
+			else if (ch == '\\')
+				esc = true;
+			else if (ch == '"')
+				in_str = false;
+			continue;
+		}
+		switch (ch) {
+		case '"':
+			in_str = true;
+			putchar(ch);
+			break;
+		case '{':
+		case '[':
+			putchar(ch);
+			if (j[1] == '}' || j[1] == ']') {
+				putchar(*++j); /* empty */
+				break;
+			}
+			printf("\n%*s", 2 * ++depth, "");
+			break;
+		case '}':
+		case ']':
+			printf("\n%*s%c", 2 * --depth, "", ch);
+			break;
+		case ',':
+			printf(",\n%*s", 2 * depth, "");
+			break;
+		case ':':
+			printf(": ");
+			break;
+		default:
+			putchar(ch);
+		}
+	}
+	putchar('\n');
+}
+
 /* Reads one line; the caller frees it. */
 static char *
-recv_line(int fd)
+recv_line(int fd, int timeout_ms)
 {
 	struct vqs_buf b = { 0 };
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -115,7 +173,7 @@ recv_line(int fd)
 	ssize_t n;
 
 	for (;;) {
-		if (poll(&pfd, 1, REPLY_TIMEOUT_MS) <= 0)
+		if (poll(&pfd, 1, timeout_ms) <= 0)
 			break;
 		n = recv(fd, chunk, sizeof(chunk) - 1, 0);
 		if (n <= 0)
@@ -138,6 +196,9 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -146,14 +207,30 @@ main(int argc, char **argv)
 	struct vqs_buf req = { 0 };
 	struct vqs_json_obj o;
 	struct vqs_err e;
-	char *reply;
-	int c, i, fd, rc = 2;
+	int c, i, fd, rc = 2, timeout_ms = REPLY_TIMEOUT_MS;
+	bool pretty = false;
+	char *reply, *end;
+	unsigned long t;
 
 	if (sock == NULL || sock[0] == '\0')
 		sock = DEFAULT_SOCKET;
 	/* '+': options end at the command, whose own words may start with '-'. */
-	while ((c = getopt_long(argc, argv, "+s:f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:f:pt:Vh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'p':
+			pretty = true;
+			break;
+		case 't':
+			t = strtoul(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || t < 1 || t > 3600) {
+				fprintf(stderr, "vqctl: --timeout is 1 to 3600 seconds\n");
+				return 2;
+			}
+			timeout_ms = (int)t * 1000;
+			break;
+		case 'V':
+			printf("vqctl %s\n", VQS_VERSION);
+			return 0;
 		case 's':
 			sock = optarg;
 			break;
@@ -199,11 +276,11 @@ main(int argc, char **argv)
 	/* A switch that refuses us says why before it closes: read that
 	 * even if the request could not be sent whole. */
 	send_all(fd, req.s, req.len);
-	reply = recv_line(fd);
+	reply = recv_line(fd, timeout_ms);
 	close(fd);
 	vqs_buf_free(&req);
 	if (reply == NULL) {
-		fprintf(stderr, "vqctl: no reply from %s\n", sock);
+		fprintf(stderr, "vqctl: no reply from %s within %d s\n", sock, timeout_ms / 1000);
 		return 2;
 	}
 	if (vqs_json_parse(reply, &o, &e) != 0 ||
@@ -213,7 +290,9 @@ main(int argc, char **argv)
 		out = vqs_json_get(&o, "output", VQS_JSON_STR);
 		warn = vqs_json_get(&o, "warning", VQS_JSON_STR);
 		unsaved = vqs_json_get(&o, "unsaved", VQS_JSON_BOOL);
-		if (out != NULL && out->str[0] != '\0')
+		if (out != NULL && out->str[0] != '\0' && pretty && strcmp(format, "json") == 0)
+			print_pretty(out->str);
+		else if (out != NULL && out->str[0] != '\0')
 			printf(strcmp(format, "json") == 0 ? "%s\n" : "%s", out->str);
 		if (warn != NULL)
 			fprintf(stderr, "vqctl: warning: %s\n", warn->str);

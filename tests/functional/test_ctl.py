@@ -5,13 +5,14 @@ vhost-user client mode."""
 import json
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
 import sys
 import time
 
-from vqtest import (Switch, TestPmd, Traffic, Veth, check, check_arrived, frame, log, main,
+from vqtest import (VQCTL, Switch, TestPmd, Traffic, Veth, check, check_arrived, frame, log, main,
                     tagged_payload)
 
 A, B, C, D = "02:00:00:00:0a:01", "02:00:00:00:0b:01", "02:00:00:00:0c:01", "02:00:00:00:0d:01"
@@ -357,6 +358,45 @@ def test_port_scripts(c):
     check(sw.stop() == 0, "exit code")
 
 
+def test_ovs_names(c):
+    """What OVS users type: fdb/add in ovs-appctl's order and fdb/del, the
+    dpif-netdev/pmd-* names; vqctl --version, --pretty, --timeout."""
+    sw = Switch(c, "ovsnames", "add-br br0\nadd-port br0 vm1 type=vhostuser\n")
+    sw.vqctl("fdb/add", "br0", "vm1", "7", A)
+    check(sw.vqctl("fdb/show", "br0", fmt="json") == [
+        {"port": "vm1", "vlan": 7, "mac": A.upper(), "age": 0, "static": True}], "OVS-order fdb/add")
+    sw.vqctl("fdb/add", "br0", B, "vm1")
+    sw.vqctl("fdb/del", "br0", "7", A)
+    check([e["mac"] for e in sw.vqctl("fdb/show", "br0", fmt="json")] == [B.upper()], "fdb/del")
+    expect_fail(sw, ["fdb/del", "br0", "7", A], "no entry for %s in VLAN 7 on bridge br0" % A)
+    expect_fail(sw, ["fdb/del", "br0", "5000", A], "VLAN")
+    expect_fail(sw, ["fdb/del", "br0", A], "usage: fdb/del BRIDGE VLAN MAC")
+    expect_fail(sw, ["fdb/add", "br0", "vm1", "9999", A], "VLAN")
+    check(sw.vqctl("dpif-netdev/pmd-stats-show", fmt="json").keys() ==
+          sw.vqctl("pmd/stats-show", fmt="json").keys(), "dpif-netdev/pmd-stats-show")
+    check(sw.vqctl("dpif-netdev/pmd-rxq-show") == sw.vqctl("pmd/rxq-show"), "dpif-netdev/pmd-rxq-show")
+    sw.vqctl("dpif-netdev/pmd-stats-clear")
+    r = subprocess.run([VQCTL, "--version"], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0 and re.match(r"^vqctl \d+\.\d+\.\d+\n$", r.stdout), "--version: %r" % r.stdout)
+    r = subprocess.run([VQCTL, "--socket", sw.ctl_socket, "--format", "json", "--pretty", "show"],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0 and json.loads(r.stdout) == sw.vqctl("show", fmt="json") and
+          "\n    " in r.stdout, "--pretty: %s" % r.stdout[:300])
+    # A switch that does not answer: vqctl gives up after --timeout.
+    os.kill(sw.proc.pid, signal.SIGSTOP)
+    try:
+        t0 = time.time()
+        r = subprocess.run([VQCTL, "--socket", sw.ctl_socket, "--timeout", "1", "show"],
+                           capture_output=True, text=True, timeout=60)
+        took = time.time() - t0
+    finally:
+        os.kill(sw.proc.pid, signal.SIGCONT)
+    check(r.returncode == 2 and "no reply" in r.stderr and took < 30, "--timeout 1: rc %d %s after %.1f s" % (
+        r.returncode, r.stderr, took))
+    r = subprocess.run([VQCTL, "--timeout", "0", "show"], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 2 and "--timeout is 1 to 3600 seconds" in r.stderr, "--timeout 0: %s" % r.stderr)
+
+
 if __name__ == "__main__":
     sys.exit(main([test_verbs, test_bad_requests, test_churn, test_restart, test_vlan_isolation,
-                   test_client_mode, test_port_scripts]))
+                   test_client_mode, test_port_scripts, test_ovs_names]))
