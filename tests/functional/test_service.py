@@ -195,7 +195,7 @@ def test_bash_completion(c):
                               "add-port brx vm2 type=vhostuser\n")
     env = dict(os.environ, PATH=os.path.dirname(os.path.abspath(VQCTL)) + ":" + os.environ["PATH"],
                VQCTL_SOCKET=sw.ctl_socket)
-    check(complete(["vqctl", "fdb/"], env) == ["fdb/add", "fdb/flush", "fdb/show"],
+    check(complete(["vqctl", "fdb/"], env) == ["fdb/add", "fdb/del", "fdb/flush", "fdb/show"],
           "fdb/: %s" % complete(["vqctl", "fdb/"], env))
     check("add-port" in complete(["vqctl", ""], env) and "vring/show" in complete(["vqctl", ""], env),
           "all commands: %s" % complete(["vqctl", ""], env))
