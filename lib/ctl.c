@@ -24,6 +24,7 @@
 #include "ctl.h"
 #include "eth_port.h"
 #include "metrics.h"
+#include "ovs_compat.h"
 #include "pmd.h"
 #include "stats.h"
 #include "switch.h"
@@ -1263,6 +1264,87 @@ save_after_change(struct vqs_switch *sw, struct vqs_ctl_reply *r)
 	snprintf(r->warning, sizeof(r->warning), "applied, but not saved: %s", e.msg);
 }
 
+/* --may-exist / --if-exists: whether the command has nothing to do. */
+static bool
+chain_no_op(struct vqs_switch *sw, const struct vqs_chain_cmd *c)
+{
+	const char *verb = c->argv[0];
+	const char *name = c->argc >= 2 ? c->argv[c->argc - 1] : "";
+
+	if (c->may_exist && strcmp(verb, "add-br") == 0 && c->argc >= 2)
+		return vqs_conf_bridge(sw->conf, c->argv[1]) != NULL;
+	if (c->may_exist && strcmp(verb, "add-port") == 0 && c->argc >= 3)
+		return vqs_conf_port(sw->conf, c->argv[2]) != NULL;
+	if (c->if_exists && strcmp(verb, "del-br") == 0)
+		return vqs_conf_bridge(sw->conf, name) == NULL;
+	if (c->if_exists && strcmp(verb, "del-port") == 0)
+		return vqs_conf_port(sw->conf, name) == NULL;
+	return false;
+}
+
+/* Deletes what the first n commands of a failed chain added, newest first. */
+static void
+chain_undo(struct vqs_switch *sw, const struct vqs_chain *ch, const bool *done, unsigned int n,
+	   const char *who)
+{
+	struct vqs_ctl_reply r;
+	char *argv[2];
+
+	while (n-- > 0) {
+		const struct vqs_chain_cmd *c = &ch->cmd[n];
+
+		if (!done[n])
+			continue;
+		memset(&r, 0, sizeof(r));
+		if (strcmp(c->argv[0], "add-br") == 0) {
+			argv[0] = "del-br";
+			argv[1] = c->argv[1];
+		} else {
+			argv[0] = "del-port";
+			argv[1] = c->argv[2];
+		}
+		vqs_ctl_exec(sw, 2, argv, who, &r);
+		vqs_buf_free(&r.out);
+	}
+}
+
+/* An ovs-vsctl style chain, as one change: see ovs_compat.h. */
+static int
+exec_chain(struct vqs_switch *sw, int argc, char **argv, const char *who, struct vqs_ctl_reply *r)
+{
+	static struct vqs_chain ch; /* control thread only */
+	bool done[VQS_CHAIN_MAX] = { false };
+	unsigned int i;
+	int rc;
+
+	rc = vqs_ovs_chain(argc, argv, &ch, &r->err);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < ch.n; i++) {
+		if (chain_no_op(sw, &ch.cmd[i]))
+			continue;
+		/* Never again a chain: no recursion. */
+		if (vqs_ovs_is_chain(ch.cmd[i].argc, ch.cmd[i].argv))
+			return vqs_err_set(&r->err, -EINVAL, "'%s' cannot be translated", ch.cmd[i].argv[0]);
+		rc = vqs_ctl_exec(sw, ch.cmd[i].argc, ch.cmd[i].argv, who, r);
+		if (rc != 0) {
+			bool any = false;
+			unsigned int k;
+
+			for (k = 0; k < i; k++)
+				any |= done[k];
+			chain_undo(sw, &ch, done, i, who);
+			if (any)
+				snprintf(r->err.msg + strlen(r->err.msg),
+					 sizeof(r->err.msg) - strlen(r->err.msg),
+					 " (the chain's earlier commands were undone)");
+			return rc;
+		}
+		done[i] = true;
+	}
+	return 0;
+}
+
 int
 vqs_ctl_exec(struct vqs_switch *sw, int argc, char **argv, const char *who,
 	     struct vqs_ctl_reply *r)
@@ -1275,6 +1357,8 @@ vqs_ctl_exec(struct vqs_switch *sw, int argc, char **argv, const char *who,
 	rc = check_words(argc, argv, &r->err);
 	if (rc != 0)
 		return rc;
+	if (vqs_ovs_is_chain(argc, argv))
+		return exec_chain(sw, argc, argv, who, r);
 	c = find_command(argv[0], sw->debug_commands, &r->err);
 	if (c < 0)
 		return c;

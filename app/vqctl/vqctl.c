@@ -59,6 +59,9 @@ usage(FILE *f)
 		"  metrics   every counter in Prometheus' text format\n"
 		"Logs:\n"
 		"  vlog/list | vlog/set PATTERN:LEVEL   e.g. vqswitch.vhost:debug, vqswitch*:warning\n"
+		"As ovs-vsctl: [--may-exist|--if-exists] COMMAND ... [-- COMMAND ...]\n"
+		"  e.g. add-port br0 vhost0 -- set Interface vhost0 type=dpdkvhostuser\n"
+		"  (one change: see docs/vqctl.md, \"From OVS\")\n"
 		"Fault injection (only with vqswitch --enable-debug-commands):\n"
 		"  debug/drop-calls PORT N | debug/fail-publish N | debug/full-poll N\n"
 		"\n"
@@ -199,6 +202,8 @@ main(int argc, char **argv)
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "may-exist", no_argument, NULL, 'M' },
+		{ "if-exists", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -208,7 +213,7 @@ main(int argc, char **argv)
 	struct vqs_json_obj o;
 	struct vqs_err e;
 	int c, i, fd, rc = 2, timeout_ms = REPLY_TIMEOUT_MS;
-	bool pretty = false;
+	bool pretty = false, may_exist = false, if_exists = false;
 	char *reply, *end;
 	unsigned long t;
 
@@ -231,6 +236,12 @@ main(int argc, char **argv)
 		case 'V':
 			printf("vqctl %s\n", VQS_VERSION);
 			return 0;
+		case 'M':
+			may_exist = true; /* ovs-vsctl's: passed on with the command */
+			break;
+		case 'I':
+			if_exists = true;
+			break;
 		case 's':
 			sock = optarg;
 			break;
@@ -257,7 +268,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "vqctl: too many words\n");
 		return 2;
 	}
-	vqs_buf_printf(&req, "{\"format\":\"%s\",\"argv\":[", format);
+	vqs_buf_printf(&req, "{\"format\":\"%s\",\"argv\":[%s%s", format,
+		       may_exist ? "\"--may-exist\"," : "", if_exists ? "\"--if-exists\"," : "");
 	for (i = optind; i < argc; i++) {
 		vqs_buf_printf(&req, i > optind ? "," : "");
 		vqs_buf_json_str(&req, argv[i]);

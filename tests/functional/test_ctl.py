@@ -397,6 +397,74 @@ def test_ovs_names(c):
     check(r.returncode == 2 and "--timeout is 1 to 3600 seconds" in r.stderr, "--timeout 0: %s" % r.stderr)
 
 
+OVS_SCRIPT = """
+ovs-vsctl() { "$VQCTL" "$@"; }
+ovs-appctl() { "$VQCTL" "$@"; }
+set -e
+ovs-vsctl --may-exist add-br br0 -- set bridge br0 datapath_type=netdev
+ovs-vsctl --may-exist add-br br0 -- set bridge br0 datapath_type=netdev
+ovs-vsctl add-port br0 vhost-user1 -- set Interface vhost-user1 type=dpdkvhostuser
+ovs-vsctl add-port br0 vhost-user2 -- set Interface vhost-user2 type=dpdkvhostuser options:n_rxq=2
+ovs-vsctl add-port br0 vhost-client-1 -- set Interface vhost-client-1 type=dpdkvhostuserclient \\
+    options:vhost-server-path="$DIR/client1.sock"
+ovs-vsctl add-port br0 ring0 -- set Interface ring0 type=dpdk options:dpdk-devargs=net_ring0
+ovs-vsctl set port vhost-user1 tag=10
+ovs-vsctl set Interface vhost-user2 other_config:pmd-rxq-affinity="0:1,1:1"
+ovs-vsctl --may-exist add-port br0 vhost-user1 -- set Interface vhost-user1 type=dpdkvhostuser
+ovs-vsctl --if-exists del-port br0 nosuch
+ovs-vsctl --if-exists del-port br0 vhost-client-1
+ovs-vsctl --if-exists del-br nosuch
+ovs-vsctl list-br
+ovs-vsctl list-ports br0
+ovs-appctl fdb/show br0
+ovs-appctl dpif-netdev/pmd-rxq-show
+"""
+
+
+def test_ovs_script(c):
+    """An OVS-DPDK set-up script runs unchanged with vqctl as ovs-vsctl:
+    --may-exist/--if-exists, add-port -- set Interface chains with OVS's
+    types and options, set port/Interface, OVS's appctl names. A chain is
+    one change: when a later command fails, the bridge and port it added
+    are gone again. What vqctl cannot take is refused by name."""
+    sw = Switch(c, "ovsscript", "")
+    env = dict(os.environ, VQCTL=VQCTL, VQCTL_SOCKET=sw.ctl_socket, DIR=sw.dir)
+    r = subprocess.run(["bash", "-c", OVS_SCRIPT], capture_output=True, text=True, timeout=120, env=env)
+    check(r.returncode == 0, "the script failed: %s" % r.stderr)
+    check(r.stdout.startswith("br0\nvhost-user1\nvhost-user2\nring0\n"), "list-br, list-ports: %r" % r.stdout)
+    show = sw.vqctl("show", fmt="json")
+    _, v1 = port_of(show, "vhost-user1")
+    _, v2 = port_of(show, "vhost-user2")
+    _, ring = port_of(show, "ring0")
+    check(v1["type"] == "vhostuser" and v1["tag"] == 10, "vhost-user1: %s" % v1)
+    check(v2["queues"] == 2 and v2["type"] == "vhostuser", "vhost-user2: %s" % v2)
+    check(ring["type"] == "dpdk" and ring["devargs"] == "net_ring0", "ring0: %s" % ring)
+    check(port_of(show, "vhost-client-1") == (None, None), "vhost-client-1 deleted")
+    rxq = sw.vqctl("pmd/rxq-show", fmt="json")
+    check([(q["port"], q["queue"]) for p in rxq for q in p["rxqs"] if q["pinned"]] ==
+          [("vhost-user2", 0), ("vhost-user2", 1)], "affinity: %s" % rxq)
+    before = sw.vqctl("show", fmt="json")
+    # One change: the failing add-port takes the bridge added before it along.
+    expect_fail(sw, ["add-br", "br9", "--", "add-port", "br9", "p9", "--", "set", "Interface", "p9",
+                     "type=dpdk", "options:dpdk-devargs=net_nosuch0"],
+                "(the chain's earlier commands were undone)")
+    # mtu_request reaches the device as mtu= (net_ring cannot change it).
+    expect_fail(sw, ["add-port", "br0", "r1", "--", "set", "Interface", "r1", "type=dpdk",
+                     "options:dpdk-devargs=net_ring1", "mtu_request=1600"], "cannot set MTU 1600")
+    expect_fail(sw, ["add-port", "br0", "p8", "--", "set", "Interface", "p8", "type=dpdkvhostuser",
+                     "options:foo=1"], "not supported: 'options:foo=1'")
+    expect_fail(sw, ["set", "Interface", "vhost-user1", "type=dpdk"], "can only be set in the chain that adds")
+    expect_fail(sw, ["del-port", "vhost-user1", "--", "add-br", "br7"], "'del-port' must be the last command")
+    expect_fail(sw, ["add-br", "br7", "--", "--bogus", "add-br", "br6"], "unknown option '--bogus'")
+    expect_fail(sw, ["add-br", "br7", "--"], "a chain ends with '--'")
+    check(sw.vqctl("show", fmt="json") == before, "nothing changed by the refused chains")
+    check("br9" not in sw.vqctl("list-br", fmt="json"), "br9 undone")
+    with open(sw.state) as f:
+        state = f.read()
+    check("br9" not in state and "add-port br0 vhost-user2 type=vhostuser" in state,
+          "the state file has what runs:\n%s" % state)
+
+
 if __name__ == "__main__":
     sys.exit(main([test_verbs, test_bad_requests, test_churn, test_restart, test_vlan_isolation,
-                   test_client_mode, test_port_scripts, test_ovs_names]))
+                   test_client_mode, test_port_scripts, test_ovs_names, test_ovs_script]))
