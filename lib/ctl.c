@@ -21,6 +21,7 @@
 #include <rte_ether.h>
 #include <rte_malloc.h>
 
+#include "commands.h"
 #include "ctl.h"
 #include "eth_port.h"
 #include "metrics.h"
@@ -1156,6 +1157,10 @@ cmd_debug_full_poll(struct ctx *x, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_list_commands(struct ctx *x, int argc, char **argv);
+static int cmd_help(struct ctx *x, int argc, char **argv);
+static int find_command(const char *verb, bool debug, struct vqs_err *e);
+
 enum cmd_kind {
 	CMD_QUERY,   /* reads only */
 	CMD_CONFIG,  /* changes the configuration: saved, allowed in files */
@@ -1193,10 +1198,68 @@ static const struct {
 	{ "metrics", cmd_metrics, CMD_QUERY },
 	{ "vlog/list", cmd_vlog_list, CMD_QUERY },
 	{ "vlog/set", cmd_vlog_set, CMD_ACTION },
+	{ "list-commands", cmd_list_commands, CMD_QUERY },
+	{ "help", cmd_help, CMD_QUERY },
 	{ "debug/drop-calls", cmd_debug_drop_calls, CMD_DEBUG },
 	{ "debug/fail-publish", cmd_debug_fail_publish, CMD_DEBUG },
 	{ "debug/full-poll", cmd_debug_full_poll, CMD_DEBUG },
 };
+
+/* Every command this switch takes (debug ones only when enabled), with
+ * its arguments from the registry (commands.h). */
+static int
+cmd_list_commands(struct ctx *x, int argc, char **argv)
+{
+	unsigned int i, n = 0;
+
+	if (argc != 1)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: list-commands");
+	if (x->r->json)
+		vqs_buf_printf(&x->r->out, "{");
+	for (i = 0; i < RTE_DIM(commands); i++) {
+		const struct vqs_command_doc *d = vqs_command_doc(commands[i].verb);
+		const char *args = d != NULL ? d->args : "(undocumented)";
+
+		if (commands[i].kind == CMD_DEBUG && !x->sw->debug_commands)
+			continue;
+		if (x->r->json) {
+			vqs_buf_printf(&x->r->out, "%s", n++ ? "," : "");
+			vqs_buf_json_str(&x->r->out, commands[i].verb);
+			vqs_buf_printf(&x->r->out, ":");
+			vqs_buf_json_str(&x->r->out, args);
+		} else {
+			vqs_buf_printf(&x->r->out, "%s%s%s\n", commands[i].verb, args[0] ? " " : "", args);
+		}
+	}
+	if (x->r->json)
+		vqs_buf_printf(&x->r->out, "}");
+	return 0;
+}
+
+static int
+cmd_help(struct ctx *x, int argc, char **argv)
+{
+	const struct vqs_command_doc *d;
+
+	if (argc != 2)
+		return vqs_err_set(&x->r->err, -EINVAL, "usage: help COMMAND");
+	d = vqs_command_doc(argv[1]);
+	if (d == NULL || find_command(argv[1], x->sw->debug_commands, &x->r->err) < 0)
+		return vqs_err_set(&x->r->err, -ENOENT, "no command '%s' (list-commands names them)",
+				   argv[1]);
+	if (x->r->json) {
+		vqs_buf_printf(&x->r->out, "{\"command\":");
+		vqs_buf_json_str(&x->r->out, d->verb);
+		vqs_buf_printf(&x->r->out, ",\"args\":");
+		vqs_buf_json_str(&x->r->out, d->args);
+		vqs_buf_printf(&x->r->out, ",\"help\":");
+		vqs_buf_json_str(&x->r->out, d->help);
+		vqs_buf_printf(&x->r->out, "}");
+	} else {
+		vqs_buf_printf(&x->r->out, "%s%s%s\n  %s\n", d->verb, d->args[0] ? " " : "", d->args, d->help);
+	}
+	return 0;
+}
 
 /* debug: whether the debug commands exist */
 static int

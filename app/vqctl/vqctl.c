@@ -24,6 +24,7 @@
 #include <bsd/string.h>
 
 #include "buf.h"
+#include "commands.h"
 #include "ctl_server.h"
 #include "json.h"
 
@@ -33,37 +34,12 @@
 static void
 usage(FILE *f)
 {
+	fprintf(f, "Usage: vqctl [OPTIONS] COMMAND [ARGS...]\n\n");
+	vqs_commands_print(f);
 	fprintf(f,
-		"Usage: vqctl [--socket PATH] [--format text|json] COMMAND [ARGS...]\n"
-		"\n"
-		"Bridges and ports:\n"
-		"  add-br BRIDGE [mac-aging=S] [mac-table-size=N]\n"
-		"  del-br BRIDGE\n"
-		"  add-port BRIDGE PORT type=vhostuser [path=SOCKET] [queues=N] [OPTIONS]\n"
-		"  add-port BRIDGE PORT type=vhostuserclient path=SOCKET [queues=N] [OPTIONS]\n"
-		"  add-port BRIDGE PORT type=dpdk devargs=DEVARGS [n_rxq=N] [mtu=N] [OPTIONS]\n"
-		"      OPTIONS: tag=VLAN trunks=VLAN,VLAN-VLAN pmd-rxq-affinity=Q:LCORE,...\n"
-		"  del-port [BRIDGE] PORT\n"
-		"  set port PORT tag=VLAN|trunks=LIST|pmd-rxq-affinity=LIST ('=' alone clears)\n"
-		"  set bridge BRIDGE mac-aging=S|mac-table-size=N\n"
-		"  set pmd sleep=on|off|MS   idle PMDs sleep until a guest kicks\n"
-		"  list-br | list-ports BRIDGE | show\n"
-		"MAC tables and PMDs:\n"
-		"  fdb/show BRIDGE [offset=N] [limit=N] (at most 10000 entries unless limit=)\n"
-		"  fdb/flush BRIDGE | fdb/add BRIDGE MAC PORT [VLAN] | fdb/del BRIDGE VLAN MAC\n"
-		"      (fdb/add BRIDGE PORT VLAN MAC too: OVS's order)\n"
-		"  pmd/rxq-show | pmd/stats-show | pmd/stats-clear\n"
-		"      (also as dpif-netdev/pmd-rxq-show, -stats-show, -stats-clear)\n"
-		"Counters and vrings:\n"
-		"  port/stats [PORT] | port/stats-clear [PORT] | vring/show PORT\n"
-		"  metrics   every counter in Prometheus' text format\n"
-		"Logs:\n"
-		"  vlog/list | vlog/set PATTERN:LEVEL   e.g. vqswitch.vhost:debug, vqswitch*:warning\n"
 		"As ovs-vsctl: [--may-exist|--if-exists] COMMAND ... [-- COMMAND ...]\n"
 		"  e.g. add-port br0 vhost0 -- set Interface vhost0 type=dpdkvhostuser\n"
 		"  (one change: see docs/vqctl.md, \"From OVS\")\n"
-		"Fault injection (only with vqswitch --enable-debug-commands):\n"
-		"  debug/drop-calls PORT N | debug/fail-publish N | debug/full-poll N\n"
 		"\n"
 		"Options:\n"
 		"  -s, --socket PATH   the switch's control socket (default $VQCTL_SOCKET,\n"
