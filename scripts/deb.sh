@@ -13,14 +13,8 @@ root=$(pwd)
 
 PACKAGES=(build-essential debhelper dpkg-dev git meson ninja-build pkg-config
           libdpdk-dev libbsd-dev scdoc systemd man-db lintian)
-missing=()
-for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "deb.sh: installing ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+. scripts/install-missing.sh
+install_missing deb.sh "${PACKAGES[@]}"
 
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)
 work=$(mktemp -d /tmp/vqs-deb-XXXXXX)
