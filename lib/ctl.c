@@ -1111,7 +1111,7 @@ cmd_metrics(struct ctx *x, int argc, char **argv)
 	vqs_metrics_render(x->sw, x->r->json ? &text : &x->r->out);
 	if (x->r->json) {
 		vqs_buf_printf(&x->r->out, "{\"metrics\":");
-		vqs_buf_json_str(&x->r->out, text.s != NULL ? text.s : "");
+		vqs_buf_json_str(&x->r->out, vqs_buf_str(&text));
 		vqs_buf_printf(&x->r->out, "}");
 		vqs_buf_free(&text);
 	}

@@ -6,6 +6,7 @@
  * and TYPE first, then every sample of it.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include <rte_cycles.h>
@@ -170,30 +171,37 @@ static void
 pmds(const struct vqs_switch *sw, struct vqs_buf *b)
 {
 	static const struct {
-		const char *name, *type, *help;
+		const char *name, *help;
+		size_t off; /* in struct vqs_pmd_stats */
 	} fam[] = {
-		{ "vqswitch_pmd_busy_cycles_total", "counter", "TSC cycles of passes that received frames" },
-		{ "vqswitch_pmd_idle_cycles_total", "counter", "TSC cycles of passes that received nothing" },
-		{ "vqswitch_pmd_rx_packets_total", "counter", "Frames the PMD received" },
-		{ "vqswitch_pmd_rx_batches_total", "counter", "Non-empty RX bursts" },
-		{ "vqswitch_pmd_sleeps_total", "counter", "Times the PMD slept waiting for a kick" },
-		{ "vqswitch_pmd_rx_queues", "gauge", "RX queues the PMD polls" },
+		{ "vqswitch_pmd_busy_cycles_total", "TSC cycles of passes that received frames",
+		  offsetof(struct vqs_pmd_stats, busy_cycles) },
+		{ "vqswitch_pmd_idle_cycles_total", "TSC cycles of passes that received nothing",
+		  offsetof(struct vqs_pmd_stats, idle_cycles) },
+		{ "vqswitch_pmd_rx_packets_total", "Frames the PMD received",
+		  offsetof(struct vqs_pmd_stats, rx_packets) },
+		{ "vqswitch_pmd_rx_batches_total", "Non-empty RX bursts",
+		  offsetof(struct vqs_pmd_stats, rx_batches) },
+		{ "vqswitch_pmd_sleeps_total", "Times the PMD slept waiting for a kick",
+		  offsetof(struct vqs_pmd_stats, sleeps) },
 	};
-	struct vqs_pmd_stats st;
+	struct vqs_pmd_stats st[VQS_MAX_PMDS];
 	unsigned int f, i;
 
+	/* One snapshot per PMD, so that a scrape's families agree. */
+	for (i = 0; i < sw->n_pmds; i++)
+		vqs_pmd_stats_read(sw->pmds[i], &st[i]);
 	for (f = 0; f < RTE_DIM(fam); f++) {
-		family(b, fam[f].name, fam[f].type, fam[f].help);
-		for (i = 0; i < sw->n_pmds; i++) {
-			uint64_t v;
-
-			vqs_pmd_stats_read(sw->pmds[i], &st);
-			v = f == 0 ? st.busy_cycles : f == 1 ? st.idle_cycles : f == 2 ? st.rx_packets :
-			    f == 3 ? st.rx_batches : f == 4 ? st.sleeps : vqs_pmd_rxq_count(sw, (uint16_t)i);
+		family(b, fam[f].name, "counter", fam[f].help);
+		for (i = 0; i < sw->n_pmds; i++)
 			vqs_buf_printf(b, "%s{pmd=\"%u\",lcore=\"%u\"} %" PRIu64 "\n", fam[f].name, i,
-				       sw->pmds[i]->lcore, v);
-		}
+				       sw->pmds[i]->lcore,
+				       *(const uint64_t *)((const char *)&st[i] + fam[f].off));
 	}
+	family(b, "vqswitch_pmd_rx_queues", "gauge", "RX queues the PMD polls");
+	for (i = 0; i < sw->n_pmds; i++)
+		vqs_buf_printf(b, "vqswitch_pmd_rx_queues{pmd=\"%u\",lcore=\"%u\"} %u\n", i,
+			       sw->pmds[i]->lcore, vqs_pmd_rxq_count(sw, (uint16_t)i));
 	family(b, "vqswitch_tsc_hz", "gauge", "TSC ticks per second (cycles to seconds)");
 	vqs_buf_printf(b, "vqswitch_tsc_hz %" PRIu64 "\n", rte_get_tsc_hz());
 }

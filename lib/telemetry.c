@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdlib.h>
 #include <pthread.h>
 #include <stdio.h>
 
@@ -17,6 +16,7 @@
 #include <rte_lcore.h>
 #include <rte_telemetry.h>
 
+#include "conf.h"
 #include "fdb.h"
 #include "pmd.h"
 #include "stats.h"
@@ -213,18 +213,15 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	unsigned long first = 0, idx = 0;
+	uint32_t first = 0, idx = 0;
 	unsigned int shown = 0;
-	char *end, key[24];
+	struct vqs_err e;
+	char key[24];
 	uint16_t s;
 
-	if (params != NULL && params[0] != '\0') {
-		if (params[0] < '0' || params[0] > '9')
-			return -EINVAL;
-		first = strtoul(params, &end, 10);
-		if (*end != '\0')
-			return -EINVAL;
-	}
+	if (params != NULL && params[0] != '\0' &&
+	    vqs_conf_parse_u32("index", params, 0, UINT32_MAX, &first, &e) != 0)
+		return -EINVAL;
 	rte_tel_data_start_dict(d);
 	pthread_mutex_lock(&tel_sw->lock);
 	for (s = 0; s < VQS_MAX_PORTS; s++) {
@@ -242,7 +239,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 			break;
 		rte_tel_data_start_dict(c);
 		port_dict(p, c);
-		snprintf(key, sizeof(key), "%lu", idx - 1);
+		snprintf(key, sizeof(key), "%u", idx - 1);
 		rte_tel_data_add_dict_container(d, key, c, 0);
 		shown++;
 	}
