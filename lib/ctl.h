@@ -6,6 +6,7 @@
 #define VQS_CTL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -14,11 +15,18 @@ struct vqs_switch;
 
 struct vqs_ctl_reply {
 	bool json;           /* the caller wants JSON, not text */
-	struct vqs_buf out;  /* the answer, in that format */
+	struct vqs_buf out;  /* the answer, in that format (answer.h): a JSON
+			      * value, or text; empty when there is none */
 	struct vqs_err err;  /* on failure: one line */
 	char warning[320];   /* on success, something the caller must know */
 	bool unsaved;        /* applied, but the state file could not be written */
 };
+
+/* Registers every module's commands (ctl_cmd.h); once, any thread. The
+ * functions below do it themselves when needed. */
+void vqs_ctl_init(void);
+/* Every command, by section, as vqctl --help shows them. */
+void vqs_ctl_print_commands(FILE *f);
 
 /*
  * One command; argv[0] is the verb. Returns 0 or a negative errno, with

@@ -138,8 +138,15 @@ reply_ok(struct client *c, const struct vqs_ctl_reply *r)
 {
 	struct vqs_buf b = { 0 };
 
-	vqs_buf_printf(&b, "{\"ok\":true,\"output\":");
-	vqs_buf_json_str(&b, vqs_buf_str(&r->out));
+	/* With "format": "json" the answer is a JSON value of its own (none
+	 * when the command has nothing to say); text is a string. */
+	vqs_buf_printf(&b, "{\"ok\":true");
+	if (!r->json) {
+		vqs_buf_printf(&b, ",\"output\":");
+		vqs_buf_json_str(&b, vqs_buf_str(&r->out));
+	} else if (r->out.len > 0) {
+		vqs_buf_printf(&b, ",\"output\":%s", vqs_buf_str(&r->out));
+	}
 	if (r->warning[0] != '\0') {
 		vqs_buf_printf(&b, ",\"warning\":");
 		vqs_buf_json_str(&b, r->warning);

@@ -91,9 +91,126 @@ bad:
 	return NULL;
 }
 
+static bool
+skip_digits(struct parser *ps)
+{
+	const char *start = ps->p;
+
+	while (*ps->p >= '0' && *ps->p <= '9')
+		ps->p++;
+	return ps->p > start;
+}
+
+/* -?digits[.digits][(e|E)[+|-]digits] */
+static int
+skip_number(struct parser *ps)
+{
+	if (*ps->p == '-')
+		ps->p++;
+	if (!skip_digits(ps))
+		return -EINVAL;
+	if (*ps->p == '.') {
+		ps->p++;
+		if (!skip_digits(ps))
+			return -EINVAL;
+	}
+	if (*ps->p == 'e' || *ps->p == 'E') {
+		ps->p++;
+		if (*ps->p == '+' || *ps->p == '-')
+			ps->p++;
+		if (!skip_digits(ps))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* Past one JSON value of any kind, checking it. */
+static int
+skip_value(struct parser *ps, int depth)
+{
+	char *str, close;
+
+	skip_ws(ps);
+	if (depth > VQS_JSON_MAX_DEPTH)
+		return vqs_err_set(ps->e, -E2BIG, "nested deeper than %d", VQS_JSON_MAX_DEPTH);
+	if (*ps->p == '"') {
+		str = parse_string(ps);
+		free(str);
+		return str == NULL ? -EINVAL : 0;
+	}
+	if (*ps->p == '{' || *ps->p == '[') {
+		close = *ps->p == '{' ? '}' : ']';
+		ps->p++;
+		skip_ws(ps);
+		if (*ps->p == close) {
+			ps->p++;
+			return 0;
+		}
+		for (;;) {
+			if (close == '}') {
+				skip_ws(ps);
+				str = parse_string(ps);
+				free(str);
+				skip_ws(ps);
+				if (str == NULL || *ps->p++ != ':')
+					return vqs_err_set(ps->e, -EINVAL, "expected \"key\":");
+			}
+			if (skip_value(ps, depth + 1) != 0)
+				return -EINVAL;
+			skip_ws(ps);
+			if (*ps->p == close) {
+				ps->p++;
+				return 0;
+			}
+			if (*ps->p++ != ',')
+				return vqs_err_set(ps->e, -EINVAL, "expected ',' or '%c'", close);
+		}
+	}
+	if (strncmp(ps->p, "true", 4) == 0 || strncmp(ps->p, "null", 4) == 0) {
+		ps->p += 4;
+		return 0;
+	}
+	if (strncmp(ps->p, "false", 5) == 0) {
+		ps->p += 5;
+		return 0;
+	}
+	if (skip_number(ps) == 0)
+		return 0;
+	return vqs_err_set(ps->e, -EINVAL, "expected a JSON value");
+}
+
+/* An array of strings into f; -EINVAL (e untouched) if it is anything else. */
+static int
+parse_str_array(const char *text, struct vqs_json_field *f)
+{
+	struct vqs_err quiet;
+	struct parser ps = { text + 1, &quiet };
+
+	skip_ws(&ps);
+	if (*ps.p == ']')
+		return 0;
+	for (;;) {
+		skip_ws(&ps);
+		if (f->n == VQS_JSON_MAX_ARRAY || *ps.p != '"')
+			return -EINVAL;
+		f->arr[f->n] = parse_string(&ps);
+		if (f->arr[f->n] == NULL)
+			return -EINVAL;
+		f->n++;
+		skip_ws(&ps);
+		if (*ps.p == ']')
+			return 0;
+		if (*ps.p++ != ',')
+			return -EINVAL;
+	}
+}
+
 static int
 parse_value(struct parser *ps, struct vqs_json_field *f)
 {
+	const char *start;
+	int i;
+
 	skip_ws(ps);
 	if (*ps->p == '"') {
 		f->type = VQS_JSON_STR;
@@ -106,33 +223,23 @@ parse_value(struct parser *ps, struct vqs_json_field *f)
 		ps->p += f->b ? 4 : 5;
 		return 0;
 	}
-	if (*ps->p != '[')
-		return vqs_err_set(ps->e, -EINVAL,
-				   "'%s': values are strings, booleans or arrays of strings", f->key);
-	ps->p++;
-	f->type = VQS_JSON_ARRAY;
-	skip_ws(ps);
-	if (*ps->p == ']') {
-		ps->p++;
-		return 0;
-	}
-	for (;;) {
-		skip_ws(ps);
-		if (f->n == VQS_JSON_MAX_ARRAY)
-			return vqs_err_set(ps->e, -E2BIG, "'%s': more than %d items",
-					   f->key, VQS_JSON_MAX_ARRAY);
-		f->arr[f->n] = parse_string(ps);
-		if (f->arr[f->n] == NULL)
-			return -EINVAL;
-		f->n++;
-		skip_ws(ps);
-		if (*ps->p == ']') {
-			ps->p++;
-			return 0;
+	start = ps->p;
+	if (skip_value(ps, 1) != 0)
+		return -EINVAL;
+	f->raw = strndup(start, (size_t)(ps->p - start));
+	if (f->raw == NULL)
+		return vqs_err_set(ps->e, -ENOMEM, "out of memory");
+	f->type = VQS_JSON_RAW;
+	if (*start == '[') {
+		if (parse_str_array(start, f) == 0) {
+			f->type = VQS_JSON_ARRAY;
+		} else {
+			for (i = 0; i < f->n; i++)
+				free(f->arr[i]);
+			f->n = 0;
 		}
-		if (*ps->p++ != ',')
-			return vqs_err_set(ps->e, -EINVAL, "'%s': expected ',' or ']'", f->key);
 	}
+	return 0;
 }
 
 int
@@ -192,6 +299,17 @@ vqs_json_get(const struct vqs_json_obj *o, const char *key, enum vqs_json_type t
 	return NULL;
 }
 
+const struct vqs_json_field *
+vqs_json_find(const struct vqs_json_obj *o, const char *key)
+{
+	int i;
+
+	for (i = 0; i < o->n; i++)
+		if (o->f[i].key != NULL && strcmp(o->f[i].key, key) == 0)
+			return &o->f[i];
+	return NULL;
+}
+
 void
 vqs_json_free(struct vqs_json_obj *o)
 {
@@ -200,6 +318,7 @@ vqs_json_free(struct vqs_json_obj *o)
 	for (i = 0; i < o->n; i++) {
 		free(o->f[i].key);
 		free(o->f[i].str);
+		free(o->f[i].raw);
 		for (j = 0; j < o->f[i].n; j++)
 			free(o->f[i].arr[j]);
 	}

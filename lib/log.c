@@ -119,29 +119,16 @@ vqs_log_set(const char *spec, struct vqs_err *e)
 }
 
 void
-vqs_log_list(struct vqs_buf *b, bool json)
+vqs_log_list(struct vqs_answer *o, uint32_t obj)
 {
 	char *types = log_types(), *line, *save;
-	bool first = true;
 
-	if (json)
-		vqs_buf_printf(b, "{");
 	for (line = types != NULL ? strtok_r(types, "\n", &save) : NULL; line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *level = strchr(line, ' ');
 
 		*level++ = '\0';
-		if (json) {
-			vqs_buf_printf(b, "%s", first ? "" : ",");
-			vqs_buf_json_str(b, line);
-			vqs_buf_printf(b, ":");
-			vqs_buf_json_str(b, level);
-		} else {
-			vqs_buf_printf(b, "%-32s %s\n", line, level);
-		}
-		first = false;
+		vqs_answer_str(o, obj, line, level);
 	}
-	if (json)
-		vqs_buf_printf(b, "}");
 	free(types);
 }

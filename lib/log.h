@@ -8,8 +8,10 @@
 #define VQS_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
-struct vqs_buf;
+#include "answer.h"
+
 struct vqs_err;
 
 enum vqs_log_module {
@@ -36,7 +38,7 @@ void vqs_log_init(void);
  * "vqswitch.*:debug"; LEVEL emerg..debug, or a number 1-8). */
 int vqs_log_set(const char *spec, struct vqs_err *e);
 /* vlog/list: every log type whose name starts with "vqswitch" or "lib."
- * with its level, as text lines or a JSON object. */
-void vqs_log_list(struct vqs_buf *b, bool json);
+ * with its level, as fields of the object obj. */
+void vqs_log_list(struct vqs_answer *o, uint32_t obj);
 
 #endif

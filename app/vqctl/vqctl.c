@@ -24,7 +24,7 @@
 #include <bsd/string.h>
 
 #include "buf.h"
-#include "commands.h"
+#include "ctl.h"
 #include "ctl_server.h"
 #include "json.h"
 
@@ -35,7 +35,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "Usage: vqctl [OPTIONS] COMMAND [ARGS...]\n\n");
-	vqs_commands_print(f);
+	vqs_ctl_print_commands(f);
 	fprintf(f,
 		"As ovs-vsctl: [--may-exist|--if-exists] COMMAND ... [-- COMMAND ...]\n"
 		"  e.g. add-port br0 vhost0 -- set Interface vhost0 type=dpdkvhostuser\n"
@@ -140,6 +140,31 @@ print_pretty(const char *j)
 		}
 	}
 	putchar('\n');
+}
+
+/* The reply's "output": text as it is; with --format json a JSON value
+ * of its own (the switch sends no blanks outside strings). */
+static void
+print_output(const struct vqs_json_field *out, bool json, bool pretty)
+{
+	struct vqs_buf b = { 0 };
+
+	if (!json) {
+		if (out->type == VQS_JSON_STR)
+			printf("%s", out->str);
+		return;
+	}
+	if (out->type == VQS_JSON_STR)
+		vqs_buf_json_str(&b, out->str);
+	else if (out->type == VQS_JSON_BOOL)
+		vqs_buf_printf(&b, "%s", out->b ? "true" : "false");
+	else
+		vqs_buf_printf(&b, "%s", out->raw);
+	if (pretty)
+		print_pretty(vqs_buf_str(&b));
+	else
+		printf("%s\n", vqs_buf_str(&b));
+	vqs_buf_free(&b);
 }
 
 /* Reads one line; the caller frees it. */
@@ -275,13 +300,11 @@ main(int argc, char **argv)
 	    (ok = vqs_json_get(&o, "ok", VQS_JSON_BOOL)) == NULL) {
 		fprintf(stderr, "vqctl: bad reply from the switch: %s\n", reply);
 	} else if (ok->b) {
-		out = vqs_json_get(&o, "output", VQS_JSON_STR);
+		out = vqs_json_find(&o, "output");
 		warn = vqs_json_get(&o, "warning", VQS_JSON_STR);
 		unsaved = vqs_json_get(&o, "unsaved", VQS_JSON_BOOL);
-		if (out != NULL && out->str[0] != '\0' && pretty && strcmp(format, "json") == 0)
-			print_pretty(out->str);
-		else if (out != NULL && out->str[0] != '\0')
-			printf(strcmp(format, "json") == 0 ? "%s\n" : "%s", out->str);
+		if (out != NULL)
+			print_output(out, strcmp(format, "json") == 0, pretty);
 		if (warn != NULL)
 			fprintf(stderr, "vqctl: warning: %s\n", warn->str);
 		rc = unsaved != NULL && unsaved->b ? 3 : 0;

@@ -52,7 +52,9 @@ def test_verbs(c):
     check(br == "br1" and vm2["tag"] == 100 and vm2["queues"] == 2 and vm2["type"] == "vhostuser",
           "vm2 in show: %s" % vm2)
     check(port_of(show, "r0")[1]["state"] == "up", "ring port up")
-    check("port vm2: vhostuser %s, down, tag 100" % sw.sock("vm2") in sw.vqctl("show"), "show text")
+    check("bridge br1:\n  mac_aging: 60\n" in sw.vqctl("show") and
+          "  port vm2:\n    type: vhostuser\n    state: down\n    path: %s\n    queues: 2\n    tag: 100\n"
+          % sw.sock("vm2") in sw.vqctl("show"), "show text:\n%s" % sw.vqctl("show"))
 
     sw.vqctl("set", "port", "vm2", "tag=", "trunks=10,20-22")
     vm2 = port_of(sw.vqctl("show", fmt="json"), "vm2")[1]
@@ -70,7 +72,8 @@ def test_verbs(c):
     rxqs = sw.vqctl("pmd/rxq-show", fmt="json")
     pinned = [(q["port"], q["queue"]) for q in rxqs[1]["rxqs"] if q["pinned"]]
     check(pinned == [("vm2", 0), ("vm2", 1)], "both vm2 queues pinned to lcore 2: %s" % rxqs)
-    check(re.search(r"port vm2 +queue 0 \(pinned\)", sw.vqctl("pmd/rxq-show")), "rxq-show text")
+    check(re.search(r"pmd 1:\n  lcore: 2\n  rxqs:\n    port +queue +pinned\n(    .*\n)*    vm2 +0 +true\n",
+                    sw.vqctl("pmd/rxq-show")), "rxq-show text:\n%s" % sw.vqctl("pmd/rxq-show"))
     expect_fail(sw, ["set", "port", "vm2", "pmd-rxq-affinity=0:7"], "lcore 7 is not a PMD lcore")
 
     # MAC table.
@@ -78,7 +81,8 @@ def test_verbs(c):
     fdb = sw.vqctl("fdb/show", "br0", fmt="json")
     check(fdb == [{"port": "vm1", "vlan": 5, "mac": A.upper(), "age": 0, "static": True}] or
           (len(fdb) == 1 and fdb[0]["static"] and fdb[0]["vlan"] == 5), "fdb/show %s" % fdb)
-    check("static" in sw.vqctl("fdb/show", "br0"), "fdb/show text")
+    check(re.match(r"port +vlan +mac +age +static\nvm1 +5 +%s +\d+ +true\n$" % A.upper(), sw.vqctl("fdb/show", "br0")),
+          "fdb/show text: %r" % sw.vqctl("fdb/show", "br0"))
     tel = sw.telemetry("/vqswitch/fdb,br0")["entries"]
     check(tel == ["%s 5 vm1 static" % A.upper()], "telemetry marks the static entry as vqctl does: %s" % tel)
     check(sw.vqctl("fdb/flush", "br0", fmt="json") == {"flushed": 1}, "fdb/flush")

@@ -106,7 +106,7 @@ def counted_as_received(sw, g1, g2):
     librte_vhost's guest_notified callback) match the calls each guest
     received, exactly, on both rings that carried the traffic."""
     for port, g, vq in (("vm2", g2, 0), ("vm1", g1, 1)):
-        ring = [r for r in sw.vqctl("vring/show", port, fmt="json") if r["vring"] == vq][0]
+        ring = [r for r in sw.vqctl("vring/show", port, fmt="json")["vrings"] if r["vring"] == vq][0]
         check(ring["guest_notifications"] == g.calls(vq),
               "%s vring %d: the switch counted %d calls, the guest received %d" % (
                   port, vq, ring["guest_notifications"], g.calls(vq)))

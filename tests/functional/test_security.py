@@ -251,7 +251,7 @@ def test_restore_keeps_going(c):
     p = ports(sw)
     check(p["up0"]["state"] == "error" and "cannot probe device" in p["up0"]["error"], "up0: %s" % p["up0"])
     check(p["pin"]["state"] == "error" and "lcore 3 is not a PMD lcore" in p["pin"]["error"], "pin: %s" % p["pin"])
-    check("NOT SAVED" not in sw.vqctl("show"), "saved")
+    check("unsaved" not in sw.vqctl("show"), "saved")
     with open(sw.state) as f:
         state = f.read()
     check("up0" in state and "pin" in state, "failed ports stay in the state file:\n%s" % state)
@@ -280,7 +280,7 @@ def test_unsaved_state(c):
     rc, _, err = sw.vqctl("add-br", "br9", check_rc=False)
     check(rc == 3 and "applied, but not saved" in err, "vqctl: %d %s" % (rc, err))
     check(sw.vqctl("list-br", fmt="json") == ["br0", "br9"], "the change is in effect")
-    check("NOT SAVED" in sw.vqctl("show") and "unsaved" in sw.vqctl("show", fmt="json"), "show flags it")
+    check(sw.vqctl("show").startswith("unsaved: ") and "unsaved" in sw.vqctl("show", fmt="json"), "show flags it")
     run(["mount", "-o", "remount,rw", d])
     check(wait_for(lambda: "unsaved" not in sw.vqctl("show", fmt="json"), 10, 0.2), "saved once it could be")
     with open(state) as f:

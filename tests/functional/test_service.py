@@ -219,7 +219,7 @@ def help_commands():
 
 def test_commands_documented(c):
     """The switch's own command table (list-commands, debug ones on) and
-    vqctl --help (from the same registry, lib/commands.c) name the same
+    vqctl --help (from the same tables each module registers) name the same
     commands, each with its arguments; help COMMAND answers from it; every
     command is in docs/vqctl.md and in vqctl(8)."""
     cmds = help_commands()
@@ -229,7 +229,7 @@ def test_commands_documented(c):
     check(set(listed) == cmds, "list-commands and --help differ: %s" % sorted(set(listed) ^ cmds))
     check("(undocumented)" not in listed.values(), "undocumented: %s" % listed)
     check(listed["fdb/del"] == "BRIDGE VLAN MAC", "fdb/del's arguments: %s" % listed["fdb/del"])
-    check(sw.vqctl("help", "vlog/set") == "vlog/set PATTERN:LEVEL\n  e.g. vqswitch.vhost:debug, "
+    check(sw.vqctl("help", "vlog/set") == "command: vlog/set\nargs: PATTERN:LEVEL\nhelp: e.g. vqswitch.vhost:debug, "
           "vqswitch*:warning (not saved)\n", "help vlog/set: %r" % sw.vqctl("help", "vlog/set"))
     rc, _, err = sw.vqctl("help", "nosuch", check_rc=False)
     check(rc == 1 and "no command 'nosuch'" in err, "help nosuch: %s" % err)

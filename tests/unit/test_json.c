@@ -20,6 +20,20 @@ bad(const char *text)
 	vqs_json_free(&o);
 }
 
+/* Parses, but "argv" is not an array of strings: kept as its text. */
+static void
+not_strings(const char *text, const char *raw)
+{
+	struct vqs_json_obj o;
+	struct vqs_err e;
+
+	CHECK_EQ(vqs_json_parse(text, &o, &e), 0);
+	CHECK(vqs_json_get(&o, "argv", VQS_JSON_ARRAY) == NULL);
+	CHECK(vqs_json_find(&o, "argv") != NULL && vqs_json_find(&o, "argv")->type == VQS_JSON_RAW);
+	CHECK(raw == NULL || strcmp(vqs_json_find(&o, "argv")->raw, raw) == 0);
+	vqs_json_free(&o);
+}
+
 int
 main(void)
 {
@@ -53,8 +67,25 @@ main(void)
 	bad("[\"argv\"]");
 	bad("{\"argv\": [\"a\",]}");
 	bad("{\"argv\": [\"a\"]");
-	bad("{\"argv\": [1, 2]}");
-	bad("{\"argv\": {\"a\": \"b\"}}");
+	not_strings("{\"argv\": [1, 2]}", "[1, 2]");
+	not_strings("{\"argv\": {\"a\": \"b\"}}", "{\"a\": \"b\"}");
+	not_strings("{\"argv\":{\"a\":[{\"b\":-1.5e3,\"c\":null,\"d\":[true,false,\"x\"]}],\"e\":{}}}",
+		    "{\"a\":[{\"b\":-1.5e3,\"c\":null,\"d\":[true,false,\"x\"]}],\"e\":{}}");
+	not_strings("{\"argv\": 42}", "42");
+	bad("{\"argv\": {\"a\": }}");
+	bad("{\"argv\": {\"a\" 1}}");
+	bad("{\"argv\": {1: 2}}");
+	bad("{\"argv\": [1, 2}");
+	bad("{\"argv\": -}");
+	bad("{\"argv\": 1.}");
+	bad("{\"argv\": 1e}");
+	bad("{\"argv\": nul}");
+	for (i = 0, big[0] = '\0'; i < 40; i++)
+		strcat(big, i ? "[" : "{\"argv\":[");
+	for (i = 0; i < 40; i++)
+		strcat(big, "]");
+	strcat(big, "}");
+	bad(big); /* 40 deep */
 	bad("{\"argv\": [\"a\"]} trailing");
 	bad("{\"a\": \"unterminated}");
 	bad("{\"a\": \"bad escape \\q\"}");
@@ -67,7 +98,7 @@ main(void)
 	for (i = 0, big[0] = '\0'; i < 65; i++)
 		strcat(big, i ? ",\"\"" : "{\"argv\":[\"\"");
 	strcat(big, "]}");
-	bad(big); /* 65 items */
+	not_strings(big, NULL); /* 65 items: not the request's argv */
 
 	vqs_buf_json_str(&b, "q\"b\\n\n\x01");
 	CHECK(strcmp(vqs_buf_str(&b), "\"q\\\"b\\\\n\\n\\u0001\"") == 0);
