@@ -319,31 +319,10 @@ port_create_option(const char *kv, const char *v, struct vqs_port_conf *p,
 			   (int)(v - kv - 1), kv);
 }
 
-int
-vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
-			    struct vqs_port_conf *inout, struct vqs_err *e)
-{
-	char *keys[VQS_MAX_ARGS], *vals[VQS_MAX_ARGS];
-	bool handled;
-	int i, rc;
-
-	if (argc > VQS_MAX_ARGS)
-		return vqs_err_set(e, -EINVAL, "too many options");
-	rc = split_kv(argc, argv, keys, vals, e);
-	for (i = 0; rc == 0 && i < argc; i++) {
-		rc = port_dynamic_option(keys[i], vals[i], inout, e, &handled);
-		if (rc == 0 && !handled)
-			rc = vqs_err_set(e, -EINVAL,
-					 "'%.*s' cannot change on an existing port (tag, trunks and pmd-rxq-affinity can); delete and add the port",
-					 (int)(vals[i] - keys[i] - 1), keys[i]);
-	}
-	return rc;
-}
-
 /* Options that make no sense for the port's type are errors, not ignored. */
 static int
 port_check(const struct vqs_conf *c, struct vqs_port_conf *pc,
-	   const char *socket_dir, struct vqs_err *e)
+	   const char *socket_dir, bool existing, struct vqs_err *e)
 {
 	size_t n = strcspn(pc->devargs, ",");
 	uint16_t i;
@@ -378,9 +357,12 @@ port_check(const struct vqs_conf *c, struct vqs_port_conf *pc,
 	for (i = 0; i < c->n_ports; i++) {
 		const struct vqs_port_conf *o = &c->ports[i];
 
-		if (strcmp(o->name, pc->name) == 0)
+		if (strcmp(o->name, pc->name) == 0) {
+			if (existing)
+				continue; /* itself, being reconfigured */
 			return vqs_err_set(e, -EEXIST, "port %s exists (on bridge %s)",
 					   pc->name, o->bridge);
+		}
 		if (vqs_port_type_is_vhost(pc->type) && vqs_port_type_is_vhost(o->type) &&
 		    strcmp(o->path, pc->path) == 0)
 			return vqs_err_set(e, -EEXIST, "socket %s is used by port %s",
@@ -430,9 +412,69 @@ vqs_conf_parse_add_port(const struct vqs_conf *c, int argc, char **argv,
 	if (rc == 0 && !has_type)
 		rc = vqs_err_set(e, -EINVAL, "add-port %s: type= is required", pc->name);
 	if (rc == 0)
-		rc = port_check(c, pc, socket_dir, e);
+		rc = port_check(c, pc, socket_dir, false, e);
 	for (i = 0; rc == 0 && i < argc - 3; i++)
 		rc = port_dynamic_option(keys[i], vals[i], pc, e, &handled);
+	return rc;
+}
+
+static bool
+is_dynamic_key(const char *kv)
+{
+	return key_is(kv, "tag") || key_is(kv, "trunks") || key_is(kv, "pmd-rxq-affinity");
+}
+
+/* What the device is made from: a change restarts the port. */
+static bool
+same_device(const struct vqs_port_conf *a, const struct vqs_port_conf *b)
+{
+	return a->type == b->type && strcmp(a->path, b->path) == 0 &&
+	       strcmp(a->devargs, b->devargs) == 0 && a->queues == b->queues && a->mtu == b->mtu;
+}
+
+int
+vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
+			    const char *socket_dir, struct vqs_port_conf *inout,
+			    bool *restart, struct vqs_err *e)
+{
+	char *keys[VQS_MAX_ARGS], *vals[VQS_MAX_ARGS];
+	struct vqs_port_conf np = *inout;
+	bool has_type = false, handled;
+	unsigned int q;
+	int i, rc;
+
+	*restart = false;
+	if (argc > VQS_MAX_ARGS)
+		return vqs_err_set(e, -EINVAL, "too many options");
+	rc = split_kv(argc, argv, keys, vals, e);
+	for (i = 0; rc == 0 && i < argc; i++)
+		if (key_is(keys[i], "type"))
+			rc = port_create_option(keys[i], vals[i], &np, &has_type, e);
+	/* Another type starts its device settings afresh (a dpdk port has no
+	 * socket path, a vhost-user one no devargs). */
+	if (rc == 0 && np.type != inout->type) {
+		memset(np.path, 0, sizeof(np.path));
+		memset(np.devargs, 0, sizeof(np.devargs));
+		np.queues = np.mtu = 0;
+	}
+	for (i = 0; rc == 0 && i < argc; i++)
+		if (!key_is(keys[i], "type") && !is_dynamic_key(keys[i]))
+			rc = port_create_option(keys[i], vals[i], &np, &has_type, e);
+	if (rc == 0 && !same_device(&np, inout)) {
+		rc = port_check(c, &np, socket_dir, true, e);
+		*restart = true;
+	}
+	for (i = 0; rc == 0 && i < argc; i++)
+		if (is_dynamic_key(keys[i]))
+			rc = port_dynamic_option(keys[i], vals[i], &np, e, &handled);
+	for (q = np.queues; rc == 0 && q < VQS_VHOST_MAX_QP; q++)
+		if (np.affinity[q] >= 0)
+			rc = vqs_err_set(e, -EINVAL,
+					 "pmd-rxq-affinity pins queue %u, and port %s would have queues 0..%u: "
+					 "change pmd-rxq-affinity= in the same command",
+					 q, np.name, np.queues - 1);
+	if (rc == 0)
+		*inout = np;
 	return rc;
 }
 

@@ -97,9 +97,12 @@ int vqs_conf_parse_set_bridge(const struct vqs_conf *c, int argc, char **argv,
 int vqs_conf_parse_add_port(const struct vqs_conf *c, int argc, char **argv,
 			    const char *socket_dir, struct vqs_port_conf *out,
 			    struct vqs_err *e);
-/* argv: key=value words only; applied to *inout, a copy of the port. */
+/* "set port": key=value words only, any of add-port's, applied to *inout,
+ * a copy of the port. *restart: the device's settings (type, path,
+ * devargs, queues/n_rxq, mtu) changed, so the port must be made anew. */
 int vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
-				struct vqs_port_conf *inout, struct vqs_err *e);
+				const char *socket_dir, struct vqs_port_conf *inout,
+				bool *restart, struct vqs_err *e);
 
 /* key=v, a whole number from min to max; the error names the key. */
 int vqs_conf_parse_u32(const char *key, const char *v, uint32_t min, uint32_t max,

@@ -25,7 +25,7 @@
 #include "switch.h"
 #include "vhost_port.h"
 
-#define SET_ARGS "port PORT tag=|trunks=|pmd-rxq-affinity= | bridge BRIDGE mac-aging=|mac-table-size= " \
+#define SET_ARGS "port PORT KEY=VALUE... (add-port's) | bridge BRIDGE mac-aging=|mac-table-size= " \
 	"| pmd sleep=on|off|MS"
 
 /* ---- configured ports that could not start ---- */
@@ -357,19 +357,93 @@ cmd_del_port(struct vqs_ctl_ctx *x, int argc, char **argv)
 	return delete_port(x, name);
 }
 
+/* Whether two port settings name the same socket or device: the old port
+ * must then be gone before the new one can start. */
+static bool
+same_resource(const struct vqs_port_conf *a, const struct vqs_port_conf *b)
+{
+	size_t n = strcspn(a->devargs, ",");
+
+	if (vqs_port_type_is_vhost(a->type) && vqs_port_type_is_vhost(b->type))
+		return strcmp(a->path, b->path) == 0;
+	return a->type == VQS_PORT_ETH && b->type == VQS_PORT_ETH &&
+	       strcspn(b->devargs, ",") == n && strncmp(a->devargs, b->devargs, n) == 0;
+}
+
+/*
+ * New device settings (type, path, devargs, queues, mtu), as OVS
+ * reconfigures an interface: the port is made anew under its name, with
+ * its VLANs and affinity; its guest reconnects. On another socket or
+ * device, make before break: the new port starts first and one snapshot
+ * swaps them, so a device that cannot start changes nothing. On the same
+ * one, break before make: if the new device cannot start, the old one is
+ * made again; if even that fails, the port stays configured as it was,
+ * with its error, and is retried (vqs_ctl_retry).
+ */
+static int
+restart_port(struct vqs_ctl_ctx *x, struct vqs_port *p, struct vqs_port_conf *pc,
+	     const struct vqs_port_conf *np)
+{
+	bool swap = !same_resource(pc, np);
+	char msg[sizeof(x->r->err.msg)];
+	struct vqs_err again;
+	struct vqs_port *n;
+
+	if (swap) {
+		n = port_create(x->sw, np, &x->r->err);
+		if (n == NULL) {
+			strlcpy(msg, x->r->err.msg, sizeof(msg));
+			return vqs_err_set(&x->r->err, -EINVAL, "port %s: %s; nothing changed",
+					   np->name, msg);
+		}
+		/* Publishes the snapshot with the new port and without the old. */
+		if (port_delete(x->sw, p, false) != 0) {
+			port_undo(x->sw, n);
+			return publish_failed(x);
+		}
+		*pc = *np;
+		VQS_LOG(INFO, "port %s: restarted with its new settings", np->name);
+		return 0;
+	}
+	if (port_delete(x->sw, p, false) != 0)
+		return publish_failed(x);
+	n = port_create(x->sw, np, &x->r->err);
+	if (n != NULL && vqs_dp_publish(x->sw) == 0) {
+		*pc = *np;
+		VQS_LOG(INFO, "port %s: restarted with its new settings", np->name);
+		return 0;
+	}
+	if (n != NULL) {
+		port_undo(x->sw, n);
+		publish_failed(x);
+	}
+	strlcpy(msg, x->r->err.msg, sizeof(msg));
+	vqs_err_set(&x->r->err, -EINVAL, "port %s: %s; it keeps its old settings", np->name, msg);
+	n = port_create(x->sw, pc, &again);
+	if (n != NULL && vqs_dp_publish(x->sw) != 0) {
+		port_undo(x->sw, n);
+		n = NULL;
+		vqs_err_set(&again, -ENOMEM, "out of memory for the datapath");
+	}
+	if (n == NULL)
+		port_error_set(x->sw, pc->name, again.msg);
+	return -EINVAL;
+}
+
 static int
 set_port(struct vqs_ctl_ctx *x, int argc, char **argv)
 {
 	struct vqs_port_conf *pc = vqs_ctl_find_port(x, argv[2]), np, old;
 	struct vqs_port *p;
 	struct vqs_err ignored;
-	bool vlan_changed, moved;
+	bool vlan_changed, moved, restart;
 	int rc;
 
 	if (pc == NULL)
 		return -ENOENT;
 	np = *pc;
-	rc = vqs_conf_parse_port_options(x->conf, argc - 3, argv + 3, &np, &x->r->err);
+	rc = vqs_conf_parse_port_options(x->conf, argc - 3, argv + 3, x->socket_dir, &np, &restart,
+					 &x->r->err);
 	/* A port that could not start takes its new settings when it does. */
 	p = rc == 0 && x->sw != NULL ? vqs_switch_port(x->sw, np.name) : NULL;
 	if (p == NULL) {
@@ -377,6 +451,8 @@ set_port(struct vqs_ctl_ctx *x, int argc, char **argv)
 			*pc = np;
 		return rc;
 	}
+	if (restart)
+		return restart_port(x, p, pc, &np);
 	moved = memcmp(np.affinity, pc->affinity, sizeof(np.affinity)) != 0;
 	if (moved) {
 		rc = vqs_pmds_assign_port(x->sw, p, &np, &x->r->err);
@@ -606,7 +682,7 @@ static const struct vqs_ctl_cmd commands[] = {
 	  "a port: vhost-user server (path inside the socket directory) or client (path required), "
 	  "or a DPDK device", 2, VQS_CMD_ANY_ARGS, VQS_CMD_CONFIG, cmd_add_port },
 	{ "del-port", "[BRIDGE] PORT", "a port", 1, 2, VQS_CMD_CONFIG, cmd_del_port },
-	{ "set", SET_ARGS, "change a port, a bridge or PMD sleep ('=' alone clears)",
+	{ "set", SET_ARGS, "change a port (new device settings restart it), a bridge or PMD sleep ('=' alone clears)",
 	  2, VQS_CMD_ANY_ARGS, VQS_CMD_CONFIG, cmd_set },
 	{ "list-br", "", "the bridges", 0, 0, VQS_CMD_QUERY, cmd_list_br },
 	{ "list-ports", "BRIDGE", "a bridge's ports", 1, 1, VQS_CMD_QUERY, cmd_list_ports },

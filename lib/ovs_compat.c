@@ -153,6 +153,7 @@ static int
 native_set(struct vqs_chain *ch, struct vqs_chain_cmd *c, int argc, char **argv, struct vqs_err *e)
 {
 	bool bridge = strcasecmp(argv[1], "bridge") == 0;
+	char word[64];
 	int i, rc = 0;
 
 	c->argc = 0;
@@ -163,15 +164,15 @@ native_set(struct vqs_chain *ch, struct vqs_chain_cmd *c, int argc, char **argv,
 	for (i = 3; i < argc && rc == 0; i++) {
 		if (bridge && strcmp(argv[i], "datapath_type=netdev") == 0)
 			continue; /* what vqswitch always is */
-		if (bridge)
+		if (bridge) {
 			rc = push(c, keep(ch, argv[i], e), e);
-		else if (strncmp(argv[i], "type=", 5) == 0 || strncmp(argv[i], "options:", 8) == 0 ||
-			 strncmp(argv[i], "mtu_request=", 12) == 0)
-			rc = vqs_err_set(e, -EINVAL, "%s: '%s' can only be set in the chain that adds the "
-					 "port (add-port %s -- set Interface %s ...); delete and add it to "
-					 "change it", argv[2], argv[i], argv[2], argv[2]);
-		else
+		} else if (strncmp(argv[i], "type=", 5) == 0) {
+			snprintf(word, sizeof(word), "type=%s", our_type(argv[i] + 5));
+			rc = push(c, keep(ch, word, e), e);
+		} else {
+			/* n_rxq and queues are one setting to vqctl */
 			rc = push_setting(ch, c, argv[i], false, e);
+		}
 	}
 	if (rc == 0 && c->argc == 3)
 		c->argc = 0; /* nothing left to set: a no-op */

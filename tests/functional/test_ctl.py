@@ -12,8 +12,9 @@ import subprocess
 import sys
 import time
 
+from vqguest import Guest
 from vqtest import (VQCTL, Switch, TestPmd, Traffic, Veth, check, check_arrived, frame, log, main,
-                    tagged_payload)
+                    tagged_payload, wait_for)
 
 A, B, C, D = "02:00:00:00:0a:01", "02:00:00:00:0b:01", "02:00:00:00:0c:01", "02:00:00:00:0d:01"
 VM1 = "02:00:00:00:01:01"
@@ -152,7 +153,8 @@ def test_bad_requests(c):
     expect_fail(sw, ["del-port", "nosuch"], "no port named 'nosuch'")
     expect_fail(sw, ["del-port", "br9", "a"], "not on bridge br9")
     expect_fail(sw, ["set", "port", "a", "tag=5000"], "from 1 to 4095")
-    expect_fail(sw, ["set", "port", "a", "devargs=x"], "cannot change on an existing port")
+    expect_fail(sw, ["set", "port", "a", "devargs=x"], "cannot probe device 'x': Bad address; nothing changed")
+    check(port_of(sw.vqctl("show", fmt="json"), "a")[1]["state"] == "up", "a runs on its old device")
     expect_fail(sw, ["set", "switch", "x", "y=z"], "expected 'port' or 'bridge'")
     expect_fail(sw, ["add-port", "br0", "d", "type=dpdk", "devargs=net_nosuchdev0"],
                 "port d: cannot probe device")
@@ -414,6 +416,8 @@ ovs-vsctl add-port br0 vhost-client-1 -- set Interface vhost-client-1 type=dpdkv
 ovs-vsctl add-port br0 ring0 -- set Interface ring0 type=dpdk options:dpdk-devargs=net_ring0
 ovs-vsctl set port vhost-user1 tag=10
 ovs-vsctl set Interface vhost-user2 other_config:pmd-rxq-affinity="0:1,1:1"
+ovs-vsctl set Interface vhost-user2 options:n_rxq=4
+ovs-vsctl set Interface ring0 options:dpdk-devargs=net_ring2
 ovs-vsctl --may-exist add-port br0 vhost-user1 -- set Interface vhost-user1 type=dpdkvhostuser
 ovs-vsctl --if-exists del-port br0 nosuch
 ovs-vsctl --if-exists del-port br0 vhost-client-1
@@ -441,8 +445,10 @@ def test_ovs_script(c):
     _, v2 = port_of(show, "vhost-user2")
     _, ring = port_of(show, "ring0")
     check(v1["type"] == "vhostuser" and v1["tag"] == 10, "vhost-user1: %s" % v1)
-    check(v2["queues"] == 2 and v2["type"] == "vhostuser", "vhost-user2: %s" % v2)
-    check(ring["type"] == "dpdk" and ring["devargs"] == "net_ring0", "ring0: %s" % ring)
+    check(v2["queues"] == 4 and v2["type"] == "vhostuser" and v2["state"] == "down",
+          "vhost-user2 reconfigured: %s" % v2)
+    check(ring["type"] == "dpdk" and ring["devargs"] == "net_ring2" and ring["state"] == "up",
+          "ring0 restarted on another device: %s" % ring)
     check(port_of(show, "vhost-client-1") == (None, None), "vhost-client-1 deleted")
     rxq = sw.vqctl("pmd/rxq-show", fmt="json")
     check([(q["port"], q["queue"]) for p in rxq for q in p["rxqs"] if q["pinned"]] ==
@@ -457,7 +463,10 @@ def test_ovs_script(c):
                      "options:dpdk-devargs=net_ring1", "mtu_request=1600"], "cannot set MTU 1600")
     expect_fail(sw, ["add-port", "br0", "p8", "--", "set", "Interface", "p8", "type=dpdkvhostuser",
                      "options:foo=1"], "not supported: 'options:foo=1'")
-    expect_fail(sw, ["set", "Interface", "vhost-user1", "type=dpdk"], "can only be set in the chain that adds")
+    expect_fail(sw, ["set", "Interface", "vhost-user1", "type=dpdk"], "type=dpdk needs devargs=")
+    # A device that cannot start: the port keeps its old one, and runs.
+    expect_fail(sw, ["set", "Interface", "ring0", "options:dpdk-devargs=net_nosuch0"],
+                "; nothing changed")
     expect_fail(sw, ["del-port", "vhost-user1", "--", "add-br", "br7"], "'del-port' must be the last command")
     expect_fail(sw, ["add-br", "br7", "--", "--bogus", "add-br", "br6"], "unknown option '--bogus'")
     expect_fail(sw, ["add-br", "br7", "--"], "a chain ends with '--'")
@@ -465,10 +474,69 @@ def test_ovs_script(c):
     check("br9" not in sw.vqctl("list-br", fmt="json"), "br9 undone")
     with open(sw.state) as f:
         state = f.read()
-    check("br9" not in state and "add-port br0 vhost-user2 type=vhostuser" in state,
+    check("br9" not in state and "add-port br0 vhost-user2 type=vhostuser" in state and
+          "queues=4" in state and "devargs=net_ring2" in state,
           "the state file has what runs:\n%s" % state)
+
+
+
+def guest_frames(g, n, what):
+    """Waits until g has received n intact frames, and no more."""
+    got = {"frames": 0}
+
+    def more():
+        r = g.rx()
+        check(r["bad"] == 0, "%s: the receiver saw %s" % (what, r))
+        got["frames"] += r["frames"]
+        return got["frames"] >= n
+
+    wait_for(more, 10, 0.02)
+    time.sleep(0.2)
+    more()
+    check(got["frames"] == n, "%s: %d frames arrived, expected %d" % (what, got["frames"], n))
+
+
+def test_reconfigure(c):
+    """set port with a device setting (queues, path) on a port whose guest
+    is connected: the port is made anew under its name, keeping its VLAN;
+    the guest reconnects and frames flow again. A setting the new device
+    refuses leaves the old one running."""
+    sw = Switch(c, "reconf", "add-br br0\nadd-port br0 vm0 type=vhostuser tag=7\n"
+                             "add-port br0 vm1 type=vhostuser tag=7\n")
+    g0, g1 = Guest(c, sw.sock("vm0"), A), Guest(c, sw.sock("vm1"), B)
+    sw.wait_port_state("vm0", "up")
+    sw.wait_port_state("vm1", "up")
+    g1.rxpost(64)
+    g0.tx(B, n=10)
+    guest_frames(g1, 10, "before")
+
+    sw.vqctl("set", "port", "vm1", "queues=2", "path=" + sw.sock("vm1b"))
+    vm1 = port_of(sw.vqctl("show", fmt="json"), "vm1")[1]
+    check(vm1["queues"] == 2 and vm1["tag"] == 7 and vm1["path"] == sw.sock("vm1b"),
+          "vm1 reconfigured: %s" % vm1)
+    check(not os.path.exists(sw.sock("vm1")) and os.path.exists(sw.sock("vm1b")),
+          "the old socket is gone, the new one listens")
+    check(sorted(q["queue"] for p in sw.vqctl("pmd/rxq-show", fmt="json") for q in p["rxqs"]
+                 if q["port"] == "vm1") == [0, 1], "two RX queues polled")
+    g1.disconnect()
+    g1 = Guest(c, sw.sock("vm1b"), B)
+    sw.wait_port_state("vm1", "up")
+    g1.rxpost(64)
+    g0.tx(B, n=10, seq=100)
+    guest_frames(g1, 10, "after the restart")
+    check("restarted with its new settings" in sw.log_text(), "logged")
+
+    before = sw.vqctl("show", fmt="json")
+    expect_fail(sw, ["set", "port", "vm1", "path=" + sw.sock("vm0")], "is used by port vm0")
+    expect_fail(sw, ["set", "port", "vm1", "queues=9"], "from 1 to 8")
+    check(sw.vqctl("show", fmt="json") == before, "refused settings change nothing")
+    with open(sw.state) as f:
+        check("add-port br0 vm1 type=vhostuser path=%s queues=2 tag=7" % sw.sock("vm1b") in f.read(),
+              "the state file has the new settings")
+    check(sw.stop() == 0, "exit code")
 
 
 if __name__ == "__main__":
     sys.exit(main([test_verbs, test_bad_requests, test_churn, test_restart, test_vlan_isolation,
-                   test_client_mode, test_port_scripts, test_ovs_names, test_ovs_script]))
+                   test_client_mode, test_port_scripts, test_ovs_names, test_ovs_script,
+                   test_reconfigure]))

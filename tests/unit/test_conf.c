@@ -14,6 +14,7 @@
 
 
 static struct vqs_conf conf;
+static bool last_restart; /* the last set-port changed the device */
 
 static int run_words(int argc, char **argv, struct vqs_err *e);
 
@@ -52,7 +53,7 @@ run_words(int argc, char **argv, struct vqs_err *e)
 	if (strcmp(argv[0], "set-port") == 0) {
 		p = vqs_conf_port(&conf, argv[1]);
 		pc = *p;
-		rc = vqs_conf_parse_port_options(&conf, argc - 2, argv + 2, &pc, e);
+		rc = vqs_conf_parse_port_options(&conf, argc - 2, argv + 2, "/run/vq", &pc, &last_restart, e);
 		if (rc == 0)
 			*p = pc;
 		return rc;
@@ -127,8 +128,23 @@ test_commands(void)
 	CHECK_EQ(vqs_conf_port(&conf, "vm1")->vlan.tag, 200);
 	good("set-port vm1 tag=");
 	CHECK_EQ(vqs_conf_port(&conf, "vm1")->vlan.tag, 0);
+	CHECK(!last_restart);
 	good("set-port up trunks=");
 	CHECK(!vqs_conf_port(&conf, "up")->vlan.trunks_set);
+	/* Device settings: the port is made anew. */
+	good("set-port vm2 queues=4 pmd-rxq-affinity=3:1");
+	CHECK(last_restart);
+	CHECK_EQ(vqs_conf_port(&conf, "vm2")->queues, 4);
+	CHECK_EQ(vqs_conf_port(&conf, "vm2")->affinity[3], 1);
+	good("set-port vm2 n_rxq=4");
+	CHECK(!last_restart); /* the same setting by its other name: nothing to do */
+	good("set-port qc type=dpdk devargs=net_ring7");
+	p = vqs_conf_port(&conf, "qc");
+	CHECK(last_restart && p->type == VQS_PORT_ETH && p->path[0] == '\0' && p->queues == 1);
+	good("set-port qc type=vhostuser");
+	p = vqs_conf_port(&conf, "qc");
+	CHECK(strcmp(p->path, "/run/vq/qc.sock") == 0 && p->devargs[0] == '\0' &&
+	      p->queues == VQS_VHOST_MAX_QP);
 	good("set-br br0 mac-aging=0");
 	CHECK_EQ(conf.bridges[0].mac_aging, 0);
 
@@ -167,7 +183,10 @@ test_commands(void)
 	bad("add-port br0 vm3 type=vhostuser trunks=-1", "trunks=-1");
 	bad("add-port br0 vm3 type=vhostuser queues=2 pmd-rxq-affinity=2:1", "RX queues 0..1");
 	bad("add-port br0 vm3 type=vhostuser pmd-rxq-affinity=0-1", "QUEUE:LCORE");
-	bad("set-port vm1 type=dpdk", "cannot change on an existing port");
+	bad("set-port vm1 type=dpdk", "needs devargs");
+	bad("set-port vm1 path=/run/vq/x.sock", "is used by port vm2");
+	bad("set-port vm2 queues=2", "pins queue 3");
+	bad("set-port vm1 type=dpdk devargs=net_tap0", "is used by port up");
 	bad("set-port vm1 tag=x", "whole number");
 	bad("set-br br0 mac-table-size=0", "from 1 to");
 }
