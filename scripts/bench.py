@@ -10,7 +10,9 @@ Switch under test, PMD on lcore 1:
   baseline  dpdk-testpmd with two net_vhost ports, io forwarding (no
             lookup, no learning);
   vqswitch  two vhost-user ports, learning bridge (every frame learns its
-            source and looks up its destination).
+            source and looks up its destination);
+  ovs       OVS-DPDK, when Debian's openvswitch-switch-dpdk is installed
+            (scripts/bench_ovs.py): two dpdkvhostuser ports, NORMAL flow.
 Throughput is the generator's received frames per second, both ports.
 
 Many guests (--guests): the same two busy guests on vqswitch while N - 2
@@ -32,6 +34,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "functional"))
 from vqtest import Cleanup, Switch, TestPmd  # noqa: E402
+
+import bench_ovs  # noqa: E402
 
 BURSTS = int(os.environ.get("VQS_BENCH_BURSTS", "16"))
 VM1, VM2 = "02:00:00:00:01:01", "02:00:00:00:02:01"
@@ -67,6 +71,8 @@ def measure(kind, size, seconds, warmup, guests=2):
             sw = TestPmd(c, "bsw", ["net_vhost%d,iface=%s,queues=1" % (i, s) for i, s in enumerate(socks)],
                          fwd="io", lcores="0,1", main_lcore=0, extra=["--nb-cores=1"])
             sw.cmd("start")
+        elif kind == "ovs":
+            socks = bench_ovs.start(c, "bovs", ["vm1", "vm2"])
         else:
             conf = "add-br br0\nadd-port br0 vm1 type=vhostuser queues=1\n" \
                    "add-port br0 vm2 type=vhostuser queues=1\n"
@@ -81,13 +87,13 @@ def measure(kind, size, seconds, warmup, guests=2):
         gen.cmd("set txpkts %d" % size)
         gen.cmd("start tx_first %d" % BURSTS)
         time.sleep(warmup)
-        if kind != "baseline":
+        if kind == "vqswitch":
             sw.vqctl("pmd/stats-clear")
         s0, t0 = gen.port_stats(), time.time()
         time.sleep(seconds)
         s1, t1 = gen.port_stats(), time.time()
         cpf = None
-        if kind != "baseline":
+        if kind == "vqswitch":
             cycles, got = pmd_cycles(sw)
             cpf = cycles / got if got else None
         frames = sum(s1[p]["rx"] - s0[p]["rx"] for p in s1)
@@ -122,10 +128,17 @@ def main():
                          "the rest idle); empty: skip it")
     ap.add_argument("--out", default="build/bench",
                     help="directory for results.json and results.csv (and the plots bench.sh draws)")
+    ap.add_argument("--no-ovs", action="store_true", help="leave OVS-DPDK out even if it is installed")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",") if x]
+    a.ovs = not a.no_ovs and bench_ovs.available()
     results = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": a.seconds, "rounds": a.rounds,
                "frame_sizes": {}, "guests": {}}
+    if a.ovs:
+        results["ovs_version"] = bench_ovs.version()
+    else:
+        print("OVS-DPDK: %s" % ("left out (--no-ovs)" if a.no_ovs else
+                                 "not installed (apt-get install openvswitch-switch-dpdk to compare)"))
     try:
         run_all(a, sizes, results)
     finally:
@@ -155,6 +168,8 @@ def run_all(a, sizes, results):
     print("%-8s %-9s %10s %10s %7s   %s" % ("frame", "switch", "best Mpps", "median", "cyc/fr", "runs"))
     for size in sizes:
         runs = {"baseline": [], "vqswitch": []}
+        if a.ovs:
+            runs["ovs"] = []
         results["frame_sizes"][size + 4] = runs  # bytes on the wire without preamble: with FCS
         for rnd in range(a.rounds):
             # Every other round in the other order, so that a drift of the
@@ -171,6 +186,12 @@ def run_all(a, sizes, results):
             statistics.median(x[0] for x in runs["vqswitch"]) /
             statistics.median(x[0] for x in runs["baseline"]),
             paired(runs["vqswitch"], runs["baseline"])), flush=True)
+        if a.ovs:
+            print("%-8s ratio     %9.2fx %9.2fx           (vqswitch / OVS-DPDK; round by round: %s)" % (
+                "%d B" % (size + 4), max(x[0] for x in runs["vqswitch"]) / max(x[0] for x in runs["ovs"]),
+                statistics.median(x[0] for x in runs["vqswitch"]) /
+                statistics.median(x[0] for x in runs["ovs"]),
+                paired(runs["vqswitch"], runs["ovs"])), flush=True)
     guests = [int(x) for x in a.guests.split(",") if x]
     if not guests or not sizes:
         return

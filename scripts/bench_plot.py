@@ -2,6 +2,7 @@
 """Draws scripts/bench.py's results (DIR/results.json) as PNG plots in DIR,
 with matplotlib (Debian: python3-matplotlib):
   frame-size.png  Mpps by frame size, vqswitch against testpmd io-forward
+                  and, when it was measured, OVS-DPDK
   guests.png      Mpps against the number of connected guests (two busy)
 Each point is the median of the runs, the bar their range."""
 import json
@@ -47,9 +48,11 @@ def main(out):
         r = json.load(f)
     sizes = sorted(r["frame_sizes"], key=int)
     if sizes:
-        labels = {"vqswitch": "vqswitch (learning bridge)", "baseline": "testpmd io-forward (no lookup)"}
+        labels = {"vqswitch": "vqswitch (learning bridge)", "baseline": "testpmd io-forward (no lookup)",
+                  "ovs": "OVS-DPDK %s (NORMAL: learning)" % r.get("ovs_version", "")}
+        kinds = [k for k in ("vqswitch", "baseline", "ovs") if k in r["frame_sizes"][sizes[0]]]
         draw([int(s) for s in sizes],
-             [(labels[k], [r["frame_sizes"][s][k] for s in sizes]) for k in ("vqswitch", "baseline")],
+             [(labels[k], [r["frame_sizes"][s][k] for s in sizes]) for k in kinds],
              "frame size (bytes)", "VM to VM, one PMD core", os.path.join(out, "frame-size.png"))
     guests = sorted(r["guests"], key=int)
     if guests:
