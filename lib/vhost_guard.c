@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The message guard. Messages that re-map guest memory or re-shape a ring while the device
+ * runs. librte_vhost 22.11 handles them with every vq lock held, but some
+ * fail half way and leave the rings pointing at unmapped memory (a
+ * SET_MEM_TABLE whose region cannot be mapped frees the old ones first)
+ * or at a bad size (SET_VRING_NUM stores the size before checking it).
+ * The connection then closes, but a PMD polling in between would crash
+ * the switch. So: values the library would only refuse too late are
+ * refused here, by making the message fail the library's first check
+ * (which also closes its descriptors); and for the others the port is
+ * paused ('ready' cleared, readers waited for) until the post hook says
+ * the message succeeded. A failed one leaves the port paused until
+ * destroy_device, which follows at once. The wait is bounded: a reader
+ * blocked inside the library on a vq lock this message holds (a PMD in
+ * rte_vhost_enqueue_burst, the control thread turning kicks off) only
+ * gets on after it, and touches the rings then. That is safe if the
+ * message succeeds; a new memory table could fail after the old one is
+ * gone, so it is refused then (the guest must reconnect). The bound is
+ * short: a PMD spinning on that lock forwards nothing meanwhile, and
+ * PMDs pass a quiescent state every few microseconds otherwise.
+ */
+#define VQS_LOG_MODULE VQS_LOG_VHOST
+
+#include <stdbool.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_rcu_qsbr.h>
+
+#include "ratelimit.h"
+#include "switch.h"
+#include "vhost_internal.h"
+
+#define VHOST_USER_SET_FEATURES 2
+#define VHOST_USER_SET_MEM_TABLE 5
+#define VHOST_USER_SET_VRING_NUM 8
+#define VHOST_USER_SET_VRING_ADDR 9
+#define VHOST_USER_SET_VRING_BASE 10
+#define VHOST_MAX_REGIONS 8
+#define MAX_REGION_END (1ULL << 47) /* no larger mapping can succeed */
+#define PAUSE_WAIT_US 2000
+
+struct msg_region {
+	uint64_t guest_phys_addr, memory_size, userspace_addr, mmap_offset;
+};
+
+struct msg_head {
+	uint32_t request, flags, size;
+	union {
+		struct {
+			uint32_t index, num;
+		} state;
+		struct {
+			uint32_t nregions, padding;
+			struct msg_region regions[VHOST_MAX_REGIONS];
+		} mem;
+	};
+} __attribute__((packed));
+
+static bool
+region_ok(const struct msg_region *r)
+{
+	return r->memory_size != 0 && r->memory_size <= MAX_REGION_END &&
+	       r->mmap_offset <= MAX_REGION_END - r->memory_size &&
+	       r->guest_phys_addr <= UINT64_MAX - r->memory_size &&
+	       r->userspace_addr <= UINT64_MAX - r->memory_size;
+}
+
+/* false, with *bad set, for a table the library would find it cannot
+ * map only after freeing the old one: no region, or region *bad. More
+ * regions than allowed pass: the library refuses that before anything. */
+static bool
+mem_table_ok(const struct msg_head *m, uint32_t *bad)
+{
+	uint32_t n = m->mem.nregions;
+
+	if (n > VHOST_MAX_REGIONS)
+		return true;
+	for (*bad = 0; *bad < n; (*bad)++) {
+		struct msg_region r;
+
+		memcpy(&r, &m->mem.regions[*bad], sizeof(r));
+		if (!region_ok(&r))
+			return false;
+	}
+	return n > 0;
+}
+
+/* Makes a SET_MEM_TABLE fail the library's first check: more regions
+ * than allowed. It then also closes the descriptors that came with it. */
+static void
+poison_mem_table(struct msg_head *m)
+{
+	m->mem.nregions = VHOST_MAX_REGIONS + 1;
+}
+
+static bool
+vring_num_ok(uint32_t n)
+{
+	return n != 0 && n <= 32768 && (n & (n - 1)) == 0;
+}
+
+/* false if some reader could not be waited for (see above) */
+static bool
+pause_port(struct vqs_port *p)
+{
+	struct vqs_vhost_state *vh = &p->vhost;
+	uint64_t token, deadline;
+	int done;
+
+	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE))
+		return true;
+	__atomic_store_n(&vh->paused, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&vh->ready, 0, __ATOMIC_SEQ_CST);
+	/* Bounded: a PMD spinning in rte_vhost_enqueue_burst on a vq lock
+	 * that this very message holds never gets quiescent until we return. */
+	token = rte_rcu_qsbr_start(vqs_vhost_sw->qsv);
+	deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000000 * PAUSE_WAIT_US;
+	while ((done = rte_rcu_qsbr_check(vqs_vhost_sw->qsv, token, false)) == 0 &&
+	       rte_get_timer_cycles() < deadline)
+		rte_delay_us_sleep(10);
+	return done != 0;
+}
+
+/*
+ * The library closes a vring's kick or call eventfd only while it handles
+ * SET_VRING_KICK or SET_VRING_CALL (or when the device goes, which
+ * destroy_device's grace period covers). These hooks run around every
+ * message, on the vhost-events thread, so fd_gen is odd exactly while such
+ * a message is in hand; if the handler fails, no post hook runs and it
+ * stays odd, which only stops forced calls and kick wake-ups until the
+ * guest reconnects.
+ */
+#define VHOST_USER_SET_VRING_KICK 12
+#define VHOST_USER_SET_VRING_CALL 13
+
+static bool
+closes_fd(uint32_t request)
+{
+	return request == VHOST_USER_SET_VRING_KICK || request == VHOST_USER_SET_VRING_CALL;
+}
+
+static enum rte_vhost_msg_result
+pre_msg(int vid, void *msg)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+	struct vqs_port *p = vqs_vhost_port_of_vid(vid);
+	struct msg_head *m = msg;
+	uint32_t bad;
+
+	if (p == NULL)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	switch (m->request) {
+	case VHOST_USER_SET_VRING_CALL:
+		/* The library closes the number a decoy may hold: the guest's
+		 * eventfd it stood for is no longer the vring's. */
+		if ((m->state.index & 0xff) < 2 * VQS_VHOST_MAX_QP)
+			vqs_vhost_decoy_remove(p, m->state.index & 0xff, false);
+		/* fall through */
+	case VHOST_USER_SET_VRING_KICK:
+		__atomic_fetch_add(&p->vhost.fd_gen, 1, __ATOMIC_SEQ_CST);
+		break;
+	case VHOST_USER_SET_MEM_TABLE:
+		if (!mem_table_ok(m, &bad)) {
+			VQS_LOG_RL(&rl, WARNING, "port %s: guest sent a memory table with a bad region %u: refused",
+				   p->conf.name, bad);
+			poison_mem_table(m);
+		} else if (!pause_port(p)) {
+			VQS_LOG_RL(&rl, WARNING, "port %s: memory table change refused: a thread was inside librte_vhost on this guest's rings; the guest must reconnect",
+				   p->conf.name);
+			poison_mem_table(m);
+		}
+		break;
+	case VHOST_USER_SET_VRING_NUM:
+		if (!vring_num_ok(m->state.num)) {
+			VQS_LOG_RL(&rl, WARNING, "port %s: guest asked for a vring of %u entries: refused",
+				   p->conf.name, m->state.num);
+			m->state.num = 32769; /* refused before it is stored */
+			break;
+		}
+		/* fall through */
+	case VHOST_USER_SET_VRING_ADDR:
+	case VHOST_USER_SET_VRING_BASE:
+	case VHOST_USER_SET_FEATURES:
+		pause_port(p);
+		break;
+	default:
+		break;
+	}
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+static enum rte_vhost_msg_result
+post_msg(int vid, void *msg)
+{
+	struct vqs_port *p = vqs_vhost_port_of_vid(vid);
+
+	if (p == NULL)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	if (closes_fd(*(const uint32_t *)msg) &&
+	    __atomic_load_n(&p->vhost.fd_gen, __ATOMIC_RELAXED) & 1)
+		__atomic_fetch_add(&p->vhost.fd_gen, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&p->vhost.paused, __ATOMIC_RELAXED)) {
+		/* the rings are consistent again, maybe elsewhere: the PMDs
+		 * take their pointers again (vring_peek.h) */
+		__atomic_store_n(&p->vhost.paused, 0, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&p->vhost.ring_gen, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->vhost.ready, 1, __ATOMIC_RELEASE);
+	}
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+const struct rte_vhost_user_extern_ops vqs_vhost_msg_hooks = {
+	.pre_msg_handle = pre_msg,
+	.post_msg_handle = post_msg,
+};

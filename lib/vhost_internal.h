@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * What the parts of a vhost-user port share among themselves (not for the
+ * rest of the switch, which uses vhost_port.h):
+ *   vhost_port.c      lifecycle: sockets, connections, device callbacks
+ *   vhost_guard.c     the message guard: vhost-user messages checked,
+ *                     and the port paused, before librte_vhost acts
+ *   vhost_notify.c    eventfds: forced calls, counted and dropped calls
+ *   vhost_vring.c     what operators read of each vring
+ *   vhost_datapath.c  frames in and out through librte_vhost
+ */
+#ifndef VQS_VHOST_INTERNAL_H
+#define VQS_VHOST_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_per_lcore.h>
+#include <rte_vhost.h>
+
+#include "vhost_port.h"
+
+/* The switch the callbacks serve (vqs_vhost_init). */
+extern struct vqs_switch *vqs_vhost_sw;
+
+/* The port whose one connection vid is; NULL for any other vid (a refused
+ * second frontend on the same socket changes nothing). */
+struct vqs_port *vqs_vhost_port_of_vid(int vid);
+
+/* vhost_guard.c: registered for every device in new_device. */
+extern const struct rte_vhost_user_extern_ops vqs_vhost_msg_hooks;
+
+/* vhost_notify.c */
+/* Drops vring q's debug/drop-calls decoy; restore: gives the vring's call
+ * eventfd number back to the guest's eventfd. */
+void vqs_vhost_decoy_remove(struct vqs_port *p, uint16_t q, bool restore);
+/* Control thread: every decoy of p removed once debug/drop-calls ran out. */
+void vqs_vhost_decoys_restore(struct vqs_switch *sw, struct vqs_port *p);
+/* PMD: counts the calls the library raised on vring q's decoy. */
+void vqs_vhost_drop_call(struct vqs_port *p, uint16_t q);
+/* The device callback that counts guest notifications. */
+void vqs_vhost_guest_notified(int vid);
+/* The counter vqs_vhost_guest_notified adds to: a PMD sets it to the
+ * vring it hands to the library next. */
+RTE_DECLARE_PER_LCORE(uint64_t *, vqs_notify_counter);
+
+#endif
