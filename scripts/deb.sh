@@ -59,6 +59,8 @@ for f in /etc/vqswitch/vqswitch.conf /etc/default/vqswitch; do
 done
 [ -f /usr/share/bash-completion/completions/vqctl ] || fail "no bash completion"
 systemctl is-enabled vqswitch >/dev/null 2>&1 && fail "the service was enabled on install"
+echo "deb.sh: the service under a private systemd (scripts/systemd-check.sh)"
+bash scripts/systemd-check.sh || fail "the service does not work under systemd"
 dpkg --purge vqswitch >/dev/null || fail "dpkg --purge failed"
 for f in /usr/sbin/vqswitch /usr/bin/vqctl /lib/systemd/system/vqswitch.service /etc/vqswitch \
          /etc/default/vqswitch /usr/share/man/man8/vqswitch.8.gz; do
