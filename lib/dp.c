@@ -47,6 +47,7 @@ dp_build_rxqs(struct vqs_switch *sw, struct vqs_dp *dp)
 			rq->qid = (uint16_t)q;
 			rq->port = dp->ports[s].port;
 			rq->vhost = vqs_port_type_is_vhost(p->conf.type);
+			rq->direct = rq->vhost && p->vhost.direct != NULL;
 		}
 	}
 	return 0;

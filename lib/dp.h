@@ -37,10 +37,12 @@ struct vqs_dp_rxq {
 	uint16_t slot;
 	uint16_t qid;
 	bool vhost;
+	bool direct;  /* a guest TX vring the switch reads itself (vhost_direct.h) */
 	struct vqs_port *port;
 	/* The one mutable part of a snapshot: written by the PMD that polls
 	 * this queue, and by no other thread. Zero in a new snapshot. */
 	bool busy; /* the last poll gave frames */
+	bool held; /* direct: locked by this pass, completed at its end */
 	struct vqs_vring_peek peek;
 };
 

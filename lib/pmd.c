@@ -17,6 +17,7 @@
 
 #include "pmd.h"
 #include "switch.h"
+#include "vhost_direct.h"
 #include "vhost_port.h"
 #include "vring_peek.h"
 
@@ -183,14 +184,15 @@ vqs_pmds_assign_port(struct vqs_switch *sw, struct vqs_port *p,
 
 /* One pass over the PMD's RX queues; returns the frames it moved. Guest
  * vrings are peeked at first (vring_peek.h) unless full, and sends what
- * the pass switched. */
+ * the pass switched; then the guest TX vrings read directly get their
+ * chains back (every mbuf pointing into them is freed by then). */
 static uint32_t
 pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches, bool full)
 {
 	struct rte_mbuf *pkts[VQS_BURST];
+	uint16_t i, n, n_held = 0;
 	uint64_t now = 0;
 	uint32_t got = 0;
-	uint16_t i, n;
 
 	for (i = 0; dp != NULL && i < dp->pmds[pmd->id].n_rxq; i++) {
 		struct vqs_dp_rxq *rq = &dp->pmds[pmd->id].rxq[i];
@@ -200,7 +202,13 @@ pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches, bool f
 		if (rq->vhost && !full && !rq->busy &&
 		    vqs_vring_peek_idle(&rq->peek, rq->port, 2 * rq->qid + 1))
 			continue;
-		n = vqs_port_rx(rq->port, rq->qid, pmd->sw->pool, pkts, VQS_BURST);
+		if (rq->direct) {
+			n = vqs_direct_rx(rq->port, rq->qid, pmd->id, pmd->sw->pool,
+					  dp->max_frame_len, pkts, VQS_BURST, &rq->held);
+			n_held += rq->held;
+		} else {
+			n = vqs_port_rx(rq->port, rq->qid, pmd->sw->pool, pkts, VQS_BURST);
+		}
 		rq->busy = n > 0;
 		if (n > 0) {
 			if (now == 0)
@@ -212,6 +220,15 @@ pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches, bool f
 	}
 	if (got > 0)
 		vqs_switch_flush(dp, pmd);
+	for (i = 0; n_held > 0 && i < dp->pmds[pmd->id].n_rxq; i++) {
+		struct vqs_dp_rxq *rq = &dp->pmds[pmd->id].rxq[i];
+
+		if (rq->held) {
+			vqs_direct_complete(rq->port, rq->qid);
+			rq->held = false;
+			n_held--;
+		}
+	}
 	return got;
 }
 
@@ -269,6 +286,8 @@ pmd_wake_on(struct vqs_pmd *pmd, const struct vqs_dp *dp)
 			continue;
 		}
 		__atomic_store_n(&vh->kicks_off[q], 0, __ATOMIC_RELAXED);
+		if (rq->direct)
+			vqs_direct_kicks_on(p, rq->qid);
 		if (!epoll_add_dup(pmd, w, vqs_vhost_vring_fd_dup(p, q, true), true))
 			wakeable = false;
 	}

@@ -7,6 +7,7 @@
 #include "eth_port.h"
 #include "pmd.h"
 #include "port.h"
+#include "switch.h"
 #include "vhost_port.h"
 
 const char *const vqs_drop_names[VQS_DROP_MAX] = {
@@ -16,6 +17,7 @@ const char *const vqs_drop_names[VQS_DROP_MAX] = {
 	[VQS_DROP_TX_FULL] = "tx_full",
 	[VQS_DROP_TX_DOWN] = "tx_down",
 	[VQS_DROP_NO_MBUF] = "no_mbuf",
+	[VQS_DROP_BAD_DESC] = "bad_desc",
 };
 
 bool
@@ -35,6 +37,36 @@ vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
 	return rte_eth_rx_burst(p->eth.port_id, q, pkts, n);
 }
 
+/*
+ * An ethdev keeps what it sends until the hardware is done with it, which
+ * may be after the guest's buffer went back to the guest (or the guest
+ * went): a frame that points into guest memory (vhost_direct.h) is
+ * copied into an mbuf of our own first. Returns how many are left (a copy
+ * that finds no mbuf is dropped and counted).
+ */
+static uint16_t
+own_copies(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (unlikely(RTE_MBUF_HAS_EXTBUF(m))) {
+			struct rte_mbuf *c = rte_pktmbuf_copy(m, pmd->sw->pool, 0, UINT32_MAX);
+
+			rte_pktmbuf_free(m);
+			if (c == NULL) {
+				vqs_count(&p->stats[pmd->id].drops[VQS_DROP_NO_MBUF], 1);
+				continue;
+			}
+			m = c;
+		}
+		pkts[k++] = m;
+	}
+	return k;
+}
+
 void
 vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
 	    uint16_t n)
@@ -52,6 +84,7 @@ vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
 		for (i = 0; i < sent; i++)
 			bytes += pkts[i]->pkt_len;
 	} else {
+		n = own_copies(p, pmd, pkts, n);
 		/* Lengths first: an ethdev may free what it sent before it
 		 * returns (net_tap, af_packet and ring copy or hand over at
 		 * once). */

@@ -14,6 +14,8 @@
 #include "conf.h"
 #include "vqs.h"
 
+struct vqs_direct_txq;
+
 struct vqs_pmd;
 
 /* Why a frame was dropped. Ingress reasons count on the port it came
@@ -25,6 +27,8 @@ enum vqs_drop {
 	VQS_DROP_TX_FULL,       /* egress: ring full after every retry */
 	VQS_DROP_TX_DOWN,       /* egress: guest not connected or vring disabled */
 	VQS_DROP_NO_MBUF,       /* egress: no buffer for a VLAN-tagged copy */
+	VQS_DROP_BAD_DESC,      /* ingress (direct datapath): a guest TX chain that
+				 * breaks the rules, given back unread */
 	VQS_DROP_MAX
 };
 
@@ -55,6 +59,7 @@ struct vqs_vhost_state {
 	 * may have changed: see vring_peek.h. Next to 'ready': an idle vring
 	 * costs a PMD this one cache line of the port. */
 	uint32_t ring_gen;
+	uint32_t base_gen; /* bumped by new_device: the rings' positions are new */
 	int vid;
 	uint8_t ready;
 	uint8_t vring_enabled[2 * VQS_VHOST_MAX_QP];
@@ -72,6 +77,9 @@ struct vqs_vhost_state {
 	uint64_t guest_notifications[2 * VQS_VHOST_MAX_QP];
 	int guest_callfd[2 * VQS_VHOST_MAX_QP]; /* ... the guest's call eventfd
 				    * while a decoy has its number; -1 */
+	/* --datapath=direct: the guest TX vrings the switch processes
+	 * itself (vhost_direct.h); NULL with the library's datapath. */
+	struct vqs_direct_txq *direct;
 	uint64_t watchdog_kicks;   /* control thread */
 	uint64_t rx_stalls;        /* control thread: guest TX rings that stopped */
 	uint64_t watchdog_logged;  /* TSC of the last watchdog log line */

@@ -40,6 +40,7 @@
 #include "paths.h"
 #include "ratelimit.h"
 #include "switch.h"
+#include "vhost_direct.h"
 #include "vhost_internal.h"
 
 struct vqs_switch *vqs_vhost_sw;
@@ -178,8 +179,10 @@ new_device(int vid)
 	memset(vh->guest_notifications, 0, sizeof(vh->guest_notifications));
 	__atomic_store_n(&vh->notify_setup_pending, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->paused, 0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&vh->base_gen, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&vh->ring_gen, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&vh->ready, 1, __ATOMIC_RELEASE); /* after vid, ring_gen */
+	/* after vid, ring_gen, base_gen */
+	__atomic_store_n(&vh->ready, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&vh->connects, 1, __ATOMIC_RELAXED);
 	VQS_LOG_RL(&rl, INFO, "port %s: guest connected (vid %d, %u vrings, features 0x%" PRIx64 ")",
 		   p->conf.name, vid, nr, features);
@@ -201,6 +204,8 @@ destroy_device(int vid)
 	__atomic_store_n(&vh->ready, 0, __ATOMIC_RELEASE);
 	/* Wait out every reader that may have seen ready == 1. */
 	rte_rcu_qsbr_synchronize(vqs_vhost_sw->qsv, RTE_QSBR_THRID_INVALID);
+	/* Before the library answers GET_VRING_BASE: our positions. */
+	vqs_direct_save(p, vid);
 	for (q = 0; q < RTE_DIM(vh->vring_enabled); q++) {
 		__atomic_store_n(&vh->vring_enabled[q], 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&vh->kicks_off[q], 0, __ATOMIC_RELAXED);
@@ -264,28 +269,43 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 	}
 	if (p->conf.queues == 1)
 		disable |= 1ULL << VIRTIO_NET_F_MQ;
+	/* The direct datapath writes guest TX used rings without logging
+	 * them for a live migration: it does not offer dirty logging. */
+	if (vqs_vhost_sw->direct) {
+		if (vqs_direct_port_init(p) != 0) {
+			snprintf(err, len, "out of memory");
+			return -ENOMEM;
+		}
+		disable |= 1ULL << VHOST_F_LOG_ALL;
+	}
 	/* No RTE_VHOST_USER_NET_STATS_ENABLE: we count frames ourselves, and
 	 * guest notifications through guest_notified. */
 	if (rte_vhost_driver_register(path, client ? RTE_VHOST_USER_CLIENT : 0) != 0) {
 		snprintf(err, len, "cannot register vhost-user socket %s", path);
-		return -EINVAL;
+		rc = -EINVAL;
+		goto out;
 	}
 	if (rte_vhost_driver_disable_features(path, disable) != 0 ||
 	    rte_vhost_driver_callback_register(path, &vhost_ops) != 0 ||
 	    rte_vhost_driver_start(path) != 0) {
 		rte_vhost_driver_unregister(path);
 		snprintf(err, len, "cannot start vhost-user socket %s", path);
-		return -EINVAL;
+		rc = -EINVAL;
+		goto out;
 	}
 	/* The umask made it 0660 when it was bound; only the group is ours
 	 * to set, and never through a link. */
 	if (!client && (rc = vqs_socket_chown(path, gid, err, len)) != 0) {
 		rte_vhost_driver_unregister(path);
-		return rc;
+		goto out;
 	}
-	VQS_LOG(INFO, "port %s: vhost-user %s %s", p->conf.name,
-		client ? "client of" : "server socket", path);
+	VQS_LOG(INFO, "port %s: vhost-user %s %s%s", p->conf.name,
+		client ? "client of" : "server socket", path,
+		p->vhost.direct != NULL ? " (direct datapath)" : "");
 	return 0;
+out:
+	vqs_direct_port_free(p);
+	return rc;
 }
 
 void
@@ -294,6 +314,8 @@ vqs_vhost_port_stop(struct vqs_port *p)
 	rte_vhost_driver_unregister(p->conf.path);
 	if (p->conf.type == VQS_PORT_VHOST)
 		unlink(p->conf.path);
+	/* After the last callback, out of every snapshot: no PMD reads it. */
+	vqs_direct_port_free(p);
 }
 
 void

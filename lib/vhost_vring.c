@@ -5,6 +5,7 @@
 
 #include <rte_vhost.h>
 
+#include "vhost_direct.h"
 #include "vhost_internal.h"
 
 static void
@@ -30,7 +31,8 @@ vring_read(const struct vqs_port *p, int vid, uint64_t features, uint16_t q,
 	if (vi->event_idx)
 		vi->used_event = __atomic_load_n(&vr.avail->ring[vr.size], __ATOMIC_RELAXED);
 	vi->used_idx = __atomic_load_n(&vr.used->idx, __ATOMIC_ACQUIRE);
-	if (rte_vhost_get_vring_base(vid, q, &vi->last_avail_idx, &last_used) == 0)
+	if (vqs_direct_position(p, q, &vi->last_avail_idx) ||
+	    rte_vhost_get_vring_base(vid, q, &vi->last_avail_idx, &last_used) == 0)
 		vi->inflight = (uint16_t)(vi->avail_idx - vi->last_avail_idx);
 }
 

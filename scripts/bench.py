@@ -10,7 +10,9 @@ Switch under test, PMD on lcore 1:
   baseline  dpdk-testpmd with two net_vhost ports, io forwarding (no
             lookup, no learning);
   vqswitch  two vhost-user ports, learning bridge (every frame learns its
-            source and looks up its destination);
+            source and looks up its destination), librte_vhost's datapath;
+  direct    the same with --datapath=direct: the guests' TX vrings read
+            by the switch, frames copied once (into the receiver);
   ovs       OVS-DPDK, when Debian's openvswitch-switch-dpdk is installed
             (scripts/bench_ovs.py): two dpdkvhostuser ports, NORMAL flow.
 Throughput is the generator's received frames per second, both ports.
@@ -77,7 +79,8 @@ def measure(kind, size, seconds, warmup, guests=2):
             conf = "add-br br0\nadd-port br0 vm1 type=vhostuser queues=1\n" \
                    "add-port br0 vm2 type=vhostuser queues=1\n"
             conf += "".join("add-port br0 idle%d type=vhostuser queues=1\n" % i for i in range(guests - 2))
-            sw = Switch(c, "bench", conf, mem=256)
+            sw = Switch(c, "bench", conf, mem=256,
+                        args=["--datapath=direct"] if kind == "direct" else [])
             socks = [sw.sock("vm1"), sw.sock("vm2")]
             idle_guests(c, sw, guests - 2)
         gen = TestPmd(c, "bgen", [(socks[0], VM1), (socks[1], VM2)], fwd="mac", lcores="0,1",
@@ -87,13 +90,13 @@ def measure(kind, size, seconds, warmup, guests=2):
         gen.cmd("set txpkts %d" % size)
         gen.cmd("start tx_first %d" % BURSTS)
         time.sleep(warmup)
-        if kind == "vqswitch":
+        if kind in ("vqswitch", "direct"):
             sw.vqctl("pmd/stats-clear")
         s0, t0 = gen.port_stats(), time.time()
         time.sleep(seconds)
         s1, t1 = gen.port_stats(), time.time()
         cpf = None
-        if kind == "vqswitch":
+        if kind in ("vqswitch", "direct"):
             cycles, got = pmd_cycles(sw)
             cpf = cycles / got if got else None
         frames = sum(s1[p]["rx"] - s0[p]["rx"] for p in s1)
@@ -129,6 +132,8 @@ def main():
     ap.add_argument("--out", default="build/bench",
                     help="directory for results.json and results.csv (and the plots bench.sh draws)")
     ap.add_argument("--no-ovs", action="store_true", help="leave OVS-DPDK out even if it is installed")
+    ap.add_argument("--direct", action="store_true",
+                    help="also vqswitch --datapath=direct at each frame size")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",") if x]
     a.ovs = not a.no_ovs and bench_ovs.available()
@@ -164,10 +169,19 @@ def save(out, results):
     print("results: %s/results.json, results.csv" % out)
 
 
+def ratio(size, runs, a, b, what):
+    print("%-8s ratio     %9.2fx %9.2fx           (%s; round by round: %s)" % (
+        "%d B" % (size + 4), max(x[0] for x in runs[a]) / max(x[0] for x in runs[b]),
+        statistics.median(x[0] for x in runs[a]) / statistics.median(x[0] for x in runs[b]),
+        what, paired(runs[a], runs[b])), flush=True)
+
+
 def run_all(a, sizes, results):
     print("%-8s %-9s %10s %10s %7s   %s" % ("frame", "switch", "best Mpps", "median", "cyc/fr", "runs"))
     for size in sizes:
         runs = {"baseline": [], "vqswitch": []}
+        if a.direct:
+            runs["direct"] = []
         if a.ovs:
             runs["ovs"] = []
         results["frame_sizes"][size + 4] = runs  # bytes on the wire without preamble: with FCS
@@ -181,17 +195,12 @@ def run_all(a, sizes, results):
             print("%-8s %-9s %10.3f %10.3f %7s   %s" % ("%d B" % (size + 4), kind, max(mpps),
                                                        statistics.median(mpps), cpf_text(r),
                                                        " ".join("%.2f" % x for x in mpps)))
-        print("%-8s ratio     %9.2fx %9.2fx           (vqswitch / baseline; round by round: %s)" % (
-            "%d B" % (size + 4), max(x[0] for x in runs["vqswitch"]) / max(x[0] for x in runs["baseline"]),
-            statistics.median(x[0] for x in runs["vqswitch"]) /
-            statistics.median(x[0] for x in runs["baseline"]),
-            paired(runs["vqswitch"], runs["baseline"])), flush=True)
+        ratio(size, runs, "vqswitch", "baseline", "vqswitch / baseline")
+        if a.direct:
+            ratio(size, runs, "direct", "vqswitch", "direct / library datapath")
+            ratio(size, runs, "direct", "baseline", "direct / baseline")
         if a.ovs:
-            print("%-8s ratio     %9.2fx %9.2fx           (vqswitch / OVS-DPDK; round by round: %s)" % (
-                "%d B" % (size + 4), max(x[0] for x in runs["vqswitch"]) / max(x[0] for x in runs["ovs"]),
-                statistics.median(x[0] for x in runs["vqswitch"]) /
-                statistics.median(x[0] for x in runs["ovs"]),
-                paired(runs["vqswitch"], runs["ovs"])), flush=True)
+            ratio(size, runs, "vqswitch", "ovs", "vqswitch / OVS-DPDK")
     guests = [int(x) for x in a.guests.split(",") if x]
     if not guests or not sizes:
         return

@@ -49,8 +49,9 @@ def main(out):
     sizes = sorted(r["frame_sizes"], key=int)
     if sizes:
         labels = {"vqswitch": "vqswitch (learning bridge)", "baseline": "testpmd io-forward (no lookup)",
-                  "ovs": "OVS-DPDK %s (NORMAL: learning)" % r.get("ovs_version", "")}
-        kinds = [k for k in ("vqswitch", "baseline", "ovs") if k in r["frame_sizes"][sizes[0]]]
+                  "ovs": "OVS-DPDK %s (NORMAL: learning)" % r.get("ovs_version", ""),
+                  "direct": "vqswitch --datapath=direct"}
+        kinds = [k for k in ("vqswitch", "direct", "baseline", "ovs") if k in r["frame_sizes"][sizes[0]]]
         draw([int(s) for s in sizes],
              [(labels[k], [r["frame_sizes"][s][k] for s in sizes]) for k in kinds],
              "frame size (bytes)", "VM to VM, one PMD core", os.path.join(out, "frame-size.png"))

@@ -2,7 +2,8 @@
 # Fuzzes a running vqswitch (the AddressSanitizer build) with vhost-user
 # message sequences, descriptor tables and frames from the libFuzzer target
 # tests/guest/fuzz_vhost_user. Fails if the switch dies, stops accepting
-# guests, reports an ASan error, or leaks at exit.
+# guests, reports an ASan error, or leaks at exit. VQS_DATAPATH=direct
+# fuzzes the switch's own ring code (--datapath=direct).
 #   scripts/fuzz.sh [SECONDS [LIBFUZZER ARGS...]]   (default 60; CI runs
 #   60, people an hour). Inputs that reached new states are kept in
 #   build-fuzz/corpus; a crashing input is written to build-fuzz/; replay
@@ -27,7 +28,8 @@ add-port br0 peer type=vhostuser
 CONF
 timeout $((secs + 300)) build-asan/app/vqswitch/vqswitch -l 0,1 --main-lcore 0 \
     --file-prefix "$prefix" -m 256 --no-pci --log-level=lib.vhost.config:warning -- --config "$dir/switch.conf" \
-    --socket-dir "$dir" --no-state --watchdog-interval 20 >"$dir/switch.log" 2>&1 &
+    --socket-dir "$dir" --no-state --watchdog-interval 20 ${VQS_DATAPATH:+--datapath=$VQS_DATAPATH} \
+    >"$dir/switch.log" 2>&1 &
 # (librte_vhost logs every message at INFO: --log-level keeps the log small)
 pid=$!
 cleanup() {

@@ -29,8 +29,13 @@ if [ $# -eq 0 ]; then
     else
         rc=1
     fi
-    echo "== fuzzing (scripts/fuzz.sh 60)"
-    if bash scripts/fuzz.sh 60; then fuzz=passed; else fuzz=failed; rc=1; fi
+    echo "== fuzzing (scripts/fuzz.sh 40, both datapaths)"
+    if bash scripts/fuzz.sh 40 && VQS_DATAPATH=direct bash scripts/fuzz.sh 40; then
+        fuzz=passed
+    else
+        fuzz=failed
+        rc=1
+    fi
     echo "== the Debian package (scripts/deb.sh --check)"
     if bash scripts/deb.sh --check; then deb=passed; else deb=failed; rc=1; fi
 fi

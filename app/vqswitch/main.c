@@ -348,6 +348,7 @@ main(int argc, char **argv)
 	strlcpy(sw.socket_dir, opts.socket_dir, sizeof(sw.socket_dir));
 	sw.socket_gid = opts.socket_gid;
 	sw.debug_commands = opts.debug_commands;
+	sw.direct = opts.direct;
 	sw.full_poll_passes = VQS_FULL_POLL_PASSES;
 	sw.start_tsc = rte_get_tsc_cycles();
 	rc = setup(&sw, &opts);

@@ -44,6 +44,10 @@ vqs_options_usage(const char *prog)
 	       "                       (default 100; 0: off)\n"
 	       "  --max-frame-len N    longest frame switched, from the destination MAC\n"
 	       "                       to the payload's end (default %u, at most %u)\n"
+	       "  --datapath direct|library  how guests' TX vrings are read: by the\n"
+	       "                       switch itself, frames left in guest memory until\n"
+	       "                       sent (split rings; packed ones through the\n"
+	       "                       library), or by librte_vhost (default)\n"
 	       "  --stats-interval N   log port counters and PMD load every N seconds\n"
 	       "                       (default 0: never)\n"
 	       "  --version            print the version and exit\n"
@@ -87,7 +91,7 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 {
 	enum { OPT_CONFIG = 256, OPT_STATE, OPT_NO_STATE, OPT_CTL_SOCKET,
 	       OPT_SOCKET_DIR, OPT_SOCKET_GROUP, OPT_CTL_GROUP, OPT_DEBUG_COMMANDS, OPT_MBUFS, OPT_STATS_INTERVAL, OPT_PMD_SLEEP, OPT_WATCHDOG,
-	       OPT_MAX_FRAME,
+	       OPT_MAX_FRAME, OPT_DATAPATH,
 	       OPT_VERSION, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
@@ -103,6 +107,7 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 		{ "pmd-sleep", optional_argument, NULL, OPT_PMD_SLEEP },
 		{ "watchdog-interval", required_argument, NULL, OPT_WATCHDOG },
 		{ "max-frame-len", required_argument, NULL, OPT_MAX_FRAME },
+		{ "datapath", required_argument, NULL, OPT_DATAPATH },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -186,6 +191,14 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 					 " bytes", &v) != 0)
 				return -EINVAL;
 			o->max_frame_len = v;
+			break;
+		case OPT_DATAPATH:
+			if (strcmp(optarg, "direct") != 0 && strcmp(optarg, "library") != 0) {
+				fprintf(stderr, "vqswitch: --datapath: expected direct or library, not '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->direct = strcmp(optarg, "direct") == 0;
 			break;
 		case OPT_PMD_SLEEP:
 			v = 100;

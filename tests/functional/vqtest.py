@@ -152,6 +152,10 @@ class Switch:
         self.cmd = [VQSWITCH, lcore_opt, lcores, "--main-lcore", "0", "--file-prefix", self.prefix,
                     "-m", str(mem), "--no-pci"] + list(eal) + \
                    ["--", "--config", cfg, "--socket-dir", self.sockdir, "--state", self.state] + list(args)
+        # VQS_DATAPATH=direct runs the same test on the switch's own ring
+        # code (the 'direct' suite in meson).
+        if os.environ.get("VQS_DATAPATH"):
+            self.cmd.append("--datapath=" + os.environ["VQS_DATAPATH"])
         cleanup.add(self.kill)
         self._tel = None
         self.start()

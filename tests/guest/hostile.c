@@ -14,7 +14,7 @@
 const char *const hostile_desc_kinds[] = {
 	"addr_oob", "addr_wrap", "len_zero", "len_past", "loop", "chain_long", "next_oob",
 	"indirect_nested", "indirect_len", "indirect_oob", "indirect_loop", "indirect_huge",
-	"hdr_short", "avail_jump", "head_oob", "rx_readonly", "rx_oob", "rx_tiny", "rx_zero",
+	"hdr_short", "avail_jump", "head_oob", "head_twice", "rx_readonly", "rx_oob", "rx_tiny", "rx_zero",
 	NULL};
 
 const char *const hostile_msg_kinds[] = {
@@ -174,6 +174,12 @@ hostile_desc(struct guest *g, uint16_t i, const char *kind, char *err, size_t le
 		d[0].len = 6;
 	} else if (strcmp(kind, "avail_jump") == 0 && !packed) {
 		bump = (uint16_t)(size + 7);
+	} else if (strcmp(kind, "head_twice") == 0 && !packed) {
+		/* one chain in two avail entries: taken while in flight */
+		static const uint16_t twice[2] = { 0, 0 };
+
+		hostile_raw(g, i, d, 1, twice, 2, 0);
+		return 0;
 	} else if (strcmp(kind, "head_oob") == 0) {
 		if (packed)
 			d[0].next = (uint16_t)(size + 3); /* buffer id */
