@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <rte_malloc.h>
+#include <rte_memcpy.h>
 #include <rte_vhost.h>
 
 #include "ratelimit.h"
@@ -280,7 +281,7 @@ copy_frame(struct rte_mbuf *head, struct rte_mempool *pool, const struct seg *s,
 		}
 		room = rte_pktmbuf_tailroom(m);
 		take = RTE_MIN(RTE_MIN(room, s[i].len - off), len);
-		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len), s[i].va + off, take);
+		rte_memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len), s[i].va + off, take);
 		m->data_len += take;
 		head->pkt_len += take;
 		len -= take;
@@ -294,6 +295,35 @@ copy_frame(struct rte_mbuf *head, struct rte_mempool *pool, const struct seg *s,
 }
 
 enum take_result { TAKEN, NO_MBUF, BAD_CHAIN, TOO_LONG, IN_FLIGHT };
+
+/*
+ * The common short frame, without the general walk: one descriptor (no
+ * NEXT, no INDIRECT, device-readable) in one region, holding the header
+ * and a frame shorter than COPY_BELOW, copied into m's own buffer. false
+ * leaves everything to the general path (which re-reads the descriptor).
+ */
+static inline bool
+take_short(const struct vqs_direct_txq *t, uint16_t head, uint32_t max_frame,
+	   struct rte_mbuf *m, uint32_t *len)
+{
+	struct vring_desc d;
+	uint64_t chunk;
+	uint8_t *va;
+
+	memcpy(&d, &t->desc[head], sizeof(d)); /* once */
+	if (d.flags != 0 || d.len <= t->hdr_len || d.len - t->hdr_len >= COPY_BELOW ||
+	    d.len - t->hdr_len > max_frame)
+		return false;
+	chunk = d.len;
+	va = (uint8_t *)(uintptr_t)rte_vhost_va_from_guest_pa(t->mem, d.addr, &chunk);
+	if (va == NULL || chunk != d.len)
+		return false;
+	*len = d.len - t->hdr_len;
+	rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), va + t->hdr_len, *len);
+	m->data_len = (uint16_t)*len;
+	m->pkt_len = *len;
+	return true;
+}
 
 /*
  * The frame of one chain in m (an mbuf of the caller's, used up only when
@@ -318,6 +348,8 @@ take_frame(struct vqs_direct_txq *t, uint16_t head, struct rte_mempool *pool,
 
 	if (rte_mbuf_ext_refcnt_read(sh) != 0)
 		return IN_FLIGHT; /* the guest put it in the avail ring twice */
+	if (take_short(t, head, max_frame, m, len))
+		return TAKEN;
 	total = chain_segs(t, head, s, &n);
 	if (total < 0 || total <= t->hdr_len)
 		return BAD_CHAIN; /* or no frame after the header */
