@@ -41,10 +41,18 @@ DefaultDependencies=no
 Requires=systemd-journald.service vqswitch.service
 After=systemd-journald.service vqswitch.service
 T
+# The shipped /etc/default/vqswitch asks for 1024 MB of hugepages; the
+# check takes 256, so that it does not need every hugepage of the host.
+cat > /run/vqtest.env <<'T'
+VQS_EAL_ARGS="-l 0,1 --main-lcore 0 --socket-mem 256 --file-prefix vqswitch"
+VQS_ARGS="--config /etc/vqswitch/vqswitch.conf"
+T
 cat > /run/systemd/system/vqswitch.service.d/test.conf <<'T'
 [Unit]
 DefaultDependencies=no
 After=systemd-journald.service
+[Service]
+EnvironmentFile=/run/vqtest.env
 T
 export container=vqtest
 exec /lib/systemd/systemd --system --unit=vqtest.target

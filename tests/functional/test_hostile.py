@@ -37,11 +37,14 @@ class Healthy:
     TAG = 4
 
     def __init__(self, c, sw, traffic):
-        # 1024 buffers: room for a burst the bad guest makes the switch
-        # flood (avail_jump hands it hundreds of stale entries at once)
-        self.g = Guest(c, sw.sock("good"), GOOD, event_idx=1, size=1024)
+        # 4096 buffers: room for a burst the bad guest makes the switch
+        # flood (avail_jump hands it hundreds of stale entries at once),
+        # and for the a<->b traffic flooded to it while a slow step (a
+        # reconnect under ASan on a loaded machine) keeps it from
+        # giving buffers back for seconds
+        self.g = Guest(c, sw.sock("good"), GOOD, event_idx=1, size=4096)
         sw.wait_port_state("good", "up")
-        self.g.rxpost(1024)
+        self.g.rxpost(4096)
         self.g.call("intr vq=0 on=1")
         # frames flooded before it had buffers were dropped: from here on
         self.drops_before = sw.port("good")["drop_tx_full"]
