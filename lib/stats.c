@@ -100,31 +100,3 @@ vqs_stats_vring(const struct vqs_vring_info *vi, struct vqs_fields *o)
 	add_u64(o, "no_interrupt", vi->no_interrupt);
 	add_u64(o, "guest_notifications", vi->guest_notifications);
 }
-
-void
-vqs_fields_text(const struct vqs_fields *f, struct vqs_buf *b, int indent)
-{
-	unsigned int i;
-
-	for (i = 0; i < f->n; i++) {
-		if (f->f[i].is_str)
-			vqs_buf_printf(b, "%*s%s: %s\n", indent, "", f->f[i].key, f->f[i].s);
-		else
-			vqs_buf_printf(b, "%*s%s: %" PRIu64 "\n", indent, "", f->f[i].key, f->f[i].u);
-	}
-}
-
-void
-vqs_fields_json(const struct vqs_fields *f, struct vqs_buf *b)
-{
-	unsigned int i;
-
-	vqs_buf_printf(b, "{");
-	for (i = 0; i < f->n; i++) {
-		if (f->f[i].is_str)
-			vqs_buf_printf(b, "%s\"%s\":%s", i ? "," : "", f->f[i].key, f->f[i].s);
-		else
-			vqs_buf_printf(b, "%s\"%s\":%" PRIu64, i ? "," : "", f->f[i].key, f->f[i].u);
-	}
-	vqs_buf_printf(b, "}");
-}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The numbers an operator reads about a port, a PMD or a vring, as lists
  * of named fields: one collector each, rendered by telemetry (rte_tel_data)
- * and by vqctl (text or JSON) alike.
+ * and by vqctl's answers (vqs_answer_fields, answer.h) alike.
  */
 #ifndef VQS_STATS_H
 #define VQS_STATS_H
@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "buf.h"
 
 struct vqs_port;
 struct vqs_pmd;
@@ -35,9 +34,5 @@ void vqs_stats_port(const struct vqs_port *p, uint16_t n_pmds, struct vqs_fields
  * batch, cycles per packet. */
 void vqs_stats_pmd(const struct vqs_pmd *pmd, unsigned int n_rxq, struct vqs_fields *out);
 void vqs_stats_vring(const struct vqs_vring_info *vi, struct vqs_fields *out);
-
-/* Renders as "  key: value" lines (indent spaces) or a JSON object. */
-void vqs_fields_text(const struct vqs_fields *f, struct vqs_buf *b, int indent);
-void vqs_fields_json(const struct vqs_fields *f, struct vqs_buf *b);
 
 #endif
