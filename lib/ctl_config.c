@@ -311,6 +311,16 @@ cmd_del_br(struct vqs_ctl_ctx *x, int argc, char **argv)
 	return 0;
 }
 
+/* The device's error in x, said of the port: "port NAME: ERROR" + suffix. */
+static int
+port_failed(struct vqs_ctl_ctx *x, const char *name, const char *suffix)
+{
+	char msg[sizeof(x->r->err.msg)];
+
+	strlcpy(msg, x->r->err.msg, sizeof(msg));
+	return vqs_err_set(&x->r->err, -EINVAL, "port %s: %s%s", name, msg, suffix);
+}
+
 static int
 cmd_add_port(struct vqs_ctl_ctx *x, int argc, char **argv)
 {
@@ -322,16 +332,13 @@ cmd_add_port(struct vqs_ctl_ctx *x, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	if (x->sw != NULL && (p = port_create(x->sw, &pc, &x->r->err)) == NULL) {
-		char msg[sizeof(x->r->err.msg)];
-
 		if (x->restoring) {
 			/* Configured, not running: the others still come up. */
 			port_error_set(x->sw, pc.name, x->r->err.msg);
 			vqs_conf_add_port(x->conf, &pc);
 			return 0;
 		}
-		strlcpy(msg, x->r->err.msg, sizeof(msg));
-		return vqs_err_set(&x->r->err, -EINVAL, "port %s: %s", pc.name, msg);
+		return port_failed(x, pc.name, "");
 	}
 	if (x->sw != NULL && vqs_dp_publish(x->sw) != 0) {
 		port_undo(x->sw, p);
@@ -385,17 +392,13 @@ restart_port(struct vqs_ctl_ctx *x, struct vqs_port *p, struct vqs_port_conf *pc
 	     const struct vqs_port_conf *np)
 {
 	bool swap = !same_resource(pc, np);
-	char msg[sizeof(x->r->err.msg)];
 	struct vqs_err again;
 	struct vqs_port *n;
 
 	if (swap) {
 		n = port_create(x->sw, np, &x->r->err);
-		if (n == NULL) {
-			strlcpy(msg, x->r->err.msg, sizeof(msg));
-			return vqs_err_set(&x->r->err, -EINVAL, "port %s: %s; nothing changed",
-					   np->name, msg);
-		}
+		if (n == NULL)
+			return port_failed(x, np->name, "; nothing changed");
 		/* Publishes the snapshot with the new port and without the old. */
 		if (port_delete(x->sw, p, false) != 0) {
 			port_undo(x->sw, n);
@@ -417,8 +420,7 @@ restart_port(struct vqs_ctl_ctx *x, struct vqs_port *p, struct vqs_port_conf *pc
 		port_undo(x->sw, n);
 		publish_failed(x);
 	}
-	strlcpy(msg, x->r->err.msg, sizeof(msg));
-	vqs_err_set(&x->r->err, -EINVAL, "port %s: %s; it keeps its old settings", np->name, msg);
+	port_failed(x, np->name, "; it keeps its old settings");
 	n = port_create(x->sw, pc, &again);
 	if (n != NULL && vqs_dp_publish(x->sw) != 0) {
 		port_undo(x->sw, n);
