@@ -19,6 +19,17 @@
  * gone, so it is refused then (the guest must reconnect). The bound is
  * short: a PMD spinning on that lock forwards nothing meanwhile, and
  * PMDs pass a quiescent state every few microseconds otherwise.
+ *
+ * Postcopy live migration is never offered (no VHOST_USER_PROTOCOL_F_
+ * PAGEFAULT), but librte_vhost 22.11 obeys POSTCOPY_LISTEN anyway: the
+ * next memory table is registered with a userfaultfd, after the library
+ * blocked the vhost-events thread waiting for the frontend's
+ * acknowledgement. A PMD touching a page the guest never wrote would then
+ * wait for a fault nobody serves, for good. So every memory table after a
+ * LISTEN (until POSTCOPY_END) is refused, on every connection, from the
+ * first message on (the hooks are registered when the connection comes).
+ * The switch also cannot open a userfaultfd at all (syscall_filter.c), so
+ * POSTCOPY_ADVISE fails in the library.
  */
 #define VQS_LOG_MODULE VQS_LOG_VHOST
 
@@ -37,6 +48,8 @@
 #define VHOST_USER_SET_VRING_NUM 8
 #define VHOST_USER_SET_VRING_ADDR 9
 #define VHOST_USER_SET_VRING_BASE 10
+#define VHOST_USER_POSTCOPY_LISTEN 29
+#define VHOST_USER_POSTCOPY_END 30
 #define VHOST_MAX_REGIONS 8
 #define MAX_REGION_END (1ULL << 47) /* no larger mapping can succeed */
 #define PAUSE_WAIT_US 2000
@@ -141,14 +154,43 @@ closes_fd(uint32_t request)
 	return request == VHOST_USER_SET_VRING_KICK || request == VHOST_USER_SET_VRING_CALL;
 }
 
+/* Per vid, vhost-events thread only (and new_connection before the
+ * connection's first message): a POSTCOPY_LISTEN is in force. */
+static bool postcopy_listening[RTE_MAX_VHOST_DEVICE];
+
+/* false: the message is a memory table that must be refused */
+static bool
+postcopy_guard(int vid, struct msg_head *m)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+
+	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)
+		return true;
+	if (m->request == VHOST_USER_POSTCOPY_LISTEN)
+		postcopy_listening[vid] = true;
+	else if (m->request == VHOST_USER_POSTCOPY_END)
+		postcopy_listening[vid] = false;
+	else if (m->request == VHOST_USER_SET_MEM_TABLE && postcopy_listening[vid]) {
+		VQS_LOG_RL(&rl, WARNING, "vhost-user connection %d: memory table after POSTCOPY_LISTEN (postcopy is not offered): refused",
+			   vid);
+		return false;
+	}
+	return true;
+}
+
 static enum rte_vhost_msg_result
 pre_msg(int vid, void *msg)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
-	struct vqs_port *p = vqs_vhost_port_of_vid(vid);
+	struct vqs_port *p;
 	struct msg_head *m = msg;
 	uint32_t bad;
 
+	if (!postcopy_guard(vid, m)) {
+		poison_mem_table(m);
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	}
+	p = vqs_vhost_port_of_vid(vid);
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	switch (m->request) {
@@ -211,7 +253,15 @@ post_msg(int vid, void *msg)
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
-const struct rte_vhost_user_extern_ops vqs_vhost_msg_hooks = {
+static const struct rte_vhost_user_extern_ops vqs_vhost_msg_hooks = {
 	.pre_msg_handle = pre_msg,
 	.post_msg_handle = post_msg,
 };
+
+int
+vqs_vhost_guard_connection(int vid)
+{
+	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE)
+		postcopy_listening[vid] = false;
+	return rte_vhost_extern_callback_register(vid, &vqs_vhost_msg_hooks, NULL);
+}

@@ -26,8 +26,9 @@ extern struct vqs_switch *vqs_vhost_sw;
  * second frontend on the same socket changes nothing). */
 struct vqs_port *vqs_vhost_port_of_vid(int vid);
 
-/* vhost_guard.c: registered for every device in new_device. */
-extern const struct rte_vhost_user_extern_ops vqs_vhost_msg_hooks;
+/* vhost_guard.c: the message hooks on connection vid, before its first
+ * message (new_connection); 0 or -1. */
+int vqs_vhost_guard_connection(int vid);
 
 /* vhost_notify.c */
 /* Drops vring q's debug/drop-calls decoy; restore: gives the vring's call

@@ -118,6 +118,9 @@ new_connection(int vid)
 	if (p == NULL)
 		return -1;
 	vh = &p->vhost;
+	/* Every connection's messages are checked, from the first on. */
+	if (vqs_vhost_guard_connection(vid) != 0)
+		return -1;
 	if (__atomic_load_n(&vh->conn_vid, __ATOMIC_RELAXED) < 0) {
 		__atomic_store_n(&vh->conn_vid, vid, __ATOMIC_RELAXED);
 		return 0;
@@ -173,8 +176,6 @@ new_device(int vid)
 			   p->conf.name, nr / 2, p->conf.queues);
 	__atomic_store_n(&vh->vid, vid, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->fd_gen, 0, __ATOMIC_RELAXED);
-	if (rte_vhost_extern_callback_register(vid, &vqs_vhost_msg_hooks, NULL) != 0)
-		__atomic_store_n(&vh->fd_gen, 1, __ATOMIC_RELAXED); /* no eventfd use */
 	memset(vh->wd, 0, sizeof(vh->wd));
 	memset(vh->guest_notifications, 0, sizeof(vh->guest_notifications));
 	__atomic_store_n(&vh->notify_setup_pending, 1, __ATOMIC_RELAXED);

@@ -30,14 +30,17 @@ if [ $# -eq 0 ]; then
         rc=1
     fi
     echo "== fuzzing (scripts/fuzz.sh 40, both datapaths)"
-    if bash scripts/fuzz.sh 40 && VQS_DATAPATH=direct bash scripts/fuzz.sh 40; then
+    # Bounded from outside too: a hang anywhere in it is a failure, never
+    # a run that outlasts CI's limit.
+    if timeout -k 10 600 bash scripts/fuzz.sh 40 &&
+        VQS_DATAPATH=direct timeout -k 10 600 bash scripts/fuzz.sh 40; then
         fuzz=passed
     else
         fuzz=failed
         rc=1
     fi
     echo "== the Debian package (scripts/deb.sh --check)"
-    if bash scripts/deb.sh --check; then deb=passed; else deb=failed; rc=1; fi
+    if timeout -k 10 1200 bash scripts/deb.sh --check; then deb=passed; else deb=failed; rc=1; fi
 fi
 python3 - "$rc" "$fuzz" "$deb" "${logs[@]}" <<'PY'
 import json, sys

@@ -32,6 +32,7 @@
 #include "sd_notify.h"
 #include "pmd.h"
 #include "switch.h"
+#include "syscall_filter.h"
 #include "telemetry.h"
 #include "vhost_port.h"
 #include "watchdog.h"
@@ -327,6 +328,9 @@ main(int argc, char **argv)
 	}
 
 	vqs_log_init();
+	/* Before EAL starts any thread: they all inherit it. */
+	if (vqs_syscall_filter_install(e.msg, sizeof(e.msg)) != 0)
+		fprintf(stderr, "vqswitch: %s\n", e.msg);
 	rc = rte_eal_init(eal_argc, argv);
 	if (rc < 0) {
 		fprintf(stderr, "vqswitch: EAL initialisation failed: %s\n",

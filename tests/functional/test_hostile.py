@@ -181,5 +181,45 @@ def test_hostile_guest(c):
     check(sw.stop() == 0, "exit code")
 
 
+def test_postcopy_refused(c):
+    """A guest asks for postcopy migration, which the switch never offers,
+    then sends its memory table. A backend that went along would guard
+    guest memory with a userfaultfd nobody serves, and the first frame in
+    a page the guest never touched would block a PMD for good (and with it
+    the switch's shutdown). POSTCOPY_ADVISE fails (the switch cannot open
+    a userfaultfd), and after a POSTCOPY_LISTEN alone the memory table is
+    refused: both close the connection. Two other guests go on exchanging
+    frames, the same port then serves a normal guest, and the switch stops
+    cleanly."""
+    sw = Switch(c, "pcp", "add-br br0\nadd-port br0 bad type=vhostuser\n"
+                          "add-port br0 g1 type=vhostuser\nadd-port br0 g2 type=vhostuser\n")
+    g1 = Guest(c, sw.sock("g1"), A)
+    g2 = Guest(c, sw.sock("g2"), B)
+    g2.rxpost(64)
+    bad = Guest(c, sw.sock("bad"), BAD)
+    bad.disconnect()
+    for mode, refused in ((1, "POSTCOPY_ADVISE"), (2, "SET_MEM_TABLE")):
+        r = bad.call("connect path=%s postcopy=%d" % (sw.sock("bad"), mode), ok=False)
+        log("postcopy guest (%s): %s" % (refused, r))
+        if not isinstance(r, str):  # went along: the frame it would block on
+            bad.call("hostile vq=1 kind=untouched")
+            bad.disconnect()
+        check(isinstance(r, str) and refused in r, "%s refused: %s" % (refused, r))
+        check(g1.tx(B, n=10, tag=mode) == 10, "g1 sends")
+        wait_pending(g1, 1, 10)
+        got = g2.rx()
+        check(got["frames"] == 10 and got["bad"] == 0, "g2 gets g1's 10 frames: %s" % got)
+        g2.rxpost(got["used"])
+        g1.txdone()
+    bad.connect(postcopy=0)
+    sw.wait_port_state("bad", "up")
+    bad.rxpost(16)
+    check(g1.tx(BAD, n=4, tag=3) == 4, "g1 sends to the port's new guest")
+    wait_pending(g1, 1, 4)
+    check(bad.rx()["frames"] == 4, "the port's new guest receives")
+    check(sw.alive(), "vqswitch died")
+    check(sw.stop() == 0, "exit code")
+
+
 if __name__ == "__main__":
-    sys.exit(main([test_hostile_guest]))
+    sys.exit(main([test_hostile_guest, test_postcopy_refused]))

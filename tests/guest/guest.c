@@ -72,14 +72,42 @@ negotiate(struct guest *g, char *err, size_t len)
 	return 0;
 }
 
+/*
+ * The postcopy dance of QEMU's incoming migration, which no backend of
+ * ours offers (VHOST_USER_PROTOCOL_F_PAGEFAULT): ADVISE makes the backend
+ * open a userfaultfd, LISTEN makes the next memory table register with
+ * it, after the backend's reply and our acknowledgement. Nobody serves
+ * the faults: a backend that went along would block on the first page of
+ * guest memory it touches that we never did.
+ */
+static int
+postcopy_listen(struct guest *g)
+{
+	struct vhu_msg reply;
+
+	if (g->conf.postcopy == 1 &&
+	    (vhu_send(&g->conn, VHU_POSTCOPY_ADVISE, NULL, 0, NULL, 0) != 0 ||
+	     vhu_recv_reply(&g->conn, VHU_POSTCOPY_ADVISE, &reply, 2000) != 0)) /* its fd is dropped */
+		return -1;
+	return vhu_send(&g->conn, VHU_POSTCOPY_LISTEN, NULL, 0, NULL, 0);
+}
+
 static int
 send_mem_table(struct guest *g)
 {
 	struct vhu_mem_table mem = {
 		.nregions = 1,
 		.regions[0] = {GMEM_BASE, g->mem.size, (uint64_t)(uintptr_t)g->mem.va, 0}};
+	struct vhu_msg reply;
 
-	return vhu_send(&g->conn, VHU_SET_MEM_TABLE, &mem, VHU_MEM_TABLE_SIZE(1), &g->mem.fd, 1);
+	if (vhu_send(&g->conn, VHU_SET_MEM_TABLE, &mem, VHU_MEM_TABLE_SIZE(1), &g->mem.fd, 1) != 0)
+		return -1;
+	if (g->conf.postcopy == 0)
+		return 0;
+	/* The backend answers with its addresses and waits for our ack. */
+	if (vhu_recv_reply(&g->conn, VHU_SET_MEM_TABLE, &reply, 2000) != 0)
+		return -1;
+	return vhu_send(&g->conn, VHU_SET_MEM_TABLE, NULL, 0, NULL, 0);
 }
 
 static int
@@ -139,6 +167,8 @@ guest_connect(struct guest *g, const struct guest_conf *c, char *err, size_t len
 	}
 	if (negotiate(g, err, len) != 0)
 		return -1;
+	if (c->postcopy != 0 && postcopy_listen(g) != 0)
+		return fail(err, len, "POSTCOPY_ADVISE/LISTEN");
 	if (send_mem_table(g) != 0)
 		return fail(err, len, "SET_MEM_TABLE");
 	g->nr_vq = 2 * c->qp;

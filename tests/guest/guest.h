@@ -18,6 +18,9 @@
 struct guest_conf {
 	char path[108];
 	bool packed, event_idx, mrg_rxbuf, indirect;
+	/* hostile: before the memory table, asks for postcopy migration:
+	 * 1 with POSTCOPY_ADVISE and _LISTEN, 2 with _LISTEN alone */
+	int postcopy;
 	uint16_t qp, size;
 	uint64_t mem_size;
 };

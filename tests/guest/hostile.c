@@ -14,7 +14,7 @@
 const char *const hostile_desc_kinds[] = {
 	"addr_oob", "addr_wrap", "len_zero", "len_past", "loop", "chain_long", "next_oob",
 	"indirect_nested", "indirect_len", "indirect_oob", "indirect_loop", "indirect_huge",
-	"hdr_short", "avail_jump", "head_oob", "head_twice", "rx_readonly", "rx_oob", "rx_tiny", "rx_zero",
+	"hdr_short", "avail_jump", "head_oob", "head_twice", "untouched", "rx_readonly", "rx_oob", "rx_tiny", "rx_zero",
 	NULL};
 
 const char *const hostile_msg_kinds[] = {
@@ -131,7 +131,12 @@ hostile_desc(struct guest *g, uint16_t i, const char *kind, char *err, size_t le
 		return -1;
 	}
 	d[0] = (struct raw_desc){s.data, hl + 60u, 0, 0};
-	if (strcmp(kind, "addr_oob") == 0) {
+	if (strcmp(kind, "untouched") == 0) {
+		/* Legal: a frame in the last page of guest memory, which
+		 * nobody wrote (zeros). Only a backend that let a userfaultfd
+		 * guard that memory (postcopy) would block on it. */
+		d[0].addr = end - 4096;
+	} else if (strcmp(kind, "addr_oob") == 0) {
 		d[0].addr = end + 0x100000;
 	} else if (strcmp(kind, "addr_wrap") == 0) {
 		d[0].addr = ~0ULL - 0xfff;

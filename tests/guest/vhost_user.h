@@ -30,6 +30,8 @@ enum vhu_request {
 	VHU_SET_PROTOCOL_FEATURES = 16,
 	VHU_GET_QUEUE_NUM = 17,
 	VHU_SET_VRING_ENABLE = 18,
+	VHU_POSTCOPY_ADVISE = 28,
+	VHU_POSTCOPY_LISTEN = 29,
 	VHU_REQUEST_MAX = 41, /* past the last request 22.11 knows */
 };
 
