@@ -31,10 +31,15 @@
  * The switch also cannot open a userfaultfd at all (syscall_filter.c), so
  * POSTCOPY_ADVISE fails in the library.
  */
+#define _GNU_SOURCE /* dup3 */
 #define VQS_LOG_MODULE VQS_LOG_VHOST
 
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_rcu_qsbr.h>
@@ -61,6 +66,7 @@ struct msg_region {
 struct msg_head {
 	uint32_t request, flags, size;
 	union {
+		uint64_t u64;
 		struct {
 			uint32_t index, num;
 		} state;
@@ -233,11 +239,65 @@ pre_msg(int vid, void *msg)
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
+static bool
+is_eventfd(int fd)
+{
+	char path[32], target[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[eventfd]") == 0;
+}
+
+/*
+ * A vring's kick or call "eventfd" just installed by the library, made
+ * harmless. Anything else (a pipe or socket whose buffer the guest lets
+ * fill, a file) would block the thread that writes the call or reads the
+ * kick: a PMD, and every guest on it. So it is replaced, under the
+ * library's number, by an eventfd of ours (its guest gets no calls then:
+ * its own doing); an eventfd is made non-blocking (a guest can fill its
+ * counter). Runs with the device's vq locks held, before any PMD or the
+ * control thread may use the number again (fd_gen is still odd).
+ */
+static void
+vring_fd_sanitize(int vid, const struct msg_head *m)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+	uint64_t u = m->u64;
+	struct rte_vhost_vring vr;
+	int fd, own, flags;
+
+	if ((u & (1u << 8)) || rte_vhost_get_vhost_vring(vid, u & 0xff, &vr) != 0)
+		return; /* no fd came with it */
+	fd = m->request == VHOST_USER_SET_VRING_CALL ? vr.callfd : vr.kickfd;
+	if (fd < 0)
+		return;
+	if (is_eventfd(fd)) {
+		flags = fcntl(fd, F_GETFL);
+		if (flags >= 0 && !(flags & O_NONBLOCK))
+			fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+		return;
+	}
+	own = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (own >= 0) {
+		dup3(own, fd, O_CLOEXEC);
+		close(own);
+	}
+	VQS_LOG_RL(&rl, WARNING, "vhost-user connection %d: vring %u: the %s descriptor is not an eventfd: replaced",
+		   vid, (unsigned int)(u & 0xff), m->request == VHOST_USER_SET_VRING_CALL ? "call" : "kick");
+}
+
 static enum rte_vhost_msg_result
 post_msg(int vid, void *msg)
 {
 	struct vqs_port *p = vqs_vhost_port_of_vid(vid);
 
+	if (closes_fd(*(const uint32_t *)msg))
+		vring_fd_sanitize(vid, msg);
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	if (closes_fd(*(const uint32_t *)msg) &&

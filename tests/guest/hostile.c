@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Bad descriptors and bad vhost-user messages, each one case by name.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,7 +22,7 @@ const char *const hostile_msg_kinds[] = {
 	"unknown_request", "size_too_big", "size_too_small", "size_zero", "fds_missing",
 	"fds_extra", "fds_on_get", "mem_nregions", "mem_zero_size", "mem_huge", "mem_no_cover", "mem_eventfd",
 	"vring_index", "vring_num_odd", "vring_num_zero", "vring_addr", "vring_base_big",
-	"kick_nofd", "call_index", "features_change", "reset_owner", "log_base", "garbage",
+	"kick_nofd", "call_index", "call_pipe", "features_change", "reset_owner", "log_base", "garbage",
 	"truncated_header", "truncated_payload", NULL};
 
 void
@@ -223,6 +224,39 @@ send_hdr(struct guest *g, uint32_t req, uint32_t size, const void *payload, uint
 	return vhu_send_bytes(&g->conn, buf, VHU_HDR_SIZE + plen, fds, nfds);
 }
 
+/*
+ * The TX vring's call "eventfd" is a pipe whose buffer is full and whose
+ * write end blocks, then a frame is sent: a switch that wrote the call
+ * to it would block (a PMD, for as long as we keep the read end).
+ */
+static int
+call_pipe(struct guest *g)
+{
+	struct tx_frame f = {.dst = {2, 0, 0, 0, 0, 0x99}, .src = {2, 0, 0, 0, 0, 0x98}, .len = 60};
+	static int p[2] = {-1, -1}; /* kept open until the next case */
+	uint64_t idx = 1;
+	char junk[4096] = {0};
+	int fl;
+
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+	if (pipe(p) != 0)
+		return -1;
+	fl = fcntl(p[1], F_GETFL);
+	fcntl(p[1], F_SETFL, fl | O_NONBLOCK);
+	while (write(p[1], junk, sizeof(junk)) > 0)
+		;
+	fcntl(p[1], F_SETFL, fl);
+	if (vhu_send(&g->conn, VHU_SET_VRING_CALL, &idx, sizeof(idx), &p[1], 1) != 0)
+		return -1;
+	if (guest_tx_add(g, 1, &f) < 0)
+		return -1;
+	guest_kick(g, 1, true);
+	return 0;
+}
+
 int
 hostile_msg(struct guest *g, const char *kind, char *err, size_t len)
 {
@@ -295,6 +329,8 @@ hostile_msg(struct guest *g, const char *kind, char *err, size_t len)
 		u = 200;
 		return vhu_send(&g->conn, VHU_SET_VRING_CALL, &u, sizeof(u), &fds[1], 1);
 	}
+	if (strcmp(kind, "call_pipe") == 0)
+		return call_pipe(g);
 	if (strcmp(kind, "features_change") == 0)
 		return vhu_set_u64(&g->conn, VHU_SET_FEATURES, ~0ULL);
 	if (strcmp(kind, "reset_owner") == 0)
