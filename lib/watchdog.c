@@ -61,13 +61,34 @@ check_stall(struct vqs_port *p, const struct vqs_vring_info *v, typeof(p->vhost.
 	w->stalled = stalled;
 }
 
+/* The interrupt the guest evidently missed, raised again. Counted before
+ * the call: a guest woken by it may read the count at once (a test does);
+ * taken back if no call could be made. */
+static void
+raise_call(struct vqs_port *p, const struct vqs_vring_info *v)
+{
+	struct vqs_vhost_state *vh = &p->vhost;
+	uint64_t now;
+
+	__atomic_fetch_add(&vh->watchdog_kicks, 1, __ATOMIC_SEQ_CST);
+	if (vqs_vhost_force_call(p, v->id) != 0) {
+		__atomic_fetch_sub(&vh->watchdog_kicks, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	now = rte_get_tsc_cycles();
+	if (vh->watchdog_logged == 0 || now - vh->watchdog_logged > LOG_EVERY_S * rte_get_tsc_hz()) {
+		vh->watchdog_logged = now;
+		VQS_LOG(WARNING, "port %s: vring %u: guest waits for an interrupt it did not get (%u used entries unconsumed); raised it again",
+			p->conf.name, v->id, (uint16_t)(v->used_idx - v->used_event));
+	}
+}
+
 static void
 check_port(struct vqs_switch *sw, struct vqs_port *p)
 {
 	struct vqs_vring_info vi[2 * VQS_VHOST_MAX_QP];
 	struct vqs_vhost_state *vh = &p->vhost;
 	unsigned int i, n;
-	uint64_t now;
 
 	/* Online: destroy_device waits for us before the device goes. */
 	rte_rcu_qsbr_thread_online(sw->qsv, sw->ctl_thread_id);
@@ -78,16 +99,8 @@ check_port(struct vqs_switch *sw, struct vqs_port *p)
 		bool stuck = w->valid && w->avail == v->avail_idx && w->used == v->used_idx &&
 			     w->used_event == v->used_event;
 
-		if (stuck && needs_call(v) && vqs_vhost_force_call(p, v->id) == 0) {
-			__atomic_fetch_add(&vh->watchdog_kicks, 1, __ATOMIC_RELAXED);
-			now = rte_get_tsc_cycles();
-			if (vh->watchdog_logged == 0 ||
-			    now - vh->watchdog_logged > LOG_EVERY_S * rte_get_tsc_hz()) {
-				vh->watchdog_logged = now;
-				VQS_LOG(WARNING, "port %s: vring %u: guest waits for an interrupt it did not get (%u used entries unconsumed); raised it again",
-					p->conf.name, v->id, (uint16_t)(v->used_idx - v->used_event));
-			}
-		}
+		if (stuck && needs_call(v))
+			raise_call(p, v);
 		check_stall(p, v, w);
 		w->avail = v->avail_idx;
 		w->last_avail = v->last_avail_idx;
