@@ -8,6 +8,7 @@
 #include "pmd.h"
 #include "port.h"
 #include "switch.h"
+#include "vhost_direct.h"
 #include "vhost_port.h"
 
 const char *const vqs_drop_names[VQS_DROP_MAX] = {
@@ -79,8 +80,10 @@ vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
 	uint16_t i;
 
 	if (vqs_port_type_is_vhost(p->conf.type)) {
-		/* The library copies: the mbufs are ours until freed below. */
-		sent = vqs_vhost_tx(p, pmd->id, pkts, n);
+		/* The library or the switch's own ring code copies: the mbufs
+		 * are ours until freed below. */
+		sent = p->vhost.direct != NULL ? vqs_direct_tx(p, pmd->id, pkts, n) :
+						 vqs_vhost_tx(p, pmd->id, pkts, n);
 		for (i = 0; i < sent; i++)
 			bytes += pkts[i]->pkt_len;
 	} else {

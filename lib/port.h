@@ -14,7 +14,7 @@
 #include "conf.h"
 #include "vqs.h"
 
-struct vqs_direct_txq;
+struct vqs_direct_qp;
 
 struct vqs_pmd;
 
@@ -77,9 +77,9 @@ struct vqs_vhost_state {
 	uint64_t guest_notifications[2 * VQS_VHOST_MAX_QP];
 	int guest_callfd[2 * VQS_VHOST_MAX_QP]; /* ... the guest's call eventfd
 				    * while a decoy has its number; -1 */
-	/* --datapath=direct: the guest TX vrings the switch processes
-	 * itself (vhost_direct.h); NULL with the library's datapath. */
-	struct vqs_direct_txq *direct;
+	/* --datapath=direct: the guest vrings the switch processes itself,
+	 * per queue pair (vhost_direct.h); NULL with the library's datapath. */
+	struct vqs_direct_qp *direct;
 	uint64_t watchdog_kicks;   /* control thread */
 	uint64_t rx_stalls;        /* control thread: guest TX rings that stopped */
 	uint64_t watchdog_logged;  /* TSC of the last watchdog log line */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * --datapath=direct: the switch processes a guest's split TX vrings itself
- * instead of rte_vhost_dequeue_burst, on librte_vhost's control plane (as
- * SPDK's vhost target does). A frame that lies in one guest buffer is not
+ * --datapath=direct: the switch processes a guest's split vrings itself
+ * instead of rte_vhost_dequeue_burst and rte_vhost_enqueue_burst, on
+ * librte_vhost's control plane (as SPDK's vhost target does): TX vrings in
+ * vhost_direct.c, RX vrings in vhost_direct_rx.c. A frame that lies in one guest buffer is not
  * copied out: its mbuf points into guest memory (an external buffer), and
  * the one copy a VM-to-VM frame gets is the destination's enqueue. Such an
  * mbuf must be gone before the pass that took it ends (vqs_port_tx copies
@@ -18,40 +19,24 @@
 #include <stdint.h>
 
 #include <rte_mbuf.h>
-#include <rte_spinlock.h>
+
+#include "vhost_ring.h"
 
 struct vqs_port;
-struct rte_vhost_memory;
-struct vring_desc;
-struct vring_avail;
-struct vring_used;
+struct rte_mempool;
 
-/* One guest TX vring (queue pair q's odd vring). Only the PMD holding
- * 'lock' touches it, and destroy_device after its grace period. */
+/* One guest TX vring (queue pair q's odd vring). */
 struct vqs_direct_txq {
-	rte_spinlock_t lock;   /* a PMD from dequeue to completion */
-	uint32_t ring_gen;     /* vhost.ring_gen it was set up at */
-	uint32_t base_gen;     /* vhost.base_gen its indexes came from */
-	bool own;              /* split ring set up: ours; else the library's */
-	bool event_idx;
-	uint16_t hdr_len;      /* virtio-net header before each frame */
-	uint16_t size;
-	uint16_t last_avail;   /* next avail entry to take */
-	uint16_t used_idx;     /* next used entry to write */
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
-	struct rte_vhost_memory *mem;  /* our copy of the memory table */
+	struct vqs_direct_ring r;
+	uint16_t slots;        /* entries of head[] and shinfo[] */
 	uint16_t *head;        /* chains taken, by avail position & (size - 1) */
 	struct rte_mbuf_ext_shared_info *shinfo; /* one per descriptor head */
-	int callfd;            /* our duplicate of the call eventfd, or -1 */
-	uint32_t callfd_gen;   /* vhost.fd_gen it was duplicated at */
-	bool call_owed;        /* a call that could not be made yet */
-	bool signalled_valid;  /* a call was decided since the ring started:
-				* until then the first used entry is signalled
-				* whatever used_event says, as Linux's vhost and
-				* librte_vhost do (nothing says what the guest
-				* saw before) */
+};
+
+/* Queue pair q: the guest's TX vring (2q + 1) and RX vring (2q). */
+struct vqs_direct_qp {
+	struct vqs_direct_txq tx;
+	struct vqs_direct_ring rx;
 };
 
 /* Port start (direct datapath): the per-vring state, or -ENOMEM. */
@@ -77,6 +62,16 @@ void vqs_direct_complete(struct vqs_port *p, uint16_t q);
 /* PMD before it sleeps: asks the guest to kick at the next avail entry
  * (EVENT_IDX: our own position in avail_event, the library's is stale). */
 void vqs_direct_kicks_on(struct vqs_port *p, uint16_t q);
+/*
+ * PMD: frames for the guest (RX vring of the queue pair pmd_id % queues,
+ * or queue pair 0's), copied into its buffers: with MRG_RXBUF over as many
+ * buffers as it takes (num_buffers and each used length right), without
+ * into one buffer chain each. One used index store and one call decision
+ * for the burst. Returns the frames sent, or -1 if the guest cannot take
+ * any (not ready, no RX vring); never frees them. A packed ring goes
+ * through the library.
+ */
+int vqs_direct_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts, uint16_t n);
 /* Where the switch is in a vring it owns, for readouts; false if not ours. */
 bool vqs_direct_position(const struct vqs_port *p, uint16_t vq, uint16_t *last_avail);
 

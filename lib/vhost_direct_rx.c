@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Guest RX vrings filled by the switch (split rings), instead of
+ * rte_vhost_enqueue_burst. Each frame is copied once, from its mbuf
+ * (which may point into the sending guest's memory: vhost_direct.c)
+ * straight into the receiving guest's buffers. With MRG_RXBUF a frame
+ * takes as many avail chains as it needs, each given back with the bytes
+ * written into it, and num_buffers in its header says how many (the
+ * lengths add up to header + frame: the jumbo miscount some switches had
+ * is the bug not to have); without, it must fit one chain. A frame that
+ * finds too few buffers is not sent and takes none: its chains stay the
+ * guest's, like the frames after it (counted as tx_full by the caller).
+ * A chain the switch cannot write (out of range, read-only, outside guest
+ * memory, a header that does not fit) stops the ring there, as it stops
+ * librte_vhost: nothing is consumed, the watchdog sees it. The burst's
+ * used entries are published with one used index store and one call
+ * decision (vhost_ring.c).
+ */
+#define VQS_LOG_MODULE VQS_LOG_VHOST
+
+#include <string.h>
+
+#include <rte_memcpy.h>
+#include <rte_vhost.h>
+
+#include "ratelimit.h"
+#include "switch.h"
+#include "vhost_direct.h"
+#include "vhost_internal.h"
+
+/* Where a frame is being written: the current chain's segments. */
+struct fill {
+	struct vqs_seg s[VQS_RING_MAX_SEGS];
+	unsigned int n, i;  /* segments, the current one */
+	uint32_t off;       /* into s[i] */
+	uint32_t written;   /* into the current chain */
+	uint16_t head;
+};
+
+enum take { TAKEN, NONE, BAD };
+
+/* The next avail chain (at *pos, before end) into f. */
+static enum take
+take_chain(const struct vqs_direct_ring *r, struct fill *f, uint16_t *pos, uint16_t end)
+{
+	int64_t len;
+
+	if (*pos == end)
+		return NONE;
+	f->head = __atomic_load_n(&r->avail->ring[*pos & (r->size - 1)], __ATOMIC_RELAXED);
+	if (f->head >= r->size)
+		return BAD;
+	len = vqs_ring_chain(r, f->head, true, f->s, &f->n);
+	if (len <= 0 || len > UINT32_MAX)
+		return BAD;
+	f->i = 0;
+	f->off = 0;
+	f->written = 0;
+	(*pos)++;
+	return TAKEN;
+}
+
+/* Up to len bytes of src written where f is; how many fitted. */
+static uint32_t
+put(struct fill *f, const void *src, uint32_t len)
+{
+	const uint8_t *from = src;
+	uint32_t done = 0;
+
+	while (done < len && f->i < f->n) {
+		uint32_t take = RTE_MIN(f->s[f->i].len - f->off, len - done);
+
+		rte_memcpy(f->s[f->i].va + f->off, from + done, take);
+		done += take;
+		f->off += take;
+		if (f->off == f->s[f->i].len) {
+			f->i++;
+			f->off = 0;
+		}
+	}
+	f->written += done;
+	return done;
+}
+
+/* The host address of byte pos of the current chain (pos < its length). */
+static uint8_t *
+chain_byte(const struct fill *f, uint32_t pos)
+{
+	unsigned int i = 0;
+
+	while (pos >= f->s[i].len)
+		pos -= f->s[i++].len;
+	return f->s[i].va + pos;
+}
+
+/* Used entry k past the published ones: the guest reads none of them
+ * before the used index store (vqs_ring_publish). */
+static void
+used_put(const struct vqs_direct_ring *r, uint16_t k, uint16_t head, uint32_t len)
+{
+	struct vring_used_elem e = { head, len };
+
+	memcpy(&r->used->ring[(uint16_t)(r->used_idx + k) & (r->size - 1)], &e, sizeof(e));
+}
+
+/*
+ * One frame into the chains from *pos on; their used entries written
+ * from the *n_used-th unpublished one on. On anything but TAKEN, *pos and
+ * *n_used are as they were (what was written stays unpublished: the guest
+ * never sees it).
+ */
+static enum take
+put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill *f,
+	  uint16_t *n_used, uint16_t *pos, uint16_t end)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+	uint16_t pos0 = *pos, n0 = *n_used, buffers = 1;
+	uint8_t *nb_lo = NULL, *nb_hi = NULL;
+	const struct rte_mbuf *seg;
+	uint32_t left, done;
+	enum take t;
+
+	t = take_chain(r, f, pos, end);
+	if (t != TAKEN)
+		return t;
+	memset(&hdr, 0, sizeof(hdr)); /* no offloads are offered */
+	hdr.num_buffers = 1;
+	if (put(f, &hdr, r->hdr_len) != r->hdr_len)
+		goto bad; /* the header does not fit the first chain */
+	if (r->mrg_rxbuf) { /* num_buffers is known at the end */
+		nb_lo = chain_byte(f, offsetof(struct virtio_net_hdr_mrg_rxbuf, num_buffers));
+		nb_hi = chain_byte(f, offsetof(struct virtio_net_hdr_mrg_rxbuf, num_buffers) + 1);
+	}
+	for (seg = m; seg != NULL; seg = seg->next) {
+		left = seg->data_len;
+		while (left > 0) {
+			done = put(f, rte_pktmbuf_mtod_offset(seg, const uint8_t *,
+							      seg->data_len - left), left);
+			left -= done;
+			if (left == 0)
+				break;
+			/* This chain is full: the next one, if the guest
+			 * merges buffers and has one. */
+			if (!r->mrg_rxbuf) {
+				t = NONE; /* too small for the frame */
+				goto undo;
+			}
+			used_put(r, (*n_used)++, f->head, f->written);
+			t = take_chain(r, f, pos, end);
+			if (t != TAKEN)
+				goto undo;
+			buffers++;
+		}
+	}
+	used_put(r, (*n_used)++, f->head, f->written);
+	if (nb_lo != NULL) { /* little endian, as virtio 1 and x86 legacy */
+		*nb_lo = (uint8_t)buffers;
+		*nb_hi = (uint8_t)(buffers >> 8);
+	}
+	return TAKEN;
+bad:
+	t = BAD;
+undo:
+	*pos = pos0;
+	*n_used = n0;
+	return t;
+}
+
+/* The RX vring of the queue pair the PMD sends on, or -1. */
+static int
+rx_vring(const struct vqs_port *p, uint16_t pmd_id)
+{
+	const struct vqs_vhost_state *vh = &p->vhost;
+	uint16_t vq = 2 * (pmd_id % p->conf.queues);
+
+	if (__atomic_load_n(&vh->vring_enabled[vq], __ATOMIC_ACQUIRE))
+		return vq;
+	return __atomic_load_n(&vh->vring_enabled[0], __ATOMIC_ACQUIRE) ? 0 : -1;
+}
+
+int
+vqs_direct_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts, uint16_t n)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+	struct vqs_vhost_state *vh = &p->vhost;
+	uint32_t gen = __atomic_load_n(&vh->ring_gen, __ATOMIC_RELAXED);
+	uint16_t pos, end, old, n_used = 0, sent = 0;
+	unsigned int looks = 0;
+	struct vqs_direct_ring *r;
+	enum take t = TAKEN;
+	struct fill f;
+	int vq;
+
+	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE))
+		return -1;
+	vq = rx_vring(p, pmd_id);
+	if (vq < 0)
+		return -1;
+	r = &vh->direct[vq / 2].rx;
+	rte_spinlock_lock(&r->lock); /* PMDs sharing the vring: one burst each */
+	if (r->ring_gen != gen || !r->own) {
+		bool unused;
+		enum vqs_ring_owner o = r->ring_gen == gen ? VQS_RING_LIBRARY :
+					vqs_ring_setup(p, r, (uint16_t)vq, gen, &unused);
+
+		if (o != VQS_RING_OWN) {
+			rte_spinlock_unlock(&r->lock);
+			return o == VQS_RING_LIBRARY ? vqs_vhost_tx(p, pmd_id, pkts, n) : 0;
+		}
+	}
+	old = r->used_idx;
+	pos = r->last_avail;
+	/* Acquire: pairs with the guest's barrier before its avail->idx
+	 * store. Looked at again while the guest keeps adding buffers, like
+	 * the library path's retries. */
+	while (sent < n && t != BAD && looks++ <= VQS_TX_RETRIES) {
+		end = __atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE);
+		if ((uint16_t)(end - r->last_avail) > r->size) {
+			/* More entries than the ring has: a broken or
+			 * hostile guest. Nothing is taken. */
+			VQS_LOG_RL(&rl, WARNING, "port %s: guest RX vring %d: avail index %u is %u ahead of %u: not read",
+				   p->conf.name, vq, end, (uint16_t)(end - r->last_avail), r->last_avail);
+			break;
+		}
+		if (end == pos)
+			break;
+		while (sent < n) {
+			t = put_frame(r, pkts[sent], &f, &n_used, &pos, end);
+			if (t != TAKEN)
+				break;
+			sent++;
+		}
+	}
+	if (t == BAD)
+		VQS_LOG_RL(&rl, WARNING, "port %s: guest RX vring %d: a buffer the switch cannot write at avail entry %u: ring stopped",
+			   p->conf.name, vq, pos);
+	r->used_idx += n_used;
+	r->last_avail = pos;
+	vqs_ring_publish(p, r, (uint16_t)vq, old);
+	rte_spinlock_unlock(&r->lock);
+	return sent;
+}

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * A split vring the switch processes itself (vhost_ring.h). Ordering, with
+ * the guest's side (Linux drivers/virtio/virtio_ring.c) it pairs with:
+ *  - avail->idx is loaded with acquire (by the callers): pairs with the
+ *    guest's virtio_wmb() between writing the avail ring entry (and
+ *    descriptors) and storing avail->idx.
+ *  - used->ring entries are written, then used->idx stored with release:
+ *    pairs with the guest's virtio_rmb() after it loads used->idx and
+ *    before it reads the entries (virtqueue_get_buf).
+ *  - a full fence, then used_event (EVENT_IDX) or avail->flags is read
+ *    for the call decision: pairs with the guest's virtio_mb() between
+ *    writing used_event / clearing NO_INTERRUPT and re-reading used->idx
+ *    (virtqueue_enable_cb_prepare/_delayed). Without the fence the load
+ *    could pass the store and both sides would miss the interrupt.
+ */
+#define VQS_LOG_MODULE VQS_LOG_VHOST
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <rte_vhost.h>
+
+#include "switch.h"
+#include "vhost_internal.h"
+#include "vhost_ring.h"
+
+void
+vqs_ring_init(struct vqs_direct_ring *r)
+{
+	memset(r, 0, sizeof(*r));
+	rte_spinlock_init(&r->lock);
+	r->callfd = -1;
+}
+
+void
+vqs_ring_release(struct vqs_direct_ring *r)
+{
+	free(r->mem); /* rte_vhost_get_mem_table's malloc */
+	r->mem = NULL;
+	if (r->callfd >= 0)
+		close(r->callfd);
+	r->callfd = -1;
+	r->own = false;
+}
+
+enum vqs_ring_owner
+vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint32_t gen,
+	       bool *new_base)
+{
+	int vid = __atomic_load_n(&p->vhost.vid, __ATOMIC_RELAXED);
+	uint32_t base_gen = __atomic_load_n(&p->vhost.base_gen, __ATOMIC_RELAXED);
+	struct rte_vhost_memory *mem = NULL;
+	struct rte_vhost_vring vr;
+	uint64_t features = 0;
+	uint16_t last_avail, last_used;
+
+	*new_base = false;
+	r->ring_gen = 0; /* until it is set up */
+	r->own = false;
+	if (r->callfd >= 0)
+		close(r->callfd);
+	r->callfd = -1;
+	r->call_owed = false;
+	if (rte_vhost_get_negotiated_features(vid, &features) != 0)
+		return VQS_RING_RETRY;
+	if (features & (1ULL << VIRTIO_F_RING_PACKED)) {
+		r->ring_gen = gen;
+		return VQS_RING_LIBRARY;
+	}
+	if (rte_vhost_get_vhost_vring(vid, vq, &vr) != 0 || vr.desc == NULL ||
+	    vr.avail == NULL || vr.used == NULL || vr.size == 0 || (vr.size & (vr.size - 1)) ||
+	    rte_vhost_get_mem_table(vid, &mem) != 0)
+		return VQS_RING_RETRY;
+	free(r->mem);
+	r->mem = mem;
+	if (r->base_gen != base_gen) {
+		if (rte_vhost_get_vring_base(vid, vq, &last_avail, &last_used) != 0)
+			return VQS_RING_RETRY;
+		r->last_avail = last_avail;
+		r->used_idx = last_avail; /* the library resynced used to it */
+		r->base_gen = base_gen;
+		r->signalled_valid = false;
+		*new_base = true;
+	}
+	r->size = vr.size;
+	r->desc = vr.desc;
+	r->avail = vr.avail;
+	r->used = vr.used;
+	r->event_idx = (features >> VIRTIO_RING_F_EVENT_IDX) & 1;
+	r->mrg_rxbuf = (features >> VIRTIO_NET_F_MRG_RXBUF) & 1;
+	r->hdr_len = features & ((1ULL << VIRTIO_NET_F_MRG_RXBUF) | (1ULL << VIRTIO_F_VERSION_1)) ?
+		     sizeof(struct virtio_net_hdr_mrg_rxbuf) : sizeof(struct virtio_net_hdr);
+	r->own = true;
+	r->ring_gen = gen;
+	return VQS_RING_OWN;
+}
+
+void
+vqs_ring_save(struct vqs_port *p, struct vqs_direct_ring *r, int vid, uint16_t vq)
+{
+	/* The base was the library's until a PMD set the ring up. */
+	if (r->own && r->base_gen == __atomic_load_n(&p->vhost.base_gen, __ATOMIC_RELAXED))
+		rte_vhost_set_vring_base(vid, vq, r->last_avail, r->used_idx);
+	r->own = false;
+	r->ring_gen = 0; /* set up again on the next device */
+}
+
+/* Guest-physical [gpa, gpa + len) as host segments appended to s; false
+ * if any of it is outside the memory table. */
+static bool
+translate(const struct vqs_direct_ring *r, uint64_t gpa, uint32_t len, struct vqs_seg *s,
+	  unsigned int *n)
+{
+	while (len > 0) {
+		uint64_t chunk = len;
+		uint64_t va = rte_vhost_va_from_guest_pa(r->mem, gpa, &chunk);
+
+		if (va == 0 || chunk == 0 || *n == VQS_RING_MAX_SEGS)
+			return false;
+		s[*n].va = (uint8_t *)(uintptr_t)va;
+		s[*n].len = (uint32_t)chunk;
+		(*n)++;
+		gpa += chunk;
+		len -= (uint32_t)chunk;
+	}
+	return true;
+}
+
+int64_t
+vqs_ring_chain(const struct vqs_direct_ring *r, uint16_t head, bool writable,
+	       struct vqs_seg *s, unsigned int *n)
+{
+	const struct vring_desc *table = r->desc;
+	uint32_t entries = r->size, idx = head, count = 0;
+	uint16_t dir = writable ? VRING_DESC_F_WRITE : 0;
+	uint64_t total = 0;
+	struct vring_desc d;
+
+	*n = 0;
+	memcpy(&d, &table[idx], sizeof(d)); /* once: the guest may change it */
+	if (d.flags & VRING_DESC_F_INDIRECT) {
+		uint64_t chunk = d.len;
+
+		if (d.len == 0 || d.len % sizeof(d) != 0 || d.len / sizeof(d) > 32768 ||
+		    (d.flags & VRING_DESC_F_NEXT))
+			return -1;
+		table = (const struct vring_desc *)(uintptr_t)
+			rte_vhost_va_from_guest_pa(r->mem, d.addr, &chunk);
+		if (table == NULL || chunk != d.len)
+			return -1; /* an indirect table must be contiguous */
+		entries = d.len / sizeof(d);
+		idx = 0;
+		memcpy(&d, &table[0], sizeof(d));
+	}
+	for (;;) {
+		if ((d.flags & (VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT)) != dir ||
+		    ++count > entries)
+			return -1;
+		total += d.len;
+		if (!translate(r, d.addr, d.len, s, n))
+			return -1;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return (int64_t)total;
+		idx = d.next;
+		if (idx >= entries)
+			return -1;
+		memcpy(&d, &table[idx], sizeof(d));
+	}
+}
+
+/* The guest's call eventfd, through our duplicate: made again whenever
+ * the library may have replaced the eventfd (fd_gen, vhost_notify.c). */
+static void
+call_guest(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq)
+{
+	struct vqs_vhost_state *vh = &p->vhost;
+	uint32_t gen = __atomic_load_n(&vh->fd_gen, __ATOMIC_SEQ_CST);
+	uint32_t left = __atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED);
+
+	r->call_owed = false;
+	if (unlikely(left != 0)) { /* fault injection: swallowed */
+		__atomic_store_n(&vh->drop_calls, left - 1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (r->callfd < 0 || r->callfd_gen != gen) {
+		if (r->callfd >= 0)
+			close(r->callfd);
+		r->callfd = (gen & 1) ? -1 : vqs_vhost_vring_fd_dup(p, vq, false);
+		r->callfd_gen = gen;
+	}
+	if (r->callfd < 0 || eventfd_write(r->callfd, 1) != 0) {
+		r->call_owed = true; /* being replaced: at the next pass */
+		return;
+	}
+	__atomic_fetch_add(&vh->guest_notifications[vq], 1, __ATOMIC_RELAXED);
+}
+
+void
+vqs_ring_publish(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint16_t old)
+{
+	uint16_t idx = r->used_idx, used_event;
+	bool call;
+
+	if (idx == old) {
+		if (r->call_owed)
+			call_guest(p, r, vq);
+		return;
+	}
+	/* Release: pairs with the guest's barrier after its used->idx load. */
+	__atomic_store_n(&r->used->idx, idx, __ATOMIC_RELEASE);
+	/* Full fence: our used->idx store before the used_event/flags load;
+	 * the guest's mb() orders its used_event store before its used->idx
+	 * reload. */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (r->event_idx) {
+		used_event = __atomic_load_n(&r->avail->ring[r->size], __ATOMIC_RELAXED);
+		call = (uint16_t)(idx - used_event - 1) < (uint16_t)(idx - old) ||
+		       !r->signalled_valid;
+		r->signalled_valid = true;
+	} else {
+		call = !(__atomic_load_n(&r->avail->flags, __ATOMIC_RELAXED) &
+			 VRING_AVAIL_F_NO_INTERRUPT);
+	}
+	if (call || r->call_owed)
+		call_guest(p, r, vq);
+}
