@@ -28,6 +28,56 @@
 #include "vhost_direct.h"
 #include "vhost_internal.h"
 
+/*
+ * Short copies are deferred to the end of the burst and made together, as
+ * librte_vhost does (batch_copy): the receiver's buffers were last touched
+ * by the guest's CPU, so each store first has to fetch its line; made one
+ * after the other, interleaved with the descriptor reads, those fetches
+ * wait for each other, made together they overlap. A frame that is not
+ * published after all (too few buffers) still has its copies made: into
+ * buffers the guest offered and still owns, where they do no harm.
+ */
+#define BATCH_COPY_MAX 256 /* longer copies are made at once */
+#define BATCH_ELEMS 128
+
+struct batch {
+	unsigned int n, n_hdr;
+	struct {
+		uint8_t *dst;
+		const uint8_t *src;
+		uint32_t len;
+	} e[BATCH_ELEMS];
+	/* headers of the burst's frames, copied out with the rest: their
+	 * num_buffers is set once the frame has all its buffers */
+	struct virtio_net_hdr_mrg_rxbuf hdr[BATCH_ELEMS / 2];
+};
+
+static void
+batch_flush(struct batch *b)
+{
+	unsigned int k;
+
+	for (k = 0; k < b->n; k++)
+		rte_memcpy(b->e[k].dst, b->e[k].src, b->e[k].len);
+	b->n = 0;
+	b->n_hdr = 0;
+}
+
+static void
+batch_copy(struct batch *b, uint8_t *dst, const uint8_t *src, uint32_t len)
+{
+	if (len > BATCH_COPY_MAX) {
+		rte_memcpy(dst, src, len);
+		return;
+	}
+	if (b->n == BATCH_ELEMS)
+		batch_flush(b);
+	b->e[b->n].dst = dst;
+	b->e[b->n].src = src;
+	b->e[b->n].len = len;
+	b->n++;
+}
+
 /* Where a frame is being written: the current chain's segments. */
 struct fill {
 	struct vqs_seg s[VQS_RING_MAX_SEGS];
@@ -35,6 +85,7 @@ struct fill {
 	uint32_t off;       /* into s[i] */
 	uint32_t written;   /* into the current chain */
 	uint16_t head;
+	struct batch *batch;
 };
 
 enum take { TAKEN, NONE, BAD };
@@ -70,7 +121,7 @@ put(struct fill *f, const void *src, uint32_t len)
 	while (done < len && f->i < f->n) {
 		uint32_t take = RTE_MIN(f->s[f->i].len - f->off, len - done);
 
-		rte_memcpy(f->s[f->i].va + f->off, from + done, take);
+		batch_copy(f->batch, f->s[f->i].va + f->off, from + done, take);
 		done += take;
 		f->off += take;
 		if (f->off == f->s[f->i].len) {
@@ -113,7 +164,7 @@ static enum take
 put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill *f,
 	  uint16_t *n_used, uint16_t *pos, uint16_t end)
 {
-	struct virtio_net_hdr_mrg_rxbuf hdr;
+	struct virtio_net_hdr_mrg_rxbuf *hdr;
 	uint16_t pos0 = *pos, n0 = *n_used, buffers = 1;
 	uint8_t *nb_lo = NULL, *nb_hi = NULL;
 	const struct rte_mbuf *seg;
@@ -123,9 +174,12 @@ put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill
 	t = take_chain(r, f, pos, end);
 	if (t != TAKEN)
 		return t;
-	memset(&hdr, 0, sizeof(hdr)); /* no offloads are offered */
-	hdr.num_buffers = 1;
-	if (put(f, &hdr, r->hdr_len) != r->hdr_len)
+	if (f->batch->n_hdr == RTE_DIM(f->batch->hdr))
+		batch_flush(f->batch);
+	hdr = &f->batch->hdr[f->batch->n_hdr++];
+	memset(hdr, 0, sizeof(*hdr)); /* no offloads are offered */
+	hdr->num_buffers = 1;
+	if (put(f, hdr, r->hdr_len) != r->hdr_len)
 		goto bad; /* the header does not fit the first chain */
 	if (r->mrg_rxbuf) { /* num_buffers is known at the end */
 		nb_lo = chain_byte(f, offsetof(struct virtio_net_hdr_mrg_rxbuf, num_buffers));
@@ -154,6 +208,9 @@ put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill
 	}
 	used_put(r, (*n_used)++, f->head, f->written);
 	if (nb_lo != NULL) { /* little endian, as virtio 1 and x86 legacy */
+		/* In the header copy still to be made, and in the guest's
+		 * buffer in case the copy was made already (a full batch). */
+		hdr->num_buffers = buffers;
 		*nb_lo = (uint8_t)buffers;
 		*nb_hi = (uint8_t)(buffers >> 8);
 	}
@@ -188,6 +245,7 @@ vqs_direct_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts, uint1
 	unsigned int looks = 0;
 	struct vqs_direct_ring *r;
 	enum take t = TAKEN;
+	struct batch batch;
 	struct fill f;
 	int vq;
 
@@ -210,6 +268,9 @@ vqs_direct_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts, uint1
 	}
 	old = r->used_idx;
 	pos = r->last_avail;
+	batch.n = 0;
+	batch.n_hdr = 0;
+	f.batch = &batch;
 	/* Acquire: pairs with the guest's barrier before its avail->idx
 	 * store. Looked at again while the guest keeps adding buffers, like
 	 * the library path's retries. */
@@ -234,6 +295,7 @@ vqs_direct_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts, uint1
 	if (t == BAD)
 		VQS_LOG_RL(&rl, WARNING, "port %s: guest RX vring %d: a buffer the switch cannot write at avail entry %u: ring stopped",
 			   p->conf.name, vq, pos);
+	batch_flush(&batch); /* before the used index store publishes it */
 	r->used_idx += n_used;
 	r->last_avail = pos;
 	vqs_ring_publish(p, r, (uint16_t)vq, old);
