@@ -11,10 +11,7 @@
 #define VQS_LOG_MODULE VQS_LOG_VHOST
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <rte_malloc.h>
 #include <rte_memcpy.h>

@@ -295,12 +295,13 @@ static enum rte_vhost_msg_result
 post_msg(int vid, void *msg)
 {
 	struct vqs_port *p = vqs_vhost_port_of_vid(vid);
+	bool new_fd = closes_fd(*(const uint32_t *)msg);
 
-	if (closes_fd(*(const uint32_t *)msg))
+	if (new_fd)
 		vring_fd_sanitize(vid, msg);
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
-	if (closes_fd(*(const uint32_t *)msg) &&
+	if (new_fd &&
 	    __atomic_load_n(&p->vhost.fd_gen, __ATOMIC_RELAXED) & 1)
 		__atomic_fetch_add(&p->vhost.fd_gen, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&p->vhost.paused, __ATOMIC_RELAXED)) {
