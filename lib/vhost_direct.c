@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * Guest TX vrings processed by the switch (split rings): chains taken from
- * the avail ring, frames made into mbufs (or pointing into guest memory),
- * the chains given back in order once those mbufs are gone. The ring
- * primitives and their barriers: vhost_ring.c. Every descriptor is read
+ * Guest TX vrings processed by the switch (split and packed rings): chains
+ * taken as the guest made them available, frames made into mbufs (or
+ * pointing into guest memory), the chains given back in order once those
+ * mbufs are gone. The ring primitives and their barriers: vhost_ring.c,
+ * vhost_ring_packed.c. Every descriptor is read
  * once into a local copy, its address translated through our copy of the
  * memory table and bounds-checked; a bad chain goes back used with length
  * 0 and counts as drop_bad_desc.
@@ -43,9 +44,9 @@ vqs_direct_port_init(struct vqs_port *p)
 static void
 txq_free_slots(struct vqs_direct_txq *t)
 {
-	rte_free(t->head);
+	rte_free(t->taken);
 	rte_free(t->shinfo);
-	t->head = NULL;
+	t->taken = NULL;
 	t->shinfo = NULL;
 	t->slots = 0;
 }
@@ -85,9 +86,9 @@ ext_free(void *addr __rte_unused, void *opaque __rte_unused)
 	/* Nothing to do: completion sees the count at zero. */
 }
 
-/* The ring taken over, with a slot per descriptor head for the chains in
- * flight; a new device has none in flight (each pass gave every chain
- * back before the device went). */
+/* The ring taken over, with a slot per ring slot for the chains in flight
+ * and a shared info per chain id; a new device has none in flight (each
+ * pass gave every chain back before the device went). */
 static enum vqs_ring_owner
 txq_setup(struct vqs_port *p, struct vqs_direct_txq *t, uint16_t vq, uint32_t gen)
 {
@@ -100,10 +101,10 @@ txq_setup(struct vqs_port *p, struct vqs_direct_txq *t, uint16_t vq, uint32_t ge
 		return o;
 	if (t->slots != t->r.size) {
 		txq_free_slots(t);
-		t->head = rte_zmalloc("direct_head", t->r.size * sizeof(*t->head), 0);
+		t->taken = rte_zmalloc("direct_taken", t->r.size * sizeof(*t->taken), 0);
 		t->shinfo = rte_zmalloc("direct_shinfo", t->r.size * sizeof(*t->shinfo),
 					RTE_CACHE_LINE_SIZE);
-		if (t->head == NULL || t->shinfo == NULL) {
+		if (t->taken == NULL || t->shinfo == NULL) {
 			txq_free_slots(t);
 			t->r.own = false;
 			t->r.ring_gen = 0;
@@ -160,31 +161,55 @@ copy_frame(struct rte_mbuf *head, struct rte_mempool *pool, const struct vqs_seg
 	return true;
 }
 
-enum take_result { TAKEN, NO_MBUF, BAD_CHAIN, TOO_LONG, IN_FLIGHT };
+enum take_result { TAKEN, NO_MBUF, BAD_CHAIN, TOO_LONG, IN_FLIGHT, NO_END };
 
 /*
  * The common short frame, without the general walk: one descriptor (no
  * NEXT, no INDIRECT, device-readable) in one region, holding the header
- * and a frame shorter than COPY_BELOW, copied into m's own buffer. false
- * leaves everything to the general path (which re-reads the descriptor).
+ * and a frame shorter than COPY_BELOW, copied into m's own buffer. at is
+ * the chain's head (split) or position (packed). false leaves everything
+ * to the general path (which re-reads the descriptor).
  */
 static inline bool
-take_short(const struct vqs_direct_ring *r, uint16_t head, uint32_t max_frame,
-	   struct rte_mbuf *m, uint32_t *len)
+take_short(const struct vqs_direct_txq *t, uint16_t at, uint32_t max_frame,
+	   struct rte_mbuf *m, uint32_t *len, struct vqs_chain *c)
 {
-	struct vring_desc d;
-	uint64_t chunk;
+	const struct vqs_direct_ring *r = &t->r;
+	uint64_t chunk, addr;
+	uint16_t flags;
+	uint32_t dlen;
 	uint8_t *va;
 
-	memcpy(&d, &r->desc[head], sizeof(d)); /* once */
-	if (d.flags != 0 || d.len <= r->hdr_len || d.len - r->hdr_len >= COPY_BELOW ||
-	    d.len - r->hdr_len > max_frame)
+	if (r->packed) {
+		struct vring_packed_desc d;
+
+		memcpy(&d, &r->pdesc[at & VQS_PACKED_IDX], sizeof(d)); /* once */
+		flags = d.flags & ~((1u << VRING_PACKED_DESC_F_AVAIL) |
+				    (1u << VRING_PACKED_DESC_F_USED));
+		addr = d.addr;
+		dlen = d.len;
+		c->id = d.id;
+		if (d.id >= r->size)
+			return false;
+	} else {
+		struct vring_desc d;
+
+		memcpy(&d, &r->desc[at], sizeof(d)); /* once */
+		flags = d.flags;
+		addr = d.addr;
+		dlen = d.len;
+		c->id = at;
+	}
+	c->ndesc = 1;
+	if (flags != 0 || dlen <= r->hdr_len || dlen - r->hdr_len >= COPY_BELOW ||
+	    dlen - r->hdr_len > max_frame ||
+	    rte_mbuf_ext_refcnt_read(&t->shinfo[c->id]) != 0)
 		return false;
-	chunk = d.len;
-	va = (uint8_t *)(uintptr_t)rte_vhost_va_from_guest_pa(r->mem, d.addr, &chunk);
-	if (va == NULL || chunk != d.len)
+	chunk = dlen;
+	va = (uint8_t *)(uintptr_t)rte_vhost_va_from_guest_pa(r->mem, addr, &chunk);
+	if (va == NULL || chunk != dlen)
 		return false;
-	*len = d.len - r->hdr_len;
+	*len = dlen - r->hdr_len;
 	rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), va + r->hdr_len, *len);
 	m->data_len = (uint16_t)*len;
 	m->pkt_len = *len;
@@ -192,34 +217,47 @@ take_short(const struct vqs_direct_ring *r, uint16_t head, uint32_t max_frame,
 }
 
 /*
- * The frame of one chain in m (an mbuf of the caller's, used up only when
- * TAKEN), or why not: no mbuf, a bad chain, a frame longer than max_frame
- * (*len says how long: the switch counts it as a bad frame, as it does
- * one that came through the library, without it costing mbufs). One
+ * The frame of the chain at 'at' (split: its head; packed: its position,
+ * with room slots the guest may own from there) in m (an mbuf of the
+ * caller's, used up only when TAKEN), and *c the chain; or why not: no
+ * mbuf, a bad chain, a frame longer than max_frame (*len says how long:
+ * the switch counts it as a bad frame, as it does one that came through
+ * the library, without it costing mbufs), a chain in flight already, a
+ * packed chain without an end (*c not known). One
  * buffer after the header, untagged and not short: m points into guest
  * memory, with the chain's shared info (count 1 until it is freed).
  * Anything else is copied: below COPY_BELOW bytes a copy costs less than
  * an external buffer's attach and release.
  */
 static enum take_result
-take_frame(struct vqs_direct_txq *t, uint16_t head, struct rte_mempool *pool,
-	   uint32_t max_frame, struct rte_mbuf *m, uint32_t *len)
+take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_mempool *pool,
+	   uint32_t max_frame, struct rte_mbuf *m, uint32_t *len, struct vqs_chain *c)
 {
-	struct rte_mbuf_ext_shared_info *sh = &t->shinfo[head];
 	const struct vqs_direct_ring *r = &t->r;
 	struct vqs_seg s[VQS_RING_MAX_SEGS];
+	struct rte_mbuf_ext_shared_info *sh;
 	unsigned int n, i;
 	int64_t total;
 	uint32_t off;
 	uint16_t type;
 
-	if (rte_mbuf_ext_refcnt_read(sh) != 0)
-		return IN_FLIGHT; /* the guest put it in the avail ring twice */
-	if (take_short(r, head, max_frame, m, len))
+	if (take_short(t, at, max_frame, m, len, c))
 		return TAKEN;
-	total = vqs_ring_chain(r, head, false, s, &n);
+	if (r->packed) {
+		total = vqs_packed_chain(r, at, room, false, s, &n, c);
+		if (total == -2)
+			return NO_END;
+	} else {
+		total = vqs_ring_chain(r, at, false, s, &n);
+		c->id = at;
+		c->ndesc = 1;
+	}
+	/* The guest made it available twice while it was in flight. */
+	if (c->id < r->size && rte_mbuf_ext_refcnt_read(&t->shinfo[c->id]) != 0)
+		return IN_FLIGHT;
 	if (total < 0 || total <= r->hdr_len)
 		return BAD_CHAIN; /* or no frame after the header */
+	sh = &t->shinfo[c->id];
 	if (total - r->hdr_len > max_frame) {
 		*len = (uint32_t)RTE_MIN(total - r->hdr_len, (int64_t)UINT32_MAX);
 		return TOO_LONG;
@@ -240,38 +278,18 @@ take_frame(struct vqs_direct_txq *t, uint16_t head, struct rte_mempool *pool,
 	return copy_frame(m, pool, s, r->hdr_len, *len) ? TAKEN : NO_MBUF;
 }
 
-uint16_t
-vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempool *pool,
-	      uint32_t max_frame, struct rte_mbuf **pkts, uint16_t n, bool *held)
+/* PMD, lock held: how many chains may be taken from the TX vring now (at
+ * most n); 0 if none. What is taken and not given back yet keeps its slot
+ * in taken[]. */
+static uint16_t
+takeable(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint16_t n)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
-	struct vqs_vhost_state *vh = &p->vhost;
-	struct vqs_direct_txq *t = &vh->direct[q].tx;
-	struct vqs_direct_ring *r = &t->r;
-	uint16_t vq = 2 * q + 1, avail_idx, count, i, got = 0, head;
-	uint32_t gen = __atomic_load_n(&vh->ring_gen, __ATOMIC_RELAXED);
-	struct vqs_port_stats *st = &p->stats[pmd_id];
-	struct rte_mbuf *mb[VQS_BURST];
-	uint16_t used_mb = 0;
-	enum take_result res;
-	uint32_t len;
+	uint16_t avail_idx, count;
 
-	*held = false;
-	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
-	    !__atomic_load_n(&vh->vring_enabled[vq], __ATOMIC_ACQUIRE))
-		return 0;
-	if (!rte_spinlock_trylock(&r->lock))
-		return 0; /* another PMD still has it for a pass (a queue moved) */
-	if (r->ring_gen != gen || !r->own) {
-		enum vqs_ring_owner o = r->ring_gen == gen ? VQS_RING_LIBRARY :
-					txq_setup(p, t, vq, gen);
-
-		if (o != VQS_RING_OWN) {
-			rte_spinlock_unlock(&r->lock);
-			return o == VQS_RING_LIBRARY ? vqs_vhost_rx(p, q, pool, pkts, n) : 0;
-		}
-	}
-	*held = true;
+	if (r->packed) /* each chain is looked at in turn */
+		return vqs_packed_distance(r, r->used_idx, r->last_avail) < r->size &&
+		       vqs_packed_avail(r, r->last_avail) ? n : 0;
 	/* Acquire: pairs with the guest's barrier before its avail->idx store. */
 	avail_idx = __atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE);
 	count = (uint16_t)(avail_idx - r->last_avail);
@@ -282,36 +300,75 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 			   p->conf.name, vq, avail_idx, count, r->last_avail);
 		return 0;
 	}
-	/* What is taken and not given back yet keeps its place in head[]. */
-	count = RTE_MIN(count, RTE_MIN(n, VQS_BURST));
-	count = RTE_MIN(count, (uint16_t)(r->size - (uint16_t)(r->last_avail - r->used_idx)));
+	count = RTE_MIN(count, n);
+	return RTE_MIN(count, (uint16_t)(r->size - (uint16_t)(r->last_avail - r->used_idx)));
+}
+
+uint16_t
+vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempool *pool,
+	      uint32_t max_frame, struct rte_mbuf **pkts, uint16_t n, bool *held)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+	struct vqs_vhost_state *vh = &p->vhost;
+	struct vqs_direct_txq *t = &vh->direct[q].tx;
+	struct vqs_direct_ring *r = &t->r;
+	uint16_t vq = 2 * q + 1, count, i, got = 0, at, slot, room = 0;
+	uint32_t gen = __atomic_load_n(&vh->ring_gen, __ATOMIC_RELAXED);
+	struct vqs_port_stats *st = &p->stats[pmd_id];
+	struct rte_mbuf *mb[VQS_BURST];
+	uint16_t used_mb = 0;
+	enum take_result res;
+	struct vqs_chain c;
+	uint32_t len;
+
+	*held = false;
+	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
+	    !__atomic_load_n(&vh->vring_enabled[vq], __ATOMIC_ACQUIRE))
+		return 0;
+	if (!rte_spinlock_trylock(&r->lock))
+		return 0; /* another PMD still has it for a pass (a queue moved) */
+	if ((r->ring_gen != gen || !r->own) && txq_setup(p, t, vq, gen) != VQS_RING_OWN) {
+		rte_spinlock_unlock(&r->lock);
+		return 0;
+	}
+	*held = true;
+	count = takeable(p, r, vq, RTE_MIN(n, VQS_BURST));
 	if (count == 0 || rte_pktmbuf_alloc_bulk(pool, mb, count) != 0)
 		return 0; /* out of mbufs: the chains stay the guest's for now */
 	for (i = 0; i < count; i++) {
-		uint16_t pos = r->last_avail & (r->size - 1);
-
-		head = __atomic_load_n(&r->avail->ring[pos], __ATOMIC_RELAXED);
-		if (head >= r->size) {
-			/* No used entry can name it: the ring stops here. */
-			VQS_LOG_RL(&rl, WARNING, "port %s: guest TX vring %u: descriptor %u out of range: ring stopped",
-				   p->conf.name, vq, head);
-			break;
+		slot = vqs_ring_slot(r, r->last_avail);
+		if (r->packed) {
+			room = (uint16_t)(r->size - vqs_packed_distance(r, r->used_idx, r->last_avail));
+			if (room == 0 || !vqs_packed_avail(r, r->last_avail))
+				break;
+			at = r->last_avail;
+		} else {
+			at = __atomic_load_n(&r->avail->ring[slot], __ATOMIC_RELAXED);
+			if (at >= r->size) {
+				/* No used entry can name it: the ring stops here. */
+				VQS_LOG_RL(&rl, WARNING, "port %s: guest TX vring %u: descriptor %u out of range: ring stopped",
+					   p->conf.name, vq, at);
+				break;
+			}
 		}
-		res = take_frame(t, head, pool, max_frame, mb[used_mb], &len);
+		res = take_frame(t, at, room, pool, max_frame, mb[used_mb], &len, &c);
 		if (res == NO_MBUF) {
 			used_mb++; /* copy_frame freed it */
 			break; /* the chain stays the guest's for now */
 		}
-		if (res == IN_FLIGHT) {
-			/* Its buffer is still being read: neither it nor what
-			 * follows can be taken. The ring stops (the watchdog
-			 * counts a stall) until the guest resets it. */
-			VQS_LOG_RL(&rl, WARNING, "port %s: guest TX vring %u: descriptor %u made available twice: ring stopped",
-				   p->conf.name, vq, head);
+		if (res == IN_FLIGHT || res == NO_END) {
+			/* In flight: its buffer is still being read. No end:
+			 * nothing says where the next chain begins. Neither it
+			 * nor what follows can be taken: the ring stops (the
+			 * watchdog counts a stall) until the guest resets it. */
+			VQS_LOG_RL(&rl, WARNING, "port %s: guest TX vring %u: %s at %u: ring stopped",
+				   p->conf.name, vq, res == IN_FLIGHT ?
+				   "a chain made available twice" : "a chain without an end", at);
 			break;
 		}
-		t->head[pos] = head;
-		r->last_avail++;
+		t->taken[slot] = c;
+		r->last_avail = r->packed ? vqs_packed_advance(r, r->last_avail, c.ndesc) :
+			       (uint16_t)(r->last_avail + 1);
 		if (res == TAKEN) {
 			pkts[got++] = mb[used_mb++];
 		} else if (res == TOO_LONG) {
@@ -333,20 +390,27 @@ vqs_direct_complete(struct vqs_port *p, uint16_t q)
 {
 	struct vqs_direct_txq *t = &p->vhost.direct[q].tx;
 	struct vqs_direct_ring *r = &t->r;
-	uint16_t old = r->used_idx, idx = old, mask = r->size - 1;
+	uint16_t old = r->used_idx, pos = old, slot;
+	struct vqs_chain c;
 
-	while (idx != r->last_avail) {
-		uint16_t head = t->head[idx & mask];
-		struct vring_used_elem e = { head, 0 };
-
-		/* Still referenced: it and the ones after it wait (the used
-		 * ring keeps the order they were taken in). */
-		if (rte_mbuf_ext_refcnt_read(&t->shinfo[head]) != 0)
+	while (pos != r->last_avail) {
+		slot = vqs_ring_slot(r, pos);
+		c = t->taken[slot];
+		/* Still referenced: it and the ones after it wait (used
+		 * entries keep the order the chains were taken in). */
+		if (c.id < r->size && rte_mbuf_ext_refcnt_read(&t->shinfo[c.id]) != 0)
 			break;
-		memcpy(&r->used->ring[idx & mask], &e, sizeof(e));
-		idx++;
+		if (r->packed) {
+			vqs_packed_put_used(r, pos, c.id, 0, old);
+			pos = vqs_packed_advance(r, pos, c.ndesc);
+		} else {
+			struct vring_used_elem e = { c.id, 0 };
+
+			memcpy(&r->used->ring[slot], &e, sizeof(e));
+			pos++;
+		}
 	}
-	r->used_idx = idx;
+	r->used_idx = pos;
 	vqs_ring_publish(p, r, (uint16_t)(2 * q + 1), old);
 	rte_spinlock_unlock(&r->lock);
 }
@@ -358,14 +422,17 @@ vqs_direct_kicks_on(struct vqs_port *p, uint16_t q)
 
 	if (!rte_spinlock_trylock(&r->lock))
 		return;
-	if (r->own && r->event_idx)
+	if (r->own && r->packed)
+		vqs_packed_kicks_on(r);
+	else if (r->own && r->event_idx)
 		__atomic_store_n((uint16_t *)&r->used->ring[r->size], r->last_avail,
 				 __ATOMIC_RELAXED);
 	rte_spinlock_unlock(&r->lock);
 }
 
 bool
-vqs_direct_position(const struct vqs_port *p, uint16_t vq, uint16_t *last_avail)
+vqs_direct_position(const struct vqs_port *p, uint16_t vq, uint16_t *last_avail,
+		    uint16_t *used)
 {
 	const struct vqs_direct_ring *r;
 
@@ -375,5 +442,6 @@ vqs_direct_position(const struct vqs_port *p, uint16_t vq, uint16_t *last_avail)
 	if (!__atomic_load_n(&r->own, __ATOMIC_RELAXED))
 		return false;
 	*last_avail = __atomic_load_n(&r->last_avail, __ATOMIC_RELAXED);
+	*used = __atomic_load_n(&r->used_idx, __ATOMIC_RELAXED);
 	return true;
 }

@@ -8,9 +8,9 @@
  * mbuf must be gone before the pass that took it ends (vqs_port_tx copies
  * it for ethdevs, rte_vlan_insert copies it, the switch never strips a tag
  * from it); then the chains go back to the guest in one used-ring update
- * and one call decision. Packed rings, and frames in several buffers or
- * tagged, take the copying paths. See docs/notifications.md, "The direct
- * datapath".
+ * and one call decision. Split and packed rings alike; frames in several
+ * buffers or tagged take the copying path. See docs/notifications.md,
+ * "The direct datapath".
  */
 #ifndef VQS_VHOST_DIRECT_H
 #define VQS_VHOST_DIRECT_H
@@ -28,9 +28,9 @@ struct rte_mempool;
 /* One guest TX vring (queue pair q's odd vring). */
 struct vqs_direct_txq {
 	struct vqs_direct_ring r;
-	uint16_t slots;        /* entries of head[] and shinfo[] */
-	uint16_t *head;        /* chains taken, by avail position & (size - 1) */
-	struct rte_mbuf_ext_shared_info *shinfo; /* one per descriptor head */
+	uint16_t slots;        /* entries of taken[] and shinfo[] */
+	struct vqs_chain *taken; /* chains taken, by the slot they start at */
+	struct rte_mbuf_ext_shared_info *shinfo; /* one per chain id */
 };
 
 /* Queue pair q: the guest's TX vring (2q + 1) and RX vring (2q). */
@@ -50,8 +50,7 @@ void vqs_direct_save(struct vqs_port *p, int vid);
 /*
  * PMD, guest TX of queue pair q: up to n frames. Returns the frames; sets
  * *held when the vring is locked and vqs_direct_complete() must follow in
- * this pass, after the frames are sent. A vring that is not ours (packed)
- * is read through the library and never held.
+ * this pass, after the frames are sent.
  */
 uint16_t vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id,
 		       struct rte_mempool *pool, uint32_t max_frame, struct rte_mbuf **pkts,
@@ -60,7 +59,8 @@ uint16_t vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id,
  * index store, one call decision; then the vring is let go. */
 void vqs_direct_complete(struct vqs_port *p, uint16_t q);
 /* PMD before it sleeps: asks the guest to kick at the next avail entry
- * (EVENT_IDX: our own position in avail_event, the library's is stale). */
+ * (EVENT_IDX: our own position in avail_event or the device event
+ * structure, the library's is stale). */
 void vqs_direct_kicks_on(struct vqs_port *p, uint16_t q);
 /*
  * PMD: frames for the guest (RX vring of the queue pair pmd_id % queues,
@@ -68,11 +68,14 @@ void vqs_direct_kicks_on(struct vqs_port *p, uint16_t q);
  * buffers as it takes (num_buffers and each used length right), without
  * into one buffer chain each. One used index store and one call decision
  * for the burst. Returns the frames sent, or -1 if the guest cannot take
- * any (not ready, no RX vring); never frees them. A packed ring goes
- * through the library.
+ * any (not ready, no RX vring); never frees them.
  */
 int vqs_direct_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts, uint16_t n);
-/* Where the switch is in a vring it owns, for readouts; false if not ours. */
-bool vqs_direct_position(const struct vqs_port *p, uint16_t vq, uint16_t *last_avail);
+/* Where the switch is in a vring it owns: the next avail entry it takes
+ * and the next used entry it writes (packed: slot | wrap << 15), for
+ * readouts, peeks and the watchdog; false if not ours. Any thread: a
+ * snapshot. */
+bool vqs_direct_position(const struct vqs_port *p, uint16_t vq, uint16_t *last_avail,
+			 uint16_t *used);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * Guest RX vrings filled by the switch (split rings), instead of
+ * Guest RX vrings filled by the switch (split and packed rings), instead of
  * rte_vhost_enqueue_burst. Each frame is copied once, from its mbuf
  * (which may point into the sending guest's memory: vhost_direct.c)
  * straight into the receiving guest's buffers. With MRG_RXBUF a frame
@@ -13,8 +13,12 @@
  * A chain the switch cannot write (out of range, read-only, outside guest
  * memory, a header that does not fit) stops the ring there, as it stops
  * librte_vhost: nothing is consumed, the watchdog sees it. The burst's
- * used entries are published with one used index store and one call
- * decision (vhost_ring.c).
+ * used entries are published with one used index store (packed: one
+ * store of the first entry's flags) and one call decision (vhost_ring.c,
+ * vhost_ring_packed.c). Split used entries are written past used->idx as
+ * frames go, where the guest does not look; packed ones would overwrite
+ * descriptors the guest still owns if a frame were undone, so they are
+ * kept in r->stage until the burst is sure.
  */
 #define VQS_LOG_MODULE VQS_LOG_VHOST
 
@@ -84,30 +88,46 @@ struct fill {
 	unsigned int n, i;  /* segments, the current one */
 	uint32_t off;       /* into s[i] */
 	uint32_t written;   /* into the current chain */
-	uint16_t head;
+	struct vqs_chain c; /* the current chain */
+	uint16_t at;        /* its position */
 	struct batch *batch;
 };
 
 enum take { TAKEN, NONE, BAD };
 
-/* The next avail chain (at *pos, before end) into f. */
+/* The next avail chain (at *pos; split: before end) into f. All the
+ * burst takes goes back in it, so a packed chain may reach as far as the
+ * slot the burst started at. */
 static enum take
 take_chain(const struct vqs_direct_ring *r, struct fill *f, uint16_t *pos, uint16_t end)
 {
+	uint16_t room;
 	int64_t len;
 
-	if (*pos == end)
-		return NONE;
-	f->head = __atomic_load_n(&r->avail->ring[*pos & (r->size - 1)], __ATOMIC_RELAXED);
-	if (f->head >= r->size)
-		return BAD;
-	len = vqs_ring_chain(r, f->head, true, f->s, &f->n);
-	if (len <= 0 || len > UINT32_MAX)
-		return BAD;
+	f->at = *pos;
+	if (r->packed) {
+		room = (uint16_t)(r->size - vqs_packed_distance(r, r->last_avail, *pos));
+		if (room == 0 || !vqs_packed_avail(r, *pos))
+			return NONE;
+		len = vqs_packed_chain(r, *pos, room, true, f->s, &f->n, &f->c);
+		if (len <= 0 || len > UINT32_MAX)
+			return BAD;
+		*pos = vqs_packed_advance(r, *pos, f->c.ndesc);
+	} else {
+		if (*pos == end)
+			return NONE;
+		f->c.id = __atomic_load_n(&r->avail->ring[*pos & (r->size - 1)], __ATOMIC_RELAXED);
+		f->c.ndesc = 1;
+		if (f->c.id >= r->size)
+			return BAD;
+		len = vqs_ring_chain(r, f->c.id, true, f->s, &f->n);
+		if (len <= 0 || len > UINT32_MAX)
+			return BAD;
+		(*pos)++;
+	}
 	f->i = 0;
 	f->off = 0;
 	f->written = 0;
-	(*pos)++;
 	return TAKEN;
 }
 
@@ -144,14 +164,18 @@ chain_byte(const struct fill *f, uint32_t pos)
 	return f->s[i].va + pos;
 }
 
-/* Used entry k past the published ones: the guest reads none of them
- * before the used index store (vqs_ring_publish). */
+/* Used entry k of the burst, for the chain f is at: split, past the
+ * published ones (the guest reads none of them before the used index
+ * store); packed, staged. */
 static void
-used_put(const struct vqs_direct_ring *r, uint16_t k, uint16_t head, uint32_t len)
+used_put(const struct vqs_direct_ring *r, uint16_t k, const struct fill *f)
 {
-	struct vring_used_elem e = { head, len };
+	struct vring_used_elem e = { f->c.id, f->written };
 
-	memcpy(&r->used->ring[(uint16_t)(r->used_idx + k) & (r->size - 1)], &e, sizeof(e));
+	if (r->packed)
+		r->stage[k] = (struct vqs_used_stage){ f->at, f->c.id, f->written };
+	else
+		memcpy(&r->used->ring[(uint16_t)(r->used_idx + k) & (r->size - 1)], &e, sizeof(e));
 }
 
 /*
@@ -199,14 +223,14 @@ put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill
 				t = NONE; /* too small for the frame */
 				goto undo;
 			}
-			used_put(r, (*n_used)++, f->head, f->written);
+			used_put(r, (*n_used)++, f);
 			t = take_chain(r, f, pos, end);
 			if (t != TAKEN)
 				goto undo;
 			buffers++;
 		}
 	}
-	used_put(r, (*n_used)++, f->head, f->written);
+	used_put(r, (*n_used)++, f);
 	if (nb_lo != NULL) { /* little endian, as virtio 1 and x86 legacy */
 		/* In the header copy still to be made, and in the guest's
 		 * buffer in case the copy was made already (a full batch). */
@@ -241,11 +265,12 @@ vqs_direct_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts, uint1
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
 	struct vqs_vhost_state *vh = &p->vhost;
 	uint32_t gen = __atomic_load_n(&vh->ring_gen, __ATOMIC_RELAXED);
-	uint16_t pos, end, old, n_used = 0, sent = 0;
+	uint16_t pos, end = 0, old, n_used = 0, sent = 0, k;
 	unsigned int looks = 0;
 	struct vqs_direct_ring *r;
 	enum take t = TAKEN;
 	struct batch batch;
+	bool new_base;
 	struct fill f;
 	int vq;
 
@@ -256,15 +281,10 @@ vqs_direct_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts, uint1
 		return -1;
 	r = &vh->direct[vq / 2].rx;
 	rte_spinlock_lock(&r->lock); /* PMDs sharing the vring: one burst each */
-	if (r->ring_gen != gen || !r->own) {
-		bool unused;
-		enum vqs_ring_owner o = r->ring_gen == gen ? VQS_RING_LIBRARY :
-					vqs_ring_setup(p, r, (uint16_t)vq, gen, &unused);
-
-		if (o != VQS_RING_OWN) {
-			rte_spinlock_unlock(&r->lock);
-			return o == VQS_RING_LIBRARY ? vqs_vhost_tx(p, pmd_id, pkts, n) : 0;
-		}
+	if ((r->ring_gen != gen || !r->own) &&
+	    vqs_ring_setup(p, r, (uint16_t)vq, gen, &new_base) != VQS_RING_OWN) {
+		rte_spinlock_unlock(&r->lock);
+		return 0;
 	}
 	old = r->used_idx;
 	pos = r->last_avail;
@@ -272,19 +292,26 @@ vqs_direct_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts, uint1
 	batch.n_hdr = 0;
 	f.batch = &batch;
 	/* Acquire: pairs with the guest's barrier before its avail->idx
-	 * store. Looked at again while the guest keeps adding buffers, like
-	 * the library path's retries. */
+	 * store (packed: before the flags of a chain's first descriptor).
+	 * Looked at again while the guest keeps adding buffers, like the
+	 * library path's retries. */
 	while (sent < n && t != BAD && looks++ <= VQS_TX_RETRIES) {
-		end = __atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE);
-		if ((uint16_t)(end - r->last_avail) > r->size) {
-			/* More entries than the ring has: a broken or
-			 * hostile guest. Nothing is taken. */
-			VQS_LOG_RL(&rl, WARNING, "port %s: guest RX vring %d: avail index %u is %u ahead of %u: not read",
-				   p->conf.name, vq, end, (uint16_t)(end - r->last_avail), r->last_avail);
-			break;
+		if (r->packed) { /* each chain's flags say */
+			if (!vqs_packed_avail(r, pos))
+				break;
+		} else {
+			end = __atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE);
+			if ((uint16_t)(end - r->last_avail) > r->size) {
+				/* More entries than the ring has: a broken
+				 * or hostile guest. Nothing is taken. */
+				VQS_LOG_RL(&rl, WARNING, "port %s: guest RX vring %d: avail index %u is %u ahead of %u: not read",
+					   p->conf.name, vq, end, (uint16_t)(end - r->last_avail),
+					   r->last_avail);
+				break;
+			}
+			if (end == pos)
+				break;
 		}
-		if (end == pos)
-			break;
 		while (sent < n) {
 			t = put_frame(r, pkts[sent], &f, &n_used, &pos, end);
 			if (t != TAKEN)
@@ -296,7 +323,13 @@ vqs_direct_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts, uint1
 		VQS_LOG_RL(&rl, WARNING, "port %s: guest RX vring %d: a buffer the switch cannot write at avail entry %u: ring stopped",
 			   p->conf.name, vq, pos);
 	batch_flush(&batch); /* before the used index store publishes it */
-	r->used_idx += n_used;
+	if (r->packed) { /* every chain taken is given back, in order */
+		for (k = 0; k < n_used; k++)
+			vqs_packed_put_used(r, r->stage[k].pos, r->stage[k].id, r->stage[k].len, old);
+		r->used_idx = pos;
+	} else {
+		r->used_idx += n_used;
+	}
 	r->last_avail = pos;
 	vqs_ring_publish(p, r, (uint16_t)vq, old);
 	rte_spinlock_unlock(&r->lock);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * A split vring the switch processes itself (vhost_ring.h). Ordering, with
+ * A split vring the switch processes itself (vhost_ring.h), and what both
+ * layouts share: set-up, hand-back, the guest's call. Ordering, with
  * the guest's side (Linux drivers/virtio/virtio_ring.c) it pairs with:
  *  - avail->idx is loaded with acquire (by the callers): pairs with the
  *    guest's virtio_wmb() between writing the avail ring entry (and
@@ -40,6 +41,9 @@ vqs_ring_release(struct vqs_direct_ring *r)
 {
 	free(r->mem); /* rte_vhost_get_mem_table's malloc */
 	r->mem = NULL;
+	free(r->stage);
+	r->stage = NULL;
+	r->stage_slots = 0;
 	if (r->callfd >= 0)
 		close(r->callfd);
 	r->callfd = -1;
@@ -56,6 +60,7 @@ vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint3
 	struct rte_vhost_vring vr;
 	uint64_t features = 0;
 	uint16_t last_avail, last_used;
+	bool packed;
 
 	*new_base = false;
 	r->ring_gen = 0; /* until it is set up */
@@ -66,19 +71,29 @@ vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint3
 	r->call_owed = false;
 	if (rte_vhost_get_negotiated_features(vid, &features) != 0)
 		return VQS_RING_RETRY;
-	if (features & (1ULL << VIRTIO_F_RING_PACKED)) {
-		r->ring_gen = gen;
-		return VQS_RING_LIBRARY;
-	}
+	packed = (features >> VIRTIO_F_RING_PACKED) & 1;
+	/* Sizes librte_vhost accepted: packed up to 32768, split powers of 2. */
 	if (rte_vhost_get_vhost_vring(vid, vq, &vr) != 0 || vr.desc == NULL ||
-	    vr.avail == NULL || vr.used == NULL || vr.size == 0 || (vr.size & (vr.size - 1)) ||
-	    rte_vhost_get_mem_table(vid, &mem) != 0)
+	    vr.avail == NULL || vr.used == NULL || vr.size == 0 || vr.size > 32768 ||
+	    (!packed && (vr.size & (vr.size - 1))))
+		return VQS_RING_RETRY;
+	/* Stage for packed RX: a burst never takes more chains than slots. */
+	if (packed && !(vq & 1) && r->stage_slots != vr.size) {
+		free(r->stage);
+		r->stage_slots = 0;
+		r->stage = malloc(vr.size * sizeof(*r->stage));
+		if (r->stage == NULL)
+			return VQS_RING_RETRY;
+		r->stage_slots = vr.size;
+	}
+	if (rte_vhost_get_mem_table(vid, &mem) != 0)
 		return VQS_RING_RETRY;
 	free(r->mem);
 	r->mem = mem;
 	if (r->base_gen != base_gen) {
 		if (rte_vhost_get_vring_base(vid, vq, &last_avail, &last_used) != 0)
 			return VQS_RING_RETRY;
+		/* Packed: slot | wrap counter << 15, the library's encoding. */
 		r->last_avail = last_avail;
 		r->used_idx = last_avail; /* the library resynced used to it */
 		r->base_gen = base_gen;
@@ -86,7 +101,8 @@ vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint3
 		*new_base = true;
 	}
 	r->size = vr.size;
-	r->desc = vr.desc;
+	r->packed = packed;
+	r->desc = vr.desc; /* or desc_packed, driver_event, device_event */
 	r->avail = vr.avail;
 	r->used = vr.used;
 	r->event_idx = (features >> VIRTIO_RING_F_EVENT_IDX) & 1;
@@ -108,10 +124,8 @@ vqs_ring_save(struct vqs_port *p, struct vqs_direct_ring *r, int vid, uint16_t v
 	r->ring_gen = 0; /* set up again on the next device */
 }
 
-/* Guest-physical [gpa, gpa + len) as host segments appended to s; false
- * if any of it is outside the memory table. */
-static bool
-translate(const struct vqs_direct_ring *r, uint64_t gpa, uint32_t len, struct vqs_seg *s,
+bool
+vqs_ring_translate(const struct vqs_direct_ring *r, uint64_t gpa, uint32_t len, struct vqs_seg *s,
 	  unsigned int *n)
 {
 	while (len > 0) {
@@ -160,7 +174,7 @@ vqs_ring_chain(const struct vqs_direct_ring *r, uint16_t head, bool writable,
 		    ++count > entries)
 			return -1;
 		total += d.len;
-		if (!translate(r, d.addr, d.len, s, n))
+		if (!vqs_ring_translate(r, d.addr, d.len, s, n))
 			return -1;
 		if (!(d.flags & VRING_DESC_F_NEXT))
 			return (int64_t)total;
@@ -173,8 +187,8 @@ vqs_ring_chain(const struct vqs_direct_ring *r, uint16_t head, bool writable,
 
 /* The guest's call eventfd, through our duplicate: made again whenever
  * the library may have replaced the eventfd (fd_gen, vhost_notify.c). */
-static void
-call_guest(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq)
+void
+vqs_ring_call(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq)
 {
 	struct vqs_vhost_state *vh = &p->vhost;
 	uint32_t gen = __atomic_load_n(&vh->fd_gen, __ATOMIC_SEQ_CST);
@@ -204,9 +218,13 @@ vqs_ring_publish(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uin
 	uint16_t idx = r->used_idx, used_event;
 	bool call;
 
+	if (r->packed) {
+		vqs_packed_publish(p, r, vq, old);
+		return;
+	}
 	if (idx == old) {
 		if (r->call_owed)
-			call_guest(p, r, vq);
+			vqs_ring_call(p, r, vq);
 		return;
 	}
 	/* Release: pairs with the guest's barrier after its used->idx load. */
@@ -225,5 +243,5 @@ vqs_ring_publish(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uin
 			 VRING_AVAIL_F_NO_INTERRUPT);
 	}
 	if (call || r->call_owed)
-		call_guest(p, r, vq);
+		vqs_ring_call(p, r, vq);
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * A guest's split vring as the direct datapath holds it: what both
- * directions share (vhost_direct.c reads guest TX vrings, vhost_direct_rx.c
- * fills guest RX vrings). Taking a ring over from librte_vhost, translating
- * and checking descriptor chains, publishing used entries and deciding the
- * guest's interrupt, handing the positions back. The barriers and the
+ * A guest's vring as the direct datapath holds it: what both directions
+ * share (vhost_direct.c reads guest TX vrings, vhost_direct_rx.c fills
+ * guest RX vrings). Taking a ring over from librte_vhost, translating and
+ * checking descriptor chains, publishing used entries and deciding the
+ * guest's interrupt, handing the positions back: split rings in
+ * vhost_ring.c, packed rings in vhost_ring_packed.c. The barriers and the
  * guest's barriers they pair with: docs/notifications.md, "The direct
  * datapath".
  */
@@ -20,6 +21,8 @@ struct rte_vhost_memory;
 struct vring_desc;
 struct vring_avail;
 struct vring_used;
+struct vring_packed_desc;
+struct vring_packed_desc_event;
 
 #define VQS_RING_MAX_SEGS 64 /* host segments of one chain (Linux uses up to
 			      * 19 buffers): bounds the work one chain costs */
@@ -30,22 +33,58 @@ struct vqs_seg {
 	uint32_t len;
 };
 
-/* One split vring the switch processes itself. Only the PMD holding
- * 'lock' touches it, and destroy_device after its grace period. */
+/* What a used entry gives back: the chain's id (split: its head; packed:
+ * the buffer id of its last descriptor) and how many ring slots the chain
+ * covered (split: 1 avail entry; packed: its descriptors). */
+struct vqs_chain {
+	uint16_t id;
+	uint16_t ndesc;
+};
+
+/* A used entry of a packed RX burst, kept until the burst is sure: a
+ * packed used entry overwrites the descriptor the guest made available,
+ * so nothing is written for a frame that may still be undone. */
+struct vqs_used_stage {
+	uint16_t pos;
+	uint16_t id;
+	uint32_t len;
+};
+
+/* Packed positions carry the wrap counter in bit 15, as
+ * rte_vhost_get_vring_base and rte_vhost_set_vring_base hand them over. */
+#define VQS_PACKED_WRAP 0x8000u
+#define VQS_PACKED_IDX 0x7fffu
+
+/* One vring the switch processes itself. Only the PMD holding 'lock'
+ * touches it, and destroy_device after its grace period. */
 struct vqs_direct_ring {
 	rte_spinlock_t lock;
 	uint32_t ring_gen;     /* vhost.ring_gen it was set up at */
 	uint32_t base_gen;     /* vhost.base_gen its indexes came from */
-	bool own;              /* split ring set up: ours; else the library's */
+	bool own;              /* set up: ours; else the library's */
+	bool packed;           /* VIRTIO_F_RING_PACKED: the packed layout */
 	bool event_idx;
 	bool mrg_rxbuf;        /* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	uint16_t hdr_len;      /* virtio-net header before each frame */
 	uint16_t size;
-	uint16_t last_avail;   /* next avail entry to take */
-	uint16_t used_idx;     /* next used entry to write */
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
+	uint16_t last_avail;   /* next avail entry to take (packed: slot | wrap) */
+	uint16_t used_idx;     /* next used entry to write (packed: slot | wrap) */
+	uint16_t first_flags;  /* packed: the flags of the burst's first used
+				* entry, stored last (vqs_packed_publish) */
+	union {
+		struct vring_desc *desc;
+		struct vring_packed_desc *pdesc;
+	};
+	union {
+		struct vring_avail *avail;
+		struct vring_packed_desc_event *driver_event;
+	};
+	union {
+		struct vring_used *used;
+		struct vring_packed_desc_event *device_event;
+	};
+	struct vqs_used_stage *stage; /* packed RX: a slot's worth each */
+	uint16_t stage_slots;
 	struct rte_vhost_memory *mem;  /* our copy of the memory table */
 	int callfd;            /* our duplicate of the call eventfd, or -1 */
 	uint32_t callfd_gen;   /* vhost.fd_gen it was duplicated at */
@@ -57,14 +96,14 @@ struct vqs_direct_ring {
 				* saw before) */
 };
 
-/* Who reads a vring: the switch, the library (a packed ring, which the
- * switch does not process itself), or nobody until the next pass (set-up
- * failed on a ring whose positions the switch holds: the library's are
- * stale, so it must not touch it). */
-enum vqs_ring_owner { VQS_RING_OWN, VQS_RING_LIBRARY, VQS_RING_RETRY };
+/* Who reads a vring: the switch, or nobody until the next pass (set-up
+ * failed: if the switch holds its positions the library's are stale, so
+ * the library must not touch it either). */
+enum vqs_ring_owner { VQS_RING_OWN, VQS_RING_RETRY };
 
 void vqs_ring_init(struct vqs_direct_ring *r);
-/* Frees our copy of the memory table and the call eventfd duplicate. */
+/* Frees our copy of the memory table, the call eventfd duplicate and the
+ * packed RX stage. */
 void vqs_ring_release(struct vqs_direct_ring *r);
 /* PMD, lock held, r->ring_gen != gen: takes the ring (again) from the
  * library: pointers, memory table, features; the positions only from a new
@@ -74,6 +113,12 @@ enum vqs_ring_owner vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r
 /* destroy_device, after its grace period: the positions go back to the
  * library, which answers GET_VRING_BASE with them. */
 void vqs_ring_save(struct vqs_port *p, struct vqs_direct_ring *r, int vid, uint16_t vq);
+
+/* Guest-physical [gpa, gpa + len) as host segments appended from s[*n]
+ * on; false if any of it is outside the memory table or the segments run
+ * out. */
+bool vqs_ring_translate(const struct vqs_direct_ring *r, uint64_t gpa, uint32_t len,
+			struct vqs_seg *s, unsigned int *n);
 
 /*
  * The buffers of the chain at head, in order, as host segments appended
@@ -89,7 +134,60 @@ int64_t vqs_ring_chain(const struct vqs_direct_ring *r, uint16_t head, bool writ
 
 /* PMD, lock held: the used entries up to r->used_idx (written from old on)
  * are published with one release store of used->idx, and one call decision
- * made after a full fence; an owed call is retried. */
+ * made after a full fence; an owed call is retried. Packed rings: the
+ * store is the flags of the first entry (vqs_packed_publish). */
 void vqs_ring_publish(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint16_t old);
+/* The guest's call eventfd written (vhost_ring.c), or the call owed. */
+void vqs_ring_call(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq);
+
+/* The ring slot of a position: where its avail entry or descriptor is. */
+static inline uint16_t
+vqs_ring_slot(const struct vqs_direct_ring *r, uint16_t pos)
+{
+	return r->packed ? (uint16_t)(pos & VQS_PACKED_IDX) : (uint16_t)(pos & (r->size - 1));
+}
+
+/* Packed ring primitives (vhost_ring_packed.c). */
+static inline uint16_t
+vqs_packed_advance(const struct vqs_direct_ring *r, uint16_t pos, uint16_t n)
+{
+	uint32_t idx = (pos & VQS_PACKED_IDX) + n;
+	uint16_t wrap = pos & VQS_PACKED_WRAP;
+
+	if (idx >= r->size) {
+		idx -= r->size;
+		wrap ^= VQS_PACKED_WRAP;
+	}
+	return (uint16_t)(idx | wrap);
+}
+
+/* Slots from position 'from' to position 'to' (to not behind from). */
+static inline uint16_t
+vqs_packed_distance(const struct vqs_direct_ring *r, uint16_t from, uint16_t to)
+{
+	uint16_t a = from & VQS_PACKED_IDX, b = to & VQS_PACKED_IDX;
+
+	return ((from ^ to) & VQS_PACKED_WRAP) ? (uint16_t)(r->size - a + b) : (uint16_t)(b - a);
+}
+
+/* Whether the guest made the descriptor at pos available (acquire). */
+bool vqs_packed_avail(const struct vqs_direct_ring *r, uint16_t pos);
+/*
+ * The chain whose first descriptor is at pos, as vqs_ring_chain does for
+ * split rings, and *c: its buffer id and descriptor count. -1: a bad
+ * chain whose extent is known (*c valid: it can be given back); -2: a
+ * chain that does not end within 'room' slots (nothing can be given back:
+ * the ring stops there).
+ */
+int64_t vqs_packed_chain(const struct vqs_direct_ring *r, uint16_t pos, uint16_t room,
+			 bool writable, struct vqs_seg *s, unsigned int *n, struct vqs_chain *c);
+/* The used entry of the chain at pos, written but for the flags of the
+ * burst's first entry (pos == old), which publish stores last. */
+void vqs_packed_put_used(struct vqs_direct_ring *r, uint16_t pos, uint16_t id, uint32_t len,
+			 uint16_t old);
+void vqs_packed_publish(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint16_t old);
+/* Kicks wanted from the next avail descriptor on (our position, not the
+ * library's stale one). */
+void vqs_packed_kicks_on(struct vqs_direct_ring *r);
 
 #endif

@@ -31,7 +31,7 @@ vring_read(const struct vqs_port *p, int vid, uint64_t features, uint16_t q,
 	if (vi->event_idx)
 		vi->used_event = __atomic_load_n(&vr.avail->ring[vr.size], __ATOMIC_RELAXED);
 	vi->used_idx = __atomic_load_n(&vr.used->idx, __ATOMIC_ACQUIRE);
-	if (vqs_direct_position(p, q, &vi->last_avail_idx) ||
+	if (vqs_direct_position(p, q, &vi->last_avail_idx, &last_used) ||
 	    rte_vhost_get_vring_base(vid, q, &vi->last_avail_idx, &last_used) == 0)
 		vi->inflight = (uint16_t)(vi->avail_idx - vi->last_avail_idx);
 }

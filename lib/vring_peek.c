@@ -4,6 +4,7 @@
 #include <rte_vhost.h>
 
 #include "port.h"
+#include "vhost_direct.h"
 #include "vring_peek.h"
 
 void
@@ -34,15 +35,17 @@ vqs_vring_peek_refresh(struct vqs_vring_peek *pk, const struct vqs_port *p,
 	}
 }
 
-/* The descriptor at the library's next position is available when its
- * AVAIL flag equals the avail wrap counter and its USED flag does not. */
+/* The descriptor at the next position is available when its AVAIL flag
+ * equals the avail wrap counter and its USED flag does not. */
 bool
-vqs_vring_peek_packed_empty(const struct vqs_vring_peek *pk, uint16_t vq)
+vqs_vring_peek_packed_empty(const struct vqs_vring_peek *pk, const struct vqs_port *p,
+			    uint16_t vq)
 {
 	uint16_t last_avail, last_used, idx, flags;
 	bool wrap;
 
-	if (rte_vhost_get_vring_base(pk->vid, vq, &last_avail, &last_used) != 0)
+	if (!vqs_direct_position(p, vq, &last_avail, &last_used) &&
+	    rte_vhost_get_vring_base(pk->vid, vq, &last_avail, &last_used) != 0)
 		return false;
 	wrap = (last_avail >> 15) & 1;
 	idx = last_avail & 0x7fff;

@@ -8,8 +8,10 @@
  * written only by the library's dequeue, which publishes a used entry for
  * every avail entry it takes before it returns, so the two differ exactly
  * when the guest has made descriptors available that the library has not
- * taken. A packed ring is empty when the descriptor at the library's next
- * position does not carry the avail wrap counter.
+ * taken (the direct datapath's TX vrings: every pass gives back every
+ * chain it took). A packed ring is empty when the descriptor at the next
+ * position (the library's, or the direct datapath's) does not carry the
+ * avail wrap counter.
  *
  * The ring pointers are the library's mappings of guest memory. They are
  * cached per RX queue (struct vqs_dp_rxq) and taken again when the port's
@@ -64,7 +66,8 @@ struct vqs_vring_peek {
 /* Takes the ring's pointers again. Not the fast path: once per change. */
 void vqs_vring_peek_refresh(struct vqs_vring_peek *pk, const struct vqs_port *p,
 			    uint16_t vq, uint32_t gen);
-bool vqs_vring_peek_packed_empty(const struct vqs_vring_peek *pk, uint16_t vq);
+bool vqs_vring_peek_packed_empty(const struct vqs_vring_peek *pk, const struct vqs_port *p,
+				 uint16_t vq);
 
 /*
  * true: guest TX vring vq of vhost port p has nothing for us (or no guest
@@ -97,7 +100,7 @@ vqs_vring_peek_idle(struct vqs_vring_peek *pk, const struct vqs_port *p, uint16_
 		return true;
 	}
 	if (pk->kind == VQS_PEEK_PACKED)
-		return vqs_vring_peek_packed_empty(pk, vq);
+		return vqs_vring_peek_packed_empty(pk, p, vq);
 	return false;
 }
 

@@ -4,7 +4,8 @@ RX buffers of various sizes. With mergeable RX buffers, a frame spans
 num_buffers used entries: their lengths must add up to header + frame
 exactly and num_buffers must count them (a wrong sum here was illumos
 viona's jumbo-frame bug). The receiving test guest rebuilds every frame
-from the used entries and checks it byte for byte."""
+from the used entries and checks it byte for byte. On split and packed
+rings."""
 import sys
 
 from test_notify import M2, pair
@@ -64,8 +65,9 @@ def received_one(g2):
 LAYOUTS = [{}, {"segs": (12, 100, 3000)}, {"indirect": 1, "segs": (12, 1000)}]
 
 
-def test_mergeable_sums(c):
-    sw, g1, g2 = pair(c, "mrg", args=["--max-frame-len", "65535"], event_idx=1, indirect=1)
+def mergeable_sums(c, packed):
+    sw, g1, g2 = pair(c, "mrg", args=["--max-frame-len", "65535"], event_idx=1, indirect=1,
+                      packed=packed)
     for buf in (1024, 2048, 4096):
         run_sizes(g1, g2, buf, LAYOUTS)
     p = sw.port("vm2")
@@ -73,12 +75,29 @@ def test_mergeable_sums(c):
     check(p["tx_bytes"] == 3 * len(LAYOUTS) * sum(SIZES), "vm2 bytes %s" % p)
 
 
-def test_big_buffers_without_mergeable(c):
+def test_mergeable_sums(c):
+    mergeable_sums(c, packed=0)
+
+
+def test_mergeable_sums_packed(c):
+    mergeable_sums(c, packed=1)
+
+
+def big_buffers(c, packed):
     """Without MRG_RXBUF each frame must fit one buffer, num_buffers is not
     used, and the header stays 12 bytes (VERSION_1)."""
-    sw, g1, g2 = pair(c, "nomrg", args=["--max-frame-len", "65535"], mrg=0)
+    sw, g1, g2 = pair(c, "nomrg", args=["--max-frame-len", "65535"], mrg=0, packed=packed)
     run_sizes(g1, g2, 65536 + 64, [{}], mergeable=False)
 
 
+def test_big_buffers_without_mergeable(c):
+    big_buffers(c, packed=0)
+
+
+def test_big_buffers_without_mergeable_packed(c):
+    big_buffers(c, packed=1)
+
+
 if __name__ == "__main__":
-    sys.exit(main([test_mergeable_sums, test_big_buffers_without_mergeable]))
+    sys.exit(main([test_mergeable_sums, test_mergeable_sums_packed, test_big_buffers_without_mergeable,
+                   test_big_buffers_without_mergeable_packed]))
