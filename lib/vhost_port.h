@@ -29,15 +29,22 @@ struct vqs_vring_info {
 	uint16_t id;              /* even: guest RX, odd: guest TX */
 	bool enabled;             /* by the guest */
 	bool kicks_off;           /* we told the guest not to kick */
-	bool packed;              /* packed ring: the index fields are 0 */
+	bool packed;              /* packed ring: the index fields are 0, but
+				   * for a ring of the direct datapath */
+	bool direct;              /* positions are the direct datapath's */
 	bool event_idx;           /* EVENT_IDX negotiated */
-	bool no_interrupt;        /* guest set VRING_AVAIL_F_NO_INTERRUPT */
+	bool no_interrupt;        /* guest set VRING_AVAIL_F_NO_INTERRUPT
+				   * (packed: its event flags say DISABLE) */
+	bool event_desc;          /* packed: its event flags say DESC */
 	uint16_t size;
-	uint16_t avail_idx;       /* guest's avail->idx */
-	uint16_t used_idx;        /* used->idx, as published */
+	uint16_t avail_idx;       /* guest's avail->idx (packed: 0) */
+	uint16_t used_idx;        /* used->idx, as published (packed: the
+				   * next used slot | wrap << 15) */
 	uint16_t last_avail_idx;  /* host: next avail entry it will take */
-	uint16_t used_event;      /* guest's used_event (EVENT_IDX) */
-	uint16_t inflight;        /* made available, not yet taken */
+	uint16_t used_event;      /* guest's used_event (EVENT_IDX; packed:
+				   * its event off_wrap) */
+	uint16_t inflight;        /* made available, not yet taken (packed:
+				   * chains) */
 	uint64_t guest_notifications; /* calls raised (librte_vhost stats) */
 };
 

@@ -8,6 +8,49 @@
 #include "vhost_direct.h"
 #include "vhost_internal.h"
 
+/* Chains the guest made available from pos on: available descriptors
+ * that end a chain, up to the first that is not available. */
+static uint16_t
+packed_waiting(const struct rte_vhost_vring *vr, uint16_t pos)
+{
+	uint16_t idx = pos & VQS_PACKED_IDX, n = 0, k, flags;
+	bool wrap = (pos & VQS_PACKED_WRAP) != 0;
+
+	for (k = 0; k < vr->size && idx < vr->size; k++) {
+		flags = __atomic_load_n(&vr->desc_packed[idx].flags, __ATOMIC_ACQUIRE);
+		if (!!(flags & (1u << VRING_PACKED_DESC_F_AVAIL)) != wrap ||
+		    !!(flags & (1u << VRING_PACKED_DESC_F_USED)) == wrap)
+			break;
+		n += !(flags & VRING_DESC_F_NEXT);
+		if (++idx == vr->size) {
+			idx = 0;
+			wrap = !wrap;
+		}
+	}
+	return n;
+}
+
+/* A packed ring has no indexes in guest memory: the positions are known
+ * only where the switch processes it (the direct datapath). */
+static void
+packed_read(const struct vqs_port *p, const struct rte_vhost_vring *vr, uint16_t q,
+	    struct vqs_vring_info *vi)
+{
+	uint16_t flags;
+
+	if (vr->desc_packed == NULL || vr->driver_event == NULL ||
+	    !vqs_direct_position(p, q, &vi->last_avail_idx, &vi->used_idx))
+		return;
+	vi->direct = true;
+	/* Guest memory, read as the guest may be writing it: a snapshot.
+	 * Acquire: the guest stores off_wrap before the flags. */
+	flags = __atomic_load_n(&vr->driver_event->flags, __ATOMIC_ACQUIRE);
+	vi->no_interrupt = flags == VRING_PACKED_EVENT_FLAG_DISABLE;
+	vi->event_desc = flags == VRING_PACKED_EVENT_FLAG_DESC;
+	vi->used_event = __atomic_load_n(&vr->driver_event->off_wrap, __ATOMIC_RELAXED);
+	vi->inflight = packed_waiting(vr, vi->last_avail_idx);
+}
+
 static void
 vring_read(const struct vqs_port *p, int vid, uint64_t features, uint16_t q,
 	   struct vqs_vring_info *vi)
@@ -22,7 +65,11 @@ vring_read(const struct vqs_port *p, int vid, uint64_t features, uint16_t q,
 	vi->event_idx = (features >> VIRTIO_RING_F_EVENT_IDX) & 1;
 	vi->guest_notifications = __atomic_load_n(&p->vhost.guest_notifications[q],
 						  __ATOMIC_RELAXED);
-	if (vi->packed || vr.avail == NULL || vr.used == NULL)
+	if (vi->packed) {
+		packed_read(p, &vr, q, vi);
+		return;
+	}
+	if (vr.avail == NULL || vr.used == NULL)
 		return;
 	/* Guest memory, read as the guest may be writing it: a snapshot. */
 	vi->avail_idx = __atomic_load_n(&vr.avail->idx, __ATOMIC_ACQUIRE);
@@ -31,9 +78,11 @@ vring_read(const struct vqs_port *p, int vid, uint64_t features, uint16_t q,
 	if (vi->event_idx)
 		vi->used_event = __atomic_load_n(&vr.avail->ring[vr.size], __ATOMIC_RELAXED);
 	vi->used_idx = __atomic_load_n(&vr.used->idx, __ATOMIC_ACQUIRE);
-	if (vqs_direct_position(p, q, &vi->last_avail_idx, &last_used) ||
-	    rte_vhost_get_vring_base(vid, q, &vi->last_avail_idx, &last_used) == 0)
-		vi->inflight = (uint16_t)(vi->avail_idx - vi->last_avail_idx);
+	if (vqs_direct_position(p, q, &vi->last_avail_idx, &last_used))
+		vi->direct = true;
+	else if (rte_vhost_get_vring_base(vid, q, &vi->last_avail_idx, &last_used) != 0)
+		return;
+	vi->inflight = (uint16_t)(vi->avail_idx - vi->last_avail_idx);
 }
 
 unsigned int

@@ -16,8 +16,13 @@
  * NO_INTERRUPT flag) means "not waiting". A guest that really waits at 0
  * is one at a 65536-entry wrap or one that has not consumed anything
  * yet, and librte_vhost signals the first used entry of a vring anyway.
- * Rings without EVENT_IDX, and packed rings, are not checked: the host
- * cannot see there what the guest has consumed.
+ * Packed rings are checked the same way when the switch processes them
+ * itself (--datapath=direct: a packed ring keeps no indexes in guest
+ * memory, so only the switch knows its used position): the guest waits
+ * at the slot in its event structure's off_wrap (flags DESC, EVENT_IDX),
+ * and disables interrupts with flags DISABLE, not a special value. Rings
+ * without EVENT_IDX are not checked: nothing there says what the guest
+ * has consumed (Linux writes used_event anyway, other drivers do not).
  *
  * The same pass counts stalls: a guest TX ring (odd id) with frames made
  * available that the switch took none of for a whole period. librte_vhost
@@ -37,20 +42,38 @@
 
 #define LOG_EVERY_S 60
 
+/* Used entries published past the one the guest waits at (0: none, or it
+ * is not waiting; more than the ring's size: it waits at a later one). */
+static uint16_t
+unconsumed(const struct vqs_vring_info *v)
+{
+	uint16_t ev = v->used_event, at = v->used_idx;
+
+	if (!v->enabled || !v->event_idx || v->no_interrupt)
+		return 0;
+	if (!v->packed)
+		return v->used_event != 0 ? (uint16_t)(at - ev) : 0;
+	if (!v->direct || !v->event_desc)
+		return 0;
+	/* Slots from ev to at: the same lap, or ev in the lap before. */
+	return ((ev ^ at) & 0x8000) ? (uint16_t)(v->size - (ev & 0x7fff) + (at & 0x7fff)) :
+				      (uint16_t)((at & 0x7fff) - (ev & 0x7fff));
+}
+
 static bool
 needs_call(const struct vqs_vring_info *v)
 {
-	uint16_t ahead = (uint16_t)(v->used_idx - v->used_event);
+	uint16_t ahead = unconsumed(v);
 
-	return v->enabled && !v->packed && v->event_idx && v->used_event != 0 && !v->no_interrupt &&
-	       ahead != 0 && ahead <= v->size;
+	return ahead != 0 && ahead <= v->size;
 }
 
 static void
 check_stall(struct vqs_port *p, const struct vqs_vring_info *v, typeof(p->vhost.wd[0]) *w)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT; /* a guest can stall at will */
-	bool stalled = w->valid && (v->id & 1) && !v->packed && v->enabled && v->inflight != 0 &&
+	bool stalled = w->valid && (v->id & 1) && (!v->packed || v->direct) && v->enabled &&
+		       v->inflight != 0 &&
 		       w->last_avail == v->last_avail_idx;
 
 	if (stalled && !w->stalled) {
@@ -79,7 +102,7 @@ raise_call(struct vqs_port *p, const struct vqs_vring_info *v)
 	if (vh->watchdog_logged == 0 || now - vh->watchdog_logged > LOG_EVERY_S * rte_get_tsc_hz()) {
 		vh->watchdog_logged = now;
 		VQS_LOG(WARNING, "port %s: vring %u: guest waits for an interrupt it did not get (%u used entries unconsumed); raised it again",
-			p->conf.name, v->id, (uint16_t)(v->used_idx - v->used_event));
+			p->conf.name, v->id, unconsumed(v));
 	}
 }
 

@@ -185,10 +185,10 @@ def consume_round(g1, g2, n, seq):
     g2.calls(0)
 
 
-def warmed_up(c, name, watchdog, n):
+def warmed_up(c, name, watchdog, n, packed=0):
     """pair() with EVENT_IDX; the receiver has buffers, interrupts on, and
     has taken n frames on its interrupt already."""
-    sw, g1, g2 = pair(c, name, watchdog=watchdog, event_idx=1)
+    sw, g1, g2 = pair(c, name, watchdog=watchdog, event_idx=1, packed=packed)
     g2.rxpost(64)
     g2.call("intr vq=0 on=1")
     consume_round(g1, g2, n, 0)
@@ -213,22 +213,29 @@ def consume_then_quiet(sw, g2, n):
     check(sw.port("vm2")["watchdog_kicks"] == kicks, "watchdog quiet once consumed")
 
 
-def test_reenable_with_pending(c):
+def interrupts_off(g, vq, packed):
+    """Interrupts off as Linux turns them off: with EVENT_IDX, split rings
+    get used_event = 0 (virtqueue_disable_cb_split), packed rings the
+    DISABLE flag."""
+    g.call("intr vq=%d on=0" % vq if packed else "used_event vq=%d idx=0" % vq)
+
+
+def reenable_with_pending(c, packed):
     """Entries used while the guest had interrupts off, then the guest turns
     them back on without looking for pending work (a driver racing with
-    the device, or one that simply forgot). librte_vhost has no new used
+    the device, or one that simply forgot). The switch has no new used
     entry to decide on and stays silent; the watchdog sees the used index
     past used_event with nothing moving and raises the interrupt, once a
     period and only until the guest consumes."""
-    sw, g1, g2 = warmed_up(c, "nren", 100, 5)
-    # Interrupts off, Linux style for EVENT_IDX: used_event = 0.
-    g2.call("used_event vq=0 idx=0")
+    sw, g1, g2 = warmed_up(c, "nren", 100, 5, packed)
+    interrupts_off(g2, 0, packed)
     before = g2.calls(0)
     g1.tx(M2, n=5, seq=5)
     wait_pending(g2, 0, 5)
     time.sleep(0.05)
     check(g2.calls(0) == before, "no call while the guest had them off")
-    # Back on at the last entry consumed (5): 5 entries are waiting.
+    # Back on at the last entry consumed (5; packed: slot 5, each frame
+    # took one single-descriptor buffer): 5 entries are waiting.
     g2.call("used_event vq=0 idx=5")
     got = g2.wait_call(0, 1000)
     check(got > before, "the watchdog raised the missing interrupt")
@@ -238,26 +245,43 @@ def test_reenable_with_pending(c):
     consume_then_quiet(sw, g2, 5)
 
 
-def test_watchdog_quiet_on_healthy_guests(c):
+def test_reenable_with_pending(c):
+    reenable_with_pending(c, packed=0)
+
+
+def test_reenable_with_pending_packed(c):
+    """Packed rings: only the direct datapath knows their used position."""
+    reenable_with_pending(c, packed=1)
+
+
+def watchdog_quiet(c, packed):
     """Guests that consume on every interrupt never see a watchdog kick;
-    nor does one that turned interrupts off the Linux way (used_event = 0)
-    after consuming everything: an interrupt there would find no used
-    buffer, and Linux disables an IRQ that keeps doing that."""
-    sw, g1, g2 = warmed_up(c, "nwdq", 50, 1)
+    nor does one that turned interrupts off the Linux way after consuming
+    everything: an interrupt there would find no used buffer, and Linux
+    disables an IRQ that keeps doing that."""
+    sw, g1, g2 = warmed_up(c, "nwdq", 50, 1, packed)
     for k in range(1, 20):
         consume_round(g1, g2, 1 + k % 8, 100 * k)
-    g2.call("used_event vq=0 idx=0")
-    g1.call("used_event vq=1 idx=0")
+    interrupts_off(g2, 0, packed)
+    interrupts_off(g1, 1, packed)
     time.sleep(0.5)
     for port in ("vm1", "vm2"):
         check(sw.port(port)["watchdog_kicks"] == 0, "%s: watchdog kicks %s" % (port, sw.port(port)))
 
 
-def test_watchdog_after_one_call(c):
+def test_watchdog_quiet_on_healthy_guests(c):
+    watchdog_quiet(c, packed=0)
+
+
+def test_watchdog_quiet_on_healthy_guests_packed(c):
+    watchdog_quiet(c, packed=1)
+
+
+def watchdog_after_one_call(c, packed):
     """A guest gets its interrupt and then does not consume (it lost it, in
     effect): the watchdog raises it again within a period, and again while
     the entries wait; once consumed, no more."""
-    sw, g1, g2 = warmed_up(c, "nwd1", 100, 3)
+    sw, g1, g2 = warmed_up(c, "nwd1", 100, 3, packed)
     g2.call("intr vq=0 on=1")
     before = g2.calls(0)
     g1.tx(M2, n=4, seq=10)
@@ -270,6 +294,15 @@ def test_watchdog_after_one_call(c):
     time.sleep(0.5)
     check(g2.calls(0) >= again + 2, "and again, each period, while 4 entries wait")
     consume_then_quiet(sw, g2, 4)
+
+
+def test_watchdog_after_one_call(c):
+    watchdog_after_one_call(c, packed=0)
+
+
+def test_watchdog_after_one_call_packed(c):
+    """Packed rings: only the direct datapath knows their used position."""
+    watchdog_after_one_call(c, packed=1)
 
 
 def test_two_queue_pairs(c):
@@ -298,4 +331,6 @@ def test_two_queue_pairs(c):
 if __name__ == "__main__":
     sys.exit(main([test_event_idx_split, test_event_idx_packed, test_flags_split, test_flags_packed,
                    test_tx_completions_split, test_tx_completions_packed, test_reenable_with_pending,
+                   test_reenable_with_pending_packed, test_watchdog_quiet_on_healthy_guests_packed,
+                   test_watchdog_after_one_call_packed,
                    test_watchdog_quiet_on_healthy_guests, test_watchdog_after_one_call, test_two_queue_pairs]))
