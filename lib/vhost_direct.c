@@ -24,6 +24,7 @@
 #include "vhost_internal.h"
 
 #define COPY_BELOW 512 /* shorter frames are copied (measured: scripts/bench.sh --direct) */
+#define FIRST_PIECE_MIN 64u /* the headers the switch reads are in the first mbuf */
 
 int
 vqs_direct_port_init(struct vqs_port *p)
@@ -161,6 +162,51 @@ copy_frame(struct rte_mbuf *head, struct rte_mempool *pool, const struct vqs_seg
 	return true;
 }
 
+static void
+attach_piece(struct rte_mbuf *m, uint8_t *va, uint32_t len, struct rte_mbuf_ext_shared_info *sh)
+{
+	rte_pktmbuf_attach_extbuf(m, va, RTE_BAD_IOVA, (uint16_t)len, sh);
+	m->data_len = (uint16_t)len;
+}
+
+/*
+ * The frame (len bytes from segment i, byte off, on) as mbufs pointing
+ * into the guest's buffers: m for the first piece and one mbuf of pool for
+ * each further segment, all sharing sh, whose count is their number. false
+ * (m untouched) if the frame is tagged (the switch may strip the tag in
+ * place), its first piece is too short to hold the headers the switch
+ * reads, a piece is longer than an mbuf can say, or the pool is out.
+ */
+static bool
+attach_frame(struct rte_mbuf *m, struct rte_mempool *pool, struct rte_mbuf_ext_shared_info *sh,
+	     const struct vqs_seg *s, unsigned int n, unsigned int i, uint32_t off, uint32_t len)
+{
+	struct rte_mbuf *more[VQS_RING_MAX_SEGS], *prev = m;
+	unsigned int pieces = n - i, k;
+	uint16_t type;
+
+	if (s[i].len - off < RTE_MIN(len, FIRST_PIECE_MIN) || s[i].len - off > UINT16_MAX)
+		return false;
+	for (k = i + 1; k < n; k++)
+		if (s[k].len > UINT16_MAX)
+			return false;
+	memcpy(&type, s[i].va + off + 2 * RTE_ETHER_ADDR_LEN, sizeof(type));
+	if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN))
+		return false;
+	if (pieces > 1 && rte_pktmbuf_alloc_bulk(pool, more, pieces - 1) != 0)
+		return false;
+	rte_mbuf_ext_refcnt_set(sh, (uint16_t)pieces);
+	attach_piece(m, s[i].va + off, s[i].len - off, sh);
+	for (k = 1; k < pieces; k++) {
+		attach_piece(more[k - 1], s[i + k].va, s[i + k].len, sh);
+		prev->next = more[k - 1];
+		prev = more[k - 1];
+	}
+	m->nb_segs = (uint16_t)pieces;
+	m->pkt_len = len;
+	return true;
+}
+
 enum take_result { TAKEN, NO_MBUF, BAD_CHAIN, TOO_LONG, IN_FLIGHT, NO_END };
 
 /*
@@ -223,9 +269,10 @@ take_short(const struct vqs_direct_txq *t, uint16_t at, uint32_t max_frame,
  * mbuf, a bad chain, a frame longer than max_frame (*len says how long:
  * the switch counts it as a bad frame, as it does one that came through
  * the library, without it costing mbufs), a chain in flight already, a
- * packed chain without an end (*c not known). One
- * buffer after the header, untagged and not short: m points into guest
- * memory, with the chain's shared info (count 1 until it is freed).
+ * packed chain without an end (*c not known). An untagged frame of at
+ * least COPY_BELOW bytes is not copied: m (and one more mbuf per further
+ * buffer, for a frame in several) points into guest memory, with the
+ * chain's shared info (counting those mbufs until they are freed).
  * Anything else is copied: below COPY_BELOW bytes a copy costs less than
  * an external buffer's attach and release.
  */
@@ -239,7 +286,6 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_memp
 	unsigned int n, i;
 	int64_t total;
 	uint32_t off;
-	uint16_t type;
 
 	if (take_short(t, at, max_frame, m, len, c))
 		return TAKEN;
@@ -265,16 +311,8 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_memp
 	*len = (uint32_t)total - r->hdr_len;
 	for (i = 0, off = r->hdr_len; i < n && off >= s[i].len; i++)
 		off -= s[i].len;
-	if (i < n && s[i].len - off == *len && *len >= COPY_BELOW && *len <= UINT16_MAX) {
-		memcpy(&type, s[i].va + off + 2 * RTE_ETHER_ADDR_LEN, sizeof(type));
-		if (type != rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
-			rte_mbuf_ext_refcnt_set(sh, 1);
-			rte_pktmbuf_attach_extbuf(m, s[i].va + off, RTE_BAD_IOVA, (uint16_t)*len, sh);
-			m->data_len = (uint16_t)*len;
-			m->pkt_len = *len;
-			return TAKEN;
-		}
-	}
+	if (*len >= COPY_BELOW && attach_frame(m, pool, sh, s, n, i, off, *len))
+		return TAKEN;
 	return copy_frame(m, pool, s, r->hdr_len, *len) ? TAKEN : NO_MBUF;
 }
 
