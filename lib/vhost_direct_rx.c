@@ -46,6 +46,8 @@
 
 struct batch {
 	unsigned int n, n_hdr;
+	unsigned int flushes;  /* copies made so far: a header queued before
+				* the last flush is in the guest's buffer */
 	struct {
 		uint8_t *dst;
 		const uint8_t *src;
@@ -65,6 +67,7 @@ batch_flush(struct batch *b)
 		rte_memcpy(b->e[k].dst, b->e[k].src, b->e[k].len);
 	b->n = 0;
 	b->n_hdr = 0;
+	b->flushes++;
 }
 
 static void
@@ -191,6 +194,7 @@ put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill
 	struct virtio_net_hdr_mrg_rxbuf *hdr;
 	uint16_t pos0 = *pos, n0 = *n_used, buffers = 1;
 	uint8_t *nb_lo = NULL, *nb_hi = NULL;
+	unsigned int flushes;
 	const struct rte_mbuf *seg;
 	uint32_t left, done;
 	enum take t;
@@ -203,6 +207,7 @@ put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill
 	hdr = &f->batch->hdr[f->batch->n_hdr++];
 	memset(hdr, 0, sizeof(*hdr)); /* no offloads are offered */
 	hdr->num_buffers = 1;
+	flushes = f->batch->flushes; /* one during the header's put counts */
 	if (put(f, hdr, r->hdr_len) != r->hdr_len)
 		goto bad; /* the header does not fit the first chain */
 	if (r->mrg_rxbuf) { /* num_buffers is known at the end */
@@ -232,11 +237,14 @@ put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill
 	}
 	used_put(r, (*n_used)++, f);
 	if (nb_lo != NULL) { /* little endian, as virtio 1 and x86 legacy */
-		/* In the header copy still to be made, and in the guest's
-		 * buffer in case the copy was made already (a full batch). */
+		/* In the header copy still to be made, or in the guest's
+		 * buffer if a full batch made the copy already (not always:
+		 * that store would fetch the guest's line on its own). */
 		hdr->num_buffers = buffers;
-		*nb_lo = (uint8_t)buffers;
-		*nb_hi = (uint8_t)(buffers >> 8);
+		if (f->batch->flushes != flushes) {
+			*nb_lo = (uint8_t)buffers;
+			*nb_hi = (uint8_t)(buffers >> 8);
+		}
 	}
 	return TAKEN;
 bad:
@@ -290,6 +298,7 @@ vqs_direct_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts, uint1
 	pos = r->last_avail;
 	batch.n = 0;
 	batch.n_hdr = 0;
+	batch.flushes = 0;
 	f.batch = &batch;
 	/* Acquire: pairs with the guest's barrier before its avail->idx
 	 * store (packed: before the flags of a chain's first descriptor).
