@@ -317,7 +317,7 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_memp
 	return copy_frame(m, pool, s, r->hdr_len, *len) ? TAKEN : NO_MBUF;
 }
 
-#define WARM_AHEAD 4 /* frames: descriptors this far ahead, buffers half as far */
+#define WARM_AHEAD 8 /* frames: descriptors this far ahead, buffers half as far */
 
 /* The descriptor of the chain k chains after the next one, if the guess
  * holds (packed: single-descriptor chains); NULL if there is none. */
@@ -336,10 +336,10 @@ desc_ahead(const struct vqs_direct_ring *r, uint16_t k)
 /*
  * Warms what the frames ahead will need: a descriptor WARM_AHEAD chains
  * on, and the first lines of the buffer of the one half as far (its
- * descriptor warmed two frames ago). The guest's CPU wrote both, and
- * waiting for their lines one frame at a time was most of a short frame's
- * cost (perf, 64-byte VM-to-VM). A guess: nothing read here is trusted or
- * kept, a wrong one costs a useless prefetch.
+ * descriptor warmed WARM_AHEAD / 2 frames before). The guest's CPU wrote
+ * both, and waiting for their lines one frame at a time was most of a
+ * short frame's cost (perf, 64-byte VM-to-VM). A guess: nothing read here
+ * is trusted or kept, a wrong one costs a useless prefetch.
  */
 static inline void
 warm_ahead(const struct vqs_direct_ring *r, uint16_t i, uint16_t count)

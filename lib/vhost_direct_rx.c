@@ -98,6 +98,28 @@ struct fill {
 
 enum take { TAKEN, NONE, BAD };
 
+/* The common split RX buffer, without the general walk: one descriptor,
+ * device-writable, no NEXT, no INDIRECT, in one region. false leaves it
+ * to vqs_ring_chain (which reads the descriptor again). */
+static inline bool
+one_buffer(const struct vqs_direct_ring *r, uint16_t head, struct fill *f)
+{
+	struct vring_desc d;
+	uint64_t chunk, va;
+
+	memcpy(&d, &r->desc[head], sizeof(d)); /* once */
+	if (d.flags != VRING_DESC_F_WRITE || d.len == 0)
+		return false;
+	chunk = d.len;
+	va = rte_vhost_va_from_guest_pa(r->mem, d.addr, &chunk);
+	if (va == 0 || chunk != d.len)
+		return false;
+	f->s[0].va = (uint8_t *)(uintptr_t)va;
+	f->s[0].len = d.len;
+	f->n = 1;
+	return true;
+}
+
 /* The next avail chain (at *pos; split: before end) into f. All the
  * burst takes goes back in it, so a packed chain may reach as far as the
  * slot the burst started at. */
@@ -123,9 +145,11 @@ take_chain(const struct vqs_direct_ring *r, struct fill *f, uint16_t *pos, uint1
 		f->c.ndesc = 1;
 		if (f->c.id >= r->size)
 			return BAD;
-		len = vqs_ring_chain(r, f->c.id, true, f->s, &f->n);
-		if (len <= 0 || len > UINT32_MAX)
-			return BAD;
+		if (!one_buffer(r, f->c.id, f)) {
+			len = vqs_ring_chain(r, f->c.id, true, f->s, &f->n);
+			if (len <= 0 || len > UINT32_MAX)
+				return BAD;
+		}
 		(*pos)++;
 	}
 	f->i = 0;
