@@ -126,7 +126,7 @@ vqs_ring_save(struct vqs_port *p, struct vqs_direct_ring *r, int vid, uint16_t v
 
 bool
 vqs_ring_translate(const struct vqs_direct_ring *r, uint64_t gpa, uint32_t len, struct vqs_seg *s,
-	  unsigned int *n)
+		   unsigned int *n)
 {
 	while (len > 0) {
 		uint64_t chunk = len;
@@ -218,13 +218,13 @@ vqs_ring_publish(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uin
 	uint16_t idx = r->used_idx, used_event;
 	bool call;
 
-	if (r->packed) {
-		vqs_packed_publish(p, r, vq, old);
-		return;
-	}
-	if (idx == old) {
+	if (idx == old) { /* nothing to publish: no call, but an owed one */
 		if (r->call_owed)
 			vqs_ring_call(p, r, vq);
+		return;
+	}
+	if (r->packed) {
+		vqs_packed_publish(p, r, vq, old);
 		return;
 	}
 	/* Release: pairs with the guest's barrier after its used->idx load. */

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/virtio_ring.h>
+
 #include <rte_spinlock.h>
 
 struct vqs_port;
@@ -170,6 +172,15 @@ vqs_packed_distance(const struct vqs_direct_ring *r, uint16_t from, uint16_t to)
 	return ((from ^ to) & VQS_PACKED_WRAP) ? (uint16_t)(r->size - a + b) : (uint16_t)(b - a);
 }
 
+/* Whether a packed descriptor's flags say "made available" in the lap
+ * whose avail wrap counter is wrap: AVAIL equals it, USED does not. */
+static inline bool
+vqs_packed_flags_avail(uint16_t flags, bool wrap)
+{
+	return !!(flags & (1u << VRING_PACKED_DESC_F_AVAIL)) == wrap &&
+	       !!(flags & (1u << VRING_PACKED_DESC_F_USED)) != wrap;
+}
+
 /* Whether the guest made the descriptor at pos available (acquire). */
 bool vqs_packed_avail(const struct vqs_direct_ring *r, uint16_t pos);
 /*
@@ -185,6 +196,8 @@ int64_t vqs_packed_chain(const struct vqs_direct_ring *r, uint16_t pos, uint16_t
  * burst's first entry (pos == old), which publish stores last. */
 void vqs_packed_put_used(struct vqs_direct_ring *r, uint16_t pos, uint16_t id, uint32_t len,
 			 uint16_t old);
+/* vqs_ring_publish for packed rings, with at least one used entry since
+ * old. */
 void vqs_packed_publish(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint16_t old);
 /* Kicks wanted from the next avail descriptor on (our position, not the
  * library's stale one). */

@@ -38,9 +38,8 @@ bool
 vqs_packed_avail(const struct vqs_direct_ring *r, uint16_t pos)
 {
 	uint16_t flags = __atomic_load_n(&r->pdesc[pos & VQS_PACKED_IDX].flags, __ATOMIC_ACQUIRE);
-	bool wrap = (pos & VQS_PACKED_WRAP) != 0;
 
-	return !!(flags & F_AVAIL) == wrap && !!(flags & F_USED) != wrap;
+	return vqs_packed_flags_avail(flags, (pos & VQS_PACKED_WRAP) != 0);
 }
 
 /* The buffers of an indirect table (a packed table is read in order, all
@@ -141,11 +140,6 @@ vqs_packed_publish(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, u
 	uint16_t new_pos = r->used_idx, flags, off_wrap, off, o, n;
 	bool call;
 
-	if (new_pos == old) {
-		if (r->call_owed)
-			vqs_ring_call(p, r, vq);
-		return;
-	}
 	/* Release: every used entry of the burst before the flags that make
 	 * the first of them used. */
 	__atomic_store_n(&r->pdesc[old & VQS_PACKED_IDX].flags, r->first_flags, __ATOMIC_RELEASE);

@@ -18,8 +18,7 @@ packed_waiting(const struct rte_vhost_vring *vr, uint16_t pos)
 
 	for (k = 0; k < vr->size && idx < vr->size; k++) {
 		flags = __atomic_load_n(&vr->desc_packed[idx].flags, __ATOMIC_ACQUIRE);
-		if (!!(flags & (1u << VRING_PACKED_DESC_F_AVAIL)) != wrap ||
-		    !!(flags & (1u << VRING_PACKED_DESC_F_USED)) == wrap)
+		if (!vqs_packed_flags_avail(flags, wrap))
 			break;
 		n += !(flags & VRING_DESC_F_NEXT);
 		if (++idx == vr->size) {

@@ -53,6 +53,5 @@ vqs_vring_peek_packed_empty(const struct vqs_vring_peek *pk, const struct vqs_po
 		return false;
 	/* Acquire pairs with the guest's barrier before its flags store. */
 	flags = __atomic_load_n(&pk->desc[idx].flags, __ATOMIC_ACQUIRE);
-	return !!(flags & (1u << VRING_PACKED_DESC_F_AVAIL)) != wrap ||
-	       !!(flags & (1u << VRING_PACKED_DESC_F_USED)) == wrap;
+	return !vqs_packed_flags_avail(flags, wrap);
 }
