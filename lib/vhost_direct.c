@@ -210,16 +210,31 @@ attach_frame(struct rte_mbuf *m, struct rte_mempool *pool, struct rte_mbuf_ext_s
 
 enum take_result { TAKEN, NO_MBUF, BAD_CHAIN, TOO_LONG, IN_FLIGHT, NO_END };
 
+/* Short frames' copies, made together at the end of a burst as
+ * librte_vhost's dequeue batches its small copies: one after another the
+ * loads of the senders' buffers (lines the guest's CPU just wrote) are
+ * outstanding together instead of each waiting behind a frame's chain
+ * checks. The chains stay the guest's until vqs_direct_complete. */
+struct short_copies {
+	uint16_t n;
+	struct {
+		void *dst;
+		const void *src;
+		uint32_t len;
+	} c[VQS_BURST];
+};
+
 /*
  * The common short frame, without the general walk: one descriptor (no
  * NEXT, no INDIRECT, device-readable) in one region, holding the header
- * and a frame shorter than COPY_BELOW, copied into m's own buffer. at is
+ * and a frame shorter than COPY_BELOW, to be copied into m's own buffer
+ * (queued in sc). at is
  * the chain's head (split) or position (packed). false leaves everything
  * to the general path (which re-reads the descriptor).
  */
 static inline bool
 take_short(const struct vqs_direct_txq *t, uint16_t at, uint32_t max_frame,
-	   struct rte_mbuf *m, uint32_t *len, struct vqs_chain *c)
+	   struct rte_mbuf *m, uint32_t *len, struct vqs_chain *c, struct short_copies *sc)
 {
 	const struct vqs_direct_ring *r = &t->r;
 	uint64_t chunk, addr;
@@ -257,7 +272,10 @@ take_short(const struct vqs_direct_txq *t, uint16_t at, uint32_t max_frame,
 	if (va == NULL || chunk != dlen)
 		return false;
 	*len = dlen - r->hdr_len;
-	rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), va + r->hdr_len, *len);
+	sc->c[sc->n].dst = rte_pktmbuf_mtod(m, uint8_t *);
+	sc->c[sc->n].src = va + r->hdr_len;
+	sc->c[sc->n].len = *len;
+	sc->n++;
 	m->data_len = (uint16_t)*len;
 	m->pkt_len = *len;
 	return true;
@@ -279,7 +297,8 @@ take_short(const struct vqs_direct_txq *t, uint16_t at, uint32_t max_frame,
  */
 static enum take_result
 take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_mempool *pool,
-	   uint32_t max_frame, struct rte_mbuf *m, uint32_t *len, struct vqs_chain *c)
+	   uint32_t max_frame, struct rte_mbuf *m, uint32_t *len, struct vqs_chain *c,
+	   struct short_copies *sc)
 {
 	const struct vqs_direct_ring *r = &t->r;
 	struct vqs_seg s[VQS_RING_MAX_SEGS];
@@ -288,7 +307,7 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_memp
 	int64_t total;
 	uint32_t off;
 
-	if (take_short(t, at, max_frame, m, len, c))
+	if (take_short(t, at, max_frame, m, len, c, sc))
 		return TAKEN;
 	if (r->packed) {
 		total = vqs_packed_chain(r, at, room, false, s, &n, c);
@@ -406,6 +425,7 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 	struct rte_mbuf *mb[VQS_BURST];
 	uint16_t used_mb = 0;
 	enum take_result res;
+	struct short_copies sc;
 	struct vqs_chain c;
 	uint32_t len;
 
@@ -420,6 +440,7 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 		return 0;
 	}
 	*held = true;
+	sc.n = 0;
 	count = takeable(p, r, vq, RTE_MIN(n, VQS_BURST));
 	if (count == 0 || rte_pktmbuf_alloc_bulk(pool, mb, count) != 0)
 		return 0; /* out of mbufs: the chains stay the guest's for now */
@@ -440,7 +461,7 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 				break;
 			}
 		}
-		res = take_frame(t, at, room, pool, max_frame, mb[used_mb], &len, &c);
+		res = take_frame(t, at, room, pool, max_frame, mb[used_mb], &len, &c, &sc);
 		if (res == NO_MBUF) {
 			used_mb++; /* copy_frame freed it */
 			break; /* the chain stays the guest's for now */
@@ -469,6 +490,8 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 			vqs_count(&st->drops[VQS_DROP_BAD_DESC], 1);
 		}
 	}
+	for (i = 0; i < sc.n; i++)
+		rte_memcpy(sc.c[i].dst, sc.c[i].src, sc.c[i].len);
 	if (used_mb < count)
 		rte_pktmbuf_free_bulk(&mb[used_mb], count - used_mb);
 	return got;
