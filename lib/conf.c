@@ -8,6 +8,7 @@
 #include <bsd/string.h>
 
 #include "conf.h"
+#include "conf_tnl.h"
 #include "paths.h"
 
 int
@@ -29,6 +30,8 @@ vqs_port_type_name(enum vqs_port_type t)
 		return "vhostuser";
 	case VQS_PORT_VHOST_CLIENT:
 		return "vhostuserclient";
+	case VQS_PORT_VXLAN:
+		return "vxlan";
 	default:
 		return "dpdk";
 	}
@@ -109,14 +112,6 @@ split_kv(int argc, char **argv, char **keys, char **vals, struct vqs_err *e)
 	return 0;
 }
 
-static bool
-key_is(const char *kv, const char *key)
-{
-	size_t n = strlen(key);
-
-	return strncmp(kv, key, n) == 0 && kv[n] == '=';
-}
-
 static int
 bridge_options(int argc, char **argv, struct vqs_br_conf *b, struct vqs_err *e)
 {
@@ -127,10 +122,10 @@ bridge_options(int argc, char **argv, struct vqs_br_conf *b, struct vqs_err *e)
 		return vqs_err_set(e, -EINVAL, "too many options");
 	rc = split_kv(argc, argv, keys, vals, e);
 	for (i = 0; rc == 0 && i < argc; i++) {
-		if (key_is(keys[i], "mac-aging"))
+		if (vqs_key_is(keys[i], "mac-aging"))
 			rc = vqs_conf_parse_u32("mac-aging", vals[i], 0, 86400 * 365,
 				       &b->mac_aging, e);
-		else if (key_is(keys[i], "mac-table-size"))
+		else if (vqs_key_is(keys[i], "mac-table-size"))
 			rc = vqs_conf_parse_u32("mac-table-size", vals[i], 1,
 				       VQS_MAX_MAC_TABLE_SIZE, &b->mac_table_size, e);
 		else
@@ -243,6 +238,13 @@ bad:
 }
 
 /* Options every port may change at any time. */
+static bool
+is_dynamic_key(const char *kv)
+{
+	return vqs_key_is(kv, "tag") || vqs_key_is(kv, "trunks") ||
+	       vqs_key_is(kv, "pmd-rxq-affinity") || vqs_conf_tnl_is_dynamic_key(kv);
+}
+
 static int
 port_dynamic_option(const char *kv, const char *v, struct vqs_port_conf *p,
 		    struct vqs_err *e, bool *handled)
@@ -251,7 +253,7 @@ port_dynamic_option(const char *kv, const char *v, struct vqs_port_conf *p,
 	int rc;
 
 	*handled = true;
-	if (key_is(kv, "tag")) {
+	if (vqs_key_is(kv, "tag")) {
 		if (*v == '\0') {
 			p->vlan.tag = 0;
 			return 0;
@@ -260,10 +262,12 @@ port_dynamic_option(const char *kv, const char *v, struct vqs_port_conf *p,
 		p->vlan.tag = (uint16_t)x;
 		return rc;
 	}
-	if (key_is(kv, "trunks"))
+	if (vqs_key_is(kv, "trunks"))
 		return parse_trunks(v, &p->vlan, e);
-	if (key_is(kv, "pmd-rxq-affinity"))
+	if (vqs_key_is(kv, "pmd-rxq-affinity"))
 		return parse_affinity(v, p, e);
+	if (vqs_conf_tnl_is_dynamic_key(kv))
+		return vqs_conf_tnl_dynamic_option(kv, v, p, e);
 	*handled = false;
 	return 0;
 }
@@ -272,23 +276,26 @@ static int
 port_create_option(const char *kv, const char *v, struct vqs_port_conf *p,
 		   bool *has_type, struct vqs_err *e)
 {
+	bool handled;
 	uint32_t x;
 	int rc;
 
-	if (key_is(kv, "type")) {
+	if (vqs_key_is(kv, "type")) {
 		if (strcmp(v, "vhostuser") == 0)
 			p->type = VQS_PORT_VHOST;
 		else if (strcmp(v, "vhostuserclient") == 0)
 			p->type = VQS_PORT_VHOST_CLIENT;
 		else if (strcmp(v, "dpdk") == 0)
 			p->type = VQS_PORT_ETH;
+		else if (strcmp(v, "vxlan") == 0)
+			p->type = VQS_PORT_VXLAN;
 		else
 			return vqs_err_set(e, -EINVAL,
-					   "type=%s: expected vhostuser, vhostuserclient or dpdk", v);
+					   "type=%s: expected vhostuser, vhostuserclient, dpdk or vxlan", v);
 		*has_type = true;
 		return 0;
 	}
-	if (key_is(kv, "path")) {
+	if (vqs_key_is(kv, "path")) {
 		/* Stored in normal form, so that two spellings of one file are
 		 * seen to be the same socket. */
 		if (vqs_path_normalize(v, p->path, sizeof(p->path)) != 0)
@@ -297,24 +304,27 @@ port_create_option(const char *kv, const char *v, struct vqs_port_conf *p,
 					   v, VQS_PATH_MAX);
 		return 0;
 	}
-	if (key_is(kv, "devargs")) {
+	if (vqs_key_is(kv, "devargs")) {
 		if (v[0] == '\0' || strlcpy(p->devargs, v, sizeof(p->devargs)) >=
 					    sizeof(p->devargs))
 			return vqs_err_set(e, -EINVAL,
 					   "devargs: expected a device name and arguments");
 		return 0;
 	}
-	if (key_is(kv, "queues") || key_is(kv, "n_rxq")) {
-		rc = vqs_conf_parse_u32(key_is(kv, "queues") ? "queues" : "n_rxq", v, 1,
+	if (vqs_key_is(kv, "queues") || vqs_key_is(kv, "n_rxq")) {
+		rc = vqs_conf_parse_u32(vqs_key_is(kv, "queues") ? "queues" : "n_rxq", v, 1,
 			       VQS_VHOST_MAX_QP, &x, e);
 		p->queues = (uint16_t)x;
 		return rc;
 	}
-	if (key_is(kv, "mtu")) {
+	if (vqs_key_is(kv, "mtu")) {
 		rc = vqs_conf_parse_u32("mtu", v, 68, 9000, &x, e);
 		p->mtu = (uint16_t)x;
 		return rc;
 	}
+	rc = vqs_conf_tnl_create_option(kv, v, p, &handled, e);
+	if (handled)
+		return rc;
 	return vqs_err_set(e, -EINVAL, "unknown port option '%.*s'",
 			   (int)(v - kv - 1), kv);
 }
@@ -326,8 +336,22 @@ port_check(const struct vqs_conf *c, struct vqs_port_conf *pc,
 {
 	size_t n = strcspn(pc->devargs, ",");
 	uint16_t i;
+	int rc;
 
-	if (vqs_port_type_is_vhost(pc->type)) {
+	if (pc->type != VQS_PORT_VXLAN &&
+	    (pc->vx.vni != 0 || pc->vx.local_ip != 0 || pc->vx.n_remotes != 0 || pc->vx.dst_port != 0 ||
+	     pc->vx.ttl != 0 || pc->vx.tos != 0))
+		return vqs_err_set(e, -EINVAL,
+				   "vni, local_ip, remote_ip, dst_port, ttl and tos are for type=vxlan ports");
+	if (pc->type == VQS_PORT_VXLAN) {
+		if (pc->vx.dst_port == 0)
+			pc->vx.dst_port = VQS_VXLAN_UDP_PORT;
+		if (pc->vx.ttl == 0)
+			pc->vx.ttl = 64;
+		rc = vqs_conf_tnl_check_vxlan(c, pc, e);
+		if (rc != 0)
+			return rc;
+	} else if (vqs_port_type_is_vhost(pc->type)) {
 		if (pc->devargs[0] != '\0' || pc->mtu != 0)
 			return vqs_err_set(e, -EINVAL, "devargs and mtu are for type=dpdk ports");
 		if (pc->path[0] != '\0' && pc->type == VQS_PORT_VHOST &&
@@ -387,7 +411,7 @@ vqs_conf_parse_add_port(const struct vqs_conf *c, int argc, char **argv,
 
 	if (argc < 3)
 		return vqs_err_set(e, -EINVAL,
-				   "usage: add-port BRIDGE PORT type=vhostuser|vhostuserclient|dpdk [options]");
+				   "usage: add-port BRIDGE PORT type=vhostuser|vhostuserclient|dpdk|vxlan [options]");
 	if (vqs_conf_bridge((struct vqs_conf *)c, argv[1]) == NULL)
 		return vqs_err_set(e, -ENOENT, "no bridge named '%s'", argv[1]);
 	if (!valid_name(argv[2]))
@@ -406,8 +430,7 @@ vqs_conf_parse_add_port(const struct vqs_conf *c, int argc, char **argv,
 	rc = split_kv(argc - 3, argv + 3, keys, vals, e);
 	/* Creation options first: affinity is checked against queues. */
 	for (i = 0; rc == 0 && i < argc - 3; i++)
-		if (!key_is(keys[i], "tag") && !key_is(keys[i], "trunks") &&
-		    !key_is(keys[i], "pmd-rxq-affinity"))
+		if (!is_dynamic_key(keys[i]))
 			rc = port_create_option(keys[i], vals[i], pc, &has_type, e);
 	if (rc == 0 && !has_type)
 		rc = vqs_err_set(e, -EINVAL, "add-port %s: type= is required", pc->name);
@@ -415,21 +438,21 @@ vqs_conf_parse_add_port(const struct vqs_conf *c, int argc, char **argv,
 		rc = port_check(c, pc, socket_dir, false, e);
 	for (i = 0; rc == 0 && i < argc - 3; i++)
 		rc = port_dynamic_option(keys[i], vals[i], pc, e, &handled);
+	if (rc == 0)
+		rc = vqs_conf_tnl_check_underlay(c, pc, e);
 	return rc;
-}
-
-static bool
-is_dynamic_key(const char *kv)
-{
-	return key_is(kv, "tag") || key_is(kv, "trunks") || key_is(kv, "pmd-rxq-affinity");
 }
 
 /* What the device is made from: a change restarts the port. */
 static bool
 same_device(const struct vqs_port_conf *a, const struct vqs_port_conf *b)
 {
+	struct vqs_port_conf x = *a;
+
+	x.ul = b->ul; /* the address is not the device */
 	return a->type == b->type && strcmp(a->path, b->path) == 0 &&
-	       strcmp(a->devargs, b->devargs) == 0 && a->queues == b->queues && a->mtu == b->mtu;
+	       strcmp(a->devargs, b->devargs) == 0 && a->queues == b->queues && a->mtu == b->mtu &&
+	       vqs_conf_tnl_equal(&x, b);
 }
 
 int
@@ -448,17 +471,19 @@ vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
 		return vqs_err_set(e, -EINVAL, "too many options");
 	rc = split_kv(argc, argv, keys, vals, e);
 	for (i = 0; rc == 0 && i < argc; i++)
-		if (key_is(keys[i], "type"))
+		if (vqs_key_is(keys[i], "type"))
 			rc = port_create_option(keys[i], vals[i], &np, &has_type, e);
 	/* Another type starts its device settings afresh (a dpdk port has no
 	 * socket path, a vhost-user one no devargs). */
 	if (rc == 0 && np.type != inout->type) {
 		memset(np.path, 0, sizeof(np.path));
 		memset(np.devargs, 0, sizeof(np.devargs));
+		memset(&np.vx, 0, sizeof(np.vx));
+		memset(&np.ul, 0, sizeof(np.ul));
 		np.queues = np.mtu = 0;
 	}
 	for (i = 0; rc == 0 && i < argc; i++)
-		if (!key_is(keys[i], "type") && !is_dynamic_key(keys[i]))
+		if (!vqs_key_is(keys[i], "type") && !is_dynamic_key(keys[i]))
 			rc = port_create_option(keys[i], vals[i], &np, &has_type, e);
 	if (rc == 0 && !same_device(&np, inout)) {
 		rc = port_check(c, &np, socket_dir, true, e);
@@ -467,6 +492,8 @@ vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
 	for (i = 0; rc == 0 && i < argc; i++)
 		if (is_dynamic_key(keys[i]))
 			rc = port_dynamic_option(keys[i], vals[i], &np, e, &handled);
+	if (rc == 0)
+		rc = vqs_conf_tnl_check_underlay(c, &np, e);
 	for (q = np.queues; rc == 0 && q < VQS_VHOST_MAX_QP; q++)
 		if (np.affinity[q] >= 0)
 			rc = vqs_err_set(e, -EINVAL,
@@ -488,7 +515,7 @@ vqs_conf_parse_set_pmd(int argc, char **argv, uint32_t *sleep_ms, struct vqs_err
 		return vqs_err_set(e, -EINVAL, "too many options");
 	rc = split_kv(argc, argv, keys, vals, e);
 	for (i = 0; rc == 0 && i < argc; i++) {
-		if (!key_is(keys[i], "sleep"))
+		if (!vqs_key_is(keys[i], "sleep"))
 			return vqs_err_set(e, -EINVAL, "unknown pmd option '%.*s'",
 					   (int)(vals[i] - keys[i] - 1), keys[i]);
 		if (strcmp(vals[i], "on") == 0)
@@ -621,7 +648,7 @@ vqs_conf_write(const struct vqs_conf *c, FILE *f)
 		if (vqs_port_type_is_vhost(p->type)) {
 			put_kv(f, "path", p->path);
 			fprintf(f, " queues=%u", p->queues);
-		} else {
+		} else if (p->type == VQS_PORT_ETH) {
 			put_kv(f, "devargs", p->devargs);
 			fprintf(f, " n_rxq=%u", p->queues);
 		}
@@ -635,6 +662,7 @@ vqs_conf_write(const struct vqs_conf *c, FILE *f)
 		vqs_conf_format_affinity(p, aff, sizeof(aff));
 		if (aff[0] != '\0')
 			fprintf(f, " pmd-rxq-affinity=%s", aff);
+		vqs_conf_tnl_write(p, f);
 		fputc('\n', f);
 	}
 	return ferror(f) ? -EIO : 0;
@@ -654,7 +682,8 @@ port_equal(const struct vqs_port_conf *a, const struct vqs_port_conf *b)
 	       a->type == b->type && strcmp(a->path, b->path) == 0 &&
 	       strcmp(a->devargs, b->devargs) == 0 && a->queues == b->queues &&
 	       a->mtu == b->mtu && vqs_vlan_equal(&a->vlan, &b->vlan) &&
-	       memcmp(a->affinity, b->affinity, sizeof(a->affinity)) == 0;
+	       memcmp(a->affinity, b->affinity, sizeof(a->affinity)) == 0 &&
+	       vqs_conf_tnl_equal(a, b);
 }
 
 bool

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <arpa/inet.h>
+
 #include "vqs.h"
 
 #define VQS_DEFAULT_MAC_AGING      300
@@ -22,6 +24,32 @@ enum vqs_port_type {
 	VQS_PORT_VHOST,        /* vhostuser: we are the socket server */
 	VQS_PORT_VHOST_CLIENT, /* vhostuserclient: we connect, and reconnect */
 	VQS_PORT_ETH,          /* dpdk: any ethdev, PCI NIC or vdev */
+	VQS_PORT_VXLAN,        /* vxlan: a tunnel over a dpdk port's address */
+};
+
+#define VQS_VXLAN_MAX_REMOTES 16
+#define VQS_VXLAN_UDP_PORT    4789 /* IANA */
+#define VQS_VXLAN_VNI_MAX     0xffffffu
+#define VQS_TOS_INHERIT       (-1)
+
+/* A dpdk port's IPv4 address, as OVS puts one on a physical bridge: the
+ * underlay of the tunnels whose local_ip it is. Addresses in network
+ * byte order; ip 0: none. */
+struct vqs_underlay_conf {
+	uint32_t ip;
+	uint8_t prefix;
+	uint32_t gateway; /* next hop for remotes outside the subnet; 0: none */
+};
+
+/* A VXLAN tunnel port (RFC 7348). */
+struct vqs_vxlan_conf {
+	uint32_t vni;
+	uint32_t local_ip;
+	uint16_t n_remotes;
+	uint32_t remote[VQS_VXLAN_MAX_REMOTES];
+	uint16_t dst_port; /* UDP, host order */
+	uint8_t ttl;
+	int16_t tos;       /* VQS_TOS_INHERIT: the inner IPv4 header's */
 };
 
 /* Access port: tag != 0. Trunk port: tag == 0, carrying the VLANs in
@@ -49,6 +77,8 @@ struct vqs_port_conf {
 	uint16_t mtu;             /* eth: 0 keeps the device's MTU */
 	struct vqs_vlan_conf vlan;
 	int16_t affinity[VQS_VHOST_MAX_QP]; /* lcore per RX queue; -1: any */
+	struct vqs_underlay_conf ul; /* dpdk ports */
+	struct vqs_vxlan_conf vx;    /* vxlan ports */
 };
 
 struct vqs_conf {
@@ -72,6 +102,19 @@ static inline bool
 vqs_port_type_is_vhost(enum vqs_port_type t)
 {
 	return t == VQS_PORT_VHOST || t == VQS_PORT_VHOST_CLIENT;
+}
+
+/* "192.0.2.1" into *ip (network order); false if it is not one. */
+bool vqs_parse_ipv4(const char *s, uint32_t *ip);
+/* An address in network order as text. */
+const char *vqs_ipv4_str(uint32_t ip, char *buf, size_t len);
+/* Whether a and b share the first prefix bits. */
+static inline bool
+vqs_ipv4_same_subnet(uint32_t a, uint32_t b, uint8_t prefix)
+{
+	uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
+
+	return ((ntohl(a) ^ ntohl(b)) & mask) == 0;
 }
 
 static inline bool

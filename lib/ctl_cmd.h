@@ -52,6 +52,7 @@ void vqs_ctl_register(const char *section, const struct vqs_ctl_cmd *cmds, unsig
 
 void vqs_ctl_config_register(void);  /* ctl_config.c: bridges, ports, show */
 void vqs_ctl_fdb_register(void);     /* ctl_fdb.c: MAC tables */
+void vqs_ctl_tnl_register(void);     /* ctl_tnl.c: tunnels */
 void vqs_ctl_pmd_register(void);     /* ctl_pmd.c: PMD threads */
 void vqs_ctl_observe_register(void); /* ctl_observe.c: counters, vrings, logs */
 void vqs_ctl_debug_register(void);   /* ctl_debug.c: fault injection */

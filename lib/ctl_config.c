@@ -19,10 +19,12 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
+#include "conf_tnl.h"
 #include "ctl_cmd.h"
 #include "eth_port.h"
 #include "pmd.h"
 #include "switch.h"
+#include "tunnel.h"
 #include "vhost_port.h"
 
 #define SET_ARGS "port PORT KEY=VALUE... (add-port's) | bridge BRIDGE mac-aging=|mac-table-size= " \
@@ -89,6 +91,19 @@ bridge_create(struct vqs_switch *sw, const struct vqs_br_conf *bc, struct vqs_er
 	return b;
 }
 
+/* The device (or a tunnel port's counters); release: close a device EAL
+ * probed too. */
+static void
+port_device_stop(struct vqs_port *p, bool release)
+{
+	if (vqs_port_type_is_vhost(p->conf.type))
+		vqs_vhost_port_stop(p);
+	else if (p->conf.type == VQS_PORT_VXLAN)
+		vqs_tnl_port_stop(p);
+	else
+		vqs_eth_port_stop(p, release);
+}
+
 /* Out of the table, then a grace period: a telemetry client that found
  * the port under the lock went RCU-online before it let the lock go. */
 static void
@@ -138,23 +153,25 @@ port_create(struct vqs_switch *sw, const struct vqs_port_conf *pc, struct vqs_er
 	pthread_mutex_lock(&sw->lock);
 	sw->ports[slot] = p;
 	pthread_mutex_unlock(&sw->lock);
-	if (vqs_port_type_is_vhost(pc->type))
+	if (vqs_port_type_is_vhost(pc->type)) {
 		rc = vqs_vhost_port_start(p, sw->socket_gid, e->msg, sizeof(e->msg));
-	else
+	} else if (pc->type == VQS_PORT_VXLAN) {
+		rc = vqs_tnl_port_start(p, sw->n_pmds);
+		if (rc != 0)
+			vqs_err_set(e, rc, "out of memory");
+	} else {
 		rc = vqs_eth_port_start(p, sw->n_pmds, sw->pool, e->msg, sizeof(e->msg));
+	}
 	if (rc != 0) {
 		/* A vhost start undoes itself; an ethdev we probed is removed. */
-		if (!vqs_port_type_is_vhost(pc->type))
+		if (pc->type == VQS_PORT_ETH)
 			vqs_eth_port_stop(p, false);
 		port_free(sw, p);
 		return NULL;
 	}
 	rc = vqs_pmds_assign_port(sw, p, pc, e);
 	if (rc != 0) {
-		if (vqs_port_type_is_vhost(pc->type))
-			vqs_vhost_port_stop(p);
-		else
-			vqs_eth_port_stop(p, false);
+		port_device_stop(p, false);
 		port_free(sw, p);
 		return NULL;
 	}
@@ -166,10 +183,7 @@ port_create(struct vqs_switch *sw, const struct vqs_port_conf *pc, struct vqs_er
 static void
 port_undo(struct vqs_switch *sw, struct vqs_port *p)
 {
-	if (vqs_port_type_is_vhost(p->conf.type))
-		vqs_vhost_port_stop(p);
-	else
-		vqs_eth_port_stop(p, false);
+	port_device_stop(p, false);
 	port_free(sw, p);
 }
 
@@ -186,10 +200,7 @@ port_delete(struct vqs_switch *sw, struct vqs_port *p, bool release)
 		p->deleting = false;
 		return -ENOMEM;
 	}
-	if (vqs_port_type_is_vhost(p->conf.type))
-		vqs_vhost_port_stop(p);
-	else
-		vqs_eth_port_stop(p, release);
+	port_device_stop(p, release);
 	if (b != NULL)
 		vqs_fdb_flush_port(b->fdb, p->slot);
 	port_free(sw, p);
@@ -585,6 +596,23 @@ cmd_list_ports(struct vqs_ctl_ctx *x, int argc, char **argv)
 }
 
 static void
+show_vxlan(struct vqs_ctl_ctx *x, uint32_t o, const struct vqs_port_conf *pc)
+{
+	char a[INET_ADDRSTRLEN], remotes[VQS_VXLAN_MAX_REMOTES * 16 + 1];
+
+	vqs_conf_format_remotes(&pc->vx, remotes, sizeof(remotes));
+	vqs_answer_uint(x->ans, o, "vni", pc->vx.vni);
+	vqs_answer_str(x->ans, o, "local_ip", vqs_ipv4_str(pc->vx.local_ip, a, sizeof(a)));
+	vqs_answer_str(x->ans, o, "remote_ip", remotes);
+	vqs_answer_uint(x->ans, o, "dst_port", pc->vx.dst_port);
+	vqs_answer_uint(x->ans, o, "ttl", pc->vx.ttl);
+	if (pc->vx.tos == VQS_TOS_INHERIT)
+		vqs_answer_str(x->ans, o, "tos", "inherit");
+	else
+		vqs_answer_uint(x->ans, o, "tos", (uint64_t)pc->vx.tos);
+}
+
+static void
 show_port(struct vqs_ctl_ctx *x, uint32_t list, const struct vqs_port_conf *pc)
 {
 	const struct vqs_port *p = vqs_switch_port(x->sw, pc->name);
@@ -600,8 +628,21 @@ show_port(struct vqs_ctl_ctx *x, uint32_t list, const struct vqs_port_conf *pc)
 	vqs_answer_str(x->ans, o, "state", pe != NULL ? "error" : p != NULL && vqs_port_is_up(p) ? "up" : "down");
 	if (pe != NULL)
 		vqs_answer_str(x->ans, o, "error", pe->error);
-	vqs_answer_str(x->ans, o, vhost ? "path" : "devargs", vhost ? pc->path : pc->devargs);
-	vqs_answer_uint(x->ans, o, "queues", pc->queues);
+	if (pc->type == VQS_PORT_VXLAN) {
+		show_vxlan(x, o, pc);
+	} else {
+		vqs_answer_str(x->ans, o, vhost ? "path" : "devargs", vhost ? pc->path : pc->devargs);
+		vqs_answer_uint(x->ans, o, "queues", pc->queues);
+	}
+	if (pc->ul.ip != 0) {
+		char a[INET_ADDRSTRLEN + 4];
+
+		vqs_ipv4_str(pc->ul.ip, a, sizeof(a));
+		snprintf(a + strlen(a), sizeof(a) - strlen(a), "/%u", pc->ul.prefix);
+		vqs_answer_str(x->ans, o, "ip", a);
+		vqs_answer_str(x->ans, o, "gateway", pc->ul.gateway == 0 ? "" :
+			       vqs_ipv4_str(pc->ul.gateway, a, sizeof(a)));
+	}
 	vqs_answer_uint(x->ans, o, "tag", pc->vlan.tag);
 	vqs_answer_str(x->ans, o, "trunks", trunks);
 	vqs_answer_str(x->ans, o, "pmd_rxq_affinity", aff);

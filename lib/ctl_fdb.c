@@ -12,6 +12,7 @@
 #include "ctl_cmd.h"
 #include "fdb.h"
 #include "switch.h"
+#include "tunnel.h"
 
 #define FDB_SHOW_LIMIT     10000  /* entries fdb/show lists unless asked */
 #define FDB_SHOW_LIMIT_MAX 100000 /* ... and at most: the control thread's
@@ -31,8 +32,8 @@ fdb_show_one(const struct vqs_fdb_entry_info *e, void *arg)
 {
 	struct fdb_show *fs = arg;
 	struct vqs_answer *o = fs->x->ans;
-	const struct vqs_port *p = fs->x->sw->ports[e->port];
-	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	const struct vqs_port *p = fs->x->sw->ports[VQS_FDB_SLOT(e->port)];
+	char mac[RTE_ETHER_ADDR_FMT_SIZE], remote[INET_ADDRSTRLEN];
 	uint32_t row;
 
 	if (fs->skip > 0) {
@@ -52,6 +53,7 @@ fdb_show_one(const struct vqs_fdb_entry_info *e, void *arg)
 	vqs_answer_str(o, row, "mac", mac);
 	vqs_answer_uint(o, row, "age", e->age_tsc / rte_get_tsc_hz());
 	vqs_answer_bool(o, row, "static", e->is_static);
+	vqs_answer_str(o, row, "remote", vqs_tnl_remote_str(p, e->port, remote, sizeof(remote)));
 	return 0;
 }
 

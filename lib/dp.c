@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ethdev.h>
+
 #include "dp.h"
+#include "neigh.h"
 #include "pmd.h"
 #include "switch.h"
 
@@ -53,6 +56,63 @@ dp_build_rxqs(struct vqs_switch *sw, struct vqs_dp *dp)
 	return 0;
 }
 
+/* A started dpdk port with an address in the model is an underlay. */
+static void
+dp_underlay(struct vqs_dp_underlay *ul, const struct vqs_port *p, const struct vqs_port_conf *pc)
+{
+	uint16_t mtu = RTE_ETHER_MTU;
+
+	memset(ul, 0, sizeof(*ul));
+	if (p->conf.type != VQS_PORT_ETH || !p->eth.started || pc == NULL || pc->ul.ip == 0 ||
+	    rte_eth_macaddr_get(p->eth.port_id, &ul->mac) != 0)
+		return;
+	rte_eth_dev_get_mtu(p->eth.port_id, &mtu);
+	ul->ip = pc->ul.ip;
+	ul->prefix = pc->ul.prefix;
+	ul->mtu = mtu;
+}
+
+/* Each tunnel port's underlay (the port with its local_ip) and the next
+ * hop of each remote: the remote itself on the underlay's subnet, else
+ * the underlay's gateway. */
+static void
+dp_tunnels(struct vqs_switch *sw, struct vqs_dp *dp)
+{
+	unsigned int s, u, r;
+	int nh;
+
+	dp->neigh = sw->neigh;
+	for (s = 0; s < dp->n_slots; s++) {
+		struct vqs_dp_vxlan *vx = &dp->ports[s].vx;
+		const struct vqs_port_conf *upc;
+		uint32_t hop;
+
+		if (dp->ports[s].port == NULL || dp->ports[s].port->conf.type != VQS_PORT_VXLAN)
+			continue;
+		dp->vx_slots[dp->n_vx++] = (uint16_t)s;
+		vx->conf = dp->ports[s].port->conf.vx;
+		vx->ul = -1;
+		for (u = 0; u < dp->n_slots; u++)
+			if (dp->ports[u].ul.ip != 0 && dp->ports[u].ul.ip == vx->conf.local_ip)
+				vx->ul = (int16_t)u;
+		for (r = 0; r < vx->conf.n_remotes; r++) {
+			vx->neigh[r] = -1;
+			if (vx->ul < 0)
+				continue;
+			upc = vqs_conf_port(sw->conf, dp->ports[vx->ul].port->conf.name);
+			hop = vqs_ipv4_same_subnet(vx->conf.remote[r], upc->ul.ip, upc->ul.prefix) ?
+			      vx->conf.remote[r] : upc->ul.gateway;
+			if (hop == 0)
+				continue;
+			nh = vqs_neigh_want(sw->neigh, (uint16_t)vx->ul, hop);
+			if (nh < 0)
+				VQS_LOG(WARNING, "port %s: the neighbour table is full (%d next hops)",
+					dp->ports[s].port->conf.name, VQS_NEIGH_MAX);
+			vx->neigh[r] = (int16_t)nh;
+		}
+	}
+}
+
 int
 vqs_dp_publish(struct vqs_switch *sw)
 {
@@ -83,6 +143,7 @@ vqs_dp_publish(struct vqs_switch *sw)
 		dp->ports[s].port = p;
 		dp->ports[s].bridge = (uint16_t)b;
 		dp->ports[s].vlan = pc != NULL ? pc->vlan : p->conf.vlan;
+		dp_underlay(&dp->ports[s].ul, p, pc);
 		db = &dp->bridges[b];
 		db->ports[db->n_ports++] = (uint16_t)s;
 		dp->n_slots = (uint16_t)(s + 1);
@@ -92,11 +153,14 @@ vqs_dp_publish(struct vqs_switch *sw)
 		vqs_dp_free(dp);
 		return rc;
 	}
+	vqs_neigh_sync_begin(sw->neigh);
+	dp_tunnels(sw, dp);
 	old = __atomic_exchange_n(&sw->dp, dp, __ATOMIC_ACQ_REL);
 	/* A sleeping PMD must see the new queues; after the grace period no
 	 * PMD holds the old snapshot. */
 	vqs_pmds_wake(sw);
 	rte_rcu_qsbr_synchronize(sw->qsv, RTE_QSBR_THRID_INVALID);
+	vqs_neigh_sync_end(sw->neigh); /* no PMD holds a snapshot naming the others */
 	vqs_dp_free(old);
 	return 0;
 }

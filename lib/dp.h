@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include <rte_ether.h>
+
 #include "conf.h"
 #include "fdb.h"
 #include "port.h"
@@ -19,11 +21,30 @@
 #include "vqs.h"
 
 struct vqs_switch;
+struct vqs_neigh_table;
+
+/* A dpdk port with an address, started (tunnel.h). */
+struct vqs_dp_underlay {
+	uint32_t ip;           /* network order; 0: not an underlay */
+	uint8_t prefix;
+	uint16_t mtu;          /* the device's: IPv4 packets this long at most */
+	struct rte_ether_addr mac;
+};
+
+/* A tunnel port (tunnel.h). */
+struct vqs_dp_vxlan {
+	int16_t ul;            /* the underlay port's slot; -1: none with local_ip */
+	int16_t neigh[VQS_VXLAN_MAX_REMOTES]; /* next hop of each remote in
+				* dp->neigh; -1: no route */
+	struct vqs_vxlan_conf conf;
+};
 
 struct vqs_dp_port {
 	struct vqs_port *port; /* NULL: free slot */
 	uint16_t bridge;       /* index in dp->bridges */
 	struct vqs_vlan_conf vlan;
+	struct vqs_dp_underlay ul;
+	struct vqs_dp_vxlan vx;
 };
 
 struct vqs_dp_bridge {
@@ -58,6 +79,9 @@ struct vqs_dp {
 	uint16_t n_bridges;
 	struct vqs_dp_bridge bridges[VQS_MAX_BRIDGES];
 	struct vqs_dp_pmd pmds[VQS_MAX_PMDS];
+	struct vqs_neigh_table *neigh; /* the switch's */
+	uint16_t n_vx;                 /* tunnel ports, for decapsulation */
+	uint16_t vx_slots[VQS_MAX_PORTS];
 };
 
 /* Control thread: rebuilds from the switch's ports, bridges and model,

@@ -218,7 +218,7 @@ fdb_remove(struct vqs_fdb *fdb, enum fdb_remove what, uint64_t now,
 		    ((owner & FDB_STATIC) ||
 		     now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED) <= max_age))
 			continue;
-		if (what == FDB_REMOVE_PORT && FDB_PORT1(owner) != port + 1)
+		if (what == FDB_REMOVE_PORT && VQS_FDB_SLOT(FDB_PORT1(owner) - 1) != port)
 			continue;
 		if (rte_hash_get_key_with_position(fdb->hash, (int32_t)pos,
 						   &key) < 0)

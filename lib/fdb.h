@@ -18,6 +18,13 @@
 
 #define VQS_FDB_MISS (-1)
 
+/* What an entry points at (its "port"): a port slot, and for a tunnel port
+ * the remote (VTEP) the address is behind, as its index + 1 in the bits
+ * above the slot (0: not a tunnel). */
+#define VQS_FDB_DEST(slot, rmt1) ((uint16_t)((slot) | ((unsigned int)(rmt1) << 8)))
+#define VQS_FDB_SLOT(d)          ((uint16_t)((d) & 0xff))
+#define VQS_FDB_RMT1(d)          ((uint16_t)((d) >> 8))
+
 struct vqs_fdb;
 
 enum vqs_fdb_learn_result {
@@ -57,7 +64,8 @@ unsigned int vqs_fdb_age(struct vqs_fdb *fdb, uint64_t now, uint64_t max_age);
  * Returns once no PMD can still use it. */
 int vqs_fdb_del(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr *mac);
 unsigned int vqs_fdb_flush(struct vqs_fdb *fdb);
-unsigned int vqs_fdb_flush_port(struct vqs_fdb *fdb, uint16_t port);
+/* Every entry of the port in slot, whichever remote. */
+unsigned int vqs_fdb_flush_port(struct vqs_fdb *fdb, uint16_t slot);
 
 /* Any thread; a snapshot that may miss concurrent changes. */
 uint32_t vqs_fdb_count(const struct vqs_fdb *fdb);

@@ -17,6 +17,7 @@ struct vqs_switch;
 struct vqs_out {
 	uint16_t n;
 	struct rte_mbuf *pkts[VQS_OUT_MAX];
+	uint8_t rmt1[VQS_OUT_MAX]; /* tunnel ports: to which remote + 1; 0 all */
 };
 
 /* Written by the PMD only (relaxed); see vqs_count(). */

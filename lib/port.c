@@ -8,6 +8,7 @@
 #include "pmd.h"
 #include "port.h"
 #include "switch.h"
+#include "tunnel.h"
 #include "vhost_direct.h"
 #include "vhost_port.h"
 
@@ -19,6 +20,14 @@ const char *const vqs_drop_names[VQS_DROP_MAX] = {
 	[VQS_DROP_TX_DOWN] = "tx_down",
 	[VQS_DROP_NO_MBUF] = "no_mbuf",
 	[VQS_DROP_BAD_DESC] = "bad_desc",
+	[VQS_DROP_VXLAN_MALFORMED] = "vxlan_malformed",
+	[VQS_DROP_VXLAN_BAD_FLAGS] = "vxlan_bad_flags",
+	[VQS_DROP_VXLAN_UNKNOWN_VNI] = "vxlan_unknown_vni",
+	[VQS_DROP_VXLAN_UNKNOWN_REMOTE] = "vxlan_unknown_remote",
+	[VQS_DROP_NOT_VXLAN] = "not_vxlan",
+	[VQS_DROP_TNL_NO_ROUTE] = "tnl_no_route",
+	[VQS_DROP_TNL_UNRESOLVED] = "tnl_unresolved",
+	[VQS_DROP_TNL_TOO_BIG] = "tnl_too_big",
 };
 
 bool
@@ -26,6 +35,8 @@ vqs_port_is_up(const struct vqs_port *p)
 {
 	if (vqs_port_type_is_vhost(p->conf.type))
 		return __atomic_load_n(&p->vhost.ready, __ATOMIC_ACQUIRE);
+	if (p->conf.type == VQS_PORT_VXLAN)
+		return true; /* what it lacks is counted per frame (tnl_*) */
 	return p->eth.started;
 }
 
@@ -152,7 +163,7 @@ device_missed(const struct vqs_port *p)
 {
 	struct rte_eth_stats st;
 
-	if (vqs_port_type_is_vhost(p->conf.type) || !p->eth.started ||
+	if (p->conf.type != VQS_PORT_ETH || !p->eth.started ||
 	    rte_eth_stats_get(p->eth.port_id, &st) != 0)
 		return 0;
 	return st.imissed;
@@ -163,7 +174,7 @@ vqs_port_rx_missed(const struct vqs_port *p)
 {
 	uint64_t now = device_missed(p);
 
-	return vqs_port_type_is_vhost(p->conf.type) ? 0 :
+	return p->conf.type != VQS_PORT_ETH ? 0 :
 	       now - RTE_MIN(now, __atomic_load_n(&p->eth.missed_base, __ATOMIC_RELAXED));
 }
 
@@ -174,6 +185,8 @@ vqs_port_stats_clear(struct vqs_port *p, uint16_t n_pmds)
 
 	stats_total(p, n_pmds, &now);
 	vqs_counters_rebase((const uint64_t *)&now, (uint64_t *)&p->base, STATS_FIELDS);
-	if (!vqs_port_type_is_vhost(p->conf.type))
+	if (p->conf.type == VQS_PORT_ETH)
 		__atomic_store_n(&p->eth.missed_base, device_missed(p), __ATOMIC_RELAXED);
+	if (p->conf.type == VQS_PORT_VXLAN)
+		vqs_tnl_remote_stats_clear(p, n_pmds);
 }

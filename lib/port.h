@@ -29,6 +29,17 @@ enum vqs_drop {
 	VQS_DROP_NO_MBUF,       /* egress: no buffer for a VLAN-tagged copy */
 	VQS_DROP_BAD_DESC,      /* ingress (direct datapath): a guest TX chain that
 				 * breaks the rules, given back unread */
+	/* Underlay ports (an ip=), ingress: IPv4 for the port's address. */
+	VQS_DROP_VXLAN_MALFORMED,  /* cut short, bad lengths, a fragment */
+	VQS_DROP_VXLAN_BAD_FLAGS,  /* the VXLAN header's I flag not set */
+	VQS_DROP_VXLAN_UNKNOWN_VNI, /* no vxlan port has that VNI and UDP port */
+	VQS_DROP_VXLAN_UNKNOWN_REMOTE, /* from an address not in remote_ip */
+	VQS_DROP_NOT_VXLAN,        /* for the address, but not VXLAN */
+	/* Tunnel ports, egress. */
+	VQS_DROP_TNL_NO_ROUTE,     /* no underlay port up with local_ip, or a
+				    * remote outside its subnet without gateway */
+	VQS_DROP_TNL_UNRESOLVED,   /* the next hop's MAC not known (yet) */
+	VQS_DROP_TNL_TOO_BIG,      /* encapsulated, longer than the underlay MTU */
 	VQS_DROP_MAX
 };
 
@@ -101,6 +112,20 @@ struct vqs_eth_state {
 	rte_spinlock_t txq_lock[VQS_MAX_PMDS];
 };
 
+/* Per remote of a tunnel port, per PMD (inner frames). */
+struct vqs_tnl_remote_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+};
+
+struct vqs_vxlan_state {
+	/* [pmd][remote], written by that PMD only; see vqs_count(). */
+	struct vqs_tnl_remote_stats (*remote)[VQS_VXLAN_MAX_REMOTES];
+	struct vqs_tnl_remote_stats base[VQS_VXLAN_MAX_REMOTES]; /* at the last clear */
+};
+
 struct vqs_port {
 	struct vqs_port_conf conf;  /* as created (VLANs: see the dp) */
 	uint16_t slot;              /* index in the switch's port table */
@@ -111,6 +136,7 @@ struct vqs_port {
 	union {
 		struct vqs_vhost_state vhost;
 		struct vqs_eth_state eth;
+		struct vqs_vxlan_state vx;
 	};
 	struct vqs_port_stats stats[VQS_MAX_PMDS];
 	struct vqs_port_stats base; /* control thread: sums at the last clear */

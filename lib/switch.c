@@ -9,6 +9,21 @@
 #include "frame.h"
 #include "pmd.h"
 #include "switch.h"
+#include "tunnel.h"
+
+_Static_assert(VQS_MAX_PORTS <= 256, "a MAC table entry keeps the slot in 8 bits (VQS_FDB_DEST)");
+
+/* What a destination's output gathered is sent through: its device, or
+ * for a tunnel port the encapsulation. */
+static inline void
+out_send(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct vqs_out *o)
+{
+	if (unlikely(dp->ports[slot].port->conf.type == VQS_PORT_VXLAN))
+		vqs_tnl_tx(dp, pmd, slot, o->pkts, o->rmt1, o->n);
+	else
+		vqs_port_tx(dp->ports[slot].port, pmd, o->pkts, o->n);
+	o->n = 0;
+}
 
 /*
  * Output is gathered per destination over a whole pass of the PMD (every
@@ -17,16 +32,16 @@
  * buffer is sent at once.
  */
 static inline void
-out_add(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct rte_mbuf *m)
+out_add(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct rte_mbuf *m,
+	uint8_t rmt1)
 {
 	struct vqs_out *o = &pmd->out[slot];
 
 	if (o->n == 0)
 		pmd->touched[pmd->n_touched++] = slot;
-	else if (unlikely(o->n == VQS_OUT_MAX)) {
-		vqs_port_tx(dp->ports[slot].port, pmd, o->pkts, o->n);
-		o->n = 0;
-	}
+	else if (unlikely(o->n == VQS_OUT_MAX))
+		out_send(dp, pmd, slot, o);
+	o->rmt1[o->n] = rmt1;
 	o->pkts[o->n++] = m;
 }
 
@@ -40,8 +55,7 @@ vqs_switch_flush(const struct vqs_dp *dp, struct vqs_pmd *pmd)
 		struct vqs_out *o = &pmd->out[s];
 
 		if (o->n > 0)
-			vqs_port_tx(dp->ports[s].port, pmd, o->pkts, o->n);
-		o->n = 0;
+			out_send(dp, pmd, s, o);
 	}
 	pmd->n_touched = 0;
 }
@@ -118,6 +132,7 @@ tagged_copy(struct rte_mbuf *m, struct rte_mempool *pool)
 struct burst_memo {
 	bool have_src, have_dst;
 	uint16_t src_vlan, dst_vlan;
+	uint16_t src_dest;                  /* where it was learned (VQS_FDB_DEST) */
 	struct rte_ether_addr src;          /* last source learned */
 	enum vqs_fdb_learn_result learned;
 	struct rte_ether_addr dst;          /* last destination looked up */
@@ -143,13 +158,14 @@ memo_lookup(struct burst_memo *mm, const struct vqs_fdb *fdb, uint16_t vlan,
 
 static inline enum vqs_fdb_learn_result
 memo_learn(struct burst_memo *mm, struct vqs_fdb *fdb, uint16_t vlan,
-	   const struct rte_ether_addr *src, uint16_t slot, uint64_t now)
+	   const struct rte_ether_addr *src, uint16_t dest, uint64_t now)
 {
-	if (!mm->have_src || vlan != mm->src_vlan ||
+	if (!mm->have_src || vlan != mm->src_vlan || dest != mm->src_dest ||
 	    !rte_is_same_ether_addr(src, &mm->src)) {
-		mm->learned = vqs_fdb_learn(fdb, vlan, src, slot, now);
+		mm->learned = vqs_fdb_learn(fdb, vlan, src, dest, now);
 		mm->src = *src;
 		mm->src_vlan = vlan;
+		mm->src_dest = dest;
 		mm->have_src = true;
 		/* A new or moved entry may be the remembered destination. */
 		if (mm->learned == VQS_FDB_NEW || mm->learned == VQS_FDB_MOVED)
@@ -193,7 +209,7 @@ out_share(const struct vqs_dp *dp, struct vqs_pmd *pmd, const uint16_t *dst,
 
 	rte_pktmbuf_refcnt_update(m, (int16_t)(n - 1));
 	for (t = 0; t < n; t++)
-		out_add(dp, pmd, dst[t], m);
+		out_add(dp, pmd, dst[t], m, 0); /* a tunnel: to every remote */
 }
 
 static void
@@ -238,6 +254,7 @@ struct decision {
 	enum verdict v;
 	enum vqs_drop why;
 	int dst;
+	uint8_t rmt1; /* a tunnel destination's remote + 1; 0 all */
 	bool tag;
 	bool fdb_full; /* its source could not be learned */
 };
@@ -248,6 +265,7 @@ struct burst_ctx {
 	const struct vqs_dp_port *in;
 	struct vqs_fdb *fdb;
 	uint16_t slot;
+	uint8_t rmt1;     /* a tunnel port's frames: the remote they came from + 1 */
 	uint64_t now;
 	struct burst_memo mm;
 };
@@ -273,8 +291,12 @@ decide(struct burst_ctx *x, struct rte_mbuf *m)
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	dst = cls == VQS_FRAME_UNICAST ?
 		memo_lookup(&x->mm, x->fdb, m->vlan_tci, &eth->dst_addr) : VQS_FDB_MISS;
-	d.fdb_full = memo_learn(&x->mm, x->fdb, m->vlan_tci, &eth->src_addr, x->slot,
-				x->now) == VQS_FDB_FULL;
+	d.fdb_full = memo_learn(&x->mm, x->fdb, m->vlan_tci, &eth->src_addr,
+				VQS_FDB_DEST(x->slot, x->rmt1), x->now) == VQS_FDB_FULL;
+	if (dst >= 0) {
+		d.rmt1 = (uint8_t)VQS_FDB_RMT1(dst);
+		dst = VQS_FDB_SLOT(dst);
+	}
 	/* An entry for a port that has left this bridge is a miss. */
 	if (dst >= dp->n_slots || (dst >= 0 &&
 	    (dp->ports[dst].port == NULL || dp->ports[dst].bridge != x->in->bridge)))
@@ -310,7 +332,7 @@ apply(struct burst_ctx *x, struct vqs_pmd *pmd, struct vqs_port_stats *ist,
 		if (d->tag && rte_vlan_insert(&m) != 0)
 			drop(&x->dp->ports[d->dst].port->stats[pmd->id], VQS_DROP_NO_MBUF, m);
 		else
-			out_add(x->dp, pmd, (uint16_t)d->dst, m);
+			out_add(x->dp, pmd, (uint16_t)d->dst, m, d->rmt1);
 		break;
 	}
 }
@@ -349,31 +371,40 @@ burst_uniform(struct rte_mbuf **pkts, uint16_t n, uint32_t max_len)
 	return true;
 }
 
-void
-vqs_switch_burst(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot,
-		 struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+static void
+count_rx(struct vqs_port_stats *st, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t bytes = 0;
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		bytes += pkts[i]->pkt_len;
+	/* Every frame received counts, dropped ones too (like ethdev ipackets). */
+	vqs_count(&st->rx_packets, n);
+	vqs_count(&st->rx_bytes, bytes);
+}
+
+/* Frames received on the port in slot (from remote rmt1 - 1 of a tunnel
+ * port), counted already, through the bridge. */
+static void
+switch_frames(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, uint8_t rmt1,
+	      struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
 	struct burst_ctx x;
 	struct vqs_port_stats *ist;
 	struct decision d;
-	uint64_t bytes = 0;
 	uint16_t i;
 
 	x.dp = dp;
 	x.in = &dp->ports[slot];
 	x.fdb = dp->bridges[x.in->bridge].fdb;
 	x.slot = slot;
+	x.rmt1 = rmt1;
 	x.now = now;
 	/* Everything but the flood lists, which flood_lists() fills. */
 	memset(&x.mm, 0, offsetof(struct burst_memo, plain));
 	x.mm.flood_vlan = -1;
 	ist = &x.in->port->stats[pmd->id];
-	for (i = 0; i < n; i++)
-		bytes += pkts[i]->pkt_len;
-	/* Every frame received counts, dropped ones too (like ethdev ipackets). */
-	vqs_count(&ist->rx_packets, n);
-	vqs_count(&ist->rx_bytes, bytes);
-
 	if (burst_uniform(pkts, n, dp->max_frame_len)) {
 		d = decide(&x, pkts[0]);
 		if (d.v == V_UNICAST && !d.tag) {
@@ -382,17 +413,16 @@ vqs_switch_burst(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot,
 
 			if (d.fdb_full)
 				vqs_count(&ist->fdb_full, n);
-			if (o->n == 0) {
+			if (o->n == 0)
 				pmd->touched[pmd->n_touched++] = (uint16_t)d.dst;
-			} else if (o->n > VQS_OUT_MAX - n) {
-				vqs_port_tx(dp->ports[d.dst].port, pmd, o->pkts, o->n);
-				o->n = 0;
-			}
+			else if (o->n > VQS_OUT_MAX - n)
+				out_send(dp, pmd, (uint16_t)d.dst, o);
 			/* Locals: the mbuf stores would otherwise make the
 			 * compiler reload o->n for every frame. */
 			for (i = 1; i < n; i++)
 				pkts[i]->vlan_tci = vlan;
 			memcpy(&o->pkts[o->n], pkts, n * sizeof(pkts[0]));
+			memset(&o->rmt1[o->n], d.rmt1, n);
 			o->n += n;
 			return;
 		}
@@ -404,6 +434,52 @@ vqs_switch_burst(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot,
 		d = decide(&x, pkts[i]);
 		apply(&x, pmd, ist, &d, pkts[i]);
 	}
+}
+
+/* Decapsulated frames, as received on their tunnel ports: a run of one
+ * port and remote at a time. */
+static void
+switch_decapsulated(const struct vqs_dp *dp, struct vqs_pmd *pmd, const struct vqs_tnl_rx *dec,
+		    uint16_t n, uint64_t now)
+{
+	struct rte_mbuf *run[VQS_BURST];
+	struct vqs_tnl_remote_stats *rs;
+	struct vqs_port *p;
+	uint16_t i = 0, j, k;
+
+	while (i < n) {
+		for (j = i, k = 0; j < n && dec[j].slot == dec[i].slot && dec[j].rmt1 == dec[i].rmt1;
+		     j++)
+			run[k++] = dec[j].m;
+		p = dp->ports[dec[i].slot].port;
+		count_rx(&p->stats[pmd->id], run, k);
+		rs = &p->vx.remote[pmd->id][dec[i].rmt1 - 1];
+		vqs_count(&rs->rx_packets, k);
+		for (j = 0; j < k; j++)
+			vqs_count(&rs->rx_bytes, run[j]->pkt_len);
+		switch_frames(dp, pmd, dec[i].slot, dec[i].rmt1, run, k, now);
+		i += k;
+	}
+}
+
+void
+vqs_switch_burst(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot,
+		 struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+{
+	struct vqs_tnl_rx dec[VQS_BURST];
+	uint16_t n_dec;
+
+	count_rx(&dp->ports[slot].port->stats[pmd->id], pkts, n);
+	if (likely(dp->ports[slot].ul.ip == 0)) {
+		switch_frames(dp, pmd, slot, 0, pkts, n, now);
+		return;
+	}
+	/* An underlay: what is for its address is not switched. */
+	n = vqs_tnl_rx(dp, pmd, slot, pkts, n, dec, &n_dec, now);
+	if (n > 0)
+		switch_frames(dp, pmd, slot, 0, pkts, n, now);
+	if (n_dec > 0)
+		switch_decapsulated(dp, pmd, dec, n_dec, now);
 }
 
 struct vqs_port *

@@ -40,6 +40,7 @@ struct vqs_switch {
 	uint16_t n_bridges;
 	struct vqs_port *ports[VQS_MAX_PORTS]; /* by slot; NULL: free */
 	struct vqs_dp *dp;           /* published, atomic pointer */
+	struct vqs_neigh_table *neigh; /* tunnels' next hops (neigh.h) */
 	struct vqs_pmd *pmds[VQS_MAX_PMDS];
 	uint16_t n_pmds;
 	unsigned int ctl_thread_id;  /* RCU id of the control thread */

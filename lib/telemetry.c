@@ -11,16 +11,19 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_telemetry.h>
 
 #include "conf.h"
+#include "conf_tnl.h"
 #include "fdb.h"
 #include "pmd.h"
 #include "stats.h"
 #include "switch.h"
+#include "tunnel.h"
 #include "telemetry.h"
 #include "vhost_port.h"
 
@@ -111,9 +114,30 @@ port_dict(const struct vqs_port *p, struct rte_tel_data *d)
 			__atomic_load_n(&p->vhost.disconnects, __ATOMIC_RELAXED));
 		rte_tel_data_add_dict_u64(d, "debug_drop_calls_pending",
 			__atomic_load_n(&p->vhost.drop_calls, __ATOMIC_RELAXED));
+	} else if (p->conf.type == VQS_PORT_VXLAN) {
+		char a[INET_ADDRSTRLEN], remotes[VQS_VXLAN_MAX_REMOTES * 16 + 1];
+
+		vqs_conf_format_remotes(&p->conf.vx, remotes, sizeof(remotes));
+		rte_tel_data_add_dict_u64(d, "vni", p->conf.vx.vni);
+		rte_tel_data_add_dict_string(d, "local_ip",
+					     vqs_ipv4_str(p->conf.vx.local_ip, a, sizeof(a)));
+		rte_tel_data_add_dict_string(d, "remote_ip", remotes);
+		rte_tel_data_add_dict_u64(d, "dst_port", p->conf.vx.dst_port);
+		rte_tel_data_add_dict_u64(d, "ttl", p->conf.vx.ttl);
+		rte_tel_data_add_dict_int(d, "tos", p->conf.vx.tos);
 	} else {
+		const struct vqs_port_conf *pc = vqs_conf_port(tel_sw->conf, p->conf.name);
+		char a[INET_ADDRSTRLEN + 4];
+
 		rte_tel_data_add_dict_string(d, "devargs", p->conf.devargs);
 		rte_tel_data_add_dict_u64(d, "ethdev", p->eth.port_id);
+		if (pc != NULL && pc->ul.ip != 0) {
+			vqs_ipv4_str(pc->ul.ip, a, sizeof(a));
+			snprintf(a + strlen(a), sizeof(a) - strlen(a), "/%u", pc->ul.prefix);
+			rte_tel_data_add_dict_string(d, "ip", a);
+			rte_tel_data_add_dict_string(d, "gateway", pc->ul.gateway == 0 ? "" :
+						     vqs_ipv4_str(pc->ul.gateway, a, sizeof(a)));
+		}
 	}
 	vqs_stats_port(p, tel_sw->n_pmds, &f);
 	add_fields(d, &f);
@@ -256,8 +280,9 @@ static int
 fdb_list_one(const struct vqs_fdb_entry_info *e, void *arg)
 {
 	struct fdb_list *l = arg;
-	const struct vqs_port *p = tel_sw->ports[e->port];
-	char mac[RTE_ETHER_ADDR_FMT_SIZE], line[96];
+	const struct vqs_port *p = tel_sw->ports[VQS_FDB_SLOT(e->port)];
+	char mac[RTE_ETHER_ADDR_FMT_SIZE], line[96], remote[INET_ADDRSTRLEN];
+	size_t len;
 
 	if (l->n == FDB_MAX_LISTED)
 		return 1;
@@ -270,6 +295,10 @@ fdb_list_one(const struct vqs_fdb_entry_info *e, void *arg)
 	else
 		snprintf(line, sizeof(line), "%s %u %s %" PRIu64, mac, e->vlan,
 			 p != NULL ? p->conf.name : "?", e->age_tsc / rte_get_tsc_hz());
+	/* Behind a tunnel port: the remote VTEP too. */
+	len = strlen(line);
+	if (vqs_tnl_remote_str(p, e->port, remote, sizeof(remote))[0] != '\0')
+		snprintf(line + len, sizeof(line) - len, " %s", remote);
 	rte_tel_data_add_array_string(l->entries, line);
 	l->n++;
 	return 0;

@@ -31,6 +31,7 @@
 #include "paths.h"
 #include "sd_notify.h"
 #include "pmd.h"
+#include "neigh.h"
 #include "switch.h"
 #include "syscall_filter.h"
 #include "telemetry.h"
@@ -197,6 +198,9 @@ setup(struct vqs_switch *sw, const struct vqs_options *o)
 		return -ENOMEM;
 	rte_rcu_qsbr_thread_register(sw->qsv, sw->ctl_thread_id);
 	rte_rcu_qsbr_thread_register(sw->qsv, sw->tel_thread_id);
+	sw->neigh = rte_zmalloc("neigh", sizeof(*sw->neigh), RTE_CACHE_LINE_SIZE);
+	if (sw->neigh == NULL)
+		return -ENOMEM;
 	sw->pool = rte_pktmbuf_pool_create("vqs_mbufs", o->mbufs, 256, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE,
 					   (int)rte_socket_id());
@@ -385,6 +389,7 @@ main(int argc, char **argv)
 	if (sw.qsv != NULL)
 		vqs_ctl_teardown(&sw);
 	vqs_dp_free(sw.dp);
+	rte_free(sw.neigh);
 	rte_eal_cleanup();
 	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
