@@ -76,6 +76,19 @@ vqs_eth_port_start(struct vqs_port *p, uint16_t n_pmds,
 	/* Jumbo frames arrive as mbuf chains where the device can make them. */
 	conf.rxmode.offloads = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
 	conf.txmode.offloads = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/* mtu=: taken at configure time (what a driver without a way to set
+	 * it, such as net_pcap or net_ring, keeps: its link's MTU is set
+	 * outside), and set below where the driver can (a NIC, a kernel
+	 * interface). The tunnels' MTU rule reads it back. */
+	if (p->conf.mtu != 0) {
+		if (p->conf.mtu > info.max_mtu || (uint32_t)p->conf.mtu + RTE_ETHER_HDR_LEN +
+		    RTE_ETHER_CRC_LEN > info.max_rx_pktlen) {
+			snprintf(err, len, "cannot set MTU %u: the device takes frames of at most %u bytes",
+				 p->conf.mtu, info.max_rx_pktlen);
+			return -EINVAL;
+		}
+		conf.rxmode.mtu = p->conf.mtu;
+	}
 	/* RX interrupts, where the device has them, let an idle PMD sleep
 	 * (--pmd-sleep); a device without them is configured without. */
 	conf.intr_conf.rxq = 1;
@@ -90,6 +103,8 @@ vqs_eth_port_start(struct vqs_port *p, uint16_t n_pmds,
 	}
 	if (p->conf.mtu != 0) {
 		rc = rte_eth_dev_set_mtu(pid, p->conf.mtu);
+		if (rc == -ENOTSUP) /* nothing to set: configure took it */
+			rc = 0;
 		if (rc != 0) {
 			snprintf(err, len, "cannot set MTU %u: %s", p->conf.mtu,
 				 strerror(-rc));

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_telemetry.h>
 
@@ -129,8 +130,13 @@ port_dict(const struct vqs_port *p, struct rte_tel_data *d)
 		const struct vqs_port_conf *pc = vqs_conf_port(tel_sw->conf, p->conf.name);
 		char a[INET_ADDRSTRLEN + 4];
 
+		uint16_t mtu = 0;
+
 		rte_tel_data_add_dict_string(d, "devargs", p->conf.devargs);
 		rte_tel_data_add_dict_u64(d, "ethdev", p->eth.port_id);
+		if (p->eth.started)
+			rte_eth_dev_get_mtu(p->eth.port_id, &mtu);
+		rte_tel_data_add_dict_u64(d, "mtu", mtu);
 		if (pc != NULL && pc->ul.ip != 0) {
 			vqs_ipv4_str(pc->ul.ip, a, sizeof(a));
 			snprintf(a + strlen(a), sizeof(a) - strlen(a), "/%u", pc->ul.prefix);

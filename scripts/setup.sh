@@ -19,7 +19,10 @@ if [ "$mode" = --test ]; then
                # the fuzz target (tests/guest, scripts/fuzz.sh): clang and libFuzzer
                clang libclang-rt-14-dev
                # the real-guest tests (tests/vm): QEMU, a kernel, busybox, iperf3
-               qemu-system-x86 linux-image-amd64 busybox-static iperf3 cpio)
+               qemu-system-x86 linux-image-amd64 busybox-static iperf3 cpio
+               # the tunnel tests: Linux VTEPs in namespaces, pinged and captured,
+               # their veths' segmentation offloads off
+               iputils-ping tcpdump ethtool)
 elif [ "$mode" != --run ]; then
     echo "usage: setup.sh [--run|--test]" >&2
     exit 2

@@ -80,9 +80,10 @@ def test_verbs(c):
     # MAC table.
     sw.vqctl("fdb/add", "br0", A, "vm1", "5")
     fdb = sw.vqctl("fdb/show", "br0", fmt="json")
-    check(fdb == [{"port": "vm1", "vlan": 5, "mac": A.upper(), "age": 0, "static": True}] or
+    check(fdb == [{"port": "vm1", "vlan": 5, "mac": A.upper(), "age": 0, "static": True, "remote": ""}] or
           (len(fdb) == 1 and fdb[0]["static"] and fdb[0]["vlan"] == 5), "fdb/show %s" % fdb)
-    check(re.match(r"port +vlan +mac +age +static\nvm1 +5 +%s +\d+ +true\n$" % A.upper(), sw.vqctl("fdb/show", "br0")),
+    check(re.match(r"port +vlan +mac +age +static +remote\nvm1 +5 +%s +\d+ +true *\n$" % A.upper(),
+                   sw.vqctl("fdb/show", "br0")),
           "fdb/show text: %r" % sw.vqctl("fdb/show", "br0"))
     tel = sw.telemetry("/vqswitch/fdb,br0")["entries"]
     check(tel == ["%s 5 vm1 static" % A.upper()], "telemetry marks the static entry as vqctl does: %s" % tel)
@@ -370,7 +371,8 @@ def test_ovs_names(c):
     sw = Switch(c, "ovsnames", "add-br br0\nadd-port br0 vm1 type=vhostuser\n")
     sw.vqctl("fdb/add", "br0", "vm1", "7", A)
     check(sw.vqctl("fdb/show", "br0", fmt="json") == [
-        {"port": "vm1", "vlan": 7, "mac": A.upper(), "age": 0, "static": True}], "OVS-order fdb/add")
+        {"port": "vm1", "vlan": 7, "mac": A.upper(), "age": 0, "static": True, "remote": ""}],
+        "OVS-order fdb/add")
     sw.vqctl("fdb/add", "br0", B, "vm1")
     sw.vqctl("fdb/del", "br0", "7", A)
     check([e["mac"] for e in sw.vqctl("fdb/show", "br0", fmt="json")] == [B.upper()], "fdb/del")
@@ -458,9 +460,13 @@ def test_ovs_script(c):
     expect_fail(sw, ["add-br", "br9", "--", "add-port", "br9", "p9", "--", "set", "Interface", "p9",
                      "type=dpdk", "options:dpdk-devargs=net_nosuch0"],
                 "(the chain's earlier commands were undone)")
-    # mtu_request reaches the device as mtu= (net_ring cannot change it).
-    expect_fail(sw, ["add-port", "br0", "r1", "--", "set", "Interface", "r1", "type=dpdk",
-                     "options:dpdk-devargs=net_ring1", "mtu_request=1600"], "cannot set MTU 1600")
+    # mtu_request reaches the device as mtu= (net_ring takes it at
+    # configure time: it has nothing more to set).
+    sw.vqctl("add-port", "br0", "r1", "--", "set", "Interface", "r1", "type=dpdk",
+             "options:dpdk-devargs=net_ring1", "mtu_request=1600")
+    check(sw.port("r1")["mtu"] == 1600, "r1's MTU: %s" % sw.port("r1"))
+    sw.vqctl("del-port", "r1")
+    before = sw.vqctl("show", fmt="json")
     expect_fail(sw, ["add-port", "br0", "p8", "--", "set", "Interface", "p8", "type=dpdkvhostuser",
                      "options:foo=1"], "not supported: 'options:foo=1'")
     expect_fail(sw, ["set", "Interface", "vhost-user1", "type=dpdk"], "type=dpdk needs devargs=")

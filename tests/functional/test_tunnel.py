@@ -36,6 +36,99 @@ INNER_A, INNER_B = "02:00:00:00:aa:01", "02:00:00:00:bb:01"
 BCAST = "ff:ff:ff:ff:ff:ff"
 
 
+class Netns:
+    """A network namespace, gone with the test."""
+
+    def __init__(self, c, name):
+        self.name = name
+        run(["ip", "netns", "del", name], check_rc=False)
+        run(["ip", "netns", "add", name])
+        c.add(lambda: run(["ip", "netns", "del", name], check_rc=False))
+        self.sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=1; "
+                "sysctl -qw net.ipv6.conf.default.disable_ipv6=1; ip link set lo up")
+
+    def sh(self, cmd, check_rc=True, timeout=60):
+        r = subprocess.run(["ip", "netns", "exec", self.name, "sh", "-c", cmd], capture_output=True,
+                           text=True, timeout=timeout)
+        check(not check_rc or r.returncode == 0, "%s in %s: %s%s" % (cmd, self.name, r.stdout, r.stderr))
+        return r
+
+    def popen(self, cmd):
+        return subprocess.Popen(["ip", "netns", "exec", self.name] + cmd, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+
+def veth_into(c, name, ns, peer_ns=None, peer=None, mtu=1500):
+    """A veth pair: name in ns (None: here), peer in peer_ns (None: here)."""
+    peer = peer or name + "p"
+    run(["ip", "link", "del", name], check_rc=False)
+    cmd = ["ip", "link", "add", "name", name, "mtu", str(mtu)]
+    if ns:
+        cmd += ["netns", ns.name]
+    cmd += ["type", "veth", "peer", "name", peer, "mtu", str(mtu)]
+    if peer_ns:
+        cmd += ["netns", peer_ns.name]
+    run(cmd)
+    if not ns:
+        c.add(lambda: run(["ip", "link", "del", name], check_rc=False))
+        run(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % name], check_rc=False)
+        run(["ip", "link", "set", name, "up"])
+
+
+def no_offloads(ns, *devs):
+    """Frames no longer than the MTU on these links: a packet socket (the
+    DPDK ports here) would get the kernel's 64 KiB segmentation batches."""
+    for d in devs:
+        cmd = "ethtool -K %s tso off gso off gro off tx off" % d
+        if ns:
+            ns.sh(cmd)
+        else:
+            run(cmd)
+
+
+def linux_vtep(ns, dev, ip, remotes, inner_ip, vni=VNI, mtu=None):
+    """A kernel VXLAN device in ns over dev (with address ip), flooding to
+    remotes (head-end replication, as vqswitch does), with inner_ip."""
+    ns.sh("ip addr add %s/24 dev %s && ip link set %s up && "
+          "ip link add name vx type vxlan id %d local %s dstport 4789 dev %s && "
+          "ip addr add %s/24 dev vx && ip link set vx up" % (ip, dev, dev, vni, ip, dev, inner_ip))
+    no_offloads(ns, dev, "vx")
+    for r in remotes:
+        ns.sh("bridge fdb append 00:00:00:00:00:00 dev vx dst %s" % r)
+    if mtu:
+        ns.sh("ip link set vx mtu %d" % mtu)
+
+
+def ping(ns, ip, count=5, size=56, what=""):
+    """Every echo answered (after the first one that is, which may wait for
+    ARP on both sides of the tunnel)."""
+    if not wait_for(lambda: ns.sh("ping -c 1 -W 1 -s %d %s" % (size, ip), check_rc=False).returncode == 0, 20, 0.2):
+        raise AssertionError("%s: no answer from %s in 20 s" % (what, ip))
+    r = ns.sh("ping -c %d -i 0.2 -W 3 -s %d %s" % (count, size, ip), check_rc=False)
+    check(" 0% packet loss" in r.stdout, "%s: ping %s from %s: %s" % (what, ip, ns.name, r.stdout[-300:]))
+
+
+def iperf(server, client, ip, args="", what=""):
+    """iperf3 from client to server's ip; the bytes the server received."""
+    srv = server.popen(["iperf3", "-s", "-1", "-B", ip])
+    try:
+        time.sleep(0.5)
+        r = client.sh("iperf3 -c %s -t 2 -J %s" % (ip, args), check_rc=False, timeout=60)
+        check(r.returncode == 0, "%s: iperf3 %s: %s" % (what, args, r.stdout[-500:]))
+        res = json.loads(r.stdout)["end"]
+        got = res["sum_received"]["bytes"] if "sum_received" in res else res["sum"]["bytes"]
+        if "sum_received" not in res:  # UDP: what the server saw lost
+            check(res["sum"]["lost_percent"] < 20, "%s: iperf3 %s lost %.1f%%" %
+                  (what, args, res["sum"]["lost_percent"]))
+        log("%s: iperf3 %s: %d bytes, %.1f Mbit/s" % (what, args, got,
+            res.get("sum_received", res.get("sum"))["bits_per_second"] / 1e6))
+        check(got > 0, "%s: iperf3 %s moved nothing" % (what, args))
+        return res
+    finally:
+        srv.kill()
+        srv.wait()
+
+
 def mac_b(mac):
     return bytes(int(x, 16) for x in mac.split(":"))
 
@@ -266,5 +359,121 @@ def test_vxlan_config_errors(c):
     check(sw.alive(), "the switch died")
 
 
+def test_vxlan_linux(c):
+    tag = str(os.getpid() % 100000)
+    ul, v1, v2, vm = (Netns(c, "vqt%s%s" % (n, tag)) for n in ("ul", "v1", "v2", "vm"))
+    ul.sh("ip link add name ulbr type bridge && ip link set ulbr up")
+    # The switch's underlay port and the VTEPs, all on the underlay bridge.
+    veth_into(c, "vqlu" + tag, None, ul, peer="s")
+    veth_into(c, "e", v1, ul, peer="v1")
+    veth_into(c, "e", v2, ul, peer="v2")
+    for p in ("s", "v1", "v2"):
+        ul.sh("ip link set %s master ulbr && ip link set %s up" % (p, p))
+    no_offloads(ul, "s", "v1", "v2")
+    no_offloads(None, "vqlu" + tag)
+    linux_vtep(v1, "e", R1, [LOCAL, R2], "10.9.0.2")
+    linux_vtep(v2, "e", R2, [LOCAL, R1], "10.9.0.3")
+    # The guest: a virtio-user port relayed (testpmd io) to a namespace.
+    veth_into(c, "vqlg" + tag, None, vm, peer="g", mtu=1450)
+    vm.sh("ip addr add 10.9.0.1/24 dev g && ip link set g up")
+    no_offloads(vm, "g")
+    no_offloads(None, "vqlg" + tag)
+    sw = Switch(c, "tnlnx",
+                "add-br br0\nadd-br brphy\n"
+                "add-port brphy up0 type=dpdk devargs=net_pcap0,iface=vqlu%s ip=%s/24\n"
+                "add-port br0 vm1 type=vhostuser queues=1\n"
+                "add-port br0 vx100 type=vxlan vni=%d local_ip=%s remote_ip=%s,%s\n"
+                % (tag, LOCAL, VNI, LOCAL, R1, R2))
+    relay = TestPmd(c, "tnlvm", [(sw.sock("vm1"), "02:00:00:00:01:01"), "net_pcap1,iface=vqlg" + tag],
+                    fwd="io", lcores="0,1", main_lcore=1)
+    relay.cmd("start")
+
+    # Broadcast (ARP) and unicast both ways, with each VTEP.
+    ping(vm, "10.9.0.2", what="guest to VTEP 1")
+    ping(vm, "10.9.0.3", what="guest to VTEP 2")
+    ping(v1, "10.9.0.1", what="VTEP 1 to guest")
+    ping(v2, "10.9.0.1", what="VTEP 2 to guest")
+    # Learned per VTEP: each Linux vxlan device's MAC behind its own remote.
+    macs = {}
+    for ns, r in ((v1, R1), (v2, R2)):
+        macs[r] = ns.sh("cat /sys/class/net/vx/address").stdout.strip()
+    fdb = {x["mac"].lower(): x for x in sw.vqctl("fdb/show", "br0", fmt="json")}
+    for r, mac in macs.items():
+        check(mac in fdb and fdb[mac]["port"] == "vx100" and fdb[mac]["remote"] == r,
+              "%s behind %s: %s" % (mac, r, fdb.get(mac)))
+    # TCP and UDP both ways.
+    iperf(vm, v1, "10.9.0.1", what="VTEP 1 to guest")
+    iperf(v1, vm, "10.9.0.2", what="guest to VTEP 1")
+    iperf(vm, v2, "10.9.0.1", "-u -b 5M", what="VTEP 2 to guest, UDP")
+    iperf(v2, vm, "10.9.0.3", "-u -b 5M", what="guest to VTEP 2, UDP")
+    rm = remotes(sw, "vx100")
+    for r in (R1, R2):
+        check(rm[r]["rx_packets"] > 100 and rm[r]["tx_packets"] > 100, "counters of %s: %s" % (r, rm[r]))
+
+    # What the switch puts on the wire, as tcpdump decodes it.
+    cap = "/tmp/vqt-vxlan-%s.pcap" % tag
+    c.add(lambda: os.path.exists(cap) and os.unlink(cap))
+    dump = ul.popen(["tcpdump", "-i", "s", "-c", "3", "-w", cap, "udp dst port 4789 and src host " + LOCAL])
+    time.sleep(1)
+    vm.sh("ping -c 3 -i 0.2 10.9.0.2", check_rc=False)
+    try:
+        dump.wait(10)
+    except subprocess.TimeoutExpired:
+        dump.kill()
+        dump.wait()
+    text = subprocess.run(["tcpdump", "-nn", "-v", "-e", "-r", cap], capture_output=True, text=True).stdout
+    log(text.splitlines()[0] if text else "no capture")
+    check("VXLAN, flags [I] (0x08), vni %d" % VNI in text and "ttl 64" in text and "flags [DF]" in text and
+          "%s.4789" % R1 in text and "10.9.0.1 > 10.9.0.2: ICMP echo request" in text,
+          "captured encapsulation:\n%s" % text)
+    check(sw.alive(), "the switch died")
+
+
+def test_two_hosts(c):
+    """Two vqswitch "hosts": underlay ports on veths (MTU 9000) into one
+    bridge, a station namespace behind each on a net_pcap port."""
+    tag = str(os.getpid() % 100000)
+    br = "vqtb" + tag
+    run(["ip", "link", "add", "name", br, "mtu", "9000", "type", "bridge"])
+    c.add(lambda: run(["ip", "link", "del", br], check_rc=False))
+    run(["ip", "link", "set", br, "up"])
+    hosts = []
+    for i, (ip, peer, inner) in enumerate(((LOCAL, R1, "10.9.1.1"), (R1, LOCAL, "10.9.1.2"))):
+        st = Netns(c, "vqts%d%s" % (i, tag))
+        veth_into(c, "vqts%d%s" % (i, tag), None, st, peer="g", mtu=9000)
+        st.sh("ip link set g mtu %d && ip addr add %s/24 dev g && ip link set g up" % (9000 - 50, inner))
+        no_offloads(st, "g")
+        up = "vqtu%d%s" % (i, tag)
+        veth_into(c, up, None, None, peer="vqtv%d%s" % (i, tag), mtu=9000)
+        run(["ip", "link", "set", "vqtv%d%s" % (i, tag), "master", br, "up"])
+        no_offloads(None, "vqts%d%s" % (i, tag), up, "vqtv%d%s" % (i, tag))
+        sw = Switch(c, "tnl2h%d" % i,
+                    "add-br br0\nadd-br brphy\n"
+                    "add-port brphy up0 type=dpdk devargs=net_pcap0,iface=%s,phy_mac=1 mtu=9000 ip=%s/24\n"
+                    "add-port br0 st type=dpdk devargs=net_pcap1,iface=vqts%d%s\n"
+                    "add-port br0 vx100 type=vxlan vni=%d local_ip=%s remote_ip=%s\n"
+                    % (up, ip, i, tag, VNI, ip, peer),
+                    lcores="0,1" if i == 0 else "0@1,1@0")
+        hosts.append((sw, st))
+    (a, sa), (b, sb) = hosts
+    ping(sa, "10.9.1.2", what="A to B")
+    ping(sb, "10.9.1.1", what="B to A")
+    iperf(sb, sa, "10.9.1.2", what="A to B, TCP")
+    # Jumbo within the tunnel's MTU (the underlay's 9000 less 50), not fragmented.
+    ping(sa, "10.9.1.2", size=9000 - 50 - 28, what="jumbo A to B")
+    ping(sb, "10.9.1.1", size=9000 - 50 - 28, what="jumbo B to A")
+    check(drops(a, "vx100")["tnl_too_big"] == 0, "jumbo within the MTU counted too big")
+
+    # B restarts with nothing resolved: it asks for A again by itself.
+    check(b.stop() == 0, "B did not stop cleanly")
+    b.start()
+    ping(sa, "10.9.1.2", what="A to B after B restarted")
+    ping(sb, "10.9.1.1", what="B to A after B restarted")
+    for sw, peer in ((a, R1), (b, LOCAL)):
+        neigh = {n["ip"]: n for n in sw.vqctl("tnl/neigh-show", fmt="json")}
+        check(neigh[peer]["state"] == "reachable", "neighbour %s: %s" % (peer, neigh[peer]))
+    check(a.alive() and b.alive(), "a switch died")
+
+
 if __name__ == "__main__":
-    raise SystemExit(main([test_vxlan_packets, test_vxlan_config_errors]))
+    raise SystemExit(main([test_vxlan_packets, test_vxlan_config_errors, test_vxlan_linux, test_two_hosts]))
