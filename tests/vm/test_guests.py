@@ -2,13 +2,15 @@
 """Real Linux guests (QEMU under TCG) switched by vqswitch: ping, TCP and
 UDP iperf3, jumbo frames with and without mergeable RX buffers, packed
 rings, no EVENT_IDX, two queue pairs, a guest rebooting under traffic, and
-a guest reaching a host in a network namespace through a NIC port."""
+a guest reaching a host in a network namespace through a NIC port, and
+one reaching a Linux VXLAN endpoint through a tunnel port."""
 import re
 import subprocess
 import sys
 import time
 
 from guest import Guest
+from test_tunnel import Netns, linux_vtep, no_offloads, veth_into
 from vqtest import Switch, Veth, check, log, main, run
 
 IP1, IP2 = "10.99.0.1", "10.99.0.2"
@@ -159,6 +161,40 @@ def test_netns_host_through_nic_port(c):
     check(sw.stop() == 0, "exit code")
 
 
+def test_vxlan_to_linux_vtep(c):
+    """A guest (MTU 1450) behind a vxlan port reaches a Linux vxlan device
+    in a namespace over an underlay bridge: ping both ways, TCP both ways,
+    UDP."""
+    ul, vt = Netns(c, "vqs_guest_ul"), Netns(c, "vqs_guest_vtep")
+    ul.sh("ip link add name ulbr type bridge && ip link set ulbr up")
+    veth_into(c, "vqgvu0", None, ul, peer="s")
+    veth_into(c, "e", vt, ul, peer="v")
+    ul.sh("ip link set s master ulbr && ip link set s up && ip link set v master ulbr && ip link set v up")
+    no_offloads(ul, "s", "v")
+    no_offloads(None, "vqgvu0")
+    linux_vtep(vt, "e", "192.0.2.20", ["192.0.2.10"], "10.99.0.100")
+    sw = Switch(c, "gvx", "add-br br0\nadd-br brphy\nadd-port br0 vm1 type=vhostuser\n"
+                          "add-port brphy up0 type=dpdk devargs=net_pcap0,iface=vqgvu0 ip=192.0.2.10/24\n"
+                          "add-port br0 vx type=vxlan vni=100 local_ip=192.0.2.10 remote_ip=192.0.2.20\n")
+    g1 = Guest(c, "gvx1", sw.sock("vm1"), IP1 + "/24", MAC1, mtu=1450)
+    ping(g1, "10.99.0.100", count=5)
+    r = vt.sh("ping -c 3 -W 3 %s" % IP1, check_rc=False)
+    check(r.returncode == 0, "VTEP -> guest ping: %s" % r.stdout)
+    srv = vt.popen(["iperf3", "-s"])
+    try:
+        time.sleep(0.5)
+        log("TCP guest->VTEP %.1f Mbit/s, VTEP->guest %.1f Mbit/s, UDP %.1f Mbit/s" %
+            (iperf(g1, "10.99.0.100") / 1e6, iperf(g1, "10.99.0.100", "-R") / 1e6,
+             iperf(g1, "10.99.0.100", "-u -b 10M") / 1e6))
+    finally:
+        srv.kill()
+        srv.wait()
+    ping(g1, "10.99.0.100")
+    t = sw.vqctl("tnl/show", "vx", fmt="json")[0]["remotes"][0]
+    check(t["rx_packets"] > 100 and t["tx_packets"] > 100, "tunnel counters: %s" % t)
+    check(sw.stop() == 0, "exit code")
+
+
 def lose_interrupts(c, name, watchdog_ms):
     """Two guests; then every interrupt librte_vhost raises towards guest 1
     is swallowed (debug/drop-calls), as if lost on the way."""
@@ -246,5 +282,5 @@ if __name__ == "__main__":
     sys.exit(main([test_ping_and_tcp, test_udp_flood_then_ping, test_jumbo_mergeable,
                    test_jumbo_no_mergeable, test_packed_ring, test_no_event_idx,
                    test_two_queue_pairs, test_reboot_under_traffic,
-                   test_netns_host_through_nic_port, test_pmd_sleep,
+                   test_netns_host_through_nic_port, test_vxlan_to_linux_vtep, test_pmd_sleep,
                    test_watchdog_recovers_lost_interrupts, test_watchdog_off_guest_stalls]))
