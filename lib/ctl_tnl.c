@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Tunnel commands: tnl/show (each tunnel port, its underlay and its
- * remotes with their next hops and counters), tnl/neigh-show and
- * tnl/neigh-flush (OVS's tnl/neigh-* names).
+ * remotes with their next hops and counters), tnl/neigh-show,
+ * tnl/neigh-flush and tnl/neigh-set (OVS's tnl/neigh-* names).
  */
 #include <errno.h>
 #include <string.h>
@@ -78,6 +78,35 @@ cmd_neigh_flush(struct vqs_ctl_ctx *x, int argc, char **argv)
 	return 0;
 }
 
+/* tnl/neigh-set PORT IP MAC: a next hop's MAC given, as if ARP had said
+ * it (it ages and is confirmed like a learned one; not saved): for a peer
+ * that does not answer ARP, or a benchmark's sink. */
+static int
+cmd_neigh_set(struct vqs_ctl_ctx *x, int argc, char **argv)
+{
+	struct vqs_port *p = vqs_switch_port(x->sw, argv[1]);
+	struct rte_ether_addr mac;
+	unsigned int i;
+	uint32_t ip;
+
+	RTE_SET_USED(argc);
+	if (p == NULL)
+		return vqs_err_set(&x->r->err, -ENOENT, "no port named '%s'", argv[1]);
+	if (!vqs_parse_ipv4(argv[2], &ip))
+		return vqs_err_set(&x->r->err, -EINVAL, "'%s': expected an IPv4 address", argv[2]);
+	if (rte_ether_unformat_addr(argv[3], &mac) != 0 || !rte_is_valid_assigned_ether_addr(&mac))
+		return vqs_err_set(&x->r->err, -EINVAL, "'%s': expected a unicast MAC address", argv[3]);
+	for (i = 0; i < VQS_NEIGH_MAX; i++)
+		if (x->sw->neigh->e[i].ip == ip && x->sw->neigh->e[i].slot == p->slot)
+			break;
+	if (i == VQS_NEIGH_MAX)
+		return vqs_err_set(&x->r->err, -ENOENT,
+				   "%s is not a next hop of a tunnel on port %s (tnl/neigh-show)", argv[2],
+				   argv[1]);
+	vqs_neigh_learn(x->sw->neigh, p->slot, ip, &mac, rte_get_tsc_cycles());
+	return 0;
+}
+
 static void
 show_tunnel(struct vqs_ctl_ctx *x, uint32_t list, const struct vqs_dp *dp, uint16_t slot,
 	    uint64_t now)
@@ -143,6 +172,8 @@ static const struct vqs_ctl_cmd commands[] = {
 	  VQS_CMD_QUERY, cmd_neigh_show },
 	{ "tnl/neigh-flush", "", "resolve every next hop again", 0, 0, VQS_CMD_ACTION,
 	  cmd_neigh_flush },
+	{ "tnl/neigh-set", "PORT IP MAC", "a next hop's MAC, as if ARP had said it (ages; not saved)",
+	  3, 3, VQS_CMD_ACTION, cmd_neigh_set },
 };
 
 void

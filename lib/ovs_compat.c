@@ -75,6 +75,12 @@ push_setting(struct vqs_chain *ch, struct vqs_chain_cmd *c, const char *kv, bool
 		{ "other_config:pmd-rxq-affinity=", "pmd-rxq-affinity=" },
 		{ "tag=", "tag=" },
 		{ "trunks=", "trunks=" },
+		{ "options:key=", "vni=" }, /* type=vxlan */
+		{ "options:remote_ip=", "remote_ip=" },
+		{ "options:local_ip=", "local_ip=" },
+		{ "options:dst_port=", "dst_port=" },
+		{ "options:ttl=", "ttl=" },
+		{ "options:tos=", "tos=" },
 	};
 	char word[512];
 	unsigned int i;

@@ -154,7 +154,7 @@ test_commands(void)
 	bad("add-br br2 color=blue", "unknown bridge option 'color'");
 	bad("add-port br0", "usage");
 	bad("add-port br0 vm3", "type= is required");
-	bad("add-port br0 vm3 type=tunnel", "expected vhostuser, vhostuserclient or dpdk");
+	bad("add-port br0 vm3 type=tunnel", "expected vhostuser, vhostuserclient, dpdk or vxlan");
 	bad("add-port br0 vm1 type=vhostuser", "port vm1 exists");
 	CHECK(strcmp(vqs_conf_port(&conf, "vm2")->path, "/run/vq/x.sock") == 0);
 	bad("add-port br0 vm3 type=vhostuser path=/run/vq/./x.sock", "is used by port vm2");
@@ -207,6 +207,56 @@ test_split(void)
 	CHECK_EQ(vqs_ctl_split(open_quote, argv, 8), -EINVAL);
 }
 
+/* Underlay addresses and VXLAN ports: defaults, what restarts a port and
+ * what does not, and every refusal. */
+static void
+test_tunnels(void)
+{
+	struct vqs_port_conf *p;
+	uint32_t ip;
+
+	good("set-port up ip=192.0.2.10/24 gateway=192.0.2.1");
+	CHECK(!last_restart); /* an address is not the device */
+	p = vqs_conf_port(&conf, "up");
+	CHECK(vqs_parse_ipv4("192.0.2.10", &ip) && p->ul.ip == ip && p->ul.prefix == 24);
+	bad("set-port up gateway=198.51.100.1", "not another address of up's subnet");
+	bad("set-port vm1 ip=192.0.2.11/24", "for type=dpdk ports");
+	bad("set-port up ip=192.0.2.10", "ADDRESS/PREFIX");
+	bad("set-port up ip=192.0.2.10/33", "prefix");
+	bad("add-port br0 up2 type=dpdk devargs=net_ring5 ip=192.0.2.10/24", "port up has that address");
+	bad("add-port br0 up2 type=dpdk devargs=net_ring5 gateway=192.0.2.1", "gateway= needs ip=");
+	good("add-port br0 vx type=vxlan vni=100 local_ip=192.0.2.10 remote_ip=192.0.2.20,198.51.100.7 tag=5");
+	p = vqs_conf_port(&conf, "vx");
+	CHECK_EQ(p->vx.n_remotes, 2);
+	CHECK_EQ(p->vx.dst_port, VQS_VXLAN_UDP_PORT);
+	CHECK_EQ(p->vx.ttl, 64);
+	CHECK_EQ(p->vx.tos, 0);
+	CHECK_EQ(p->queues, 0);
+	CHECK_EQ(p->vlan.tag, 5);
+	good("set-port vx tos=inherit");
+	CHECK(last_restart);
+	CHECK_EQ(vqs_conf_port(&conf, "vx")->vx.tos, VQS_TOS_INHERIT);
+	good("set-port vx tag=6");
+	CHECK(!last_restart);
+	bad("add-port br0 vy type=vxlan vni=100 local_ip=192.0.2.10 remote_ip=192.0.2.30", "already has vni 100");
+	good("add-port br0 vy type=vxlan vni=100 local_ip=192.0.2.10 remote_ip=192.0.2.30 dst_port=8472 ttl=8");
+	bad("add-port br0 vz type=vxlan vni=1 local_ip=192.0.2.10", "needs vni=, local_ip= and remote_ip=");
+	bad("add-port br0 vz type=vxlan vni=16777216 local_ip=192.0.2.10 remote_ip=192.0.2.2", "vni");
+	bad("add-port br0 vz type=vxlan vni=1 local_ip=0.0.0.0 remote_ip=192.0.2.2", "unicast");
+	bad("add-port br0 vz type=vxlan vni=1 local_ip=192.0.2.10 remote_ip=192.0.2.2,,x", "unicast");
+	bad("add-port br0 vz type=vxlan vni=1 local_ip=192.0.2.10 remote_ip=192.0.2.10", "local_ip itself");
+	bad("add-port br0 vz type=vxlan vni=1 local_ip=192.0.2.10 remote_ip=192.0.2.2 ttl=0", "ttl");
+	bad("add-port br0 vz type=vxlan vni=1 local_ip=192.0.2.10 remote_ip=192.0.2.2 devargs=net_ring0",
+	    "not for type=vxlan");
+	bad("add-port br0 vz type=dpdk devargs=net_ring6 remote_ip=192.0.2.2", "for type=vxlan ports");
+	bad("set-port vy remote_ip=1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,"
+	    "1.1.1.9,1.1.1.10,1.1.1.11,1.1.1.12,1.1.1.13,1.1.1.14,1.1.1.15,1.1.1.16,1.1.1.17", "at most 16");
+	/* Another type starts afresh: no VXLAN settings left on a vhost port. */
+	good("set-port vy type=vhostuser");
+	p = vqs_conf_port(&conf, "vy");
+	CHECK(p->vx.n_remotes == 0 && p->vx.local_ip == 0 && p->queues == VQS_VHOST_MAX_QP);
+}
+
 /* Everything the commands accept is written so that it reads back: names
  * and paths with blanks, quotes, '#' and backslashes, and the longest trunk
  * list there is. */
@@ -256,6 +306,7 @@ main(void)
 {
 	test_commands();
 	test_split();
+	test_tunnels();
 	test_hostile_round_trip();
 	test_write_and_read_back();
 	return unit_report("test_conf");
