@@ -353,9 +353,14 @@ def test_vxlan_config_errors(c):
     rc, out, err = sw.vqctl(*"add-port br0 vy type=vxlan vni=1 local_ip=192.0.2.1 remote_ip=192.0.2.3".split(),
                             check_rc=False)
     check(rc != 0 and "already has vni 1" in err, "a second port with the same VNI: %r" % err)
+    # As an OVS script says it.
+    sw.vqctl("add-port", "br0", "vx9", "--", "set", "Interface", "vx9", "type=vxlan", "options:key=9",
+             "options:remote_ip=192.0.2.9", "options:local_ip=192.0.2.1", "options:dst_port=8472")
     # Nothing already configured is lost; the switch runs on.
     ports = sw.vqctl("show", fmt="json")["bridges"][0]["ports"]
-    check([p["name"] for p in ports] == ["vx"] and ports[0]["tos"] == "inherit", "ports: %s" % ports)
+    check([p["name"] for p in ports] == ["vx", "vx9"] and ports[0]["tos"] == "inherit" and
+          ports[1]["vni"] == 9 and ports[1]["remote_ip"] == "192.0.2.9" and ports[1]["dst_port"] == 8472,
+          "ports: %s" % ports)
     check(sw.alive(), "the switch died")
 
 
