@@ -288,6 +288,8 @@ encap(const struct vqs_dp *dp, struct vqs_pmd *pmd, const struct vqs_dp_vxlan *v
 	struct outer_hdr *h;
 	struct rte_mbuf *o;
 	bool refresh, known;
+	uint16_t src_port;
+	uint8_t tos;
 
 	if (vx->neigh[r] < 0) {
 		*why = VQS_DROP_TNL_NO_ROUTE;
@@ -304,6 +306,9 @@ encap(const struct vqs_dp *dp, struct vqs_pmd *pmd, const struct vqs_dp_vxlan *v
 		*why = VQS_DROP_TNL_TOO_BIG;
 		return NULL;
 	}
+	/* From the inner headers, before the outer ones may go in front. */
+	src_port = flow_src_port(m);
+	tos = c->tos == VQS_TOS_INHERIT ? inner_tos(m) : (uint8_t)c->tos;
 	if (last && RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
 	    rte_pktmbuf_headroom(m) >= VQS_VXLAN_OVERHEAD) {
 		o = m;
@@ -320,7 +325,7 @@ encap(const struct vqs_dp *dp, struct vqs_pmd *pmd, const struct vqs_dp_vxlan *v
 	h->eth.src_addr = ul->mac;
 	h->eth.ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	h->ip.version_ihl = RTE_IPV4_VHL_DEF;
-	h->ip.type_of_service = c->tos == VQS_TOS_INHERIT ? inner_tos(m) : (uint8_t)c->tos;
+	h->ip.type_of_service = tos;
 	h->ip.total_length = rte_cpu_to_be_16((uint16_t)(inner + VQS_VXLAN_OVERHEAD -
 							 sizeof(struct rte_ether_hdr)));
 	h->ip.packet_id = 0; /* DF: never fragmented (RFC 6864) */
@@ -331,7 +336,7 @@ encap(const struct vqs_dp *dp, struct vqs_pmd *pmd, const struct vqs_dp_vxlan *v
 	h->ip.dst_addr = c->remote[r];
 	h->ip.hdr_checksum = 0;
 	h->ip.hdr_checksum = rte_ipv4_cksum(&h->ip);
-	h->udp.src_port = rte_cpu_to_be_16(flow_src_port(m));
+	h->udp.src_port = rte_cpu_to_be_16(src_port);
 	h->udp.dst_port = rte_cpu_to_be_16(c->dst_port);
 	h->udp.dgram_len = rte_cpu_to_be_16((uint16_t)(inner + sizeof(h->udp) + sizeof(h->vxlan)));
 	h->udp.dgram_cksum = 0; /* optional over IPv4 (RFC 7348 5.) */

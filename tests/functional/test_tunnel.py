@@ -278,6 +278,42 @@ def test_vxlan_packets(c):
     rm = remotes(sw, "vx100")
     check(rm[R1]["rx_packets"] == 1 and rm[R2]["rx_packets"] == 1, "rx per remote: %s" % rm)
     check(rm[R1]["tx_packets"] == 3 and rm[R2]["tx_packets"] == 1, "tx per remote: %s" % rm)
+    # tos=inherit: the inner IPv4 header's.
+    sw.vqctl("set", "port", "vx100", "tos=inherit")
+    sw.vqctl("tnl/neigh-set", "up0", R1, R1_MAC)
+    sw.vqctl("fdb/add", "br0", INNER_B, "vx100")  # the restart took the learned entries
+    time.sleep(0.3)
+    ul.drain()
+    up = struct.pack("!HHHH", 7, 53, 12, 0) + b"DATA"
+    ip = bytearray(ipv4("10.0.0.1", "10.0.0.2", up))
+    ip[1] = 0xb8
+    p1.send(mac_b(INNER_B) + mac_b(INNER_A) + b"\x08\x00" + bytes(ip))
+    enc = [parse_outer(f) for f in underlay_frames(ul) if parse_outer(f)]
+    check([e["tos"] for e in enc] == [0xb8, 0xb8], "inherited TOS to both remotes: %s" % enc)
+    sw.vqctl("set", "port", "vx100", "tos=0")
+    sw.vqctl("tnl/neigh-set", "up0", R1, R1_MAC)
+    sw.vqctl("tnl/neigh-set", "up0", R2, R2_MAC)
+    time.sleep(0.3)
+    ul.send(vxlan(R1_MAC, R1, frame(BCAST, INNER_B, b"AGAIN")))  # INNER_B behind R1 again
+    check(len(p1.collect(1.0, count=1)) == 1, "frame from R1 delivered")
+    ul.drain()
+
+    # The UDP source port follows the inner flow (addresses, protocol, ports):
+    # the same for one flow, spread over flows; tos=0 whatever the inner TOS.
+    def inner_udp(src_ip, sport, tos=0):
+        udp = struct.pack("!HHHH", sport, 53, 8 + 4, 0) + b"DATA"
+        ip = bytearray(ipv4(src_ip, "10.0.0.2", udp))
+        ip[1] = tos
+        return mac_b(INNER_B) + mac_b(INNER_A) + b"\x08\x00" + bytes(ip)
+
+    for i in range(8):
+        p1.send(inner_udp("10.0.0.%d" % (i + 1), 1000 + i, tos=0xb8))
+        p1.send(inner_udp("10.0.0.%d" % (i + 1), 1000 + i, tos=0xb8))
+    enc = [parse_outer(f) for f in underlay_frames(ul) if parse_outer(f)]
+    ports = [e["sport"] for e in enc]
+    check(len(enc) == 16 and all(ports[i] == ports[i + 1] for i in range(0, 16, 2)) and
+          len(set(ports)) >= 4 and all(e["tos"] == 0 for e in enc),
+          "source ports per flow: %s, TOS %s" % (ports, [e["tos"] for e in enc]))
 
     # Too big for the underlay's 1500: counted, not sent.
     p1.send(frame(INNER_B, INNER_A, size=1500 - 36 + 1))
