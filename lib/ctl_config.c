@@ -477,8 +477,15 @@ set_port(struct vqs_ctl_ctx *x, int argc, char **argv)
 	vlan_changed = !vqs_vlan_equal(&np.vlan, &pc->vlan);
 	old = *pc;
 	*pc = np;
+	/* The address, for readers of the port (telemetry) under the lock. */
+	pthread_mutex_lock(&x->sw->lock);
+	p->conf.ul = np.ul;
+	pthread_mutex_unlock(&x->sw->lock);
 	if (vqs_dp_publish(x->sw) != 0) {
 		*pc = old;
+		pthread_mutex_lock(&x->sw->lock);
+		p->conf.ul = old.ul;
+		pthread_mutex_unlock(&x->sw->lock);
 		if (moved)
 			vqs_pmds_assign_port(x->sw, p, pc, &ignored);
 		return publish_failed(x);

@@ -127,7 +127,8 @@ struct vqs_vxlan_state {
 };
 
 struct vqs_port {
-	struct vqs_port_conf conf;  /* as created (VLANs: see the dp) */
+	struct vqs_port_conf conf;  /* as created, but for its address (ul), kept
+				     * current under sw->lock (VLANs: see the dp) */
 	uint16_t slot;              /* index in the switch's port table */
 	uint64_t uid;               /* never reused: tells a port from a later one in its slot */
 	bool deleting;              /* left out of new datapath snapshots */

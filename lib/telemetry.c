@@ -127,7 +127,7 @@ port_dict(const struct vqs_port *p, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, "ttl", p->conf.vx.ttl);
 		rte_tel_data_add_dict_int(d, "tos", p->conf.vx.tos);
 	} else {
-		const struct vqs_port_conf *pc = vqs_conf_port(tel_sw->conf, p->conf.name);
+		const struct vqs_port_conf *pc = &p->conf; /* its address kept current */
 		char a[INET_ADDRSTRLEN + 4];
 
 		uint16_t mtu = 0;
@@ -137,7 +137,7 @@ port_dict(const struct vqs_port *p, struct rte_tel_data *d)
 		if (p->eth.started)
 			rte_eth_dev_get_mtu(p->eth.port_id, &mtu);
 		rte_tel_data_add_dict_u64(d, "mtu", mtu);
-		if (pc != NULL && pc->ul.ip != 0) {
+		if (pc->ul.ip != 0) {
 			vqs_ipv4_str(pc->ul.ip, a, sizeof(a));
 			snprintf(a + strlen(a), sizeof(a) - strlen(a), "/%u", pc->ul.prefix);
 			rte_tel_data_add_dict_string(d, "ip", a);
