@@ -94,6 +94,31 @@ add_fields_container(struct rte_tel_data *d, const char *key, const struct vqs_f
 	rte_tel_data_add_dict_container(d, key, c, 0);
 }
 
+/* A tunnel port's remotes: "remote0": {"ip": ..., counters}, ... */
+static void
+remote_dicts(const struct vqs_port *p, struct rte_tel_data *d)
+{
+	struct vqs_tnl_remote_stats st;
+	char key[16], a[INET_ADDRSTRLEN];
+	struct rte_tel_data *c;
+	uint16_t r;
+
+	for (r = 0; r < p->conf.vx.n_remotes; r++) {
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			return;
+		vqs_tnl_remote_stats(p, tel_sw->n_pmds, r, &st);
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "ip", vqs_ipv4_str(p->conf.vx.remote[r], a, sizeof(a)));
+		rte_tel_data_add_dict_u64(c, "rx_packets", st.rx_packets);
+		rte_tel_data_add_dict_u64(c, "rx_bytes", st.rx_bytes);
+		rte_tel_data_add_dict_u64(c, "tx_packets", st.tx_packets);
+		rte_tel_data_add_dict_u64(c, "tx_bytes", st.tx_bytes);
+		snprintf(key, sizeof(key), "remote%u", r);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
+}
+
 static void
 port_dict(const struct vqs_port *p, struct rte_tel_data *d)
 {
@@ -126,6 +151,7 @@ port_dict(const struct vqs_port *p, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, "dst_port", p->conf.vx.dst_port);
 		rte_tel_data_add_dict_u64(d, "ttl", p->conf.vx.ttl);
 		rte_tel_data_add_dict_int(d, "tos", p->conf.vx.tos);
+		remote_dicts(p, d);
 	} else {
 		const struct vqs_port_conf *pc = &p->conf; /* its address kept current */
 		char a[INET_ADDRSTRLEN + 4];
