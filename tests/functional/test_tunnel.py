@@ -14,9 +14,9 @@ IP stack: ping and iperf3 TCP and UDP both ways, broadcast (ARP) both
 ways, learning per VTEP.
 
 test_two_hosts: two vqswitch processes, each with its own underlay port
-into a shared underlay bridge and a station behind it: ping, TCP, jumbo
-within the tunnel MTU, and a restart of one of them (its neighbours are
-resolved again without any command).
+into a shared underlay bridge and a guest behind it (virtio-user, relayed
+to a namespace): ping, TCP, jumbo within the tunnel MTU, and a restart of
+one of them (its neighbours are resolved again without any command).
 """
 import json
 import os
@@ -477,13 +477,14 @@ def test_vxlan_linux(c):
 
 def test_two_hosts(c):
     """Two vqswitch "hosts": underlay ports on veths (MTU 9000) into one
-    bridge, a station namespace behind each on a net_pcap port."""
+    bridge, a guest behind each: virtio-user ports of one testpmd that
+    relays each to a station namespace."""
     tag = str(os.getpid() % 100000)
     br = "vqtb" + tag
     run(["ip", "link", "add", "name", br, "mtu", "9000", "type", "bridge"])
     c.add(lambda: run(["ip", "link", "del", br], check_rc=False))
     run(["ip", "link", "set", br, "up"])
-    hosts = []
+    hosts, relay_ports = [], []
     for i, (ip, peer, inner) in enumerate(((LOCAL, R1, "10.9.1.1"), (R1, LOCAL, "10.9.1.2"))):
         st = Netns(c, "vqts%d%s" % (i, tag))
         veth_into(c, "vqts%d%s" % (i, tag), None, st, peer="g", mtu=9000)
@@ -493,14 +494,25 @@ def test_two_hosts(c):
         veth_into(c, up, None, None, peer="vqtv%d%s" % (i, tag), mtu=9000)
         run(["ip", "link", "set", "vqtv%d%s" % (i, tag), "master", br, "up"])
         no_offloads(None, "vqts%d%s" % (i, tag), up, "vqtv%d%s" % (i, tag))
+        # B restarts below: its guest is the socket server (virtio-user
+        # server=1), which B's vhostuserclient port connects to again.
+        sock = "/tmp/vqt2h%d_%s.sock" % (i, tag)
+        c.add(lambda sock=sock: os.path.exists(sock) and os.unlink(sock))
         sw = Switch(c, "tnl2h%d" % i,
                     "add-br br0\nadd-br brphy\n"
                     "add-port brphy up0 type=dpdk devargs=net_pcap0,iface=%s,phy_mac=1 mtu=9000 ip=%s/24\n"
-                    "add-port br0 st type=dpdk devargs=net_pcap1,iface=vqts%d%s\n"
+                    "add-port br0 vm1 type=vhostuserclient path=%s queues=1\n"
                     "add-port br0 vx100 type=vxlan vni=%d local_ip=%s remote_ip=%s\n"
-                    % (up, ip, i, tag, VNI, ip, peer),
+                    % (up, ip, sock, VNI, ip, peer),
                     lcores="0,1" if i == 0 else "0@1,1@0")
         hosts.append((sw, st))
+        # testpmd pairs ports 0-1 and 2-3: each guest with its station.
+        relay_ports += ["net_virtio_user%d,path=%s,queues=1,mac=02:00:00:00:0%d:01,server=1" % (2 * i, sock, i + 1),
+                        "net_pcap%d,iface=vqts%d%s" % (2 * i + 1, i, tag)]
+    # Mbufs that hold a jumbo frame whole: net_pcap cannot scatter.
+    relay = TestPmd(c, "tnl2hvm", relay_ports, fwd="io", lcores="0,1", main_lcore=1,
+                    extra=["--mbuf-size=10240", "--max-pkt-len=9600", "--total-num-mbufs=4096"])
+    relay.cmd("start")
     (a, sa), (b, sb) = hosts
     ping(sa, "10.9.1.2", what="A to B")
     ping(sb, "10.9.1.1", what="B to A")
@@ -510,7 +522,8 @@ def test_two_hosts(c):
     ping(sb, "10.9.1.1", size=9000 - 50 - 28, what="jumbo B to A")
     check(drops(a, "vx100")["tnl_too_big"] == 0, "jumbo within the MTU counted too big")
 
-    # B restarts with nothing resolved: it asks for A again by itself.
+    # B restarts with nothing resolved (its guest reconnects): it asks for A
+    # again by itself.
     check(b.stop() == 0, "B did not stop cleanly")
     b.start()
     ping(sa, "10.9.1.2", what="A to B after B restarted")
