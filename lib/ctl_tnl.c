@@ -125,6 +125,8 @@ show_tunnel(struct vqs_ctl_ctx *x, uint32_t list, const struct vqs_dp *dp, uint1
 	vqs_answer_uint(x->ans, o, "dst_port", vx->conf.dst_port);
 	vqs_answer_str(x->ans, o, "underlay", vx->ul >= 0 ? dp->ports[vx->ul].port->conf.name : "");
 	vqs_answer_uint(x->ans, o, "underlay_mtu", vx->ul >= 0 ? dp->ports[vx->ul].ul.mtu : 0);
+	vqs_answer_str(x->ans, o, "ip_checksum", vx->ul < 0 ? "" :
+		       dp->ports[vx->ul].ul.ipv4_cksum ? "offloaded" : "software");
 	rl = vqs_answer_list(x->ans, o, "remotes", "remote");
 	for (r = 0; r < vx->conf.n_remotes; r++) {
 		const struct vqs_neigh *n = vx->neigh[r] >= 0 ? &dp->neigh->e[vx->neigh[r]] : NULL;

@@ -70,6 +70,7 @@ dp_underlay(struct vqs_dp_underlay *ul, const struct vqs_port *p, const struct v
 	ul->ip = pc->ul.ip;
 	ul->prefix = pc->ul.prefix;
 	ul->mtu = mtu;
+	ul->ipv4_cksum = p->eth.ipv4_cksum;
 }
 
 /* Each tunnel port's underlay (the port with its local_ip) and the next

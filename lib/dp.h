@@ -28,6 +28,7 @@ struct vqs_dp_underlay {
 	uint32_t ip;           /* network order; 0: not an underlay */
 	uint8_t prefix;
 	uint16_t mtu;          /* the device's: IPv4 packets this long at most */
+	bool ipv4_cksum;       /* the device computes outer IPv4 checksums */
 	struct rte_ether_addr mac;
 };
 

@@ -75,7 +75,11 @@ vqs_eth_port_start(struct vqs_port *p, uint16_t n_pmds,
 			p->conf.name, nb_rxq);
 	/* Jumbo frames arrive as mbuf chains where the device can make them. */
 	conf.rxmode.offloads = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
-	conf.txmode.offloads = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/* The IPv4 header checksum of the tunnels' outer headers, where the
+	 * device computes it (asked for per mbuf: nothing else changes). */
+	conf.txmode.offloads = info.tx_offload_capa &
+			       (RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+	eth->ipv4_cksum = (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
 	/* mtu=: taken at configure time (what a driver without a way to set
 	 * it, such as net_pcap or net_ring, keeps: its link's MTU is set
 	 * outside), and set below where the driver can (a NIC, a kernel

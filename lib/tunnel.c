@@ -335,14 +335,20 @@ encap(const struct vqs_dp *dp, struct vqs_pmd *pmd, const struct vqs_dp_vxlan *v
 	h->ip.src_addr = c->local_ip;
 	h->ip.dst_addr = c->remote[r];
 	h->ip.hdr_checksum = 0;
-	h->ip.hdr_checksum = rte_ipv4_cksum(&h->ip);
 	h->udp.src_port = rte_cpu_to_be_16(src_port);
 	h->udp.dst_port = rte_cpu_to_be_16(c->dst_port);
 	h->udp.dgram_len = rte_cpu_to_be_16((uint16_t)(inner + sizeof(h->udp) + sizeof(h->vxlan)));
 	h->udp.dgram_cksum = 0; /* optional over IPv4 (RFC 7348 5.) */
 	h->vxlan.vx_flags = VXLAN_FLAG_I;
 	h->vxlan.vx_vni = rte_cpu_to_be_32(c->vni << 8);
-	o->ol_flags &= MBUF_KIND; /* no offload asked for */
+	o->ol_flags &= MBUF_KIND;
+	if (ul->ipv4_cksum) { /* the device fills in hdr_checksum */
+		o->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+		o->l2_len = sizeof(h->eth);
+		o->l3_len = sizeof(h->ip);
+	} else {
+		h->ip.hdr_checksum = rte_ipv4_cksum(&h->ip);
+	}
 	return o;
 }
 

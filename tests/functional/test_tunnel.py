@@ -225,6 +225,7 @@ def test_vxlan_packets(c):
     check(neigh[R1]["state"] == "reachable" and neigh[R1]["mac"].lower() == R1_MAC,
           "R1 learned from its request: %s" % neigh)
     check(neigh[R2]["state"] == "unresolved", "R2 not known yet: %s" % neigh)
+    check(sw.vqctl("tnl/show", fmt="json")[0]["ip_checksum"] == "software", "net_pcap computes none")
 
     # Unknown unicast from a local port: head-end replication. R1 gets it;
     # R2 is unresolved: asked for with ARP, the frame counted.
@@ -371,6 +372,51 @@ def test_vxlan_packets(c):
     # tnl/neigh-flush: resolved again with the next frame.
     sw.vqctl("tnl/neigh-flush")
     check(all(n["state"] == "unresolved" for n in sw.vqctl("tnl/neigh-show", fmt="json")), "flushed")
+
+
+class TapEnd:
+    """The kernel's end of a net_tap port: what the switch sends arrives
+    here, what is sent here the switch receives (as Veth's peer end)."""
+
+    def __init__(self, c, iface):
+        run(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % iface], check_rc=False)
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        self.sock.bind((iface, 0))
+        c.add(self.sock.close)
+
+    def send(self, f):
+        self.sock.send(f)
+
+    def recv_frame(self):
+        data, addr = self.sock.recvfrom(65536)
+        return data, addr
+
+    def drain(self):
+        while select.select([self.sock], [], [], 0)[0]:
+            self.sock.recv(65536)
+
+
+def test_vxlan_checksum_offload(c):
+    """On an underlay that computes IPv4 checksums (net_tap), the outer
+    header's is left to it, and comes out right; net_pcap's is computed
+    by the switch (test_vxlan_packets)."""
+    tap = "vqtnt%d" % (os.getpid() % 100000)
+    p1 = Veth(c, "vqtno")
+    sw = Switch(c, "tnlck",
+                "add-br br0\nadd-br brphy\n"
+                "add-port brphy up0 type=dpdk devargs=net_tap0,iface=%s ip=%s/24\n"
+                "add-port br0 vx100 type=vxlan vni=%d local_ip=%s remote_ip=%s\n"
+                "add-port br0 p1 type=dpdk devargs=%s\n" % (tap, LOCAL, VNI, LOCAL, R1, p1.devargs(1)))
+    ul = TapEnd(c, tap)
+    time.sleep(0.5)
+    check(sw.vqctl("tnl/show", fmt="json")[0]["ip_checksum"] == "offloaded", "net_tap computes checksums")
+    ul.drain()
+    ul.send(arp(1, R1_MAC, R1, "00:00:00:00:00:00", LOCAL))
+    for i in range(4):
+        p1.send(frame(BCAST, INNER_A, b"CK%d" % i, size=60 + 100 * i))
+    enc = [parse_outer(f) for f in underlay_frames(ul) if parse_outer(f)]
+    check(len(enc) == 4 and all(e["csum_ok"] and e["dst"] == R1 for e in enc),
+          "outer IPv4 checksums: %s" % [(e["total"], e["csum_ok"]) for e in enc])
 
 
 def test_vxlan_config_errors(c):
@@ -535,4 +581,5 @@ def test_two_hosts(c):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main([test_vxlan_packets, test_vxlan_config_errors, test_vxlan_linux, test_two_hosts]))
+    raise SystemExit(main([test_vxlan_packets, test_vxlan_checksum_offload, test_vxlan_config_errors,
+                           test_vxlan_linux, test_two_hosts]))
