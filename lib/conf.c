@@ -237,7 +237,7 @@ bad:
 			   "pmd-rxq-affinity=%s: expected QUEUE:LCORE[,QUEUE:LCORE...]", v);
 }
 
-/* Options every port may change at any time. */
+/* Options every port may change at any time, without a device restart. */
 static bool
 is_dynamic_key(const char *kv)
 {
@@ -245,6 +245,7 @@ is_dynamic_key(const char *kv)
 	       vqs_key_is(kv, "pmd-rxq-affinity") || vqs_conf_tnl_is_dynamic_key(kv);
 }
 
+/* One of them into p; *handled false if kv is none of them. */
 static int
 port_dynamic_option(const char *kv, const char *v, struct vqs_port_conf *p,
 		    struct vqs_err *e, bool *handled)
