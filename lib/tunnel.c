@@ -374,8 +374,10 @@ vqs_tnl_tx(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct r
 	}
 	ulp = dp->ports[vx->ul].port;
 	for (i = 0; i < n; i++) {
-		first = rmt1[i] != 0 ? rmt1[i] - 1 : 0;
-		end = rmt1[i] != 0 ? rmt1[i] : vx->conf.n_remotes;
+		/* An entry names a remote of this port (its slot's entries go
+		 * with it); anything else would be every remote. */
+		first = rmt1[i] != 0 && rmt1[i] <= vx->conf.n_remotes ? rmt1[i] - 1 : 0;
+		end = rmt1[i] != 0 && rmt1[i] <= vx->conf.n_remotes ? rmt1[i] : vx->conf.n_remotes;
 		len = pkts[i]->pkt_len;
 		used = false;
 		for (r = first; r < end; r++) {
