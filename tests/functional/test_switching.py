@@ -2,13 +2,10 @@
 """Learning-bridge behaviour through the real vqswitch, with three net_pcap
 ports on veth pairs that the test drives with raw sockets: which frames
 reach which port, aging, a full table, and the counters."""
-import select
-import socket
 import sys
 import time
 
-from vqtest import (ETH_P_ALL, PACKET_OUTGOING, Switch, Veth, check, frame, main, run,
-                    tagged_payload)
+from vqtest import Switch, TapPeer, Veth, check, frame, main, tagged_payload
 
 A, B, C = "02:00:00:00:0a:01", "02:00:00:00:0b:01", "02:00:00:00:0c:01"
 BCAST = "ff:ff:ff:ff:ff:ff"
@@ -126,35 +123,6 @@ def test_full_table(c):
     vb.send(frame("02:00:00:00:01:00", B))
     expect((va, vb, vc), [1, 0, 0], "to a learned address")
     check(sw.stop() == 0, "vqswitch exit code")
-
-
-class TapPeer:
-    """The kernel side of a net_tap port, for sending and capturing."""
-
-    def __init__(self, c, ifname):
-        run(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % ifname], check_rc=False)
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-        self.sock.bind((ifname, 0))
-        c.add(self.sock.close)
-
-    def count(self, timeout):
-        """Our frames that arrive until none has for `timeout` seconds."""
-        n = 0
-        while select.select([self.sock], [], [], timeout)[0]:
-            data, addr = self.sock.recvfrom(65536)
-            if addr[2] != PACKET_OUTGOING and data[12:14] == b"\x88\xb5":
-                n += 1
-        return n
-
-    def first_frame(self, timeout):
-        """Seconds until one of our frames arrives, or None."""
-        t0 = time.time()
-        while time.time() - t0 < timeout:
-            if select.select([self.sock], [], [], 0.05)[0]:
-                data, addr = self.sock.recvfrom(65536)
-                if addr[2] != PACKET_OUTGOING and data[12:14] == b"\x88\xb5":
-                    return time.time() - t0
-        return None
 
 
 def test_pmd_sleep_nic(c):

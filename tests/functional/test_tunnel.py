@@ -26,7 +26,7 @@ import struct
 import subprocess
 import time
 
-from vqtest import (ETH_P_ALL, PACKET_OUTGOING, Switch, TestPmd, Veth, check, frame, log, main, run,
+from vqtest import (PACKET_OUTGOING, Switch, TapPeer, TestPmd, Veth, check, frame, log, main, run,
                     wait_for)
 
 VNI = 100
@@ -374,28 +374,6 @@ def test_vxlan_packets(c):
     check(all(n["state"] == "unresolved" for n in sw.vqctl("tnl/neigh-show", fmt="json")), "flushed")
 
 
-class TapEnd:
-    """The kernel's end of a net_tap port: what the switch sends arrives
-    here, what is sent here the switch receives (as Veth's peer end)."""
-
-    def __init__(self, c, iface):
-        run(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % iface], check_rc=False)
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-        self.sock.bind((iface, 0))
-        c.add(self.sock.close)
-
-    def send(self, f):
-        self.sock.send(f)
-
-    def recv_frame(self):
-        data, addr = self.sock.recvfrom(65536)
-        return data, addr
-
-    def drain(self):
-        while select.select([self.sock], [], [], 0)[0]:
-            self.sock.recv(65536)
-
-
 def test_vxlan_checksum_offload(c):
     """On an underlay that computes IPv4 checksums (net_tap), the outer
     header's is left to it, and comes out right; net_pcap's is computed
@@ -407,7 +385,7 @@ def test_vxlan_checksum_offload(c):
                 "add-port brphy up0 type=dpdk devargs=net_tap0,iface=%s ip=%s/24\n"
                 "add-port br0 vx100 type=vxlan vni=%d local_ip=%s remote_ip=%s\n"
                 "add-port br0 p1 type=dpdk devargs=%s\n" % (tap, LOCAL, VNI, LOCAL, R1, p1.devargs(1)))
-    ul = TapEnd(c, tap)
+    ul = TapPeer(c, tap)
     time.sleep(0.5)
     check(sw.vqctl("tnl/show", fmt="json")[0]["ip_checksum"] == "offloaded", "net_tap computes checksums")
     ul.drain()

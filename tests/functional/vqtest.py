@@ -344,6 +344,46 @@ class Veth:
         return data, addr
 
 
+class TapPeer:
+    """The kernel side of a net_tap port, for sending and capturing: what
+    the switch sends arrives here, what is sent here the switch receives."""
+
+    def __init__(self, c, ifname):
+        run(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % ifname], check_rc=False)
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        self.sock.bind((ifname, 0))
+        c.add(self.sock.close)
+
+    def send(self, f):
+        self.sock.send(f)
+
+    def recv_frame(self):
+        return self.sock.recvfrom(65536)
+
+    def drain(self):
+        while select.select([self.sock], [], [], 0)[0]:
+            self.sock.recv(65536)
+
+    def count(self, timeout):
+        """Our frames that arrive until none has for `timeout` seconds."""
+        n = 0
+        while select.select([self.sock], [], [], timeout)[0]:
+            data, addr = self.sock.recvfrom(65536)
+            if addr[2] != PACKET_OUTGOING and data[12:14] == b"\x88\xb5":
+                n += 1
+        return n
+
+    def first_frame(self, timeout):
+        """Seconds until one of our frames arrives, or None."""
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            if select.select([self.sock], [], [], 0.05)[0]:
+                data, addr = self.sock.recvfrom(65536)
+                if addr[2] != PACKET_OUTGOING and data[12:14] == b"\x88\xb5":
+                    return time.time() - t0
+        return None
+
+
 class Traffic:
     """Steady streams of tagged frames, each from one veth to an address,
     sent round-robin by one thread; one receiver thread per veth files what
