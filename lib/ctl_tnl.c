@@ -86,7 +86,6 @@ cmd_neigh_set(struct vqs_ctl_ctx *x, int argc, char **argv)
 {
 	struct vqs_port *p = vqs_switch_port(x->sw, argv[1]);
 	struct rte_ether_addr mac;
-	unsigned int i;
 	uint32_t ip;
 
 	RTE_SET_USED(argc);
@@ -96,14 +95,10 @@ cmd_neigh_set(struct vqs_ctl_ctx *x, int argc, char **argv)
 		return vqs_err_set(&x->r->err, -EINVAL, "'%s': expected an IPv4 address", argv[2]);
 	if (rte_ether_unformat_addr(argv[3], &mac) != 0 || !rte_is_valid_assigned_ether_addr(&mac))
 		return vqs_err_set(&x->r->err, -EINVAL, "'%s': expected a unicast MAC address", argv[3]);
-	for (i = 0; i < VQS_NEIGH_MAX; i++)
-		if (x->sw->neigh->e[i].ip == ip && x->sw->neigh->e[i].slot == p->slot)
-			break;
-	if (i == VQS_NEIGH_MAX)
+	if (!vqs_neigh_learn(x->sw->neigh, p->slot, ip, &mac, rte_get_tsc_cycles()))
 		return vqs_err_set(&x->r->err, -ENOENT,
 				   "%s is not a next hop of a tunnel on port %s (tnl/neigh-show)", argv[2],
 				   argv[1]);
-	vqs_neigh_learn(x->sw->neigh, p->slot, ip, &mac, rte_get_tsc_cycles());
 	return 0;
 }
 

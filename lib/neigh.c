@@ -84,14 +84,14 @@ vqs_neigh_get(struct vqs_neigh *n, uint64_t now, uint64_t hz, struct rte_ether_a
 	return true;
 }
 
-void
+bool
 vqs_neigh_learn(struct vqs_neigh_table *t, uint16_t slot, uint32_t ip,
 		const struct rte_ether_addr *mac, uint64_t now)
 {
 	unsigned int i;
 
 	if (!rte_is_valid_assigned_ether_addr(mac))
-		return;
+		return false;
 	for (i = 0; i < VQS_NEIGH_MAX; i++) {
 		struct vqs_neigh *n = &t->e[i];
 
@@ -100,9 +100,10 @@ vqs_neigh_learn(struct vqs_neigh_table *t, uint16_t slot, uint32_t ip,
 		if (__atomic_load_n(&n->ip, __ATOMIC_RELAXED) == ip && n->slot == slot) {
 			__atomic_store_n(&n->seen_tsc, now, __ATOMIC_RELAXED);
 			__atomic_store_n(&n->mac, vqs_neigh_pack(mac), __ATOMIC_RELAXED);
-			return;
+			return true;
 		}
 	}
+	return false;
 }
 
 bool

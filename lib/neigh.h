@@ -57,8 +57,9 @@ void vqs_neigh_sync_end(struct vqs_neigh_table *t);
  * or old enough to be asked for again. */
 bool vqs_neigh_get(struct vqs_neigh *n, uint64_t now, uint64_t hz, struct rte_ether_addr *mac,
 		   bool *refresh);
-/* PMD: ARP said ip is at mac on the underlay port slot. */
-void vqs_neigh_learn(struct vqs_neigh_table *t, uint16_t slot, uint32_t ip,
+/* PMD: ARP said ip is at mac on the underlay port slot; false if that
+ * is no next hop of the table. */
+bool vqs_neigh_learn(struct vqs_neigh_table *t, uint16_t slot, uint32_t ip,
 		     const struct rte_ether_addr *mac, uint64_t now);
 /* PMD: whether this PMD should send the request now (at most one per
  * VQS_NEIGH_RETRY_MS for an entry, whichever PMD). */
