@@ -98,6 +98,7 @@ struct vqs_vhost_state {
 		uint16_t avail, used, used_event, last_avail;
 		bool valid;
 		bool stalled;
+		bool hint_live;    /* used_hint: seen to move */
 	} wd[2 * VQS_VHOST_MAX_QP];
 };
 

@@ -542,15 +542,35 @@ vqs_direct_kicks_on(struct vqs_port *p, uint16_t q)
 	rte_spinlock_unlock(&r->lock);
 }
 
+static const struct vqs_direct_ring *
+ring_of(const struct vqs_port *p, uint16_t vq)
+{
+	if (p->vhost.direct == NULL)
+		return NULL;
+	return (vq & 1) ? &p->vhost.direct[vq / 2].tx.r : &p->vhost.direct[vq / 2].rx;
+}
+
+bool
+vqs_direct_used_hint(const struct vqs_port *p, uint16_t vq)
+{
+	const struct vqs_direct_ring *r = ring_of(p, vq);
+
+	/* Set up for the rings as they are now: the library's pointers the
+	 * caller reads through belong to the same memory table. */
+	return r != NULL && __atomic_load_n(&r->own, __ATOMIC_RELAXED) &&
+	       __atomic_load_n(&r->ring_gen, __ATOMIC_RELAXED) ==
+		       __atomic_load_n(&p->vhost.ring_gen, __ATOMIC_RELAXED) &&
+	       __atomic_load_n(&r->used_hint, __ATOMIC_RELAXED);
+}
+
 bool
 vqs_direct_position(const struct vqs_port *p, uint16_t vq, uint16_t *last_avail,
 		    uint16_t *used)
 {
-	const struct vqs_direct_ring *r;
+	const struct vqs_direct_ring *r = ring_of(p, vq);
 
-	if (p->vhost.direct == NULL)
+	if (r == NULL)
 		return false;
-	r = (vq & 1) ? &p->vhost.direct[vq / 2].tx.r : &p->vhost.direct[vq / 2].rx;
 	if (!__atomic_load_n(&r->own, __ATOMIC_RELAXED))
 		return false;
 	*last_avail = __atomic_load_n(&r->last_avail, __ATOMIC_RELAXED);

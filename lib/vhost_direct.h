@@ -77,5 +77,8 @@ int vqs_direct_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts, u
  * snapshot. */
 bool vqs_direct_position(const struct vqs_port *p, uint16_t vq, uint16_t *last_avail,
 			 uint16_t *used);
+/* Whether the watchdog may read used_event of split vring vq without
+ * EVENT_IDX (struct vqs_direct_ring's used_hint). Any thread, RCU-online. */
+bool vqs_direct_used_hint(const struct vqs_port *p, uint16_t vq);
 
 #endif

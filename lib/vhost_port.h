@@ -41,8 +41,12 @@ struct vqs_vring_info {
 	uint16_t used_idx;        /* used->idx, as published (packed: the
 				   * next used slot | wrap << 15) */
 	uint16_t last_avail_idx;  /* host: next avail entry it will take */
-	uint16_t used_event;      /* guest's used_event (EVENT_IDX; packed:
-				   * its event off_wrap) */
+	uint16_t used_event;      /* guest's used_event (EVENT_IDX, or
+				   * used_hint; packed: its event off_wrap) */
+	bool used_hint;           /* split without EVENT_IDX, direct: used_event
+				   * read anyway (Linux writes the entry it
+				   * consumed up to whenever it enables
+				   * interrupts) */
 	uint16_t inflight;        /* made available, not yet taken (packed:
 				   * chains) */
 	uint64_t guest_notifications; /* calls raised (librte_vhost stats) */

@@ -50,6 +50,23 @@ vqs_ring_release(struct vqs_direct_ring *r)
 	r->own = false;
 }
 
+/* Whether [va, va + len) lies in one region of the memory table. */
+static bool
+mapped(const struct rte_vhost_memory *mem, const void *va, size_t len)
+{
+	uintptr_t a = (uintptr_t)va;
+	uint32_t i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		const struct rte_vhost_mem_region *m = &mem->regions[i];
+
+		if (a >= m->host_user_addr && a - m->host_user_addr <= m->size &&
+		    len <= m->size - (a - m->host_user_addr))
+			return true;
+	}
+	return false;
+}
+
 enum vqs_ring_owner
 vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint32_t gen,
 	       bool *new_base)
@@ -106,6 +123,10 @@ vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint3
 	r->avail = vr.avail;
 	r->used = vr.used;
 	r->event_idx = (features >> VIRTIO_RING_F_EVENT_IDX) & 1;
+	/* Without EVENT_IDX librte_vhost mapped the avail ring without the
+	 * used_event word: read it only if it is guest memory too. */
+	r->used_hint = !packed && !r->event_idx &&
+		       mapped(mem, &r->avail->ring[r->size], sizeof(uint16_t));
 	r->mrg_rxbuf = (features >> VIRTIO_NET_F_MRG_RXBUF) & 1;
 	r->hdr_len = features & ((1ULL << VIRTIO_NET_F_MRG_RXBUF) | (1ULL << VIRTIO_F_VERSION_1)) ?
 		     sizeof(struct virtio_net_hdr_mrg_rxbuf) : sizeof(struct virtio_net_hdr);

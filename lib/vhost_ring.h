@@ -66,6 +66,10 @@ struct vqs_direct_ring {
 	bool own;              /* set up: ours; else the library's */
 	bool packed;           /* VIRTIO_F_RING_PACKED: the packed layout */
 	bool event_idx;
+	bool used_hint;        /* split without EVENT_IDX: the used_event word
+				* after the avail ring lies in guest memory
+				* (Linux writes it anyway: the watchdog's
+				* hint of what the guest consumed) */
 	bool mrg_rxbuf;        /* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	uint16_t hdr_len;      /* virtio-net header before each frame */
 	uint16_t size;

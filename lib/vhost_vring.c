@@ -74,13 +74,14 @@ vring_read(const struct vqs_port *p, int vid, uint64_t features, uint16_t q,
 	vi->avail_idx = __atomic_load_n(&vr.avail->idx, __ATOMIC_ACQUIRE);
 	vi->no_interrupt = __atomic_load_n(&vr.avail->flags, __ATOMIC_RELAXED) &
 			   VRING_AVAIL_F_NO_INTERRUPT;
-	if (vi->event_idx)
-		vi->used_event = __atomic_load_n(&vr.avail->ring[vr.size], __ATOMIC_RELAXED);
 	vi->used_idx = __atomic_load_n(&vr.used->idx, __ATOMIC_ACQUIRE);
 	if (vqs_direct_position(p, q, &vi->last_avail_idx, &last_used))
 		vi->direct = true;
 	else if (rte_vhost_get_vring_base(vid, q, &vi->last_avail_idx, &last_used) != 0)
 		return;
+	vi->used_hint = !vi->event_idx && vi->direct && vqs_direct_used_hint(p, q);
+	if (vi->event_idx || vi->used_hint)
+		vi->used_event = __atomic_load_n(&vr.avail->ring[vr.size], __ATOMIC_RELAXED);
 	vi->inflight = (uint16_t)(vi->avail_idx - vi->last_avail_idx);
 }
 

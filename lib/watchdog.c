@@ -20,9 +20,21 @@
  * itself (--datapath=direct: a packed ring keeps no indexes in guest
  * memory, so only the switch knows its used position): the guest waits
  * at the slot in its event structure's off_wrap (flags DESC, EVENT_IDX),
- * and disables interrupts with flags DISABLE, not a special value. Rings
- * without EVENT_IDX are not checked: nothing there says what the guest
- * has consumed (Linux writes used_event anyway, other drivers do not).
+ * and disables interrupts with flags DISABLE, not a special value.
+ *
+ * Without EVENT_IDX the guest wants an interrupt for every used entry
+ * while NO_INTERRUPT is clear, but nothing the protocol defines says what
+ * it has consumed. Linux says it all the same: whenever it enables
+ * interrupts it writes the used entry it consumed up to into used_event,
+ * EVENT_IDX or not (virtqueue_enable_cb_prepare_split), and 0 is not its
+ * "off" there (the flag is). So split rings of the direct datapath are
+ * checked as above with that hint, once the watchdog has seen it move: a
+ * driver that never writes it leaves 0 (or whatever the memory held)
+ * there for good, and is never checked, for a re-raise could find
+ * nothing used. Packed rings without EVENT_IDX have no such word and are
+ * not checked; nor are rings without EVENT_IDX of the library's datapath
+ * (librte_vhost maps their avail ring without used_event: the direct
+ * datapath reads it only when the memory table holds it).
  *
  * The same pass counts stalls: a guest TX ring (odd id) with frames made
  * available that the switch took none of for a whole period. librte_vhost
@@ -45,27 +57,30 @@
 /* Used entries published past the one the guest waits at (0: none, or it
  * is not waiting; more than the ring's size: it waits at a later one). */
 static uint16_t
-unconsumed(const struct vqs_vring_info *v)
+unconsumed(const struct vqs_vring_info *v, bool hint_live)
 {
 	uint16_t ev = v->used_event, at = v->used_idx;
 
-	if (!v->enabled || !v->event_idx || v->no_interrupt)
+	if (!v->enabled || v->no_interrupt)
 		return 0;
-	if (!v->packed)
+	if (!v->packed && v->event_idx)
 		return v->used_event != 0 ? (uint16_t)(at - ev) : 0;
-	if (!v->direct || !v->event_desc)
+	if (!v->packed && v->used_hint)
+		return hint_live ? (uint16_t)(at - ev) : 0;
+	if (!v->packed || !v->event_idx || !v->direct || !v->event_desc)
 		return 0;
 	/* Slots from ev to at: the same lap, or ev in the lap before. */
 	return ((ev ^ at) & 0x8000) ? (uint16_t)(v->size - (ev & 0x7fff) + (at & 0x7fff)) :
 				      (uint16_t)((at & 0x7fff) - (ev & 0x7fff));
 }
 
-static bool
-needs_call(const struct vqs_vring_info *v)
+/* Unconsumed entries the guest should have had an interrupt for, or 0. */
+static uint16_t
+owed_entries(const struct vqs_vring_info *v, bool hint_live)
 {
-	uint16_t ahead = unconsumed(v);
+	uint16_t ahead = unconsumed(v, hint_live);
 
-	return ahead != 0 && ahead <= v->size;
+	return ahead <= v->size ? ahead : 0;
 }
 
 static void
@@ -88,7 +103,7 @@ check_stall(struct vqs_port *p, const struct vqs_vring_info *v, typeof(p->vhost.
  * the call: a guest woken by it may read the count at once (a test does);
  * taken back if no call could be made. */
 static void
-raise_call(struct vqs_port *p, const struct vqs_vring_info *v)
+raise_call(struct vqs_port *p, const struct vqs_vring_info *v, uint16_t owed)
 {
 	struct vqs_vhost_state *vh = &p->vhost;
 	uint64_t now;
@@ -102,7 +117,7 @@ raise_call(struct vqs_port *p, const struct vqs_vring_info *v)
 	if (vh->watchdog_logged == 0 || now - vh->watchdog_logged > LOG_EVERY_S * rte_get_tsc_hz()) {
 		vh->watchdog_logged = now;
 		VQS_LOG(WARNING, "port %s: vring %u: guest waits for an interrupt it did not get (%u used entries unconsumed); raised it again",
-			p->conf.name, v->id, unconsumed(v));
+			p->conf.name, v->id, owed);
 	}
 }
 
@@ -121,9 +136,12 @@ check_port(struct vqs_switch *sw, struct vqs_port *p)
 		typeof(vh->wd[0]) *w = &vh->wd[v->id];
 		bool stuck = w->valid && w->avail == v->avail_idx && w->used == v->used_idx &&
 			     w->used_event == v->used_event;
+		uint16_t owed;
 
-		if (stuck && needs_call(v))
-			raise_call(p, v);
+		w->hint_live |= v->used_hint && w->valid && w->used_event != v->used_event;
+		owed = owed_entries(v, w->hint_live);
+		if (stuck && owed != 0)
+			raise_call(p, v, owed);
 		check_stall(p, v, w);
 		w->avail = v->avail_idx;
 		w->last_avail = v->last_avail_idx;

@@ -185,13 +185,21 @@ def consume_round(g1, g2, n, seq):
     g2.calls(0)
 
 
-def warmed_up(c, name, watchdog, n, packed=0):
-    """pair() with EVENT_IDX; the receiver has buffers, interrupts on, and
-    has taken n frames on its interrupt already."""
-    sw, g1, g2 = pair(c, name, watchdog=watchdog, event_idx=1, packed=packed)
+def warmed_up(c, name, watchdog, n, packed=0, event_idx=1, **conf):
+    """pair() (with EVENT_IDX unless told); the receiver has buffers,
+    interrupts on, and has taken n frames on its interrupt already.
+    Without EVENT_IDX it took them one at a time, across several watchdog
+    periods: the watchdog reads used_event there only once it has seen the
+    guest move it (watchdog.c)."""
+    sw, g1, g2 = pair(c, name, watchdog=watchdog, event_idx=event_idx, packed=packed, **conf)
     g2.rxpost(64)
     g2.call("intr vq=0 on=1")
-    consume_round(g1, g2, n, 0)
+    if event_idx:
+        consume_round(g1, g2, n, 0)
+    else:
+        for k in range(n):
+            consume_round(g1, g2, 1, k)
+            time.sleep(3 * watchdog / 1000.0)
     return sw, g1, g2
 
 
@@ -213,11 +221,11 @@ def consume_then_quiet(sw, g2, n):
     check(sw.port("vm2")["watchdog_kicks"] == kicks, "watchdog quiet once consumed")
 
 
-def interrupts_off(g, vq, packed):
+def interrupts_off(g, vq, packed, event_idx=1):
     """Interrupts off as Linux turns them off: with EVENT_IDX, split rings
     get used_event = 0 (virtqueue_disable_cb_split), packed rings the
-    DISABLE flag."""
-    g.call("intr vq=%d on=0" % vq if packed else "used_event vq=%d idx=0" % vq)
+    DISABLE flag; without, NO_INTERRUPT."""
+    g.call("intr vq=%d on=0" % vq if packed or not event_idx else "used_event vq=%d idx=0" % vq)
 
 
 def reenable_with_pending(c, packed):
@@ -254,16 +262,51 @@ def test_reenable_with_pending_packed(c):
     reenable_with_pending(c, packed=1)
 
 
-def watchdog_quiet(c, packed):
+def test_reenable_with_pending_flags(c):
+    """The same without EVENT_IDX (direct datapath): the guest turns
+    interrupts off with NO_INTERRUPT, entries are used, and it clears the
+    flag without looking. Nothing in the protocol says what it consumed,
+    but Linux writes used_event at every enable all the same; the watchdog
+    reads that, sees 5 entries past it, and raises the interrupt, again a
+    period later, never once they are consumed."""
+    sw, g1, g2 = warmed_up(c, "nrenf", 100, 5, event_idx=0)
+    g2.call("intr vq=0 on=0")
+    before = g2.calls(0)
+    g1.tx(M2, n=5, seq=5)
+    wait_pending(g2, 0, 5)
+    time.sleep(0.05)
+    check(g2.calls(0) == before, "no call while the guest had them off")
+    g2.call("flags vq=0 value=0")  # used_event still says 5: consumed up to there
+    got = g2.wait_call(0, 1000)
+    check(got > before, "the watchdog raised the missing interrupt")
+    check(sw.port("vm2")["watchdog_kicks"] >= 1, "counted as a watchdog kick")
+    check(g2.wait_call(0, 1000) > got, "raised again while entries wait")
+    consume_then_quiet(sw, g2, 5)
+
+
+def test_watchdog_quiet_without_hint(c):
+    """A driver without EVENT_IDX that never writes used_event (Linux does;
+    others need not): the watchdog cannot tell what it consumed and leaves
+    it alone, even with entries it has consumed and interrupts on. Raising
+    there would be the spurious interrupt Linux disables IRQs over."""
+    sw, g1, g2 = warmed_up(c, "nwdh", 50, 4, event_idx=0, used_hint=0)
+    for k in range(1, 8):
+        consume_round(g1, g2, k, 100 * k)
+    time.sleep(0.5)
+    for port in ("vm1", "vm2"):
+        check(sw.port(port)["watchdog_kicks"] == 0, "%s: watchdog kicks %s" % (port, sw.port(port)))
+
+
+def watchdog_quiet(c, packed, event_idx=1):
     """Guests that consume on every interrupt never see a watchdog kick;
     nor does one that turned interrupts off the Linux way after consuming
     everything: an interrupt there would find no used buffer, and Linux
     disables an IRQ that keeps doing that."""
-    sw, g1, g2 = warmed_up(c, "nwdq", 50, 1, packed)
+    sw, g1, g2 = warmed_up(c, "nwdq", 50, 1 if event_idx else 4, packed, event_idx)
     for k in range(1, 20):
         consume_round(g1, g2, 1 + k % 8, 100 * k)
-    interrupts_off(g2, 0, packed)
-    interrupts_off(g1, 1, packed)
+    interrupts_off(g2, 0, packed, event_idx)
+    interrupts_off(g1, 1, packed, event_idx)
     time.sleep(0.5)
     for port in ("vm1", "vm2"):
         check(sw.port(port)["watchdog_kicks"] == 0, "%s: watchdog kicks %s" % (port, sw.port(port)))
@@ -275,6 +318,12 @@ def test_watchdog_quiet_on_healthy_guests(c):
 
 def test_watchdog_quiet_on_healthy_guests_packed(c):
     watchdog_quiet(c, packed=1)
+
+
+def test_watchdog_quiet_on_healthy_guests_flags(c):
+    """Without EVENT_IDX, where the watchdog reads Linux's used_event hint
+    (direct datapath): consumed is consumed."""
+    watchdog_quiet(c, packed=0, event_idx=0)
 
 
 def watchdog_after_one_call(c, packed):
@@ -332,5 +381,6 @@ if __name__ == "__main__":
     sys.exit(main([test_event_idx_split, test_event_idx_packed, test_flags_split, test_flags_packed,
                    test_tx_completions_split, test_tx_completions_packed, test_reenable_with_pending,
                    test_reenable_with_pending_packed, test_watchdog_quiet_on_healthy_guests_packed,
-                   test_watchdog_after_one_call_packed,
+                   test_watchdog_after_one_call_packed, test_reenable_with_pending_flags,
+                   test_watchdog_quiet_on_healthy_guests_flags, test_watchdog_quiet_without_hint,
                    test_watchdog_quiet_on_healthy_guests, test_watchdog_after_one_call, test_two_queue_pairs]))

@@ -119,6 +119,7 @@ setup_vring(struct guest *g, uint16_t i, char *err, size_t len)
 
 	if (virtq_init(&v->q, &g->mem, g->conf.size, g->conf.packed, g->conf.event_idx) != 0)
 		return fail(err, len, "vring does not fit in guest memory");
+	v->q.used_hint = !g->conf.no_used_hint;
 	v->buf = calloc(g->conf.size, sizeof(*v->buf));
 	v->buf_cap = calloc(g->conf.size, sizeof(*v->buf_cap));
 	v->buf_len = calloc(g->conf.size, sizeof(*v->buf_len));

@@ -18,6 +18,9 @@
 struct guest_conf {
 	char path[108];
 	bool packed, event_idx, mrg_rxbuf, indirect;
+	/* split without EVENT_IDX: do not write used_event when enabling
+	 * interrupts (Linux does; other drivers do not) */
+	bool no_used_hint;
 	/* hostile: before the memory table, asks for postcopy migration:
 	 * 1 with POSTCOPY_ADVISE and _LISTEN, 2 with _LISTEN alone */
 	int postcopy;

@@ -26,6 +26,8 @@ struct virtq {
 	uint16_t size;
 	bool packed;
 	bool event_idx;
+	bool used_hint; /* split: used_event written on enable without
+			 * EVENT_IDX too, as Linux does */
 	struct gmem *mem;
 	uint64_t desc_gpa, driver_gpa, device_gpa; /* for SET_VRING_ADDR */
 

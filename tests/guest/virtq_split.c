@@ -134,7 +134,9 @@ bool
 split_enable(struct virtq *q)
 {
 	__atomic_store_n(&q->avail->flags, 0, __ATOMIC_RELAXED);
-	if (q->event_idx)
+	/* Linux writes it with EVENT_IDX or without (the watchdog reads it
+	 * as a hint of what was consumed when EVENT_IDX is off). */
+	if (q->event_idx || q->used_hint)
 		__atomic_store_n(q->used_event, q->last_used, __ATOMIC_RELAXED);
 	/* Publish the wish before looking for entries that came meanwhile:
 	 * without it the device may miss the wish and we the entries. */

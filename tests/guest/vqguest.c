@@ -110,6 +110,7 @@ cmd_connect(struct guest *g, struct guest_conf *c, const struct args *a, char *o
 	c->event_idx = num(a, "event_idx", c->event_idx);
 	c->mrg_rxbuf = num(a, "mrg", c->mrg_rxbuf);
 	c->indirect = num(a, "indirect", c->indirect);
+	c->no_used_hint = !num(a, "used_hint", !c->no_used_hint);
 	c->postcopy = (int)num(a, "postcopy", c->postcopy);
 	c->qp = (uint16_t)num(a, "qp", c->qp);
 	c->size = (uint16_t)num(a, "size", c->size);

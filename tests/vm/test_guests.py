@@ -97,6 +97,9 @@ def ping_and_tcp_with(c, name, device):
     ping(g1, IP2)
     serve(g2)
     iperf(g1, IP2, seconds=2)
+    # Healthy guests: without EVENT_IDX too, where the direct datapath's
+    # watchdog reads Linux's used_event hint.
+    no_watchdog_kicks(sw)
     check(sw.stop() == 0, "exit code")
 
 
@@ -195,23 +198,23 @@ def test_vxlan_to_linux_vtep(c):
     check(sw.stop() == 0, "exit code")
 
 
-def lose_interrupts(c, name, watchdog_ms):
-    """Two guests; then every interrupt librte_vhost raises towards guest 1
+def lose_interrupts(c, name, watchdog_ms, device=""):
+    """Two guests; then every interrupt the datapath raises towards guest 1
     is swallowed (debug/drop-calls), as if lost on the way."""
     sw = Switch(c, name, "add-br br0\nadd-port br0 vm1 type=vhostuser queues=1\n"
                          "add-port br0 vm2 type=vhostuser queues=1\n",
                 args=["--watchdog-interval", str(watchdog_ms), "--enable-debug-commands"])
-    g1 = Guest(c, name + "1", sw.sock("vm1"), IP1 + "/24", MAC1)
-    g2 = Guest(c, name + "2", sw.sock("vm2"), IP2 + "/24", MAC2)
+    g1 = Guest(c, name + "1", sw.sock("vm1"), IP1 + "/24", MAC1, device=device)
+    g2 = Guest(c, name + "2", sw.sock("vm2"), IP2 + "/24", MAC2, device=device)
     ping(g2, IP1)
     sw.vqctl("debug/drop-calls", "vm1", "1000000")
     return sw, g1, g2
 
 
-def test_watchdog_recovers_lost_interrupts(c):
+def test_watchdog_recovers_lost_interrupts(c, name="gwdon", device=""):
     """With the watchdog (100 ms), a guest that loses its interrupts still
     answers every ping, each well within a second."""
-    sw, g1, g2 = lose_interrupts(c, "gwdon", 100)
+    sw, g1, g2 = lose_interrupts(c, name, 100, device)
     out = g2.check("ping -c 5 -W 3 %s" % IP1, timeout=60)
     check("5 packets received" in out, "pings through a guest losing interrupts:\n%s" % out)
     worst = float(re.search(r"min/avg/max = [\d.]+/[\d.]+/([\d.]+)", out).group(1))
@@ -224,6 +227,12 @@ def test_watchdog_recovers_lost_interrupts(c):
     check(sw.port("vm2")["watchdog_kicks"] == 0, "no kicks for the healthy guest")
     sw.wait_log("guest waits for an interrupt it did not get", 5)
     check(sw.stop() == 0, "exit code")
+
+
+def test_watchdog_recovers_lost_interrupts_no_event_idx(c):
+    """The same without EVENT_IDX (direct datapath only): the watchdog
+    reads the used_event Linux writes whenever it enables interrupts."""
+    test_watchdog_recovers_lost_interrupts(c, "gwdne", ",event_idx=off")
 
 
 def test_watchdog_off_guest_stalls(c):
@@ -283,4 +292,5 @@ if __name__ == "__main__":
                    test_jumbo_no_mergeable, test_packed_ring, test_no_event_idx,
                    test_two_queue_pairs, test_reboot_under_traffic,
                    test_netns_host_through_nic_port, test_vxlan_to_linux_vtep, test_pmd_sleep,
-                   test_watchdog_recovers_lost_interrupts, test_watchdog_off_guest_stalls]))
+                   test_watchdog_recovers_lost_interrupts, test_watchdog_off_guest_stalls,
+                   test_watchdog_recovers_lost_interrupts_no_event_idx]))
