@@ -120,6 +120,22 @@ tagged_copy(struct rte_mbuf *m, struct rte_mempool *pool)
 	return c;
 }
 
+/* The frame, tagged: in place when it can be, else as a copy (m shared,
+ * or not a direct mbuf: one pointing into a guest's memory,
+ * vhost_direct.h, which rte_vlan_insert refuses; or no headroom). NULL
+ * (m freed) if out of mbufs. */
+static struct rte_mbuf *
+tag_frame(struct rte_mbuf *m, struct rte_mempool *pool)
+{
+	struct rte_mbuf *c;
+
+	if (rte_vlan_insert(&m) == 0)
+		return m;
+	c = tagged_copy(m, pool);
+	rte_pktmbuf_free(m);
+	return c;
+}
+
 /*
  * Frames of one burst mostly come from one source and go to a few
  * destinations in one VLAN. The last source learned, the last destination
@@ -329,8 +345,8 @@ apply(struct burst_ctx *x, struct vqs_pmd *pmd, struct vqs_port_stats *ist,
 		flood(&x->mm, x->dp, pmd, x->slot, m);
 		break;
 	case V_UNICAST:
-		if (d->tag && rte_vlan_insert(&m) != 0)
-			drop(&x->dp->ports[d->dst].port->stats[pmd->id], VQS_DROP_NO_MBUF, m);
+		if (d->tag && (m = tag_frame(m, pmd->sw->pool)) == NULL)
+			vqs_count(&x->dp->ports[d->dst].port->stats[pmd->id].drops[VQS_DROP_NO_MBUF], 1);
 		else
 			out_add(x->dp, pmd, (uint16_t)d->dst, m, d->rmt1);
 		break;

@@ -174,9 +174,10 @@ attach_piece(struct rte_mbuf *m, uint8_t *va, uint32_t len, struct rte_mbuf_ext_
  * The frame (len bytes from segment i, byte off, on) as mbufs pointing
  * into the guest's buffers: m for the first piece and one mbuf of pool for
  * each further segment, all sharing sh, whose count is their number. false
- * (m untouched) if the frame is tagged (the switch may strip the tag in
- * place), its first piece is too short to hold the headers the switch
- * reads, a piece is longer than an mbuf can say, or the pool is out.
+ * (m untouched) if its first piece is too short to hold the headers the
+ * switch reads, a piece is longer than an mbuf can say, or the pool is
+ * out. Nothing of the frame is read here (a tagged one is copied later,
+ * own_tagged); its first line is prefetched for whoever reads it first.
  */
 static bool
 attach_frame(struct rte_mbuf *m, struct rte_mempool *pool, struct rte_mbuf_ext_shared_info *sh,
@@ -184,16 +185,13 @@ attach_frame(struct rte_mbuf *m, struct rte_mempool *pool, struct rte_mbuf_ext_s
 {
 	struct rte_mbuf *more[VQS_RING_MAX_SEGS], *prev = m;
 	unsigned int pieces = n - i, k;
-	uint16_t type;
 
 	if (s[i].len - off < RTE_MIN(len, FIRST_PIECE_MIN) || s[i].len - off > UINT16_MAX)
 		return false;
 	for (k = i + 1; k < n; k++)
 		if (s[k].len > UINT16_MAX)
 			return false;
-	memcpy(&type, s[i].va + off + 2 * RTE_ETHER_ADDR_LEN, sizeof(type));
-	if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN))
-		return false;
+	rte_prefetch0(s[i].va + off);
 	if (pieces > 1 && rte_pktmbuf_alloc_bulk(pool, more, pieces - 1) != 0)
 		return false;
 	rte_mbuf_ext_refcnt_set(sh, (uint16_t)pieces);
@@ -288,8 +286,9 @@ take_short(const struct vqs_direct_txq *t, uint16_t at, uint32_t max_frame,
  * mbuf, a bad chain, a frame longer than max_frame (*len says how long:
  * the switch counts it as a bad frame, as it does one that came through
  * the library, without it costing mbufs), a chain in flight already, a
- * packed chain without an end (*c not known). An untagged frame of at
- * least COPY_BELOW bytes is not copied: m (and one more mbuf per further
+ * packed chain without an end (*c not known). A frame of at least
+ * COPY_BELOW bytes is not copied (a tagged one is later, own_tagged): m
+ * (and one more mbuf per further
  * buffer, for a frame in several) points into guest memory, with the
  * chain's shared info (counting those mbufs until they are freed).
  * Anything else is copied: below COPY_BELOW bytes a copy costs less than
@@ -334,6 +333,42 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_memp
 	if (*len >= COPY_BELOW && attach_frame(m, pool, sh, s, n, i, off, *len))
 		return TAKEN;
 	return copy_frame(m, pool, s, r->hdr_len, *len) ? TAKEN : NO_MBUF;
+}
+
+/*
+ * Tagged frames are not left in guest memory: the switch takes the tag
+ * off in place, and a guest's TX buffer is not ours to write (the guest
+ * may have the page mapped elsewhere: a page cache page it sends from).
+ * A private copy instead, the frame in guest memory released. Checked
+ * once the burst's chains are all taken: the first load of each sender's
+ * buffer (a line the guest's CPU just wrote) waited alone in the middle
+ * of a frame's work; here the loads of a whole burst are outstanding
+ * together. Returns how many of the n frames are left (a copy without an
+ * mbuf is dropped and counted).
+ */
+static uint16_t
+own_tagged(struct vqs_port_stats *st, struct rte_mempool *pool, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i], *c;
+
+		if (likely(!RTE_MBUF_HAS_EXTBUF(m) ||
+			   rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type !=
+			   rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN))) {
+			pkts[k++] = m;
+			continue;
+		}
+		c = rte_pktmbuf_copy(m, pool, 0, UINT32_MAX);
+		rte_pktmbuf_free(m);
+		if (c == NULL) {
+			vqs_count(&st->drops[VQS_DROP_NO_MBUF], 1);
+			continue;
+		}
+		pkts[k++] = c;
+	}
+	return k;
 }
 
 #define WARM_AHEAD 8 /* frames: descriptors this far ahead, buffers half as far */
@@ -490,6 +525,7 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 			vqs_count(&st->drops[VQS_DROP_BAD_DESC], 1);
 		}
 	}
+	got = own_tagged(st, pool, pkts, got);
 	for (i = 0; i < sc.n; i++)
 		rte_memcpy(sc.c[i].dst, sc.c[i].src, sc.c[i].len);
 	if (used_mb < count)

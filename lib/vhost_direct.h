@@ -6,10 +6,10 @@
  * copied out: its mbuf points into guest memory (an external buffer), and
  * the one copy a VM-to-VM frame gets is the destination's enqueue. Such an
  * mbuf must be gone before the pass that took it ends (vqs_port_tx copies
- * it for ethdevs, rte_vlan_insert copies it, the switch never strips a tag
- * from it); then the chains go back to the guest in one used-ring update
- * and one call decision. Split and packed rings alike; frames in several
- * buffers or tagged take the copying path. See docs/notifications.md,
+ * it for ethdevs, the switch tags a copy of it and never strips a tag from
+ * it); then the chains go back to the guest in one used-ring update and
+ * one call decision. Split and packed rings alike; tagged frames are
+ * copied. See docs/notifications.md,
  * "The direct datapath".
  */
 #ifndef VQS_VHOST_DIRECT_H

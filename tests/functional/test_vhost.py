@@ -5,6 +5,7 @@ the switch's sockets, plus net_pcap ports on veth pairs driven by the test.
 import sys
 import time
 
+from vqguest import Guest
 from vqtest import Switch, TestPmd, Traffic, Veth, check, check_arrived, frame, log, main, tagged_payload
 
 VM1, VM2 = "02:00:00:00:01:01", "02:00:00:00:02:01"
@@ -188,6 +189,53 @@ def test_reconnect_under_traffic(c):
     check(sw.stop() == 0, "vqswitch exit code")
 
 
+def test_vlans_in_guest_memory(c):
+    """Guests' frames of 60 to 1514 bytes between access and trunk ports,
+    both ways: tagged towards the trunk, untagged towards the access port,
+    every byte intact. On the direct datapath a frame of 512 bytes or more
+    points into the sender's memory: tagging it takes a copy
+    (rte_vlan_insert refuses such an mbuf; they were dropped as no_mbuf),
+    and a tagged one is copied before the switch takes the tag off (the
+    sender's buffer is not the switch's to write)."""
+    va, vt = Veth(c, "vqvga"), Veth(c, "vqvgt")
+    sw = Switch(c, "vlang", "add-br br0\n"
+                            "add-port br0 vm1 type=vhostuser tag=10\n"
+                            "add-port br0 vm2 type=vhostuser trunks=10\n"
+                            "add-port br0 a type=dpdk devargs=%s tag=10\n"
+                            "add-port br0 t type=dpdk devargs=%s trunks=10\n"
+                % (va.devargs(0), vt.devargs(1)))
+    g1, g2 = Guest(c, sw.sock("vm1"), VM1), Guest(c, sw.sock("vm2"), VM2)
+    for port in ("vm1", "vm2"):
+        sw.wait_port_state(port, "up")
+    # A behind the access port, B behind the trunk, both in VLAN 10.
+    va.send(frame(BCAST, A))
+    vt.send(frame(BCAST, B)[:12] + b"\x81\x00\x00\x0a" + frame(BCAST, B)[12:])
+    time.sleep(0.3)
+    va.drain()
+    vt.drain()
+    seq = 0
+    for size in (60, 511, 512, 1000, 1514):
+        g1.tx(B, n=4, length=size, seq=seq)
+        got = vt.collect(1.0, count=4)
+        want = [frame(B, VM1, tagged_payload(0, seq + k, size - 14)) for k in range(4)]
+        check(got == want and vt.vlans == [10] * 4,
+              "%d bytes from the access guest: %d of 4 arrived intact at the trunk, VLANs %s" %
+              (size, sum(g == w for g, w in zip(got, want)), vt.vlans))
+        g2.tx(A, n=4, length=size, seq=seq, vlan=10)
+        got = va.collect(1.0, count=4)
+        want = [frame(A, VM2, tagged_payload(0, seq + k, size - 14)) for k in range(4)]
+        check(got == want and va.vlans == [None] * 4,
+              "%d bytes tagged from the trunk guest: %d of 4 arrived intact and untagged" %
+              (size, sum(g == w for g, w in zip(got, want))))
+        g1.txdone()
+        g2.txdone()
+        seq += 4
+    for port in ("vm1", "vm2", "a", "t"):
+        st = sw.port(port)
+        check(st["drop_no_mbuf"] == 0 and st["drop_vlan_filtered"] == 0, "%s: %s" % (port, st))
+    check(sw.stop() == 0, "exit code")
+
+
 if __name__ == "__main__":
     sys.exit(main([test_counters_vm_to_vm, test_two_pmds, test_unicast_and_jumbo_through_guest,
-                   test_reconnect_under_traffic]))
+                   test_reconnect_under_traffic, test_vlans_in_guest_memory]))

@@ -339,12 +339,12 @@ guest_tx_add(struct guest *g, uint16_t i, const struct tx_frame *f)
 {
 	struct guest_vq *v = &g->vq[i];
 	struct vq_seg segs[VIRTQ_MAX_SEGS];
-	uint32_t total = g->hdr_len + f->len, off = 0;
+	uint32_t total = g->hdr_len + f->len + (f->vlan ? 4 : 0), off = 0;
 	uint64_t gpa;
 	uint8_t *p;
 	int id = guest_next_id(g, i), n = f->nsegs ? f->nsegs : 1, k;
 
-	if (id < 0 || f->len > GUEST_MAX_FRAME)
+	if (id < 0 || f->len > GUEST_MAX_FRAME || (f->vlan && f->len < 14))
 		return -1;
 	gpa = guest_buffer(g, i, id, total);
 	p = gmem_ptr(&g->mem, gpa, total);
@@ -352,6 +352,15 @@ guest_tx_add(struct guest *g, uint16_t i, const struct tx_frame *f)
 		return -1;
 	memset(p, 0, g->hdr_len); /* no offloads asked for */
 	guest_frame_fill(p + g->hdr_len, f);
+	if (f->vlan) { /* the tag goes in after the MACs */
+		uint8_t *e = p + g->hdr_len;
+
+		memmove(e + 16, e + 12, f->len - 12);
+		e[12] = 0x81;
+		e[13] = 0x00;
+		e[14] = (uint8_t)(f->vlan >> 8);
+		e[15] = (uint8_t)f->vlan;
+	}
 	for (k = 0; k < n; k++) {
 		/* The last segment takes what the sizes given leave. */
 		uint32_t l = (k + 1 < n) ? f->segs[k] : total - off;

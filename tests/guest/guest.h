@@ -87,6 +87,7 @@ struct tx_frame {
 	uint8_t dst[6], src[6];
 	uint32_t len;       /* Ethernet frame, without the virtio-net header */
 	uint16_t tag;
+	uint16_t vlan;      /* an 802.1Q tag with this VLAN id after the MACs (0: none) */
 	uint32_t seq;
 	uint32_t segs[VIRTQ_MAX_SEGS]; /* descriptor sizes, header included */
 	int nsegs;          /* 0: one descriptor */

@@ -129,6 +129,7 @@ static int
 cmd_tx(struct guest *g, int i, const struct args *a, char *out, size_t len)
 {
 	struct tx_frame f = {.len = (uint32_t)num(a, "len", 60), .tag = (uint16_t)num(a, "tag", 0),
+			     .vlan = (uint16_t)num(a, "vlan", 0),
 			     .seq = (uint32_t)num(a, "seq", 0), .indirect = num(a, "indirect", 0)};
 	long n = num(a, "n", 1), k;
 
