@@ -94,8 +94,8 @@ vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint3
 	    vr.avail == NULL || vr.used == NULL || vr.size == 0 || vr.size > 32768 ||
 	    (!packed && (vr.size & (vr.size - 1))))
 		return VQS_RING_RETRY;
-	/* Stage for packed RX: a burst never takes more chains than slots. */
-	if (packed && !(vq & 1) && r->stage_slots != vr.size) {
+	/* Stage for RX: a burst never takes more chains than slots. */
+	if (!(vq & 1) && r->stage_slots != vr.size) {
 		free(r->stage);
 		r->stage_slots = 0;
 		r->stage = malloc(vr.size * sizeof(*r->stage));

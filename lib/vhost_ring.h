@@ -43,9 +43,11 @@ struct vqs_chain {
 	uint16_t ndesc;
 };
 
-/* A used entry of a packed RX burst, kept until the burst is sure: a
- * packed used entry overwrites the descriptor the guest made available,
- * so nothing is written for a frame that may still be undone. */
+/* A used entry of an RX burst, kept until the burst is sure and its
+ * copies made (vhost_direct_rx.c): a packed used entry overwrites the
+ * descriptor the guest made available, so nothing is written for a frame
+ * that may still be undone; and the entries written together cost the
+ * guest's used ring lines one trip between the CPUs, not many. */
 struct vqs_used_stage {
 	uint16_t pos;
 	uint16_t id;
@@ -89,7 +91,7 @@ struct vqs_direct_ring {
 		struct vring_used *used;
 		struct vring_packed_desc_event *device_event;
 	};
-	struct vqs_used_stage *stage; /* packed RX: a slot's worth each */
+	struct vqs_used_stage *stage; /* RX: a slot's worth each */
 	uint16_t stage_slots;
 	struct rte_vhost_memory *mem;  /* our copy of the memory table */
 	int callfd;            /* our duplicate of the call eventfd, or -1 */
@@ -109,7 +111,7 @@ enum vqs_ring_owner { VQS_RING_OWN, VQS_RING_RETRY };
 
 void vqs_ring_init(struct vqs_direct_ring *r);
 /* Frees our copy of the memory table, the call eventfd duplicate and the
- * packed RX stage. */
+ * RX stage. */
 void vqs_ring_release(struct vqs_direct_ring *r);
 /* PMD, lock held, r->ring_gen != gen: takes the ring (again) from the
  * library: pointers, memory table, features; the positions only from a new
