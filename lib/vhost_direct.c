@@ -270,6 +270,7 @@ take_short(const struct vqs_direct_txq *t, uint16_t at, uint32_t max_frame,
 	if (va == NULL || chunk != dlen)
 		return false;
 	*len = dlen - r->hdr_len;
+	rte_prefetch0(va + r->hdr_len); /* for the copy at the end of the burst */
 	sc->c[sc->n].dst = rte_pktmbuf_mtod(m, uint8_t *);
 	sc->c[sc->n].src = va + r->hdr_len;
 	sc->c[sc->n].len = *len;
@@ -371,52 +372,27 @@ own_tagged(struct vqs_port_stats *st, struct rte_mempool *pool, struct rte_mbuf 
 	return k;
 }
 
-#define WARM_AHEAD 8 /* frames: descriptors this far ahead, buffers half as far */
-
-/* The descriptor of the chain k chains after the next one, if the guess
- * holds (packed: single-descriptor chains); NULL if there is none. */
-static inline const void *
-desc_ahead(const struct vqs_direct_ring *r, uint16_t k)
-{
-	uint16_t head;
-
-	if (r->packed)
-		return &r->pdesc[((r->last_avail & VQS_PACKED_IDX) + k) % r->size];
-	head = __atomic_load_n(&r->avail->ring[(uint16_t)(r->last_avail + k) & (r->size - 1)],
-			       __ATOMIC_RELAXED);
-	return head < r->size ? &r->desc[head] : NULL;
-}
-
 /*
- * Warms what the frames ahead will need: a descriptor WARM_AHEAD chains
- * on, and the first lines of the buffer of the one half as far (its
- * descriptor warmed WARM_AHEAD / 2 frames before). The guest's CPU wrote
- * both, and waiting for their lines one frame at a time was most of a
- * short frame's cost (perf, 64-byte VM-to-VM). A guess: nothing read here
- * is trusted or kept, a wrong one costs a useless prefetch.
+ * Warms the descriptors of the count chains the burst will take (a guess
+ * for packed rings: single-descriptor chains). The guest's CPU wrote
+ * them; fetched one chain at a time, each waited alone, here the burst's
+ * lines are outstanding together. Nothing read here is trusted or kept.
  */
 static inline void
-warm_ahead(const struct vqs_direct_ring *r, uint16_t i, uint16_t count)
+warm_burst(const struct vqs_direct_ring *r, uint16_t count)
 {
-	const struct vring_desc *d; /* addr and len lead both layouts */
-	uint64_t chunk = RTE_CACHE_LINE_SIZE;
-	uint64_t va;
+	uint16_t k, head;
 
-	if (i + WARM_AHEAD < count) {
-		d = desc_ahead(r, WARM_AHEAD);
-		if (d != NULL)
-			rte_prefetch0(d);
+	if (r->packed) {
+		for (k = 0; k < count; k++)
+			rte_prefetch0(&r->pdesc[((r->last_avail & VQS_PACKED_IDX) + k) % r->size]);
+		return;
 	}
-	if (i + WARM_AHEAD / 2 < count) {
-		d = desc_ahead(r, WARM_AHEAD / 2);
-		if (d == NULL)
-			return;
-		va = rte_vhost_va_from_guest_pa(r->mem, __atomic_load_n(&d->addr, __ATOMIC_RELAXED),
-						&chunk);
-		if (va != 0) {
-			rte_prefetch0((const void *)(uintptr_t)va);
-			rte_prefetch0((const void *)(uintptr_t)(va + RTE_CACHE_LINE_SIZE));
-		}
+	for (k = 0; k < count; k++) {
+		head = __atomic_load_n(&r->avail->ring[(uint16_t)(r->last_avail + k) & (r->size - 1)],
+				       __ATOMIC_RELAXED);
+		if (head < r->size)
+			rte_prefetch0(&r->desc[head]);
 	}
 }
 
@@ -479,8 +455,8 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 	count = takeable(p, r, vq, RTE_MIN(n, VQS_BURST));
 	if (count == 0 || rte_pktmbuf_alloc_bulk(pool, mb, count) != 0)
 		return 0; /* out of mbufs: the chains stay the guest's for now */
+	warm_burst(r, count);
 	for (i = 0; i < count; i++) {
-		warm_ahead(r, i, count);
 		slot = vqs_ring_slot(r, r->last_avail);
 		if (r->packed) {
 			room = (uint16_t)(r->size - vqs_packed_distance(r, r->used_idx, r->last_avail));
