@@ -64,19 +64,23 @@ own_copies(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts, uint
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
-		if (unlikely(RTE_MBUF_HAS_EXTBUF(m))) {
-			struct rte_mbuf *c = rte_pktmbuf_copy(m, pmd->sw->pool, 0, UINT32_MAX);
-
-			rte_pktmbuf_free(m);
-			if (c == NULL) {
-				vqs_count(&p->stats[pmd->id].drops[VQS_DROP_NO_MBUF], 1);
-				continue;
-			}
-			m = c;
-		}
+		if (unlikely(RTE_MBUF_HAS_EXTBUF(m)) &&
+		    (m = vqs_port_own_copy(m, pmd->sw->pool, &p->stats[pmd->id])) == NULL)
+			continue;
 		pkts[k++] = m;
 	}
 	return k;
+}
+
+struct rte_mbuf *
+vqs_port_own_copy(struct rte_mbuf *m, struct rte_mempool *pool, struct vqs_port_stats *st)
+{
+	struct rte_mbuf *c = rte_pktmbuf_copy(m, pool, 0, UINT32_MAX);
+
+	rte_pktmbuf_free(m);
+	if (c == NULL)
+		vqs_count(&st->drops[VQS_DROP_NO_MBUF], 1);
+	return c;
 }
 
 void

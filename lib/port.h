@@ -149,6 +149,11 @@ struct vqs_port {
 bool vqs_port_is_up(const struct vqs_port *p);
 uint16_t vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
 		     struct rte_mbuf **pkts, uint16_t n);
+/* m as an mbuf of our own: a copy from pool, m freed (for a frame that
+ * points into guest memory, vhost_direct.h). NULL if out of mbufs,
+ * counted in st as no_mbuf. */
+struct rte_mbuf *vqs_port_own_copy(struct rte_mbuf *m, struct rte_mempool *pool,
+				   struct vqs_port_stats *st);
 /* Sends what it can and frees every mbuf (one reference each); counts. */
 void vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd,
 		 struct rte_mbuf **pkts, uint16_t n);

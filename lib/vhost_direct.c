@@ -353,21 +353,14 @@ own_tagged(struct vqs_port_stats *st, struct rte_mempool *pool, struct rte_mbuf 
 	uint16_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i], *c;
+		struct rte_mbuf *m = pkts[i];
 
-		if (likely(!RTE_MBUF_HAS_EXTBUF(m) ||
-			   rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type !=
-			   rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN))) {
-			pkts[k++] = m;
+		if (unlikely(RTE_MBUF_HAS_EXTBUF(m) &&
+			     rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type ==
+			     rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) &&
+		    (m = vqs_port_own_copy(m, pool, st)) == NULL)
 			continue;
-		}
-		c = rte_pktmbuf_copy(m, pool, 0, UINT32_MAX);
-		rte_pktmbuf_free(m);
-		if (c == NULL) {
-			vqs_count(&st->drops[VQS_DROP_NO_MBUF], 1);
-			continue;
-		}
-		pkts[k++] = c;
+		pkts[k++] = m;
 	}
 	return k;
 }

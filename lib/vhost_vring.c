@@ -79,7 +79,7 @@ vring_read(const struct vqs_port *p, int vid, uint64_t features, uint16_t q,
 		vi->direct = true;
 	else if (rte_vhost_get_vring_base(vid, q, &vi->last_avail_idx, &last_used) != 0)
 		return;
-	vi->used_hint = !vi->event_idx && vi->direct && vqs_direct_used_hint(p, q);
+	vi->used_hint = vqs_direct_used_hint(p, q); /* ours, split, no EVENT_IDX */
 	if (vi->event_idx || vi->used_hint)
 		vi->used_event = __atomic_load_n(&vr.avail->ring[vr.size], __ATOMIC_RELAXED);
 	vi->inflight = (uint16_t)(vi->avail_idx - vi->last_avail_idx);
