@@ -216,6 +216,24 @@ put(struct fill *f, const void *src, uint32_t len, bool if_changed)
 	return done;
 }
 
+/* The common frame without put's walk: one mbuf, fitting with its header
+ * into the chain's one segment (a short frame's two calls of put were an
+ * eighth of the PMD's time at 64 bytes). false leaves it to put. */
+static inline bool
+put_whole(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill *f,
+	  const struct virtio_net_hdr_mrg_rxbuf *hdr)
+{
+	uint32_t len = m->data_len;
+
+	if (f->n != 1 || m->next != NULL || f->s[0].len < r->hdr_len + len)
+		return false;
+	batch_copy(f->batch, f->s[0].va, (const uint8_t *)hdr, r->hdr_len, true);
+	batch_copy(f->batch, f->s[0].va + r->hdr_len, rte_pktmbuf_mtod(m, const uint8_t *), len,
+		   false);
+	f->written = r->hdr_len + len;
+	return true;
+}
+
 /* The host address of byte pos of the current chain (pos < its length). */
 static uint8_t *
 chain_byte(const struct fill *f, uint32_t pos)
@@ -304,6 +322,10 @@ put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill
 	hdr = &f->batch->hdr[f->batch->n_hdr++];
 	memset(hdr, 0, sizeof(*hdr)); /* no offloads are offered */
 	hdr->num_buffers = 1;
+	if (put_whole(r, m, f, hdr)) { /* in one buffer: num_buffers is right */
+		used_put(r, (*n_used)++, f);
+		return TAKEN;
+	}
 	flushes = f->batch->flushes; /* one during the header's put counts */
 	if (put(f, hdr, r->hdr_len, true) != r->hdr_len)
 		goto bad; /* the header does not fit the first chain */
