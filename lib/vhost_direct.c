@@ -223,22 +223,20 @@ struct short_copies {
 };
 
 /*
- * The common short frame, without the general walk: one descriptor (no
- * NEXT, no INDIRECT, device-readable) in one region, holding the header
- * and a frame shorter than COPY_BELOW, to be copied into m's own buffer
- * (queued in sc). at is
- * the chain's head (split) or position (packed). false leaves everything
- * to the general path (which re-reads the descriptor).
+ * The common chain, without the general walk: one descriptor (no NEXT, no
+ * INDIRECT, device-readable) in one region, not in flight, holding the
+ * header and a frame of 1 to max_frame bytes: *seg is the whole buffer.
+ * at is the chain's head (split) or position (packed). false leaves
+ * everything to the general path (which reads the descriptor again).
  */
 static inline bool
-take_short(const struct vqs_direct_txq *t, uint16_t at, uint32_t max_frame,
-	   struct rte_mbuf *m, uint32_t *len, struct vqs_chain *c, struct short_copies *sc)
+take_one(const struct vqs_direct_txq *t, uint16_t at, uint32_t max_frame, struct vqs_seg *seg,
+	 struct vqs_chain *c)
 {
 	const struct vqs_direct_ring *r = &t->r;
 	uint64_t chunk, addr;
 	uint16_t flags;
 	uint32_t dlen;
-	uint8_t *va;
 
 	if (r->packed) {
 		struct vring_packed_desc d;
@@ -261,23 +259,27 @@ take_short(const struct vqs_direct_txq *t, uint16_t at, uint32_t max_frame,
 		c->id = at;
 	}
 	c->ndesc = 1;
-	if (flags != 0 || dlen <= r->hdr_len || dlen - r->hdr_len >= COPY_BELOW ||
-	    dlen - r->hdr_len > max_frame ||
+	if (flags != 0 || dlen <= r->hdr_len || dlen - r->hdr_len > max_frame ||
 	    rte_mbuf_ext_refcnt_read(&t->shinfo[c->id]) != 0)
 		return false;
 	chunk = dlen;
-	va = (uint8_t *)(uintptr_t)rte_vhost_va_from_guest_pa(r->mem, addr, &chunk);
-	if (va == NULL || chunk != dlen)
-		return false;
-	*len = dlen - r->hdr_len;
-	rte_prefetch0(va + r->hdr_len); /* for the copy at the end of the burst */
+	seg->va = (uint8_t *)(uintptr_t)rte_vhost_va_from_guest_pa(r->mem, addr, &chunk);
+	seg->len = dlen;
+	return seg->va != NULL && chunk == dlen;
+}
+
+/* A frame shorter than COPY_BELOW (len bytes at src) to be copied into
+ * m's own buffer at the end of the burst. */
+static void
+queue_short(struct short_copies *sc, struct rte_mbuf *m, const uint8_t *src, uint32_t len)
+{
+	rte_prefetch0(src);
 	sc->c[sc->n].dst = rte_pktmbuf_mtod(m, uint8_t *);
-	sc->c[sc->n].src = va + r->hdr_len;
-	sc->c[sc->n].len = *len;
+	sc->c[sc->n].src = src;
+	sc->c[sc->n].len = len;
 	sc->n++;
-	m->data_len = (uint16_t)*len;
-	m->pkt_len = *len;
-	return true;
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
 }
 
 /*
@@ -307,8 +309,16 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_memp
 	int64_t total;
 	uint32_t off;
 
-	if (take_short(t, at, max_frame, m, len, c, sc))
-		return TAKEN;
+	if (take_one(t, at, max_frame, &s[0], c)) {
+		*len = s[0].len - r->hdr_len;
+		if (*len < COPY_BELOW) {
+			queue_short(sc, m, s[0].va + r->hdr_len, *len);
+			return TAKEN;
+		}
+		if (attach_frame(m, pool, &t->shinfo[c->id], s, 1, 0, r->hdr_len, *len))
+			return TAKEN;
+		return copy_frame(m, pool, s, r->hdr_len, *len) ? TAKEN : NO_MBUF;
+	}
 	if (r->packed) {
 		total = vqs_packed_chain(r, at, room, false, s, &n, c);
 		if (total == -2)
