@@ -10,9 +10,11 @@ Switch under test, PMD on lcore 1:
   baseline  dpdk-testpmd with two net_vhost ports, io forwarding (no
             lookup, no learning);
   vqswitch  two vhost-user ports, learning bridge (every frame learns its
-            source and looks up its destination), librte_vhost's datapath;
-  direct    the same with --datapath=direct: the guests' TX vrings read
-            by the switch, frames copied once (into the receiver);
+            source and looks up its destination), librte_vhost's datapath
+            (--datapath=library, the fallback);
+  direct    the same on the switch's default datapath (--datapath=direct):
+            the guests' vrings processed by the switch, a frame copied
+            once (into the receiver);
   ovs       OVS-DPDK, when Debian's openvswitch-switch-dpdk is installed
             (scripts/bench_ovs.py): two dpdkvhostuser ports, NORMAL flow.
 Throughput is the generator's received frames per second, both ports.
@@ -101,7 +103,7 @@ def measure(kind, size, seconds, warmup, guests=2):
                    "add-port br0 vm2 type=vhostuser queues=1\n"
             conf += "".join("add-port br0 idle%d type=vhostuser queues=1\n" % i for i in range(guests - 2))
             sw = Switch(c, "bench", conf, mem=256,
-                        args=["--datapath=direct"] if kind == "direct" else [])
+                        args=["--datapath=direct" if kind == "direct" else "--datapath=library"])
             socks = [sw.sock("vm1"), sw.sock("vm2")]
             idle_guests(c, sw, guests - 2)
         gen = TestPmd(c, "bgen", [(socks[0], VM1), (socks[1], VM2)], fwd="mac", lcores="0,1",
@@ -142,7 +144,8 @@ def measure_oneway(kind, size, seconds, warmup):
                     "add-port br0 vx type=vxlan vni=100 local_ip=192.0.2.10 remote_ip=192.0.2.20\n"
         else:
             conf += "add-port br0 up0 type=dpdk devargs=net_null0,no-rx=1 mtu=9000\n"
-        sw = Switch(c, "bone", conf, mem=256)
+        # The datapath the VM-to-VM "vqswitch" runs it is compared with use.
+        sw = Switch(c, "bone", conf, mem=256, args=["--datapath=library"])
         sw.vqctl("fdb/add", "br0", TNL_DST, "vx" if kind == "vm-tunnel" else "up0")
         if kind == "vm-tunnel":  # net_null answers no ARP
             sw.vqctl("tnl/neigh-set", "up0", "192.0.2.20", TNL_REMOTE_MAC)

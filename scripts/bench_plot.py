@@ -48,9 +48,9 @@ def main(out):
         r = json.load(f)
     sizes = sorted(r["frame_sizes"], key=int)
     if sizes:
-        labels = {"vqswitch": "vqswitch (learning bridge)", "baseline": "testpmd io-forward (no lookup)",
+        labels = {"vqswitch": "vqswitch --datapath=library", "baseline": "testpmd io-forward (no lookup)",
                   "ovs": "OVS-DPDK %s (NORMAL: learning)" % r.get("ovs_version", ""),
-                  "direct": "vqswitch --datapath=direct"}
+                  "direct": "vqswitch (default: direct)"}
         kinds = [k for k in ("vqswitch", "direct", "baseline", "ovs") if k in r["frame_sizes"][sizes[0]]]
         draw([int(s) for s in sizes],
              [(labels[k], [r["frame_sizes"][s][k] for s in sizes]) for k in kinds],

@@ -3,8 +3,8 @@
 # message sequences, descriptor tables and frames from the libFuzzer target
 # tests/guest/fuzz_vhost_user. Fails if the switch dies, stops accepting
 # guests, its PMDs stop polling, it reports an ASan error, leaks at exit or
-# does not stop. VQS_DATAPATH=direct
-# fuzzes the switch's own ring code (--datapath=direct).
+# does not stop. It fuzzes the switch's default datapath, its own ring
+# code; VQS_DATAPATH=library fuzzes librte_vhost's (--datapath=library).
 #   scripts/fuzz.sh [SECONDS [LIBFUZZER ARGS...]]   (default 60; CI runs
 #   60, people an hour). Inputs that reached new states are kept in
 #   build-fuzz/corpus; a crashing input is written to build-fuzz/; replay

@@ -47,7 +47,8 @@ vqs_options_usage(const char *prog)
 	       "  --datapath direct|library  who processes guests' vrings: the switch\n"
 	       "                       itself, a VM-to-VM frame copied once from the\n"
 	       "                       sender's buffer into the receiver's (split and\n"
-	       "                       packed rings), or librte_vhost (default)\n"
+	       "                       packed rings; default), or librte_vhost (each\n"
+	       "                       frame copied twice; offers dirty-page logging)\n"
 	       "  --stats-interval N   log port counters and PMD load every N seconds\n"
 	       "                       (default 0: never)\n"
 	       "  --version            print the version and exit\n"
@@ -122,6 +123,7 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 	o->pmd_sleep_ms = -1;
 	o->watchdog_ms = 100;
 	o->max_frame_len = VQS_MAX_FRAME_LEN;
+	o->direct = true;
 	o->mbufs = VQS_DEFAULT_MBUFS;
 	optind = 1; /* EAL used getopt before us */
 	opterr = 0;

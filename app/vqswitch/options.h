@@ -29,7 +29,7 @@ struct vqs_options {
 	uint32_t stats_interval; /* seconds between stats log lines; 0: none */
 	uint32_t watchdog_ms;    /* lost-interrupt watchdog period; 0: off */
 	uint32_t max_frame_len;  /* longest frame switched, Ethernet header on */
-	bool direct;             /* --datapath=direct */
+	bool direct;             /* --datapath=direct (the default) */
 };
 
 /* Returns 0 to run, 1 when --help or --version was answered, <0 on a bad
