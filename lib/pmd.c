@@ -189,8 +189,8 @@ vqs_pmds_assign_port(struct vqs_switch *sw, struct vqs_port *p,
 static uint32_t
 pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches, bool full)
 {
-	struct rte_mbuf *pkts[VQS_BURST];
-	uint16_t i, n, n_held = 0;
+	struct rte_mbuf *pkts[VQS_DIRECT_BURST];
+	uint16_t i, k, n, n_held = 0;
 	uint64_t now = 0;
 	uint32_t got = 0;
 
@@ -204,7 +204,7 @@ pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches, bool f
 			continue;
 		if (rq->direct) {
 			n = vqs_direct_rx(rq->port, rq->qid, pmd->id, pmd->sw->pool,
-					  dp->max_frame_len, pkts, VQS_BURST, &rq->held);
+					  dp->max_frame_len, pkts, VQS_DIRECT_BURST, &rq->held);
 			n_held += rq->held;
 		} else {
 			n = vqs_port_rx(rq->port, rq->qid, pmd->sw->pool, pkts, VQS_BURST);
@@ -213,7 +213,9 @@ pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches, bool f
 		if (n > 0) {
 			if (now == 0)
 				now = rte_rdtsc();
-			vqs_switch_burst(dp, pmd, rq->slot, pkts, n, now);
+			for (k = 0; k < n; k += VQS_BURST) /* what switch.c takes */
+				vqs_switch_burst(dp, pmd, rq->slot, pkts + k,
+						 RTE_MIN(n - k, VQS_BURST), now);
 			got += n;
 			(*batches)++;
 		}

@@ -219,7 +219,7 @@ struct short_copies {
 		void *dst;
 		const void *src;
 		uint32_t len;
-	} c[VQS_BURST];
+	} c[VQS_DIRECT_BURST];
 };
 
 /*
@@ -436,7 +436,7 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 	uint16_t vq = 2 * q + 1, count, i, got = 0, at, slot, room = 0;
 	uint32_t gen = __atomic_load_n(&vh->ring_gen, __ATOMIC_RELAXED);
 	struct vqs_port_stats *st = &p->stats[pmd_id];
-	struct rte_mbuf *mb[VQS_BURST];
+	struct rte_mbuf *mb[VQS_DIRECT_BURST];
 	uint16_t used_mb = 0;
 	enum take_result res;
 	struct short_copies sc;
@@ -455,7 +455,7 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 	}
 	*held = true;
 	sc.n = 0;
-	count = takeable(p, r, vq, RTE_MIN(n, VQS_BURST));
+	count = takeable(p, r, vq, RTE_MIN(n, VQS_DIRECT_BURST));
 	if (count == 0 || rte_pktmbuf_alloc_bulk(pool, mb, count) != 0)
 		return 0; /* out of mbufs: the chains stay the guest's for now */
 	warm_burst(r, count);
