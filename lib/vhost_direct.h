@@ -48,9 +48,10 @@ void vqs_direct_port_free(struct vqs_port *p);
 void vqs_direct_save(struct vqs_port *p, int vid);
 
 /*
- * PMD, guest TX of queue pair q: up to n frames. Returns the frames; sets
- * *held when the vring is locked and vqs_direct_complete() must follow in
- * this pass, after the frames are sent.
+ * PMD, guest TX of queue pair q: up to n frames (VQS_DIRECT_BURST at
+ * most). Returns the frames; sets *held when the vring is locked and
+ * vqs_direct_complete() must follow in this pass, after the frames are
+ * sent.
  */
 uint16_t vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id,
 		       struct rte_mempool *pool, uint32_t max_frame, struct rte_mbuf **pkts,
