@@ -22,7 +22,8 @@ Frames longer than 1514 bytes (jumbo, e.g. --sizes 8996 for 9000 on the
 wire) are sent as chains of 2 KiB mbufs and received through mergeable
 RX buffers: the generator gets --max-pkt-len and --enable-scatter.
 
-Many guests (--guests): the same two busy guests on vqswitch while N - 2
+Many guests (--guests): the same two busy guests on vqswitch (its default,
+direct, datapath) while N - 2
 more are connected and idle (virtio-user ports of further testpmd
 processes that never forward, up to IDLE_PER_PROC each: Debian's DPDK
 allows 32 ethdev ports per process). An idle guest costs the PMD a poll
@@ -290,7 +291,7 @@ def run_all(a, sizes, results):
     results["guests_frame_bytes"] = sizes[0] + 4
     for rnd in range(a.rounds):
         for n in (guests if rnd % 2 == 0 else guests[::-1]):
-            runs[n].append(measure("vqswitch", sizes[0], a.seconds, a.warmup, guests=n))
+            runs[n].append(measure("direct", sizes[0], a.seconds, a.warmup, guests=n))
     first = guests[0]
     for n, r in runs.items():
         mpps = [x[0] for x in r]

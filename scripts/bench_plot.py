@@ -57,7 +57,7 @@ def main(out):
              "frame size (bytes)", "VM to VM, one PMD core", os.path.join(out, "frame-size.png"))
     guests = sorted(r["guests"], key=int)
     if guests:
-        draw([int(n) for n in guests], [("vqswitch, two guests busy", [r["guests"][n] for n in guests])],
+        draw([int(n) for n in guests], [("vqswitch (direct), two guests busy", [r["guests"][n] for n in guests])],
              "connected guests", "%s-byte frames, one PMD core" % r["guests_frame_bytes"],
              os.path.join(out, "guests.png"), log_x=True)
 
