@@ -283,6 +283,26 @@ queue_short(struct short_copies *sc, struct rte_mbuf *m, const uint8_t *src, uin
 }
 
 /*
+ * The frame of chain id (len bytes after the header, in the n segments s)
+ * left in guest memory from COPY_BELOW bytes on, if it can be (m and one
+ * more mbuf per further segment pointing there, sharing the chain's
+ * shared info), else copied into m and more mbufs of pool.
+ */
+static enum take_result
+attach_or_copy(struct vqs_direct_txq *t, uint16_t id, struct rte_mempool *pool,
+	       struct rte_mbuf *m, const struct vqs_seg *s, unsigned int n, uint32_t len)
+{
+	uint32_t off = t->r.hdr_len;
+	unsigned int i;
+
+	for (i = 0; i < n && off >= s[i].len; i++) /* the header's segments */
+		off -= s[i].len;
+	if (len >= COPY_BELOW && attach_frame(m, pool, &t->shinfo[id], s, n, i, off, len))
+		return TAKEN;
+	return copy_frame(m, pool, s, t->r.hdr_len, len) ? TAKEN : NO_MBUF;
+}
+
+/*
  * The frame of the chain at 'at' (split: its head; packed: its position,
  * with room slots the guest may own from there) in m (an mbuf of the
  * caller's, used up only when TAKEN), and *c the chain; or why not: no
@@ -304,10 +324,8 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_memp
 {
 	const struct vqs_direct_ring *r = &t->r;
 	struct vqs_seg s[VQS_RING_MAX_SEGS];
-	struct rte_mbuf_ext_shared_info *sh;
-	unsigned int n, i;
+	unsigned int n;
 	int64_t total;
-	uint32_t off;
 
 	if (take_one(t, at, max_frame, &s[0], c)) {
 		*len = s[0].len - r->hdr_len;
@@ -315,9 +333,7 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_memp
 			queue_short(sc, m, s[0].va + r->hdr_len, *len);
 			return TAKEN;
 		}
-		if (attach_frame(m, pool, &t->shinfo[c->id], s, 1, 0, r->hdr_len, *len))
-			return TAKEN;
-		return copy_frame(m, pool, s, r->hdr_len, *len) ? TAKEN : NO_MBUF;
+		return attach_or_copy(t, c->id, pool, m, s, 1, *len);
 	}
 	if (r->packed) {
 		total = vqs_packed_chain(r, at, room, false, s, &n, c);
@@ -333,17 +349,12 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_memp
 		return IN_FLIGHT;
 	if (total < 0 || total <= r->hdr_len)
 		return BAD_CHAIN; /* or no frame after the header */
-	sh = &t->shinfo[c->id];
 	if (total - r->hdr_len > max_frame) {
 		*len = (uint32_t)RTE_MIN(total - r->hdr_len, (int64_t)UINT32_MAX);
 		return TOO_LONG;
 	}
 	*len = (uint32_t)total - r->hdr_len;
-	for (i = 0, off = r->hdr_len; i < n && off >= s[i].len; i++)
-		off -= s[i].len;
-	if (*len >= COPY_BELOW && attach_frame(m, pool, sh, s, n, i, off, *len))
-		return TAKEN;
-	return copy_frame(m, pool, s, r->hdr_len, *len) ? TAKEN : NO_MBUF;
+	return attach_or_copy(t, c->id, pool, m, s, n, *len);
 }
 
 /*
