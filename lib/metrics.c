@@ -52,7 +52,7 @@ port_labels(struct vqs_buf *b, const char *name, const struct vqs_port *p)
 /* What one port family reads from a port's counters. */
 enum port_value {
 	PV_RX_PACKETS, PV_RX_BYTES, PV_TX_PACKETS, PV_TX_BYTES, PV_FDB_FULL, PV_RX_MISSED,
-	PV_WATCHDOG_KICKS, PV_RX_STALLS, PV_CONN_REFUSED, PV_CONN_WAITED, PV_UP,
+	PV_WATCHDOG_KICKS, PV_RX_STALLS, PV_RINGS_REFUSED, PV_CONN_REFUSED, PV_CONN_WAITED, PV_UP,
 };
 
 static const struct {
@@ -74,6 +74,9 @@ static const struct {
 	  "Interrupts the lost-interrupt watchdog raised towards the guest", PV_WATCHDOG_KICKS, true },
 	{ "vqswitch_port_rx_stalls_total", "counter",
 	  "Times the guest's TX ring stopped with descriptors the switch cannot take", PV_RX_STALLS, true },
+	{ "vqswitch_port_rings_refused_total", "counter",
+	  "Set-ups of a vring refused: its rings or positions do not fit guest memory", PV_RINGS_REFUSED,
+	  true },
 	{ "vqswitch_port_connections_refused_total", "counter",
 	  "vhost-user connections refused (a third frontend on the socket)", PV_CONN_REFUSED, true },
 	{ "vqswitch_port_connections_waited_total", "counter",
@@ -94,6 +97,7 @@ port_value(const struct vqs_port *p, const struct vqs_port_stats *st, enum port_
 	case PV_RX_MISSED: return vqs_port_rx_missed(p);
 	case PV_WATCHDOG_KICKS: return __atomic_load_n(&vh->watchdog_kicks, __ATOMIC_RELAXED);
 	case PV_RX_STALLS: return __atomic_load_n(&vh->rx_stalls, __ATOMIC_RELAXED);
+	case PV_RINGS_REFUSED: return __atomic_load_n(&vh->rings_refused, __ATOMIC_RELAXED);
 	case PV_CONN_REFUSED: return __atomic_load_n(&vh->conn_refused, __ATOMIC_RELAXED);
 	case PV_CONN_WAITED: return __atomic_load_n(&vh->conn_extra, __ATOMIC_RELAXED);
 	case PV_UP: return vqs_port_is_up(p);

@@ -283,11 +283,22 @@ pmd_wake_on(struct vqs_pmd *pmd, const struct vqs_dp *dp)
 			continue; /* nothing to poll there; a new vring wakes us */
 		w->vid = __atomic_load_n(&vh->vid, __ATOMIC_RELAXED);
 		pmd->n_wake_src++;
-		if (rte_vhost_enable_guest_notification(w->vid, q, 1) != 0) {
+		/* Armed with the control thread kept out: it would otherwise
+		 * see kicks on and turn them off under a sleeper. */
+		if (!rte_spinlock_trylock(&vh->kick_lock)) {
 			wakeable = false;
 			continue;
 		}
-		__atomic_store_n(&vh->kicks_off[q], 0, __ATOMIC_RELAXED);
+		rc = rte_vhost_enable_guest_notification(w->vid, q, 1);
+		if (rc == 0) {
+			__atomic_store_n(&vh->kicks_off[q], 0, __ATOMIC_RELAXED);
+			__atomic_store_n(&vh->kicks_armed[q], 1, __ATOMIC_RELAXED);
+		}
+		rte_spinlock_unlock(&vh->kick_lock);
+		if (rc != 0) {
+			wakeable = false;
+			continue;
+		}
 		if (rq->direct)
 			vqs_direct_kicks_on(p, rq->qid);
 		if (!epoll_add_dup(pmd, w, vqs_vhost_vring_fd_dup(p, q, true), true))
@@ -328,6 +339,7 @@ pmd_wake_off(struct vqs_pmd *pmd, const struct vqs_dp *dp)
 			continue;
 		}
 		vh = &p->vhost;
+		__atomic_store_n(&vh->kicks_armed[q], 0, __ATOMIC_RELAXED);
 		if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
 		    __atomic_load_n(&vh->vid, __ATOMIC_RELAXED) != w->vid)
 			continue; /* a new device: its set-up turns kicks off */

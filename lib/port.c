@@ -49,6 +49,30 @@ vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
 	return rte_eth_rx_burst(p->eth.port_id, q, pkts, n);
 }
 
+/* m as an mbuf of our own: a copy from pool, m freed. NULL if out of
+ * mbufs, counted in st as no_mbuf. */
+static struct rte_mbuf *
+own_copy(struct rte_mbuf *m, struct rte_mempool *pool, struct vqs_port_stats *st)
+{
+	struct rte_mbuf *c = rte_pktmbuf_copy(m, pool, 0, UINT32_MAX);
+
+	rte_pktmbuf_free(m);
+	if (c == NULL)
+		vqs_count(&st->drops[VQS_DROP_NO_MBUF], 1);
+	return c;
+}
+
+/* Whether some of m points into guest memory: after its head, which is
+ * the switch's own (vhost_direct.c), or a tunnel's outer headers. */
+static inline bool
+in_guest(const struct rte_mbuf *m)
+{
+	for (; m != NULL; m = m->next)
+		if (RTE_MBUF_HAS_EXTBUF(m))
+			return true;
+	return false;
+}
+
 /*
  * An ethdev keeps what it sends until the hardware is done with it, which
  * may be after the guest's buffer went back to the guest (or the guest
@@ -64,23 +88,12 @@ own_copies(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts, uint
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
-		if (unlikely(RTE_MBUF_HAS_EXTBUF(m)) &&
-		    (m = vqs_port_own_copy(m, pmd->sw->pool, &p->stats[pmd->id])) == NULL)
+		if (unlikely(in_guest(m)) &&
+		    (m = own_copy(m, pmd->sw->pool, &p->stats[pmd->id])) == NULL)
 			continue;
 		pkts[k++] = m;
 	}
 	return k;
-}
-
-struct rte_mbuf *
-vqs_port_own_copy(struct rte_mbuf *m, struct rte_mempool *pool, struct vqs_port_stats *st)
-{
-	struct rte_mbuf *c = rte_pktmbuf_copy(m, pool, 0, UINT32_MAX);
-
-	rte_pktmbuf_free(m);
-	if (c == NULL)
-		vqs_count(&st->drops[VQS_DROP_NO_MBUF], 1);
-	return c;
 }
 
 void

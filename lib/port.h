@@ -75,6 +75,11 @@ struct vqs_vhost_state {
 	uint8_t ready;
 	uint8_t vring_enabled[2 * VQS_VHOST_MAX_QP];
 	uint8_t kicks_off[2 * VQS_VHOST_MAX_QP]; /* guest kicks disabled */
+	/* Kicks turned on by a PMD about to sleep on them: the control thread
+	 * leaves them on. Armed under kick_lock, which the control thread
+	 * holds from its look at kicks_armed to turning kicks off. */
+	uint8_t kicks_armed[2 * VQS_VHOST_MAX_QP];
+	rte_spinlock_t kick_lock;
 	uint8_t notify_setup_pending;
 	uint8_t paused; /* ready cleared while a ring-changing message is handled */
 	uint64_t connects;
@@ -88,11 +93,22 @@ struct vqs_vhost_state {
 	uint64_t guest_notifications[2 * VQS_VHOST_MAX_QP];
 	int guest_callfd[2 * VQS_VHOST_MAX_QP]; /* ... the guest's call eventfd
 				    * while a decoy has its number; -1 */
+	/* --datapath=library: which vrings the library may be handed (their
+	 * rings and positions checked whenever they may have changed,
+	 * vqs_vhost_lib_check), and where each split RX vring's avail index
+	 * is (NULL: packed) with its size, for the check before each enqueue.
+	 * Set on the vhost-events thread before 'ready' or the vring's
+	 * 'enabled' is set again. */
+	uint8_t lib_ring_ok[2 * VQS_VHOST_MAX_QP];
+	const uint16_t *lib_rx_avail[VQS_VHOST_MAX_QP];
+	uint16_t lib_rx_size[VQS_VHOST_MAX_QP];
 	/* --datapath=direct: the guest vrings the switch processes itself,
 	 * per queue pair (vhost_direct.h); NULL with the library's datapath. */
 	struct vqs_direct_qp *direct;
 	uint64_t watchdog_kicks;   /* control thread */
 	uint64_t rx_stalls;        /* control thread: guest TX rings that stopped */
+	uint64_t rings_refused;    /* set-ups of a vring whose rings or positions
+				    * do not fit guest memory or the ring */
 	uint64_t watchdog_logged;  /* TSC of the last watchdog log line */
 	struct {                   /* watchdog: what the last check saw */
 		uint16_t avail, used, used_event, last_avail;
@@ -149,11 +165,6 @@ struct vqs_port {
 bool vqs_port_is_up(const struct vqs_port *p);
 uint16_t vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
 		     struct rte_mbuf **pkts, uint16_t n);
-/* m as an mbuf of our own: a copy from pool, m freed (for a frame that
- * points into guest memory, vhost_direct.h). NULL if out of mbufs,
- * counted in st as no_mbuf. */
-struct rte_mbuf *vqs_port_own_copy(struct rte_mbuf *m, struct rte_mempool *pool,
-				   struct vqs_port_stats *st);
 /* Sends what it can and frees every mbuf (one reference each); counts. */
 void vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd,
 		 struct rte_mbuf **pkts, uint16_t n);

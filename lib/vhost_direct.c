@@ -11,6 +11,7 @@
  */
 #define VQS_LOG_MODULE VQS_LOG_VHOST
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -25,7 +26,11 @@
 #include "vhost_internal.h"
 
 #define COPY_BELOW 512 /* shorter frames are copied (measured: scripts/bench.sh --direct) */
-#define FIRST_PIECE_MIN 64u /* the headers the switch reads are in the first mbuf */
+/* A frame left in guest memory has this much copied into an mbuf of the
+ * switch's: every header the switch reads (Ethernet, an 802.1Q tag, IPv4
+ * with options, the ports after it) within two cache lines. */
+#define HEAD_COPY 128u
+static_assert(HEAD_COPY < COPY_BELOW, "an attached frame is longer than its head");
 
 int
 vqs_direct_port_init(struct vqs_port *p)
@@ -170,49 +175,12 @@ attach_piece(struct rte_mbuf *m, uint8_t *va, uint32_t len, struct rte_mbuf_ext_
 	m->data_len = (uint16_t)len;
 }
 
-/*
- * The frame (len bytes from segment i, byte off, on) as mbufs pointing
- * into the guest's buffers: m for the first piece and one mbuf of pool for
- * each further segment, all sharing sh, whose count is their number. false
- * (m untouched) if its first piece is too short to hold the headers the
- * switch reads, a piece is longer than an mbuf can say, or the pool is
- * out. Nothing of the frame is read here (a tagged one is copied later,
- * own_tagged); its first line is prefetched for whoever reads it first.
- */
-static bool
-attach_frame(struct rte_mbuf *m, struct rte_mempool *pool, struct rte_mbuf_ext_shared_info *sh,
-	     const struct vqs_seg *s, unsigned int n, unsigned int i, uint32_t off, uint32_t len)
-{
-	struct rte_mbuf *more[VQS_RING_MAX_SEGS], *prev = m;
-	unsigned int pieces = n - i, k;
-
-	if (s[i].len - off < RTE_MIN(len, FIRST_PIECE_MIN) || s[i].len - off > UINT16_MAX)
-		return false;
-	for (k = i + 1; k < n; k++)
-		if (s[k].len > UINT16_MAX)
-			return false;
-	rte_prefetch0(s[i].va + off);
-	if (pieces > 1 && rte_pktmbuf_alloc_bulk(pool, more, pieces - 1) != 0)
-		return false;
-	rte_mbuf_ext_refcnt_set(sh, (uint16_t)pieces);
-	attach_piece(m, s[i].va + off, s[i].len - off, sh);
-	for (k = 1; k < pieces; k++) {
-		attach_piece(more[k - 1], s[i + k].va, s[i + k].len, sh);
-		prev->next = more[k - 1];
-		prev = more[k - 1];
-	}
-	m->nb_segs = (uint16_t)pieces;
-	m->pkt_len = len;
-	return true;
-}
-
-enum take_result { TAKEN, NO_MBUF, BAD_CHAIN, TOO_LONG, IN_FLIGHT, NO_END };
-
 /* Short frames' copies, made together at the end of a burst as
  * librte_vhost's dequeue batches its small copies: one after another the
  * loads of the senders' buffers (lines the guest's CPU just wrote) are
  * outstanding together instead of each waiting behind a frame's chain
- * checks. The chains stay the guest's until vqs_direct_complete. */
+ * checks. A frame left in guest memory has its first HEAD_COPY bytes
+ * here. The chains stay the guest's until vqs_direct_complete. */
 struct short_copies {
 	uint16_t n;
 	struct {
@@ -221,6 +189,80 @@ struct short_copies {
 		uint32_t len;
 	} c[VQS_DIRECT_BURST];
 };
+
+/* len bytes at src to be copied to dst at the end of the burst. */
+static void
+queue_copy(struct short_copies *sc, void *dst, const uint8_t *src, uint32_t len)
+{
+	rte_prefetch0(src);
+	sc->c[sc->n].dst = dst;
+	sc->c[sc->n].src = src;
+	sc->c[sc->n].len = len;
+	sc->n++;
+}
+
+/*
+ * The frame (len bytes, at least HEAD_COPY, from segment i, byte off, on)
+ * with its first HEAD_COPY bytes copied into m's own buffer and the rest
+ * as one mbuf of pool per guest buffer pointing there, sharing sh, whose
+ * count is their number. Everything the switch decides on (addresses,
+ * VLAN tag, EtherType, the tunnel's flow hash) is in those first bytes,
+ * so it decides on a copy the guest cannot change under it, sends the
+ * bytes it decided on, and takes a tag off in its own buffer, never in
+ * the guest's. false (m untouched) if a piece is longer than an mbuf can
+ * say or the pool is out.
+ */
+static bool
+attach_frame(struct rte_mbuf *m, struct rte_mempool *pool, struct rte_mbuf_ext_shared_info *sh,
+	     const struct vqs_seg *s, unsigned int n, unsigned int i, uint32_t off, uint32_t len,
+	     struct short_copies *sc)
+{
+	struct rte_mbuf *more[VQS_RING_MAX_SEGS], *prev = m;
+	uint8_t *head = rte_pktmbuf_mtod(m, uint8_t *);
+	unsigned int i0 = i, pieces, k;
+	uint32_t off0 = off, left = HEAD_COPY;
+
+	while (left > 0) { /* where the head ends */
+		uint32_t take = RTE_MIN(s[i].len - off, left);
+
+		left -= take;
+		off += take;
+		if (off == s[i].len) {
+			i++;
+			off = 0;
+		}
+	}
+	pieces = n - i;
+	for (k = i; k < n; k++)
+		if (s[k].len - (k == i ? off : 0) > UINT16_MAX)
+			return false;
+	if (pieces > 0 && rte_pktmbuf_alloc_bulk(pool, more, pieces) != 0)
+		return false;
+	if (s[i0].len - off0 >= HEAD_COPY) { /* in one buffer: with the burst's */
+		queue_copy(sc, head, s[i0].va + off0, HEAD_COPY);
+	} else {
+		for (left = HEAD_COPY; left > 0; i0++, off0 = 0) {
+			uint32_t take = RTE_MIN(s[i0].len - off0, left);
+
+			rte_memcpy(head + HEAD_COPY - left, s[i0].va + off0, take);
+			left -= take;
+		}
+	}
+	rte_mbuf_ext_refcnt_set(sh, (uint16_t)pieces);
+	for (k = 0; k < pieces; k++) {
+		uint32_t skip = k == 0 ? off : 0;
+
+		attach_piece(more[k], s[i + k].va + skip, s[i + k].len - skip, sh);
+		prev->next = more[k];
+		prev = more[k];
+	}
+	m->data_len = HEAD_COPY;
+	m->nb_segs = (uint16_t)(pieces + 1);
+	m->pkt_len = len;
+	return true;
+}
+
+enum take_result { TAKEN, NO_MBUF, BAD_CHAIN, TOO_LONG, IN_FLIGHT, NO_END };
 
 /*
  * The common chain, without the general walk: one descriptor (no NEXT, no
@@ -268,36 +310,29 @@ take_one(const struct vqs_direct_txq *t, uint16_t at, uint32_t max_frame, struct
 	return seg->va != NULL && chunk == dlen;
 }
 
-/* A frame shorter than COPY_BELOW (len bytes at src) to be copied into
- * m's own buffer at the end of the burst. */
-static void
-queue_short(struct short_copies *sc, struct rte_mbuf *m, const uint8_t *src, uint32_t len)
-{
-	rte_prefetch0(src);
-	sc->c[sc->n].dst = rte_pktmbuf_mtod(m, uint8_t *);
-	sc->c[sc->n].src = src;
-	sc->c[sc->n].len = len;
-	sc->n++;
-	m->data_len = (uint16_t)len;
-	m->pkt_len = len;
-}
-
 /*
  * The frame of chain id (len bytes after the header, in the n segments s)
- * left in guest memory from COPY_BELOW bytes on, if it can be (m and one
- * more mbuf per further segment pointing there, sharing the chain's
- * shared info), else copied into m and more mbufs of pool.
+ * in m: shorter than COPY_BELOW bytes, copied at the end of the burst;
+ * else left in guest memory but for its head (attach_frame) if it can
+ * be, or copied into m and more mbufs of pool.
  */
 static enum take_result
 attach_or_copy(struct vqs_direct_txq *t, uint16_t id, struct rte_mempool *pool,
-	       struct rte_mbuf *m, const struct vqs_seg *s, unsigned int n, uint32_t len)
+	       struct rte_mbuf *m, const struct vqs_seg *s, unsigned int n, uint32_t len,
+	       struct short_copies *sc)
 {
 	uint32_t off = t->r.hdr_len;
 	unsigned int i;
 
 	for (i = 0; i < n && off >= s[i].len; i++) /* the header's segments */
 		off -= s[i].len;
-	if (len >= COPY_BELOW && attach_frame(m, pool, &t->shinfo[id], s, n, i, off, len))
+	if (len < COPY_BELOW && s[i].len - off >= len) { /* in one buffer */
+		queue_copy(sc, rte_pktmbuf_mtod(m, uint8_t *), s[i].va + off, len);
+		m->data_len = (uint16_t)len;
+		m->pkt_len = len;
+		return TAKEN;
+	}
+	if (len >= COPY_BELOW && attach_frame(m, pool, &t->shinfo[id], s, n, i, off, len, sc))
 		return TAKEN;
 	return copy_frame(m, pool, s, t->r.hdr_len, len) ? TAKEN : NO_MBUF;
 }
@@ -310,12 +345,10 @@ attach_or_copy(struct vqs_direct_txq *t, uint16_t id, struct rte_mempool *pool,
  * the switch counts it as a bad frame, as it does one that came through
  * the library, without it costing mbufs), a chain in flight already, a
  * packed chain without an end (*c not known). A frame of at least
- * COPY_BELOW bytes is not copied (a tagged one is later, own_tagged): m
- * (and one more mbuf per further
- * buffer, for a frame in several) points into guest memory, with the
- * chain's shared info (counting those mbufs until they are freed).
- * Anything else is copied: below COPY_BELOW bytes a copy costs less than
- * an external buffer's attach and release.
+ * COPY_BELOW bytes is not copied but for its head: further mbufs point
+ * into guest memory, with the chain's shared info (counting those mbufs
+ * until they are freed). Anything else is copied: below COPY_BELOW bytes
+ * a copy costs less than an external buffer's attach and release.
  */
 static enum take_result
 take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_mempool *pool,
@@ -329,11 +362,7 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_memp
 
 	if (take_one(t, at, max_frame, &s[0], c)) {
 		*len = s[0].len - r->hdr_len;
-		if (*len < COPY_BELOW) {
-			queue_short(sc, m, s[0].va + r->hdr_len, *len);
-			return TAKEN;
-		}
-		return attach_or_copy(t, c->id, pool, m, s, 1, *len);
+		return attach_or_copy(t, c->id, pool, m, s, 1, *len, sc);
 	}
 	if (r->packed) {
 		total = vqs_packed_chain(r, at, room, false, s, &n, c);
@@ -354,36 +383,7 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_memp
 		return TOO_LONG;
 	}
 	*len = (uint32_t)total - r->hdr_len;
-	return attach_or_copy(t, c->id, pool, m, s, n, *len);
-}
-
-/*
- * Tagged frames are not left in guest memory: the switch takes the tag
- * off in place, and a guest's TX buffer is not ours to write (the guest
- * may have the page mapped elsewhere: a page cache page it sends from).
- * A private copy instead, the frame in guest memory released. Checked
- * once the burst's chains are all taken: the first load of each sender's
- * buffer (a line the guest's CPU just wrote) waited alone in the middle
- * of a frame's work; here the loads of a whole burst are outstanding
- * together. Returns how many of the n frames are left (a copy without an
- * mbuf is dropped and counted).
- */
-static uint16_t
-own_tagged(struct vqs_port_stats *st, struct rte_mempool *pool, struct rte_mbuf **pkts, uint16_t n)
-{
-	uint16_t i, k = 0;
-
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-
-		if (unlikely(RTE_MBUF_HAS_EXTBUF(m) &&
-			     rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type ==
-			     rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) &&
-		    (m = vqs_port_own_copy(m, pool, st)) == NULL)
-			continue;
-		pkts[k++] = m;
-	}
-	return k;
+	return attach_or_copy(t, c->id, pool, m, s, n, *len, sc);
 }
 
 /*
@@ -515,7 +515,6 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 			vqs_count(&st->drops[VQS_DROP_BAD_DESC], 1);
 		}
 	}
-	got = own_tagged(st, pool, pkts, got);
 	for (i = 0; i < sc.n; i++)
 		rte_memcpy(sc.c[i].dst, sc.c[i].src, sc.c[i].len);
 	if (used_mb < count)
@@ -556,16 +555,45 @@ vqs_direct_complete(struct vqs_port *p, uint16_t q)
 void
 vqs_direct_kicks_on(struct vqs_port *p, uint16_t q)
 {
-	struct vqs_direct_ring *r = &p->vhost.direct[q].tx.r;
+	struct vqs_direct_txq *t = &p->vhost.direct[q].tx;
+	struct vqs_direct_ring *r = &t->r;
+	uint32_t gen = __atomic_load_n(&p->vhost.ring_gen, __ATOMIC_RELAXED);
 
 	if (!rte_spinlock_trylock(&r->lock))
 		return;
-	if (r->own && r->packed)
-		vqs_packed_kicks_on(r);
-	else if (r->own && r->event_idx)
-		__atomic_store_n((uint16_t *)&r->used->ring[r->size], r->last_avail,
-				 __ATOMIC_RELAXED);
+	/* An idle ring is not set up again by a pass (the peek finds it
+	 * empty): its pointers may be those of a memory table or ring
+	 * address that is gone. Taken again here, or nothing is written. */
+	if ((r->ring_gen == gen && r->own) || txq_setup(p, t, (uint16_t)(2 * q + 1), gen) == VQS_RING_OWN) {
+		if (r->packed)
+			vqs_packed_kicks_on(r);
+		else if (r->event_idx)
+			__atomic_store_n((uint16_t *)&r->used->ring[r->size], r->last_avail,
+					 __ATOMIC_RELAXED);
+	}
 	rte_spinlock_unlock(&r->lock);
+}
+
+/* A ring's owed call, made if the PMD that has the ring is not in it. */
+static void
+flush_call(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq)
+{
+	if (!__atomic_load_n(&r->call_owed, __ATOMIC_RELAXED) || !rte_spinlock_trylock(&r->lock))
+		return;
+	if (r->own && r->call_owed)
+		vqs_ring_call(p, r, vq);
+	rte_spinlock_unlock(&r->lock);
+}
+
+void
+vqs_direct_flush_calls(struct vqs_port *p)
+{
+	uint16_t q;
+
+	for (q = 0; q < p->conf.queues; q++) {
+		flush_call(p, &p->vhost.direct[q].tx.r, (uint16_t)(2 * q + 1));
+		flush_call(p, &p->vhost.direct[q].rx, (uint16_t)(2 * q));
+	}
 }
 
 static const struct vqs_direct_ring *

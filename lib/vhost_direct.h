@@ -63,6 +63,11 @@ void vqs_direct_complete(struct vqs_port *p, uint16_t q);
  * (EVENT_IDX: our own position in avail_event or the device event
  * structure, the library's is stale). */
 void vqs_direct_kicks_on(struct vqs_port *p, uint16_t q);
+/* Control thread, RCU-online, the guest connected: the calls a ring
+ * could not make (its eventfd being replaced) made now, for rings whose
+ * PMD may not come back to them soon (an RX vring gets no pass until the
+ * next frame for the guest, an idle TX vring is only peeked at). */
+void vqs_direct_flush_calls(struct vqs_port *p);
 /*
  * PMD: frames for the guest (RX vring of the queue pair pmd_id % queues,
  * or queue pair 0's), copied into its buffers: with MRG_RXBUF over as many

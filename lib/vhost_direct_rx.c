@@ -156,15 +156,20 @@ one_buffer(const struct vqs_direct_ring *r, uint16_t head, struct fill *f)
 	return true;
 }
 
-/* The next avail chain (at *pos; split: before end) into f. All the
- * burst takes goes back in it, so a packed chain may reach as far as the
- * slot the burst started at. */
+/* The next avail chain (at *pos; split: before end) into f, the burst
+ * having taken 'taken' chains. All the burst takes goes back in it, so a
+ * packed chain may reach as far as the slot the burst started at; and it
+ * never takes more chains than the ring has slots (r->stage holds one
+ * used entry per slot), whatever the guest's indexes and flags say. */
 static enum take
-take_chain(const struct vqs_direct_ring *r, struct fill *f, uint16_t *pos, uint16_t end)
+take_chain(const struct vqs_direct_ring *r, struct fill *f, uint16_t taken, uint16_t *pos,
+	   uint16_t end)
 {
 	uint16_t room;
 	int64_t len;
 
+	if (taken >= r->stage_slots)
+		return NONE;
 	f->at = *pos;
 	if (r->packed) {
 		room = (uint16_t)(r->size - vqs_packed_distance(r, r->last_avail, *pos));
@@ -216,21 +221,27 @@ put(struct fill *f, const void *src, uint32_t len, bool if_changed)
 	return done;
 }
 
-/* The common frame without put's walk: one mbuf, fitting with its header
- * into the chain's one segment (a short frame's two calls of put were an
+/* The common frame without put's walk: fitting with its header into the
+ * chain's one segment (a short frame's two calls of put were an
  * eighth of the PMD's time at 64 bytes). false leaves it to put. */
 static inline bool
 put_whole(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill *f,
 	  const struct virtio_net_hdr_mrg_rxbuf *hdr)
 {
-	uint32_t len = m->data_len;
+	uint8_t *dst = f->s[0].va + r->hdr_len;
+	const struct rte_mbuf *seg;
 
-	if (f->n != 1 || m->next != NULL || f->s[0].len < r->hdr_len + len)
+	if (f->n != 1 || f->s[0].len < r->hdr_len + m->pkt_len)
 		return false;
 	batch_copy(f->batch, f->s[0].va, (const uint8_t *)hdr, r->hdr_len, true);
-	batch_copy(f->batch, f->s[0].va + r->hdr_len, rte_pktmbuf_mtod(m, const uint8_t *), len,
-		   false);
-	f->written = r->hdr_len + len;
+	/* A frame from a guest's TX vring may be two: its head, copied,
+	 * and the rest in the sender's buffer (vhost_direct.c). */
+	for (seg = m; seg != NULL; seg = seg->next) {
+		batch_copy(f->batch, dst, rte_pktmbuf_mtod(seg, const uint8_t *), seg->data_len,
+			   false);
+		dst += seg->data_len;
+	}
+	f->written = r->hdr_len + m->pkt_len;
 	return true;
 }
 
@@ -314,10 +325,14 @@ put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill
 	uint32_t left, done;
 	enum take t;
 
-	t = take_chain(r, f, pos, end);
+	t = take_chain(r, f, *n_used, pos, end);
 	if (t != TAKEN)
 		return t;
-	if (f->batch->n_hdr == RTE_DIM(f->batch->hdr))
+	/* A header's slot and all its pieces in one batch: a flush between
+	 * two pieces would leave the later ones pointing at a slot that the
+	 * next frames reuse (their num_buffers written over this frame's). */
+	if (f->batch->n_hdr == RTE_DIM(f->batch->hdr) ||
+	    f->batch->n + r->hdr_len > RTE_DIM(f->batch->e))
 		batch_flush(f->batch);
 	hdr = &f->batch->hdr[f->batch->n_hdr++];
 	memset(hdr, 0, sizeof(*hdr)); /* no offloads are offered */
@@ -348,7 +363,7 @@ put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill
 				goto undo;
 			}
 			used_put(r, (*n_used)++, f);
-			t = take_chain(r, f, pos, end);
+			t = take_chain(r, f, *n_used, pos, end);
 			if (t != TAKEN)
 				goto undo;
 			buffers++;
@@ -429,12 +444,17 @@ vqs_direct_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts, uint1
 				break;
 		} else {
 			end = __atomic_load_n(&r->avail->idx, __ATOMIC_ACQUIRE);
-			if ((uint16_t)(end - r->last_avail) > r->size) {
-				/* More entries than the ring has: a broken
-				 * or hostile guest. Nothing is taken. */
-				VQS_LOG_RL(&rl, WARNING, "port %s: guest RX vring %d: avail index %u is %u ahead of %u: not read",
-					   p->conf.name, vq, end, (uint16_t)(end - r->last_avail),
-					   r->last_avail);
+			/* Against where the burst is now, not only where it
+			 * began: an index moved back below entries this burst
+			 * took already would have the next look take stale
+			 * entries until pos wraps (Linux's vhost: "Guest moved
+			 * avail index"). More entries than the ring has, or
+			 * fewer than were taken: a broken or hostile guest,
+			 * nothing more is taken. */
+			if ((uint16_t)(end - r->last_avail) > r->size ||
+			    (uint16_t)(end - r->last_avail) < (uint16_t)(pos - r->last_avail)) {
+				VQS_LOG_RL(&rl, WARNING, "port %s: guest RX vring %d: avail index %u is impossible at %u (burst from %u): not read",
+					   p->conf.name, vq, end, pos, r->last_avail);
 				break;
 			}
 			if (end == pos)

@@ -30,15 +30,36 @@
  * first message on (the hooks are registered when the connection comes).
  * The switch also cannot open a userfaultfd at all (syscall_filter.c), so
  * POSTCOPY_ADVISE fails in the library.
+ *
+ * A message that pauses the port or replaces an eventfd and then fails
+ * must end the connection, as it does without REPLY_ACK: the port stays
+ * paused (or its fd_gen odd) otherwise, and a guest whose QEMU only logs
+ * the failed ack loses its network silently. So the pre hook takes
+ * NEED_REPLY off such a message and the post hook, which runs only when
+ * the message succeeded, puts it back for the library's ack: a failure
+ * then closes the connection, and destroy_device follows at once.
+ *
+ * librte_vhost reads a message's header and then its payload with
+ * blocking reads on its one vhost-events thread: a frontend that sends a
+ * header and never the payload would stop every guest's control messages.
+ * Each connection gets a receive and a send timeout (MSG_TIMEOUT_MS); a
+ * read or write that times out fails, and the library closes that
+ * connection only.
  */
 #define _GNU_SOURCE /* dup3 */
 #define VQS_LOG_MODULE VQS_LOG_VHOST
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -55,6 +76,7 @@
 #define VHOST_USER_SET_VRING_BASE 10
 #define VHOST_USER_POSTCOPY_LISTEN 29
 #define VHOST_USER_POSTCOPY_END 30
+#define VHOST_USER_NEED_REPLY (1u << 3)
 #define VHOST_MAX_REGIONS 8
 #define MAX_REGION_END (1ULL << 47) /* no larger mapping can succeed */
 #define PAUSE_WAIT_US 2000
@@ -120,6 +142,19 @@ vring_num_ok(uint32_t n)
 	return n != 0 && n <= 32768 && (n & (n - 1)) == 0;
 }
 
+/* A packed ring needs VERSION_1 (virtio 1.1, 2.7): its header is always
+ * the 12-byte one. librte_vhost takes packed without it, with a 10-byte
+ * header: refused, so that no ring's header length is in doubt. */
+static bool
+features_ok(uint64_t f)
+{
+	return !((f >> VIRTIO_F_RING_PACKED) & 1) || ((f >> VIRTIO_F_VERSION_1) & 1);
+}
+
+/* A feature the switch never offers: the library refuses a SET_FEATURES
+ * that asks for it before it changes anything. */
+#define UNOFFERED_FEATURE (1ULL << VIRTIO_NET_F_GSO)
+
 /* false if some reader could not be waited for (see above) */
 static bool
 pause_port(struct vqs_port *p)
@@ -161,8 +196,28 @@ closes_fd(uint32_t request)
 }
 
 /* Per vid, vhost-events thread only (and new_connection before the
- * connection's first message): a POSTCOPY_LISTEN is in force. */
+ * connection's first message): a POSTCOPY_LISTEN is in force; the message
+ * in hand had NEED_REPLY, taken off until it succeeded. */
 static bool postcopy_listening[RTE_MAX_VHOST_DEVICE];
+static bool reply_held[RTE_MAX_VHOST_DEVICE];
+
+/* Messages that pause the port or replace an eventfd. */
+static bool
+must_succeed(uint32_t request)
+{
+	switch (request) {
+	case VHOST_USER_SET_MEM_TABLE:
+	case VHOST_USER_SET_VRING_NUM:
+	case VHOST_USER_SET_VRING_ADDR:
+	case VHOST_USER_SET_VRING_BASE:
+	case VHOST_USER_SET_FEATURES:
+	case VHOST_USER_SET_VRING_KICK:
+	case VHOST_USER_SET_VRING_CALL:
+		return true;
+	default:
+		return false;
+	}
+}
 
 /* false: the message is a memory table that must be refused */
 static bool
@@ -199,6 +254,11 @@ pre_msg(int vid, void *msg)
 	p = vqs_vhost_port_of_vid(vid);
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	if (vid < RTE_MAX_VHOST_DEVICE) {
+		reply_held[vid] = must_succeed(m->request) && (m->flags & VHOST_USER_NEED_REPLY);
+		if (reply_held[vid])
+			m->flags &= ~VHOST_USER_NEED_REPLY;
+	}
 	switch (m->request) {
 	case VHOST_USER_SET_VRING_CALL:
 		/* The library closes the number a decoy may hold: the guest's
@@ -228,9 +288,16 @@ pre_msg(int vid, void *msg)
 			break;
 		}
 		/* fall through */
+	case VHOST_USER_SET_FEATURES:
+		if (!features_ok(m->u64)) {
+			VQS_LOG_RL(&rl, WARNING, "port %s: guest asked for packed rings without VERSION_1: refused",
+				   p->conf.name);
+			m->u64 |= UNOFFERED_FEATURE;
+			break;
+		}
+		/* fall through */
 	case VHOST_USER_SET_VRING_ADDR:
 	case VHOST_USER_SET_VRING_BASE:
-	case VHOST_USER_SET_FEATURES:
 		pause_port(p);
 		break;
 	default:
@@ -301,14 +368,19 @@ post_msg(int vid, void *msg)
 		vring_fd_sanitize(vid, msg);
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	if (vid < RTE_MAX_VHOST_DEVICE && reply_held[vid]) { /* it succeeded: acked */
+		reply_held[vid] = false;
+		((struct msg_head *)msg)->flags |= VHOST_USER_NEED_REPLY;
+	}
 	if (new_fd &&
 	    __atomic_load_n(&p->vhost.fd_gen, __ATOMIC_RELAXED) & 1)
 		__atomic_fetch_add(&p->vhost.fd_gen, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&p->vhost.paused, __ATOMIC_RELAXED)) {
 		/* the rings are consistent again, maybe elsewhere: the PMDs
-		 * take their pointers again (vring_peek.h) */
+		 * take their pointers again (vring_peek.h), checked */
 		__atomic_store_n(&p->vhost.paused, 0, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&p->vhost.ring_gen, 1, __ATOMIC_RELAXED);
+		vqs_vhost_lib_check(p, vid);
 		__atomic_store_n(&p->vhost.ready, 1, __ATOMIC_RELEASE);
 	}
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
@@ -319,10 +391,74 @@ static const struct rte_vhost_user_extern_ops vqs_vhost_msg_hooks = {
 	.post_msg_handle = post_msg,
 };
 
-int
-vqs_vhost_guard_connection(int vid)
+#define MSG_TIMEOUT_MS 2000 /* QEMU sends a message with one write */
+
+/* Whether fd is a connected vhost-user socket on path (ours in server
+ * mode, the peer's in client mode) that has no timeouts yet. */
+static bool
+unbounded_conn(int fd, const char *path, bool client)
 {
-	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE)
+	struct sockaddr_un a;
+	socklen_t alen = sizeof(a);
+	struct timeval tv;
+	socklen_t tlen = sizeof(tv);
+	int listening = 0;
+	socklen_t llen = sizeof(listening);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &llen) != 0 || listening ||
+	    (client ? getpeername(fd, (struct sockaddr *)&a, &alen) :
+		      getsockname(fd, (struct sockaddr *)&a, &alen)) != 0 ||
+	    a.sun_family != AF_UNIX || alen <= offsetof(struct sockaddr_un, sun_path) ||
+	    strncmp(a.sun_path, path, alen - offsetof(struct sockaddr_un, sun_path)) != 0 ||
+	    strlen(path) != strnlen(a.sun_path, alen - offsetof(struct sockaddr_un, sun_path)))
+		return false;
+	return getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tlen) == 0 &&
+	       tv.tv_sec == 0 && tv.tv_usec == 0;
+}
+
+/*
+ * The library keeps a connection's descriptor to itself: the one just
+ * made is the socket on the port's path that has no timeouts yet (every
+ * earlier one got them when it came). Set on all such sockets: the only
+ * ones are connections of this path.
+ */
+static int
+bound_connection(const char *path, bool client)
+{
+	const struct timeval tv = { MSG_TIMEOUT_MS / 1000, MSG_TIMEOUT_MS % 1000 * 1000 };
+	struct dirent *e;
+	int found = 0, fd;
+	DIR *d = opendir("/proc/self/fd");
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		fd = atoi(e->d_name);
+		if (e->d_name[0] == '.' || fd == dirfd(d) || !unbounded_conn(fd, path, client))
+			continue;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+		    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
+			found = -1;
+		else if (found == 0)
+			found = 1;
+	}
+	closedir(d);
+	return found == 1 ? 0 : -1;
+}
+
+int
+vqs_vhost_guard_connection(int vid, const char *path, bool client)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+
+	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE) {
 		postcopy_listening[vid] = false;
+		reply_held[vid] = false;
+	}
+	if (bound_connection(path, client) != 0) {
+		VQS_LOG_RL(&rl, WARNING, "vhost-user connection %d on %s: no timeout could be set: refused",
+			   vid, path);
+		return -1;
+	}
 	return rte_vhost_extern_callback_register(vid, &vqs_vhost_msg_hooks, NULL);
 }

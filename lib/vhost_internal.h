@@ -27,8 +27,15 @@ extern struct vqs_switch *vqs_vhost_sw;
 struct vqs_port *vqs_vhost_port_of_vid(int vid);
 
 /* vhost_guard.c: the message hooks on connection vid, before its first
- * message (new_connection); 0 or -1. */
-int vqs_vhost_guard_connection(int vid);
+ * message (new_connection), and a bound on how long one message may take
+ * to arrive on it; 0 or -1. */
+int vqs_vhost_guard_connection(int vid, const char *path, bool client);
+
+/* vhost_datapath.c, --datapath=library: checks every vring of device vid
+ * that the port polls, as it is now (rings inside guest memory at their
+ * size, packed positions inside the ring), before the PMDs may hand it to
+ * the library again. vhost-events thread, wherever ring_gen is bumped. */
+void vqs_vhost_lib_check(struct vqs_port *p, int vid);
 
 /* vhost_notify.c */
 /* Drops vring q's debug/drop-calls decoy; restore: gives the vring's call

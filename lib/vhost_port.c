@@ -53,7 +53,8 @@ struct vqs_switch *vqs_vhost_sw;
 	 (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) | \
 	 (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_HOST_UFO) | \
 	 (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) | \
-	 (1ULL << VIRTIO_NET_F_GUEST_ECN) | (1ULL << VIRTIO_NET_F_GUEST_UFO))
+	 (1ULL << VIRTIO_NET_F_GUEST_ECN) | (1ULL << VIRTIO_NET_F_GUEST_UFO) | \
+	 (1ULL << VIRTIO_NET_F_GSO))
 
 void
 vqs_vhost_init(struct vqs_switch *sw)
@@ -119,7 +120,7 @@ new_connection(int vid)
 		return -1;
 	vh = &p->vhost;
 	/* Every connection's messages are checked, from the first on. */
-	if (vqs_vhost_guard_connection(vid) != 0)
+	if (vqs_vhost_guard_connection(vid, p->conf.path, p->conf.type == VQS_PORT_VHOST_CLIENT) != 0)
 		return -1;
 	if (__atomic_load_n(&vh->conn_vid, __ATOMIC_RELAXED) < 0) {
 		__atomic_store_n(&vh->conn_vid, vid, __ATOMIC_RELAXED);
@@ -182,7 +183,8 @@ new_device(int vid)
 	__atomic_store_n(&vh->paused, 0, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&vh->base_gen, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&vh->ring_gen, 1, __ATOMIC_RELAXED);
-	/* after vid, ring_gen, base_gen */
+	vqs_vhost_lib_check(p, vid);
+	/* after vid, ring_gen, base_gen, the library's rings checked */
 	__atomic_store_n(&vh->ready, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&vh->connects, 1, __ATOMIC_RELAXED);
 	VQS_LOG_RL(&rl, INFO, "port %s: guest connected (vid %d, %u vrings, features 0x%" PRIx64 ")",
@@ -225,6 +227,8 @@ vring_state_changed(int vid, uint16_t queue_id, int enable)
 	if (p == NULL || queue_id >= 2 * p->conf.queues)
 		return 0;
 	__atomic_fetch_add(&p->vhost.ring_gen, 1, __ATOMIC_RELAXED);
+	/* SET_VRING_KICK translates a ring (again) before it announces it. */
+	vqs_vhost_lib_check(p, vid);
 	/* Release: a PMD that sees the vring enabled sees the new ring_gen. */
 	__atomic_store_n(&p->vhost.vring_enabled[queue_id], enable ? 1 : 0,
 			 __ATOMIC_RELEASE);
@@ -319,42 +323,58 @@ vqs_vhost_port_stop(struct vqs_port *p)
 	vqs_direct_port_free(p);
 }
 
+/* Guest kicks turned off on every enabled vring of the connected guest
+ * that has them on, but for those a sleeping PMD armed; true if some must
+ * be tried again. Control thread, RCU-online. */
+static bool
+kicks_off(struct vqs_port *p)
+{
+	struct vqs_vhost_state *vh = &p->vhost;
+	int vid = __atomic_load_n(&vh->vid, __ATOMIC_RELAXED);
+	bool again = false;
+	uint16_t q;
+
+	if (!rte_spinlock_trylock(&vh->kick_lock))
+		return true; /* a PMD is arming: later */
+	for (q = 0; q < 2 * p->conf.queues; q++) {
+		if (!__atomic_load_n(&vh->vring_enabled[q], __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&vh->kicks_off[q], __ATOMIC_RELAXED) ||
+		    __atomic_load_n(&vh->kicks_armed[q], __ATOMIC_RELAXED))
+			continue;
+		if (rte_vhost_enable_guest_notification(vid, q, 0) == 0)
+			__atomic_store_n(&vh->kicks_off[q], 1, __ATOMIC_RELAXED);
+		else
+			again = true;
+	}
+	rte_spinlock_unlock(&vh->kick_lock);
+	return again;
+}
+
 void
 vqs_vhost_ctl_poll(struct vqs_switch *sw)
 {
-	uint16_t i, q;
+	uint16_t i;
 
 	for (i = 0; i < VQS_MAX_PORTS; i++) {
 		struct vqs_port *p = sw->ports[i];
 		struct vqs_vhost_state *vh;
 		bool again = false;
-		int vid;
 
 		if (p == NULL || !vqs_port_type_is_vhost(p->conf.type))
 			continue;
 		vh = &p->vhost;
 		if (__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) == 0)
 			vqs_vhost_decoys_restore(sw, p);
-		if (!__atomic_exchange_n(&vh->notify_setup_pending, 0,
-					 __ATOMIC_ACQ_REL))
-			continue;
 		/* Online: destroy_device waits for us before the vid goes. */
 		rte_rcu_qsbr_thread_online(sw->qsv, sw->ctl_thread_id);
-		if (__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE)) {
-			vid = __atomic_load_n(&vh->vid, __ATOMIC_RELAXED);
-			for (q = 0; q < 2 * p->conf.queues; q++) {
-				if (!__atomic_load_n(&vh->vring_enabled[q],
-						     __ATOMIC_ACQUIRE) ||
-				    __atomic_load_n(&vh->kicks_off[q],
-						    __ATOMIC_RELAXED))
-					continue;
-				if (rte_vhost_enable_guest_notification(vid, q, 0) == 0)
-					__atomic_store_n(&vh->kicks_off[q], 1,
-							 __ATOMIC_RELAXED);
-				else
-					again = true;
-			}
+		if (vh->direct != NULL && __atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE))
+			vqs_direct_flush_calls(p);
+		if (!__atomic_exchange_n(&vh->notify_setup_pending, 0, __ATOMIC_ACQ_REL)) {
+			rte_rcu_qsbr_thread_offline(sw->qsv, sw->ctl_thread_id);
+			continue;
 		}
+		if (__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE))
+			again = kicks_off(p);
 		rte_rcu_qsbr_thread_offline(sw->qsv, sw->ctl_thread_id);
 		if (again)
 			__atomic_store_n(&vh->notify_setup_pending, 1,

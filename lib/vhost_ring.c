@@ -24,6 +24,7 @@
 
 #include <rte_vhost.h>
 
+#include "ratelimit.h"
 #include "switch.h"
 #include "vhost_internal.h"
 #include "vhost_ring.h"
@@ -67,6 +68,39 @@ mapped(const struct rte_vhost_memory *mem, const void *va, size_t len)
 	return false;
 }
 
+bool
+vqs_ring_geometry_ok(const struct rte_vhost_memory *mem, const struct rte_vhost_vring *vr,
+		     bool packed, bool event_idx)
+{
+	size_t event = event_idx ? sizeof(uint16_t) : 0; /* used_event, avail_event */
+
+	if (vr->desc == NULL || vr->avail == NULL || vr->used == NULL || vr->size == 0 ||
+	    vr->size > 32768 || (!packed && (vr->size & (vr->size - 1))))
+		return false;
+	if (packed)
+		return mapped(mem, vr->desc_packed, (size_t)vr->size * sizeof(struct vring_packed_desc)) &&
+		       mapped(mem, vr->driver_event, sizeof(struct vring_packed_desc_event)) &&
+		       mapped(mem, vr->device_event, sizeof(struct vring_packed_desc_event));
+	return mapped(mem, vr->desc, (size_t)vr->size * sizeof(struct vring_desc)) &&
+	       mapped(mem, vr->avail, sizeof(struct vring_avail) + vr->size * sizeof(uint16_t) + event) &&
+	       mapped(mem, vr->used, sizeof(struct vring_used) +
+		      vr->size * sizeof(struct vring_used_elem) + event);
+}
+
+/* Refused: counted and logged once for this ring_gen; the PMDs skip the
+ * ring until a message changes it again. */
+static enum vqs_ring_owner
+refuse(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint32_t gen, const char *why)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+
+	r->refused_gen = gen;
+	__atomic_fetch_add(&p->vhost.rings_refused, 1, __ATOMIC_RELAXED);
+	VQS_LOG_RL(&rl, WARNING, "port %s: vring %u: %s: not used until the guest sets it up again",
+		   p->conf.name, vq, why);
+	return VQS_RING_RETRY;
+}
+
 enum vqs_ring_owner
 vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint32_t gen,
 	       bool *new_base)
@@ -80,20 +114,27 @@ vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint3
 	bool packed;
 
 	*new_base = false;
+	if (r->refused_gen == gen)
+		return VQS_RING_RETRY; /* refused as it is: nothing changed */
 	r->ring_gen = 0; /* until it is set up */
 	r->own = false;
 	if (r->callfd >= 0)
 		close(r->callfd);
 	r->callfd = -1;
-	r->call_owed = false;
-	if (rte_vhost_get_negotiated_features(vid, &features) != 0)
+	/* An owed call stays owed (made at the next publish, or by the
+	 * control thread, vqs_direct_flush_calls): used entries the guest
+	 * was not told of are still there whatever the message was. */
+	if (rte_vhost_get_negotiated_features(vid, &features) != 0 ||
+	    rte_vhost_get_vhost_vring(vid, vq, &vr) != 0 || rte_vhost_get_mem_table(vid, &mem) != 0)
 		return VQS_RING_RETRY;
+	free(r->mem);
+	r->mem = mem;
 	packed = (features >> VIRTIO_F_RING_PACKED) & 1;
-	/* Sizes librte_vhost accepted: packed up to 32768, split powers of 2. */
-	if (rte_vhost_get_vhost_vring(vid, vq, &vr) != 0 || vr.desc == NULL ||
-	    vr.avail == NULL || vr.used == NULL || vr.size == 0 || vr.size > 32768 ||
-	    (!packed && (vr.size & (vr.size - 1))))
-		return VQS_RING_RETRY;
+	/* librte_vhost checks a ring's extent only when it translates its
+	 * address, not when SET_VRING_NUM changes the size of a ring it has
+	 * mapped: every set-up checks the rings at the size they have now. */
+	if (!vqs_ring_geometry_ok(mem, &vr, packed, (features >> VIRTIO_RING_F_EVENT_IDX) & 1))
+		return refuse(p, r, vq, gen, "rings outside guest memory at their size");
 	/* Stage for RX: a burst never takes more chains than slots. */
 	if (!(vq & 1) && r->stage_slots != vr.size) {
 		free(r->stage);
@@ -103,10 +144,6 @@ vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint3
 			return VQS_RING_RETRY;
 		r->stage_slots = vr.size;
 	}
-	if (rte_vhost_get_mem_table(vid, &mem) != 0)
-		return VQS_RING_RETRY;
-	free(r->mem);
-	r->mem = mem;
 	if (r->base_gen != base_gen) {
 		if (rte_vhost_get_vring_base(vid, vq, &last_avail, &last_used) != 0)
 			return VQS_RING_RETRY;
@@ -117,6 +154,12 @@ vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint3
 		r->signalled_valid = false;
 		*new_base = true;
 	}
+	/* A packed position is a slot (SET_VRING_BASE takes any 15 bits,
+	 * and a ring may have shrunk since): one past the ring indexes
+	 * memory that is not the ring's. */
+	if (packed && ((r->last_avail & VQS_PACKED_IDX) >= vr.size ||
+		       (r->used_idx & VQS_PACKED_IDX) >= vr.size))
+		return refuse(p, r, vq, gen, "position beyond the ring");
 	r->size = vr.size;
 	r->packed = packed;
 	r->desc = vr.desc; /* or desc_packed, driver_event, device_event */
@@ -231,6 +274,14 @@ vqs_ring_call(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq)
 		return;
 	}
 	__atomic_fetch_add(&vh->guest_notifications[vq], 1, __ATOMIC_RELAXED);
+	/* A SET_VRING_CALL that began meanwhile (fd_gen moved: the pre hook
+	 * bumps it before the library swaps the eventfd) may have made ours
+	 * the superseded eventfd, read by nobody once QEMU has checked it:
+	 * the call is made again on the new one. One call too many is
+	 * harmless, one too few stalls the guest. Pairs with the SEQ_CST
+	 * increment in vhost_guard.c's pre hook. */
+	if (__atomic_load_n(&vh->fd_gen, __ATOMIC_SEQ_CST) != gen)
+		r->call_owed = true;
 }
 
 void

@@ -20,6 +20,7 @@
 
 struct vqs_port;
 struct rte_vhost_memory;
+struct rte_vhost_vring;
 struct vring_desc;
 struct vring_avail;
 struct vring_used;
@@ -93,6 +94,7 @@ struct vqs_direct_ring {
 	};
 	struct vqs_used_stage *stage; /* RX: a slot's worth each */
 	uint16_t stage_slots;
+	uint32_t refused_gen;  /* ring_gen whose rings failed the set-up's checks */
 	struct rte_vhost_memory *mem;  /* our copy of the memory table */
 	int callfd;            /* our duplicate of the call eventfd, or -1 */
 	uint32_t callfd_gen;   /* vhost.fd_gen it was duplicated at */
@@ -118,6 +120,12 @@ void vqs_ring_release(struct vqs_direct_ring *r);
  * device (base_gen), then *new_base is set. */
 enum vqs_ring_owner vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r,
 				   uint16_t vq, uint32_t gen, bool *new_base);
+/* Whether a ring of this size lies in guest memory: the descriptor table,
+ * the avail ring (with used_event under EVENT_IDX) and the used ring (with
+ * avail_event), or the packed descriptor ring and both event structures,
+ * each inside one region of mem. */
+bool vqs_ring_geometry_ok(const struct rte_vhost_memory *mem, const struct rte_vhost_vring *vr,
+			  bool packed, bool event_idx);
 /* destroy_device, after its grace period: the positions go back to the
  * library, which answers GET_VRING_BASE with them. */
 void vqs_ring_save(struct vqs_port *p, struct vqs_direct_ring *r, int vid, uint16_t vq);
