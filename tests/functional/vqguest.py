@@ -50,8 +50,11 @@ class Guest:
     def disconnect(self):
         self.call("disconnect")
 
-    def rxpost(self, n, lens="2048", vq=0):
-        return self.call("rxpost vq=%d n=%d len=%s" % (vq, n, lens))["posted"]
+    def rxpost(self, n, lens="2048", vq=0, segs=None):
+        """n buffers of the sizes in lens, taken in turn; or, with segs
+        ("10,100,100"), each a chain of descriptors of those sizes."""
+        sizes = "segs=%s" % segs if segs else "len=%s" % lens
+        return self.call("rxpost vq=%d n=%d %s" % (vq, n, sizes))["posted"]
 
     def rx(self, vq=0):
         return self.call("rx vq=%d" % vq)
@@ -72,6 +75,22 @@ class Guest:
 
     def state(self, vq):
         return self.call("state vq=%d" % vq)
+
+    def chaos(self, vq, kind=None, on=True, arg=None):
+        """Starts a chaos thread of this kind on vring vq (a malicious
+        guest kernel while traffic flows), or stops it (on=False):
+        then the rounds it made."""
+        line = "chaos vq=%d on=%d" % (vq, on)
+        if on:
+            line += " kind=%s" % kind
+        if arg is not None:
+            line += " arg=%d" % arg
+        return self.call(line).get("rounds")
+
+    def txcheck(self, vq=1):
+        """TX frames reclaimed so far: checked, and modified (not what
+        the guest queued when the switch gave them back)."""
+        return self.call("txcheck vq=%d" % vq)
 
     def kill(self):
         if self.proc.poll() is None:

@@ -12,15 +12,30 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
+#include "attack.h"
 #include "guest.h"
 
 #define ETHERTYPE_TEST 0x88B5
+#define TX_MID 12     /* frame bytes buf_rewrite may change: 12..17 */
+#define TX_MID_LEN 6
+#define RX_GAP 64     /* between the pieces of an RX chain */
 
 static int
 fail(char *err, size_t len, const char *what)
 {
 	snprintf(err, len, "%s%s%s", what, errno ? ": " : "", errno ? strerror(errno) : "");
 	return -1;
+}
+
+/* A set-up message failed: with REPLY_ACK, maybe the backend said so. */
+static int
+fail_msg(struct guest *g, char *err, size_t len, const char *what)
+{
+	if (g->conn.reply_ack && g->conn.ack > 0) {
+		snprintf(err, len, "%s: the switch acked %lld", what, (long long)g->conn.ack);
+		return -1;
+	}
+	return fail(err, len, what);
 }
 
 static uint64_t
@@ -56,9 +71,15 @@ negotiate(struct guest *g, char *err, size_t len)
 	g->features = want;
 	if (vhu_get_u64(&g->conn, VHU_GET_PROTOCOL_FEATURES, &proto) != 0)
 		return fail(err, len, "GET_PROTOCOL_FEATURES got no answer");
-	proto &= 1ULL << VHU_PROTOCOL_F_MQ;
+	if (g->conf.need_reply && !(proto >> VHU_PROTOCOL_F_REPLY_ACK & 1)) {
+		snprintf(err, len, "switch does not offer REPLY_ACK");
+		return -1;
+	}
+	proto &= 1ULL << VHU_PROTOCOL_F_MQ | (uint64_t)g->conf.need_reply << VHU_PROTOCOL_F_REPLY_ACK;
 	if (vhu_set_u64(&g->conn, VHU_SET_PROTOCOL_FEATURES, proto) != 0)
 		return fail(err, len, "SET_PROTOCOL_FEATURES");
+	/* From here on, as QEMU does once it is negotiated. */
+	g->conn.reply_ack = g->conf.need_reply;
 	if (g->conf.qp > 1) {
 		if (!proto || vhu_get_u64(&g->conn, VHU_GET_QUEUE_NUM, &nq) != 0 || nq < g->conf.qp) {
 			snprintf(err, len, "switch does not offer %u queue pairs", g->conf.qp);
@@ -67,7 +88,7 @@ negotiate(struct guest *g, char *err, size_t len)
 	}
 	if (vhu_send(&g->conn, VHU_SET_OWNER, NULL, 0, NULL, 0) != 0 ||
 	    vhu_set_u64(&g->conn, VHU_SET_FEATURES, g->features) != 0)
-		return fail(err, len, "SET_OWNER/SET_FEATURES");
+		return fail_msg(g, err, len, "SET_OWNER/SET_FEATURES");
 	g->hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
 	return 0;
 }
@@ -92,54 +113,90 @@ postcopy_listen(struct guest *g)
 	return vhu_send(&g->conn, VHU_POSTCOPY_LISTEN, NULL, 0, NULL, 0);
 }
 
-static int
-send_mem_table(struct guest *g)
+int
+guest_send_mem_table(struct guest *g, const struct vhu_mem_table *mem)
 {
-	struct vhu_mem_table mem = {
+	struct vhu_mem_table whole = {
 		.nregions = 1,
 		.regions[0] = {GMEM_BASE, g->mem.size, (uint64_t)(uintptr_t)g->mem.va, 0}};
+	int fds[VHU_MAX_REGIONS], rc;
+	bool reply_ack = g->conn.reply_ack;
 	struct vhu_msg reply;
+	uint32_t k;
 
-	if (vhu_send(&g->conn, VHU_SET_MEM_TABLE, &mem, VHU_MEM_TABLE_SIZE(1), &g->mem.fd, 1) != 0)
+	if (mem == NULL)
+		mem = &whole;
+	if (mem->nregions > VHU_MAX_REGIONS)
 		return -1;
+	for (k = 0; k < mem->nregions; k++)
+		fds[k] = g->mem.fd;
 	if (g->conf.postcopy == 0)
-		return 0;
-	/* The backend answers with its addresses and waits for our ack. */
-	if (vhu_recv_reply(&g->conn, VHU_SET_MEM_TABLE, &reply, 2000) != 0)
-		return -1;
-	return vhu_send(&g->conn, VHU_SET_MEM_TABLE, NULL, 0, NULL, 0);
+		return vhu_send(&g->conn, VHU_SET_MEM_TABLE, mem, VHU_MEM_TABLE_SIZE(mem->nregions), fds,
+				(int)mem->nregions);
+	/* Postcopy: the backend answers with its addresses (a reply of its
+	 * own, no ack then) and waits for our acknowledgement. */
+	g->conn.reply_ack = false;
+	rc = vhu_send(&g->conn, VHU_SET_MEM_TABLE, mem, VHU_MEM_TABLE_SIZE(mem->nregions), fds,
+		      (int)mem->nregions);
+	if (rc == 0)
+		rc = vhu_recv_reply(&g->conn, VHU_SET_MEM_TABLE, &reply, 2000);
+	if (rc == 0)
+		rc = vhu_send(&g->conn, VHU_SET_MEM_TABLE, NULL, 0, NULL, 0);
+	g->conn.reply_ack = reply_ack;
+	return rc;
+}
+
+void
+guest_vring_addr(const struct guest *g, uint16_t i, struct vhu_vring_addr *a)
+{
+	const struct virtq *q = &g->vq[i].q;
+
+	*a = (struct vhu_vring_addr){.index = i};
+	a->desc_user_addr = gmem_uaddr(&g->mem, q->desc_gpa);
+	a->avail_user_addr = gmem_uaddr(&g->mem, q->driver_gpa);
+	a->used_user_addr = gmem_uaddr(&g->mem, q->device_gpa);
+}
+
+/* The value of SET_VRING_BASE at set-up. */
+static uint32_t
+vring_base(const struct guest *g)
+{
+	if (g->conf.base_set)
+		return g->conf.base;
+	return g->conf.packed ? 1u << 15 : 0; /* packed: the wrap counters start at 1 */
 }
 
 static int
 setup_vring(struct guest *g, uint16_t i, char *err, size_t len)
 {
 	struct guest_vq *v = &g->vq[i];
-	struct vhu_vring_addr a = {.index = i};
+	struct vhu_vring_addr a;
 	uint64_t call = i;
 
-	if (virtq_init(&v->q, &g->mem, g->conf.size, g->conf.packed, g->conf.event_idx) != 0)
+	if (virtq_init(&v->q, &g->mem, g->conf.size, g->conf.packed, g->conf.event_idx,
+		       g->conf.rings_at_end) != 0)
 		return fail(err, len, "vring does not fit in guest memory");
 	v->q.used_hint = !g->conf.no_used_hint;
+	if (g->conf.base_set)
+		virtq_set_base(&v->q, g->conf.base);
 	v->buf = calloc(g->conf.size, sizeof(*v->buf));
 	v->buf_cap = calloc(g->conf.size, sizeof(*v->buf_cap));
 	v->buf_len = calloc(g->conf.size, sizeof(*v->buf_len));
+	v->tx_sum = calloc(g->conf.size, sizeof(*v->tx_sum));
 	v->rx.data = malloc(GUEST_MAX_FRAME);
 	v->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	v->callfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (v->buf == NULL || v->buf_cap == NULL || v->buf_len == NULL || v->rx.data == NULL ||
-	    v->kickfd < 0 || v->callfd < 0)
+	if (v->buf == NULL || v->buf_cap == NULL || v->buf_len == NULL || v->tx_sum == NULL ||
+	    v->rx.data == NULL || v->kickfd < 0 || v->callfd < 0)
 		return fail(err, len, "out of memory or eventfds");
-	a.desc_user_addr = gmem_uaddr(&g->mem, v->q.desc_gpa);
-	a.avail_user_addr = gmem_uaddr(&g->mem, v->q.driver_gpa);
-	a.used_user_addr = gmem_uaddr(&g->mem, v->q.device_gpa);
+	guest_vring_addr(g, i, &a);
 	if (vhu_set_state(&g->conn, VHU_SET_VRING_NUM, i, g->conf.size) != 0 ||
 	    vhu_send(&g->conn, VHU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0) != 0 ||
-	    /* packed: the wrap counters start at 1 (bit 15) */
-	    vhu_set_state(&g->conn, VHU_SET_VRING_BASE, i, g->conf.packed ? 1u << 15 : 0) != 0 ||
+	    vhu_set_state(&g->conn, VHU_SET_VRING_BASE, i, vring_base(g)) != 0 ||
 	    vhu_send(&g->conn, VHU_SET_VRING_CALL, &call, sizeof(call), &v->callfd, 1) != 0 ||
 	    vhu_send(&g->conn, VHU_SET_VRING_KICK, &call, sizeof(call), &v->kickfd, 1) != 0 ||
 	    vhu_set_state(&g->conn, VHU_SET_VRING_ENABLE, i, 1) != 0)
-		return fail(err, len, "vring set-up messages");
+		return fail_msg(g, err, len, "vring set-up messages");
 	return 0;
 }
 
@@ -170,8 +227,8 @@ guest_connect(struct guest *g, const struct guest_conf *c, char *err, size_t len
 		return -1;
 	if (c->postcopy != 0 && postcopy_listen(g) != 0)
 		return fail(err, len, "POSTCOPY_ADVISE/LISTEN");
-	if (send_mem_table(g) != 0)
-		return fail(err, len, "SET_MEM_TABLE");
+	if (guest_send_mem_table(g, NULL) != 0)
+		return fail_msg(g, err, len, "SET_MEM_TABLE");
 	g->nr_vq = 2 * c->qp;
 	for (i = 0; i < g->nr_vq; i++)
 		if (setup_vring(g, i, err, len) != 0)
@@ -184,6 +241,7 @@ guest_disconnect(struct guest *g)
 {
 	uint16_t i;
 
+	chaos_stop_all(g); /* before the memory it writes goes */
 	vhu_close(&g->conn);
 	for (i = 0; i < 2 * GUEST_MAX_QP; i++) {
 		struct guest_vq *v = &g->vq[i];
@@ -198,9 +256,15 @@ guest_disconnect(struct guest *g)
 		free(v->buf_cap);
 		free(v->buf_len);
 		free(v->rx.data);
+		free(v->tx_sum);
+		free(v->rx_chain);
+		free(v->gather);
 		v->buf = NULL;
 		v->buf_cap = v->buf_len = NULL;
-		v->rx.data = NULL;
+		v->rx.data = v->gather = NULL;
+		v->tx_sum = NULL;
+		v->rx_chain = NULL;
+		v->gather_cap = 0;
 	}
 	gmem_fini(&g->mem);
 	g->nr_vq = 0;
@@ -284,6 +348,53 @@ guest_rx_post(struct guest *g, uint16_t i, int n, const uint32_t *lens, int nlen
 		if (s.gpa == 0 || virtq_add(&v->q, &s, 1, false) != id)
 			break;
 		v->buf_len[id] = s.len;
+		if (v->rx_chain != NULL)
+			v->rx_chain[id].n = 0;
+	}
+	guest_kick(g, i, false);
+	return k;
+}
+
+/* Room a piece of an RX chain takes in its block: 64-byte aligned and a
+ * gap after it, so that bytes a device writes past a piece do not land
+ * where the next piece's go (the frame would come out wrong). */
+static uint64_t
+rx_span(uint32_t len)
+{
+	return ((uint64_t)len + 63) / 64 * 64 + RX_GAP;
+}
+
+int
+guest_rx_post_chain(struct guest *g, uint16_t i, int n, const uint32_t *segs, int nsegs)
+{
+	struct guest_vq *v = &g->vq[i];
+	struct vq_seg s[VIRTQ_MAX_SEGS];
+	uint64_t block = 0, total = 0, off;
+	int k, j;
+
+	if (nsegs < 1 || nsegs > VIRTQ_MAX_SEGS)
+		return 0;
+	for (j = 0; j < nsegs; j++) {
+		block += rx_span(segs[j]);
+		total += segs[j];
+	}
+	if (block > g->mem.size)
+		return 0;
+	if (v->rx_chain == NULL && (v->rx_chain = calloc(g->conf.size, sizeof(*v->rx_chain))) == NULL)
+		return 0;
+	for (k = 0; k < n; k++) {
+		int id = guest_next_id(g, i);
+		uint64_t gpa;
+
+		if (id < 0 || (gpa = guest_buffer(g, i, id, (uint32_t)block)) == 0)
+			break;
+		for (j = 0, off = 0; j < nsegs; off += rx_span(segs[j]), j++)
+			s[j] = (struct vq_seg){.gpa = gpa + off, .len = segs[j], .write = true};
+		if (virtq_add(&v->q, s, nsegs, false) != id)
+			break;
+		v->buf_len[id] = (uint32_t)total;
+		v->rx_chain[id].n = (uint8_t)nsegs;
+		memcpy(v->rx_chain[id].len, segs, nsegs * sizeof(*segs));
 	}
 	guest_kick(g, i, false);
 	return k;
@@ -334,6 +445,54 @@ frame_intact(const uint8_t *p, uint32_t len)
 	return true;
 }
 
+/* FNV-1a over a queued TX buffer but for the skip bytes from mid. */
+static uint64_t
+tx_hash(const uint8_t *p, uint32_t len, uint32_t mid, uint32_t skip)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t k;
+
+	for (k = 0; k < len; k++)
+		if (k < mid || k >= mid + skip)
+			h = (h ^ p[k]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Frame bytes 12..17 of a buffer of len bytes: where, and how many. */
+static uint32_t
+tx_mid(const struct guest *g, uint32_t len, uint32_t *mid)
+{
+	*mid = g->hdr_len + TX_MID;
+	return len <= *mid ? 0 : len - *mid < TX_MID_LEN ? len - *mid : TX_MID_LEN;
+}
+
+static void
+tx_remember(struct guest *g, struct guest_vq *v, int id, const uint8_t *p, uint32_t len)
+{
+	struct tx_sum *s = &v->tx_sum[id];
+	uint32_t mid, n = tx_mid(g, len, &mid);
+
+	s->hash = tx_hash(p, len, mid, n);
+	memcpy(s->mid, p + mid, n);
+	s->rewritten = false;
+}
+
+/* A reclaimed TX buffer: still what we queued? buf_rewrite's bytes only
+ * if it did not touch them. */
+static void
+tx_check(struct guest *g, struct guest_vq *v, int id)
+{
+	const struct tx_sum *s = &v->tx_sum[id];
+	uint32_t len = v->buf_len[id], mid, n = tx_mid(g, len, &mid);
+	const uint8_t *p = gmem_ptr(&g->mem, v->buf[id], len);
+
+	if (p == NULL)
+		return;
+	v->tx_checked++;
+	if (tx_hash(p, len, mid, n) != s->hash || (!s->rewritten && memcmp(p + mid, s->mid, n) != 0))
+		v->tx_modified++;
+}
+
 int
 guest_tx_add(struct guest *g, uint16_t i, const struct tx_frame *f)
 {
@@ -371,17 +530,22 @@ guest_tx_add(struct guest *g, uint16_t i, const struct tx_frame *f)
 		off += l;
 	}
 	v->buf_len[id] = total;
+	tx_remember(g, v, id, p, total);
 	return virtq_add(&v->q, segs, n, f->indirect);
 }
 
 unsigned int
 guest_tx_reclaim(struct guest *g, uint16_t i)
 {
+	struct guest_vq *v = &g->vq[i];
 	uint32_t len;
 	unsigned int n = 0;
+	int id;
 
-	while (virtq_get_used(&g->vq[i].q, &len) >= 0)
+	while ((id = virtq_get_used(&v->q, &len)) >= 0) {
+		tx_check(g, v, id);
 		n++;
+	}
 	return n;
 }
 
@@ -394,16 +558,45 @@ note(struct rx_report *r, const char *fmt, unsigned int a, unsigned int b)
 		snprintf(r->detail + used, sizeof(r->detail) - used, fmt, a, b);
 }
 
+/* The len bytes the device wrote into RX buffer id, in one piece: the
+ * block itself, or a chain's pieces put together (NULL: out of memory). */
+static const uint8_t *
+rx_bytes(struct guest *g, struct guest_vq *v, int id, uint32_t len)
+{
+	const uint8_t *p = gmem_ptr(&g->mem, v->buf[id], v->buf_cap[id]);
+	const struct rx_chain *c = v->rx_chain != NULL ? &v->rx_chain[id] : NULL;
+	uint32_t got = 0, take;
+	uint64_t off = 0;
+	int j;
+
+	if (p == NULL || c == NULL || c->n == 0)
+		return p;
+	if (v->gather_cap < len) {
+		uint8_t *n = realloc(v->gather, len);
+
+		if (n == NULL)
+			return NULL;
+		v->gather = n;
+		v->gather_cap = len;
+	}
+	for (j = 0; j < c->n && got < len; off += rx_span(c->len[j]), j++) {
+		take = c->len[j] < len - got ? c->len[j] : len - got;
+		memcpy(v->gather + got, p + off, take);
+		got += take;
+	}
+	return v->gather;
+}
+
 /* One used RX buffer: the start of a frame or the next part of one. */
 static void
 rx_buffer(struct guest *g, struct guest_vq *v, int id, uint32_t len, struct rx_report *r)
 {
 	struct rx_partial *x = &v->rx;
-	const uint8_t *p = gmem_ptr(&g->mem, v->buf[id], v->buf_cap[id]);
+	const uint8_t *p;
 	uint32_t skip = 0;
 
 	r->used++;
-	if (p == NULL || len > v->buf_len[id]) {
+	if (len > v->buf_len[id] || (p = rx_bytes(g, v, id, len)) == NULL) {
 		r->bad_used++; /* the device wrote past what it was given */
 		note(r, "overlong-used:%u/%u,", len, v->buf_len[id]);
 		return;
@@ -420,9 +613,10 @@ rx_buffer(struct guest *g, struct guest_vq *v, int id, uint32_t len, struct rx_r
 		x->got = 0;
 		x->len = 0;
 		skip = g->hdr_len;
-		if (x->want == 0) {
-			r->bad_used++;
-			note(r, "num_buffers-0:%u/%u,", len, 0);
+		if (x->want == 0 || x->want > v->q.size) {
+			r->bad_used++; /* no frame takes more buffers than the ring has */
+			note(r, "num_buffers:%u/%u,", len, x->want);
+			x->want = 0;
 			return;
 		}
 	}

@@ -26,6 +26,27 @@ struct guest_conf {
 	int postcopy;
 	uint16_t qp, size;
 	uint64_t mem_size;
+	/* SET_VRING_BASE's value for every vring if base_set, else 0 (split)
+	 * or 1 << 15 (packed: wrap counter 1); the rings start there */
+	bool base_set;
+	uint32_t base;
+	bool rings_at_end; /* every vring's rings at the end of guest memory */
+	bool need_reply;   /* REPLY_ACK: NEED_REPLY on every message without a reply */
+};
+
+/* What a TX frame held when it was queued, checked when it is reclaimed:
+ * a hash of it but for frame bytes 12..17 (after the virtio-net header:
+ * the EtherType or VLAN tag), and those bytes. */
+struct tx_sum {
+	uint64_t hash;
+	uint8_t mid[6];
+	bool rewritten; /* attack.c's buf_rewrite changed mid meanwhile */
+};
+
+/* An RX buffer given as a chain of pieces (rxpost segs=). */
+struct rx_chain {
+	uint8_t n; /* 0: one piece, the whole block */
+	uint32_t len[VIRTQ_MAX_SEGS];
 };
 
 /* A received frame that is still coming in (mergeable RX: more buffers). */
@@ -43,6 +64,12 @@ struct guest_vq {
 	uint32_t *buf_cap;
 	uint32_t *buf_len;  /* per buffer id: bytes given to the device */
 	struct rx_partial rx;
+	struct tx_sum *tx_sum;     /* per buffer id */
+	uint64_t tx_checked, tx_modified;
+	struct rx_chain *rx_chain; /* per buffer id, once a chain was posted */
+	uint8_t *gather;           /* an RX chain's bytes, put together */
+	uint32_t gather_cap;
+	struct chaos *chaos;       /* attack.c: a thread disturbing the ring, or NULL */
 };
 
 struct guest {
@@ -65,7 +92,13 @@ struct rx_report {
 
 /* Connects and sets the device up like QEMU does; 0, or -1 with err set. */
 int guest_connect(struct guest *g, const struct guest_conf *c, char *err, size_t len);
+/* Stops any chaos thread (attack.c) first. */
 void guest_disconnect(struct guest *g);
+/* SET_MEM_TABLE: mem's regions, all in our memfd, or (mem NULL) the
+ * whole guest memory as one region, as at set-up. 0 or -1. */
+int guest_send_mem_table(struct guest *g, const struct vhu_mem_table *mem);
+/* SET_VRING_ADDR's payload for vring i where its rings are now. */
+void guest_vring_addr(const struct guest *g, uint16_t i, struct vhu_vring_addr *a);
 
 /* A data block for buffer id of vq i, at least len bytes; 0 if memory is out. */
 uint64_t guest_buffer(struct guest *g, uint16_t i, int id, uint32_t len);
@@ -80,6 +113,8 @@ uint64_t guest_wait_call(struct guest *g, uint16_t i, int ms);
 
 /* Posts n receive buffers of lens[k % nlens] bytes; how many it posted. */
 int guest_rx_post(struct guest *g, uint16_t i, int n, const uint32_t *lens, int nlens);
+/* Posts n receive buffers, each a chain of nsegs pieces of these sizes. */
+int guest_rx_post_chain(struct guest *g, uint16_t i, int n, const uint32_t *segs, int nsegs);
 /* Consumes every used RX entry, rebuilding and checking frames. */
 void guest_rx_collect(struct guest *g, uint16_t i, struct rx_report *r);
 
@@ -95,7 +130,8 @@ struct tx_frame {
 };
 /* Queues one frame (not published); the buffer id or -1 (ring full). */
 int guest_tx_add(struct guest *g, uint16_t i, const struct tx_frame *f);
-/* Reclaims the used TX entries; how many. */
+/* Reclaims the used TX entries, checking that each frame is still what
+ * was queued (tx_checked, tx_modified); how many. */
 unsigned int guest_tx_reclaim(struct guest *g, uint16_t i);
 
 /* Fills frame bytes [0, len) with the test pattern (frame.py's). */

@@ -24,6 +24,7 @@ gmem_init(struct gmem *m, uint64_t size)
 	}
 	m->size = size;
 	m->next = 0;
+	m->top = size;
 	return 0;
 }
 
@@ -43,9 +44,24 @@ gmem_alloc(struct gmem *m, uint64_t size, uint64_t align)
 {
 	uint64_t off = (m->next + align - 1) & ~(align - 1);
 
-	if (size > m->size || off > m->size - size)
+	if (size > m->top || off > m->top - size)
 		return 0;
 	m->next = off + size;
+	memset(m->va + off, 0, size);
+	return GMEM_BASE + off;
+}
+
+uint64_t
+gmem_alloc_top(struct gmem *m, uint64_t size, uint64_t align)
+{
+	uint64_t off;
+
+	if (size > m->top)
+		return 0;
+	off = (m->top - size) & ~(align - 1);
+	if (off < m->next)
+		return 0;
+	m->top = off;
 	memset(m->va + off, 0, size);
 	return GMEM_BASE + off;
 }

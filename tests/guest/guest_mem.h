@@ -17,12 +17,16 @@ struct gmem {
 	uint8_t *va;
 	uint64_t size;
 	uint64_t next; /* offset of the next free byte */
+	uint64_t top;  /* offset of the lowest byte taken from the end */
 };
 
 int gmem_init(struct gmem *m, uint64_t size);
 void gmem_fini(struct gmem *m);
 /* A zeroed block in guest memory; its guest address, or 0 when full. */
 uint64_t gmem_alloc(struct gmem *m, uint64_t size, uint64_t align);
+/* The same, taken from the end of the memory down (rings a test wants
+ * next to the end): its last byte as close to the end as align allows. */
+uint64_t gmem_alloc_top(struct gmem *m, uint64_t size, uint64_t align);
 /* Host pointer for a guest address inside the memory (NULL if outside). */
 void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len);
 /* The address the switch must use for rings (our own virtual address). */

@@ -17,6 +17,8 @@ vhu_connect(struct vhu_conn *c, const char *path)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	c->fd = -1;
+	c->reply_ack = false;
+	c->ack = -1;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
@@ -80,17 +82,45 @@ vhu_send_bytes(struct vhu_conn *c, const void *data, size_t len, const int *fds,
 	return 0;
 }
 
+bool
+vhu_has_reply(uint32_t request)
+{
+	switch (request) {
+	case VHU_GET_FEATURES:
+	case VHU_SET_LOG_BASE: /* librte_vhost answers it */
+	case VHU_GET_VRING_BASE:
+	case VHU_GET_PROTOCOL_FEATURES:
+	case VHU_GET_QUEUE_NUM:
+	case VHU_POSTCOPY_ADVISE:
+	case 24: /* GET_CONFIG */
+	case 30: /* POSTCOPY_END */
+	case 31: /* GET_INFLIGHT_FD */
+	case 36: /* GET_MAX_MEM_SLOTS */
+	case 40: /* GET_STATUS */
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int read_ack(struct vhu_conn *c, uint32_t request);
+
 int
 vhu_send(struct vhu_conn *c, uint32_t request, const void *payload, uint32_t size,
 	 const int *fds, int nfds)
 {
 	struct vhu_msg msg = {.request = request, .flags = VHU_VERSION, .size = size};
+	bool ack = c->reply_ack && !vhu_has_reply(request);
 
 	if (size > sizeof(msg.payload))
 		return -1;
 	if (size > 0)
 		memcpy(&msg.payload, payload, size);
-	return vhu_send_bytes(c, &msg, VHU_HDR_SIZE + size, fds, nfds);
+	if (ack)
+		msg.flags |= VHU_FLAG_NEED_REPLY;
+	if (vhu_send_bytes(c, &msg, VHU_HDR_SIZE + size, fds, nfds) != 0)
+		return -1;
+	return ack ? read_ack(c, request) : 0;
 }
 
 static int
@@ -123,6 +153,19 @@ vhu_recv_reply(struct vhu_conn *c, uint32_t request, struct vhu_msg *msg, int ti
 	    msg->size > sizeof(msg->payload))
 		return -1;
 	return read_full(c->fd, &msg->payload, msg->size, timeout_ms);
+}
+
+/* The backend's u64 answer to a NEED_REPLY: 0 if it says success. */
+static int
+read_ack(struct vhu_conn *c, uint32_t request)
+{
+	struct vhu_msg msg;
+
+	c->ack = -1;
+	if (vhu_recv_reply(c, request, &msg, 1000) != 0 || msg.size != sizeof(uint64_t))
+		return -1;
+	c->ack = (int64_t)msg.payload.u64;
+	return c->ack == 0 ? 0 : -1;
 }
 
 int

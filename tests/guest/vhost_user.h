@@ -37,7 +37,9 @@ enum vhu_request {
 
 #define VHU_VERSION 0x1
 #define VHU_FLAG_REPLY (1u << 2)
+#define VHU_FLAG_NEED_REPLY (1u << 3)
 #define VHU_PROTOCOL_F_MQ 0
+#define VHU_PROTOCOL_F_REPLY_ACK 3
 #define VHU_MAX_REGIONS 8
 #define VHU_MAX_FDS 8
 #define VHU_F_PROTOCOL_FEATURES 30
@@ -81,16 +83,25 @@ struct vhu_msg {
 
 struct vhu_conn {
 	int fd;
+	/* REPLY_ACK negotiated and wanted: every request without a reply of
+	 * its own goes with NEED_REPLY and vhu_send waits for the ack */
+	bool reply_ack;
+	int64_t ack; /* the last ack's value (0: success), -1: none */
 };
 
 /* Connects to a backend's socket; 0 or -errno. */
 int vhu_connect(struct vhu_conn *c, const char *path);
 void vhu_close(struct vhu_conn *c);
-/* Sends header and `size` payload bytes with `nfds` descriptors; 0 or -1. */
+/* Sends header and `size` payload bytes with `nfds` descriptors; 0 or -1.
+ * With reply_ack, and a request that has no reply of its own, it then
+ * reads the ack (up to 1 s) into c->ack: -1 also when it is missing or
+ * says the request failed. */
 int vhu_send(struct vhu_conn *c, uint32_t request, const void *payload, uint32_t size,
 	     const int *fds, int nfds);
 /* Sends any bytes as they are (hostile tests); 0 or -1. */
 int vhu_send_bytes(struct vhu_conn *c, const void *data, size_t len, const int *fds, int nfds);
+/* Requests the backend answers anyway (GET_*...): no NEED_REPLY for them. */
+bool vhu_has_reply(uint32_t request);
 /* Reads one reply to `request` into msg, waiting up to timeout_ms; 0 or -1. */
 int vhu_recv_reply(struct vhu_conn *c, uint32_t request, struct vhu_msg *msg, int timeout_ms);
 /* A request that expects a u64 back (GET_FEATURES...); 0 or -1. */

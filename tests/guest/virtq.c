@@ -7,16 +7,76 @@
 #include "virtq.h"
 
 int
-virtq_init(struct virtq *q, struct gmem *m, uint16_t size, bool packed, bool event_idx)
+virtq_init(struct virtq *q, struct gmem *m, uint16_t size, bool packed, bool event_idx,
+	   bool at_end)
 {
 	*q = (struct virtq){.size = size, .packed = packed, .event_idx = event_idx, .mem = m};
 	if (size == 0 || (size & (size - 1)) != 0 || size > 32768)
 		return -1;
 	q->chain_len = calloc(size, sizeof(*q->chain_len));
 	q->itable = calloc(size, sizeof(*q->itable));
-	if (q->chain_len == NULL || q->itable == NULL)
+	if (q->chain_len == NULL || q->itable == NULL || virtq_place(q, at_end) != 0)
 		return -1;
 	return packed ? packed_init(q) : split_init(q);
+}
+
+uint64_t
+virtq_area(const struct virtq *q, int k, uint64_t *align)
+{
+	static const uint64_t split_align[3] = {16, 2, 4}, packed_align[3] = {16, 4, 4};
+
+	if (q->packed) {
+		*align = packed_align[k];
+		return k == 0 ? 16ULL * q->size : 4;
+	}
+	*align = split_align[k];
+	return k == 0 ? 16ULL * q->size : k == 1 ? 6 + 2ULL * q->size : 6 + 8ULL * q->size;
+}
+
+uint64_t
+virtq_area_gpa(const struct virtq *q, int k)
+{
+	return k == 0 ? q->desc_gpa : k == 1 ? q->driver_gpa : q->device_gpa;
+}
+
+int
+virtq_place(struct virtq *q, bool at_end)
+{
+	static const int split_down[3] = {2, 1, 0}, packed_down[3] = {0, 2, 1};
+	uint64_t gpa[3], size, align;
+	int j, k;
+
+	for (j = 0; j < 3; j++) {
+		k = !at_end ? j : q->packed ? packed_down[j] : split_down[j];
+		size = virtq_area(q, k, &align);
+		gpa[k] = at_end ? gmem_alloc_top(q->mem, size, align) : gmem_alloc(q->mem, size, align);
+		if (gpa[k] == 0)
+			return -1;
+	}
+	q->desc_gpa = gpa[0];
+	q->driver_gpa = gpa[1];
+	q->device_gpa = gpa[2];
+	if (q->packed) {
+		q->pdesc = gmem_ptr(q->mem, gpa[0], 16ULL * q->size);
+		q->driver_event = gmem_ptr(q->mem, gpa[1], 4);
+		q->device_event = gmem_ptr(q->mem, gpa[2], 4);
+	} else {
+		q->desc = gmem_ptr(q->mem, gpa[0], 16ULL * q->size);
+		q->avail = gmem_ptr(q->mem, gpa[1], 6 + 2ULL * q->size);
+		q->used = gmem_ptr(q->mem, gpa[2], 6 + 8ULL * q->size);
+		q->used_event = &q->avail->ring[q->size];
+		q->avail_event = (uint16_t *)&q->used->ring[q->size];
+	}
+	return 0;
+}
+
+void
+virtq_set_base(struct virtq *q, uint32_t base)
+{
+	if (q->packed)
+		packed_set_base(q, base);
+	else
+		split_set_base(q, (uint16_t)base);
 }
 
 void

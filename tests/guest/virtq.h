@@ -63,8 +63,24 @@ struct virtq {
 	uint64_t *itable;      /* per buffer id: its indirect table, or 0 */
 };
 
-int virtq_init(struct virtq *q, struct gmem *m, uint16_t size, bool packed, bool event_idx);
+/* at_end: the rings from the end of guest memory down (see virtq_place). */
+int virtq_init(struct virtq *q, struct gmem *m, uint16_t size, bool packed, bool event_idx,
+	       bool at_end);
 void virtq_fini(struct virtq *q);
+/* Area k (0..2) of the rings: split descriptors, avail ring (used_event
+ * after it), used ring (avail_event after it); packed descriptors, driver
+ * event, device event. Its size (align set) and its guest address. */
+uint64_t virtq_area(const struct virtq *q, int k, uint64_t *align);
+uint64_t virtq_area_gpa(const struct virtq *q, int k);
+/* Fresh zeroed room for the three areas, pointers set to it: after what
+ * was allocated, or (at_end) from the end of guest memory down, the area
+ * a larger ring would run past first (split: used, packed: descriptors)
+ * the highest. 0, or -1 when guest memory is full. */
+int virtq_place(struct virtq *q, bool at_end);
+/* The ring as the device finds it after SET_VRING_BASE(base): indexes
+ * (split; packed: slot and wrap counter, bit 15) there on both sides.
+ * A packed slot past the ring poisons it. */
+void virtq_set_base(struct virtq *q, uint32_t base);
 /* Chains n segments (or one indirect descriptor pointing at them) and
  * makes the chain available; the buffer id, or -1 when the ring is full. */
 int virtq_add(struct virtq *q, const struct vq_seg *segs, int n, bool indirect);
@@ -92,6 +108,7 @@ void virtq_set_flags(struct virtq *q, uint16_t flags);
 /* virtq_split.c / virtq_packed.c */
 uint64_t virtq_itable(struct virtq *q, uint16_t id);
 int split_init(struct virtq *q);
+void split_set_base(struct virtq *q, uint16_t base);
 int split_add(struct virtq *q, const struct vq_seg *segs, int n, bool indirect);
 void split_publish(struct virtq *q);
 bool split_kick_needed(struct virtq *q);
@@ -99,6 +116,7 @@ int split_get_used(struct virtq *q, uint32_t *len);
 uint16_t split_pending(struct virtq *q);
 bool split_enable(struct virtq *q);
 int packed_init(struct virtq *q);
+void packed_set_base(struct virtq *q, uint32_t base);
 int packed_add(struct virtq *q, const struct vq_seg *segs, int n, bool indirect);
 /* Writes d at *slot with the avail bits of *wrap and moves on. A head's
  * flags are only returned: they make the chain available, so they are

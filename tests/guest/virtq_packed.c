@@ -14,23 +14,42 @@ packed_init(struct virtq *q)
 {
 	uint16_t i;
 
-	q->desc_gpa = gmem_alloc(q->mem, 16ULL * q->size, 16);
-	q->driver_gpa = gmem_alloc(q->mem, 4, 4);
-	q->device_gpa = gmem_alloc(q->mem, 4, 4);
 	q->free_ids = calloc(q->size, sizeof(*q->free_ids));
 	q->unpublished = calloc(q->size, sizeof(*q->unpublished));
-	if (q->desc_gpa == 0 || q->driver_gpa == 0 || q->device_gpa == 0 || q->free_ids == NULL ||
-	    q->unpublished == NULL)
+	if (q->free_ids == NULL || q->unpublished == NULL)
 		return -1;
-	q->pdesc = gmem_ptr(q->mem, q->desc_gpa, 16ULL * q->size);
-	q->driver_event = gmem_ptr(q->mem, q->driver_gpa, 4);
-	q->device_event = gmem_ptr(q->mem, q->device_gpa, 4);
 	for (i = 0; i < q->size; i++)
 		q->free_ids[i] = (uint16_t)(q->size - 1 - i);
 	q->n_free_ids = q->size;
 	q->num_free = q->size;
 	q->avail_wrap = q->used_wrap = true;
 	return 0;
+}
+
+/*
+ * Both sides start at slot base & 0x7fff with wrap counter bit 15. Every
+ * slot must then look used in the lap before the one in which the ring
+ * next reaches it (AVAIL and USED both that lap's counter): neither side
+ * may take a zeroed slot for one the other wrote. Slots from the start
+ * slot on are reached in this lap, the ones before it in the next.
+ */
+void
+packed_set_base(struct virtq *q, uint32_t base)
+{
+	uint16_t start = base & 0x7fff, s;
+	bool wrap = (base >> 15) & 1;
+
+	if (start >= q->size) {
+		q->poisoned = true; /* no such slot: our bookkeeping stays at 0 */
+		return;
+	}
+	for (s = 0; s < q->size; s++) {
+		bool before = s >= start ? !wrap : wrap;
+
+		q->pdesc[s].flags = before ? (F_AVAIL | F_USED) : 0;
+	}
+	q->next_avail = q->next_used = start;
+	q->avail_wrap = q->used_wrap = wrap;
 }
 
 static uint16_t

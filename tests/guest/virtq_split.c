@@ -9,22 +9,23 @@ split_init(struct virtq *q)
 {
 	uint16_t i;
 
-	q->desc_gpa = gmem_alloc(q->mem, 16ULL * q->size, 16);
-	q->driver_gpa = gmem_alloc(q->mem, 6 + 2ULL * q->size, 2);
-	q->device_gpa = gmem_alloc(q->mem, 6 + 8ULL * q->size, 4);
-	if (q->desc_gpa == 0 || q->driver_gpa == 0 || q->device_gpa == 0)
-		return -1;
-	q->desc = gmem_ptr(q->mem, q->desc_gpa, 16ULL * q->size);
-	q->avail = gmem_ptr(q->mem, q->driver_gpa, 6 + 2ULL * q->size);
-	q->used = gmem_ptr(q->mem, q->device_gpa, 6 + 8ULL * q->size);
-	q->used_event = &q->avail->ring[q->size];
-	q->avail_event = (uint16_t *)&q->used->ring[q->size];
 	/* Free descriptors are chained through .next. */
 	for (i = 0; i < q->size; i++)
 		q->desc[i].next = (uint16_t)(i + 1);
 	q->free_head = 0;
 	q->num_free = q->size;
 	return 0;
+}
+
+/* Both indexes at base, in memory too: as left by an earlier run, else
+ * the device would see base entries to take and we as many to consume. */
+void
+split_set_base(struct virtq *q, uint16_t base)
+{
+	q->avail_idx = q->last_used = base;
+	q->avail->idx = base;
+	q->used->idx = base;
+	*q->used_event = base;
 }
 
 static void

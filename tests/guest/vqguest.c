@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "attack.h"
 #include "guest.h"
 #include "hostile.h"
 
@@ -35,6 +36,28 @@ num(const struct args *a, const char *key, long dflt)
 	const char *v = arg(a, key, NULL);
 
 	return v ? strtol(v, NULL, 0) : dflt;
+}
+
+/* key's value, a number in lo..hi, into *out; -1 with err set if it is
+ * missing or not such a number. */
+static int
+num_in(const struct args *a, const char *key, long lo, long hi, long *out, char *err, size_t len)
+{
+	const char *v = arg(a, key, NULL);
+	char *end;
+
+	if (v == NULL) {
+		snprintf(err, len, "%s=N missing", key);
+		return -1;
+	}
+	errno = 0;
+	*out = strtol(v, &end, 0);
+	if (errno != 0 || end == v || *end != '\0' || *out < lo || *out > hi) {
+		snprintf(err, len, "%s must be %ld..%ld", key, lo, hi);
+		return -1;
+	}
+	errno = 0;
+	return 0;
 }
 
 /* "a,b,c" into at most max numbers; how many. */
@@ -104,6 +127,14 @@ cmd_connect(struct guest *g, struct guest_conf *c, const struct args *a, char *o
 		snprintf(out, len, "already connected");
 		return -1;
 	}
+	if (arg(a, "base", NULL) != NULL) { /* -1: back to the default */
+		long base;
+
+		if (num_in(a, "base", -1, 0xffffffffL, &base, out, len) != 0)
+			return -1;
+		c->base_set = base >= 0;
+		c->base = (uint32_t)base;
+	}
 	if (path != NULL)
 		snprintf(c->path, sizeof(c->path), "%s", path);
 	c->packed = num(a, "packed", c->packed);
@@ -115,6 +146,8 @@ cmd_connect(struct guest *g, struct guest_conf *c, const struct args *a, char *o
 	c->qp = (uint16_t)num(a, "qp", c->qp);
 	c->size = (uint16_t)num(a, "size", c->size);
 	c->mem_size = (uint64_t)num(a, "mem", (long)(c->mem_size >> 20)) << 20;
+	c->rings_at_end = num(a, "rings_at_end", c->rings_at_end);
+	c->need_reply = num(a, "need_reply", c->need_reply);
 	if (guest_connect(g, c, out, len) != 0) {
 		guest_disconnect(g);
 		return -1;
@@ -158,8 +191,17 @@ cmd_state(struct guest *g, int i, char *out, size_t len)
 {
 	struct guest_vq *v = &g->vq[i];
 	struct virtq *q = &v->q;
+	size_t used;
 
 	guest_calls(g, (uint16_t)i);
+	/* where the rings are (rings_at_end, vring_move) */
+	used = (size_t)snprintf(out, len,
+				"desc_gpa=0x%llx driver_gpa=0x%llx device_gpa=0x%llx mem_end=0x%llx ",
+				(unsigned long long)q->desc_gpa, (unsigned long long)q->driver_gpa,
+				(unsigned long long)q->device_gpa,
+				(unsigned long long)(GMEM_BASE + g->mem.size));
+	out += used;
+	len -= used;
 	if (q->packed)
 		snprintf(out, len,
 			 "pending=%u num_free=%u next_avail=%u next_used=%u used_wrap=%d device_flags=%u device_off_wrap=%u kicks=%llu suppressed=%llu calls=%llu",
@@ -177,11 +219,92 @@ cmd_state(struct guest *g, int i, char *out, size_t len)
 	return 0;
 }
 
+/* A malicious QEMU's answer: the switch's ack (-1: none) and whether it
+ * then closed the connection. */
+static int
+answer_ack(struct guest *g, char *out, size_t len)
+{
+	snprintf(out, len, "ack=%lld closed=%d", (long long)g->conn.ack,
+		 g->conn.fd < 0 || vhu_peer_closed(&g->conn, 300));
+	return 0;
+}
+
+static const char *const qemu_verbs[] = {"mem_remap", "mem_shrink", "mem_split", "msg_fail",
+					 "stall", NULL};
+
+static bool
+is_qemu_verb(const char *verb)
+{
+	const char *const *v;
+
+	for (v = qemu_verbs; *v != NULL; v++)
+		if (strcmp(verb, *v) == 0)
+			return true;
+	return false;
+}
+
+/* The malicious QEMU's messages on the whole device; 1 if verb is none. */
+static int
+cmd_qemu(struct guest *g, const char *verb, const struct args *a, char *out, size_t len)
+{
+	long n = -1;
+	int rc;
+
+	if (strcmp(verb, "mem_remap") == 0)
+		rc = attack_mem_remap(g);
+	else if (strcmp(verb, "mem_shrink") == 0)
+		rc = num_in(a, "mb", 1, 1L << 20, &n, out, len) != 0 ? -1 :
+			attack_mem_shrink(g, n, out, len);
+	else if (strcmp(verb, "mem_split") == 0)
+		rc = attack_mem_split(g, out, len);
+	else if (strcmp(verb, "msg_fail") == 0)
+		rc = arg(a, "index", NULL) && num_in(a, "index", 0, 255, &n, out, len) != 0 ? -1 :
+			attack_msg_fail(g, arg(a, "kind", ""), n, out, len);
+	else if (strcmp(verb, "stall") != 0)
+		return 1;
+	else if (attack_stall(g) == 0)
+		return 0; /* nothing to wait for: the switch waits for the rest */
+	else
+		rc = snprintf(out, len, "could not send");
+	return rc != 0 ? -1 : answer_ack(g, out, len);
+}
+
+static int
+cmd_chaos(struct guest *g, int i, const struct args *a, char *out, size_t len)
+{
+	long x = -1;
+
+	if (!num(a, "on", 1)) {
+		snprintf(out, len, "rounds=%llu", (unsigned long long)chaos_stop(g, (uint16_t)i));
+		return 0;
+	}
+	if (arg(a, "arg", NULL) != NULL && num_in(a, "arg", 0, 0xffffffffL, &x, out, len) != 0)
+		return -1;
+	return chaos_start(g, (uint16_t)i, arg(a, "kind", ""), x, out, len);
+}
+
+/* The vrings a chaos thread may be disturbing, held for the main thread. */
+static void
+hold_all(struct guest *g, bool hold)
+{
+	uint16_t i;
+
+	for (i = 0; i < g->nr_vq; i++) {
+		if (hold)
+			chaos_hold(g, i);
+		else
+			chaos_release(g, i);
+	}
+}
+
+static int run_vq(struct guest *g, int i, const char *verb, const struct args *a, char *out,
+		  size_t len);
+
 static int
 run(struct guest *g, struct guest_conf *c, const char *verb, const struct args *a, char *out,
     size_t len)
 {
-	int i = -1;
+	int i = -1, rc;
 
 	out[0] = '\0';
 	if (strcmp(verb, "connect") == 0)
@@ -200,34 +323,101 @@ run(struct guest *g, struct guest_conf *c, const char *verb, const struct args *
 		return 0;
 	}
 	if (strcmp(verb, "kinds") == 0) {
-		append_names(out, len, append_names(out, len, 0, "desc=", hostile_desc_kinds),
-			     " msg=", hostile_msg_kinds);
+		size_t used = append_names(out, len, 0, "desc=", hostile_desc_kinds);
+
+		used = append_names(out, len, used, " msg=", hostile_msg_kinds);
+		used = append_names(out, len, used, " chaos=", chaos_kinds);
+		append_names(out, len, used, " fail=", msg_fail_kinds);
 		return 0;
 	}
+	if (!connected && (strcmp(verb, "badmsg") == 0 || is_qemu_verb(verb))) {
+		snprintf(out, len, "not connected");
+		return -1;
+	}
 	if (strcmp(verb, "badmsg") == 0) {
-		if (!connected) {
-			snprintf(out, len, "not connected");
-			return -1;
-		}
-		if (hostile_msg(g, arg(a, "kind", ""), out, len) != 0 && out[0] != '\0')
+		hold_all(g, true); /* call_pipe sends a frame on vring 1 */
+		rc = hostile_msg(g, arg(a, "kind", ""), out, len);
+		hold_all(g, false);
+		if (rc != 0 && out[0] != '\0')
 			return -1;
 		snprintf(out, len, "closed=%d", g->conn.fd < 0 || vhu_peer_closed(&g->conn, 300));
 		return 0;
 	}
+	rc = cmd_qemu(g, verb, a, out, len);
+	if (rc != 1)
+		return rc;
 	if (strcmp(verb, "features") == 0 && connected) {
 		snprintf(out, len, "features=0x%llx offered=0x%llx", (unsigned long long)g->features,
 			 (unsigned long long)g->offered);
 		return 0;
 	}
+	if (strcmp(verb, "word") == 0 && connected) {
+		/* A 16-bit word of guest memory (written first with set=):
+		 * a canary where the device must no longer write. */
+		uint16_t *w = gmem_ptr(&g->mem, (uint64_t)num(a, "gpa", 0), sizeof(*w));
+
+		if (w == NULL) {
+			snprintf(out, len, "gpa outside guest memory");
+			return -1;
+		}
+		if (arg(a, "set", NULL) != NULL)
+			__atomic_store_n(w, (uint16_t)num(a, "set", 0), __ATOMIC_RELAXED);
+		snprintf(out, len, "value=%u", __atomic_load_n(w, __ATOMIC_RELAXED));
+		return 0;
+	}
 	i = vq_arg(g, a, out, len);
 	if (i < 0)
 		return -1;
+	if (strcmp(verb, "chaos") == 0) /* not held: stopping waits for the thread */
+		return cmd_chaos(g, i, a, out, len);
+	chaos_hold(g, (uint16_t)i);
+	rc = run_vq(g, i, verb, a, out, len);
+	chaos_release(g, (uint16_t)i);
+	return rc;
+}
+
+/* The commands on one vring, i (held from any chaos thread). */
+static int
+run_vq(struct guest *g, int i, const char *verb, const struct args *a, char *out, size_t len)
+{
+	long n;
+
 	if (strcmp(verb, "rxpost") == 0) {
 		uint32_t lens[VIRTQ_MAX_SEGS];
-		int nl = num_list(arg(a, "len", "2048"), lens, VIRTQ_MAX_SEGS);
+		const char *segs = arg(a, "segs", NULL);
+		int nl = num_list(segs ? segs : arg(a, "len", "2048"), lens, VIRTQ_MAX_SEGS);
 
+		/* segs: each buffer a chain of these pieces; len: one piece each */
 		snprintf(out, len, "posted=%d",
-			 guest_rx_post(g, (uint16_t)i, (int)num(a, "n", 1), lens, nl));
+			 segs ? guest_rx_post_chain(g, (uint16_t)i, (int)num(a, "n", 1), lens, nl)
+			      : guest_rx_post(g, (uint16_t)i, (int)num(a, "n", 1), lens, nl));
+		return 0;
+	}
+	if (strcmp(verb, "txcheck") == 0) {
+		snprintf(out, len, "modified=%llu checked=%llu",
+			 (unsigned long long)g->vq[i].tx_modified,
+			 (unsigned long long)g->vq[i].tx_checked);
+		return 0;
+	}
+	if (strcmp(verb, "vring_num") == 0 || strcmp(verb, "vring_base") == 0) {
+		if (num_in(a, "num", 0, 0xffffffffL, &n, out, len) != 0)
+			return -1;
+		attack_vring_state(g, strcmp(verb, "vring_num") == 0 ? VHU_SET_VRING_NUM
+								      : VHU_SET_VRING_BASE,
+				   (uint16_t)i, (uint32_t)n);
+		return answer_ack(g, out, len);
+	}
+	if (strcmp(verb, "vring_move") == 0) {
+		struct virtq *q = &g->vq[i].q;
+		size_t used;
+
+		if (attack_vring_move(g, (uint16_t)i, num(a, "edge", 0), out, len) != 0)
+			return -1;
+		answer_ack(g, out, len);
+		used = strlen(out);
+		snprintf(out + used, len - used, " desc_gpa=0x%llx driver_gpa=0x%llx device_gpa=0x%llx",
+			 (unsigned long long)q->desc_gpa, (unsigned long long)q->driver_gpa,
+			 (unsigned long long)q->device_gpa);
 		return 0;
 	}
 	if (strcmp(verb, "rx") == 0) {
