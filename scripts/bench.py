@@ -15,6 +15,9 @@ Switch under test, PMD on lcore 1:
   direct    the same on the switch's default datapath (--datapath=direct):
             the guests' vrings processed by the switch, a frame copied
             once (into the receiver);
+  before    with --before BUILD: direct, run from another build directory
+            (e.g. one made from a worktree of the commit before a change),
+            to measure what a change costs in the same rounds;
   ovs       OVS-DPDK, when Debian's openvswitch-switch-dpdk is installed
             (scripts/bench_ovs.py): two dpdkvhostuser ports, NORMAL flow.
 Throughput is the generator's received frames per second, both ports.
@@ -84,8 +87,9 @@ def pmd_cycles(sw):
             sum(p["rx_packets"] for p in st.values()))
 
 
-def measure(kind, size, seconds, warmup, guests=2):
-    """(Mpps, PMD cycles per frame or None)."""
+def measure(kind, size, seconds, warmup, guests=2, before=None):
+    """(Mpps, PMD cycles per frame or None). before: the build directory
+    of kind 'before'."""
     c = Cleanup()
     jumbo = JUMBO_PKT_LEN if size > 1514 else None
     try:
@@ -104,7 +108,8 @@ def measure(kind, size, seconds, warmup, guests=2):
                    "add-port br0 vm2 type=vhostuser queues=1\n"
             conf += "".join("add-port br0 idle%d type=vhostuser queues=1\n" % i for i in range(guests - 2))
             sw = Switch(c, "bench", conf, mem=256,
-                        args=["--datapath=direct" if kind == "direct" else "--datapath=library"])
+                        args=["--datapath=library" if kind == "vqswitch" else "--datapath=direct"],
+                        binary=os.path.join(before, "app", "vqswitch", "vqswitch") if kind == "before" else None)
             socks = [sw.sock("vm1"), sw.sock("vm2")]
             idle_guests(c, sw, guests - 2)
         gen = TestPmd(c, "bgen", [(socks[0], VM1), (socks[1], VM2)], fwd="mac", lcores="0,1",
@@ -114,13 +119,13 @@ def measure(kind, size, seconds, warmup, guests=2):
         gen.cmd("set txpkts %s" % ",".join(str(min(SEG, size - off)) for off in range(0, size, SEG)))
         gen.cmd("start tx_first %d" % BURSTS)
         time.sleep(warmup)
-        if kind in ("vqswitch", "direct"):
+        if kind in ("vqswitch", "direct", "before"):
             sw.vqctl("pmd/stats-clear")
         s0, t0 = gen.port_stats(), time.time()
         time.sleep(seconds)
         s1, t1 = gen.port_stats(), time.time()
         cpf = None
-        if kind in ("vqswitch", "direct"):
+        if kind in ("vqswitch", "direct", "before"):
             cycles, got = pmd_cycles(sw)
             cpf = cycles / got if got else None
         frames = sum(s1[p]["rx"] - s0[p]["rx"] for p in s1)
@@ -206,10 +211,14 @@ def main():
     ap.add_argument("--no-ovs", action="store_true", help="leave OVS-DPDK out even if it is installed")
     ap.add_argument("--direct", action="store_true",
                     help="also vqswitch --datapath=direct at each frame size")
+    ap.add_argument("--before", metavar="BUILD",
+                    help="also the direct datapath of the vqswitch built in BUILD (e.g. the commit "
+                         "before a change), in the same rounds; implies --direct")
     ap.add_argument("--tunnel", action="store_true",
                     help="also one-way VM to NIC and VM to VXLAN tunnel at each frame size")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",") if x]
+    a.direct = a.direct or a.before is not None
     a.ovs = not a.no_ovs and bench_ovs.available()
     results = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": a.seconds, "rounds": a.rounds,
                "frame_sizes": {}, "guests": {}}
@@ -256,6 +265,8 @@ def run_all(a, sizes, results):
         runs = {"baseline": [], "vqswitch": []}
         if a.direct:
             runs["direct"] = []
+        if a.before:
+            runs["before"] = []
         if a.ovs:
             runs["ovs"] = []
         if a.tunnel:
@@ -267,7 +278,8 @@ def run_all(a, sizes, results):
             # machine's speed does not always favour the same side.
             for kind in (list(runs) if rnd % 2 == 0 else list(runs)[::-1]):
                 runs[kind].append(measure_oneway(kind, size, a.seconds, a.warmup)
-                                  if kind.startswith("vm-") else measure(kind, size, a.seconds, a.warmup))
+                                  if kind.startswith("vm-") else
+                                  measure(kind, size, a.seconds, a.warmup, before=a.before))
         for kind, r in runs.items():
             mpps = [x[0] for x in r]
             print("%-8s %-9s %10.3f %10.3f %7s   %s" % ("%d B" % (size + 4), kind, max(mpps),
@@ -277,6 +289,8 @@ def run_all(a, sizes, results):
         if a.direct:
             ratio(size, runs, "direct", "vqswitch", "direct / library datapath")
             ratio(size, runs, "direct", "baseline", "direct / baseline")
+        if a.before:
+            ratio(size, runs, "direct", "before", "direct / direct of --before's build")
         if a.ovs:
             ratio(size, runs, "vqswitch", "ovs", "vqswitch / OVS-DPDK")
         if a.tunnel:

@@ -130,10 +130,11 @@ class Switch:
     socket directory."""
 
     def __init__(self, cleanup, name, config, lcores="0,1", eal=(), args=(), mem=128, sockdir=None,
-                 env=None):
+                 env=None, binary=None):
         """sockdir: the socket directory, by default the test's own
         directory (which exists); a name makes it a subdirectory that
-        vqswitch creates. env: variables added to the switch's environment."""
+        vqswitch creates. env: variables added to the switch's environment.
+        binary: another vqswitch than the build's (a benchmark's baseline)."""
         self.name = name
         self.env = dict(os.environ, **(env or {}))
         self.dir = tempfile.mkdtemp(prefix="vqs-%s-" % name)
@@ -149,7 +150,7 @@ class Switch:
         # lcores: "0,1" (lcore = CPU), or a map such as "0@0,1@1,2@1" that
         # runs more lcores than there are CPUs. Lcore 0 is the main lcore.
         lcore_opt = "--lcores" if "@" in lcores else "-l"
-        self.cmd = [VQSWITCH, lcore_opt, lcores, "--main-lcore", "0", "--file-prefix", self.prefix,
+        self.cmd = [binary or VQSWITCH, lcore_opt, lcores, "--main-lcore", "0", "--file-prefix", self.prefix,
                     "-m", str(mem), "--no-pci"] + list(eal) + \
                    ["--", "--config", cfg, "--socket-dir", self.sockdir, "--state", self.state] + list(args)
         # VQS_DATAPATH=direct runs the same test on the switch's own ring
