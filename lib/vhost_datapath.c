@@ -68,7 +68,8 @@ vqs_vhost_lib_check(struct vqs_port *p, int vid)
 				   p->conf.name, q);
 		}
 		if (!(q & 1)) {
-			__atomic_store_n(&vh->lib_rx_avail[q / 2], ok && !((features >> VIRTIO_F_RING_PACKED) & 1) ?
+			__atomic_store_n(&vh->lib_rx_avail[q / 2],
+					 ok && vr.avail != NULL && !((features >> VIRTIO_F_RING_PACKED) & 1) ?
 					 &vr.avail->idx : NULL, __ATOMIC_RELAXED);
 			__atomic_store_n(&vh->lib_rx_size[q / 2], ok ? vr.size : 0, __ATOMIC_RELAXED);
 		}
@@ -90,7 +91,7 @@ lib_rx_avail_ok(struct vqs_port *p, int vid, uint16_t vq)
 	uint16_t idx, last_avail, last_used;
 
 	if (avail == NULL)
-		return true; /* packed: each descriptor's flags say */
+		return true; /* packed (each descriptor's flags say), or not mapped */
 	idx = __atomic_load_n(avail, __ATOMIC_ACQUIRE);
 	if (rte_vhost_get_vring_base(vid, vq, &last_avail, &last_used) == 0 &&
 	    (uint16_t)(idx - last_avail) <= vh->lib_rx_size[vq / 2])
