@@ -331,6 +331,27 @@ guest_wait_call(struct guest *g, uint16_t i, int ms)
 }
 
 int
+guest_call_swap(struct guest *g, uint16_t i)
+{
+	struct guest_vq *v = &g->vq[i];
+	uint64_t call = i;
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), old = v->callfd;
+
+	if (fd < 0)
+		return -1;
+	if (vhu_send(&g->conn, VHU_SET_VRING_CALL, &call, sizeof(call), &fd, 1) != 0) {
+		close(fd);
+		return -1;
+	}
+	/* As QEMU does after switching notifiers: what reached the old one
+	 * still counts, then it is read no more. */
+	guest_calls(g, i);
+	v->callfd = fd;
+	close(old);
+	return 0;
+}
+
+int
 guest_rx_post(struct guest *g, uint16_t i, int n, const uint32_t *lens, int nlens)
 {
 	struct guest_vq *v = &g->vq[i];

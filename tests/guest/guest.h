@@ -110,6 +110,10 @@ void guest_kick(struct guest *g, uint16_t i, bool force);
 uint64_t guest_calls(struct guest *g, uint16_t i);
 /* Waits up to ms for a call on vq i; the calls counted. */
 uint64_t guest_wait_call(struct guest *g, uint16_t i, int ms);
+/* A new call eventfd for vq i (SET_VRING_CALL), as QEMU does when it
+ * masks or unmasks a vector; calls on the old one up to then counted.
+ * 0 or -1. */
+int guest_call_swap(struct guest *g, uint16_t i);
 
 /* Posts n receive buffers of lens[k % nlens] bytes; how many it posted. */
 int guest_rx_post(struct guest *g, uint16_t i, int n, const uint32_t *lens, int nlens);

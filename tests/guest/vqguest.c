@@ -439,6 +439,13 @@ run_vq(struct guest *g, int i, const char *verb, const struct args *a, char *out
 		snprintf(out, len, "calls=%llu", (unsigned long long)guest_calls(g, (uint16_t)i));
 		return 0;
 	}
+	if (strcmp(verb, "call_swap") == 0) {
+		if (guest_call_swap(g, (uint16_t)i) != 0) {
+			snprintf(out, len, "SET_VRING_CALL failed");
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(verb, "waitcall") == 0) {
 		snprintf(out, len, "calls=%llu",
 			 (unsigned long long)guest_wait_call(g, (uint16_t)i, (int)num(a, "ms", 1000)));
