@@ -18,6 +18,7 @@
 #define VQS_LOG_MODULE VQS_LOG_VHOST
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <rte_vhost.h>
 
@@ -34,10 +35,13 @@ lib_ring_ok(int vid, uint16_t vq, const struct rte_vhost_memory *mem, uint64_t f
 	bool packed = (features >> VIRTIO_F_RING_PACKED) & 1;
 	uint16_t last_avail, last_used;
 
-	if (rte_vhost_get_vhost_vring(vid, vq, vr) != 0)
-		return false;
+	/* Not there or not mapped (yet): the library does not touch it. */
+	if (rte_vhost_get_vhost_vring(vid, vq, vr) != 0) {
+		memset(vr, 0, sizeof(*vr));
+		return true;
+	}
 	if (vr->desc == NULL && vr->avail == NULL && vr->used == NULL)
-		return true; /* not mapped (yet): the library does not touch it */
+		return true;
 	return vqs_ring_geometry_ok(mem, vr, packed, (features >> VIRTIO_RING_F_EVENT_IDX) & 1) &&
 	       rte_vhost_get_vring_base(vid, vq, &last_avail, &last_used) == 0 &&
 	       (!packed || ((last_avail & VQS_PACKED_IDX) < vr->size &&

@@ -251,10 +251,12 @@ pre_msg(int vid, void *msg)
 		poison_mem_table(m);
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	}
+	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE)
+		reply_held[vid] = false;
 	p = vqs_vhost_port_of_vid(vid);
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
-	if (vid < RTE_MAX_VHOST_DEVICE) {
+	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE) {
 		reply_held[vid] = must_succeed(m->request) && (m->flags & VHOST_USER_NEED_REPLY);
 		if (reply_held[vid])
 			m->flags &= ~VHOST_USER_NEED_REPLY;
@@ -366,12 +368,12 @@ post_msg(int vid, void *msg)
 
 	if (new_fd)
 		vring_fd_sanitize(vid, msg);
-	if (p == NULL)
-		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
-	if (vid < RTE_MAX_VHOST_DEVICE && reply_held[vid]) { /* it succeeded: acked */
+	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE && reply_held[vid]) { /* it succeeded: acked */
 		reply_held[vid] = false;
 		((struct msg_head *)msg)->flags |= VHOST_USER_NEED_REPLY;
 	}
+	if (p == NULL)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	if (new_fd &&
 	    __atomic_load_n(&p->vhost.fd_gen, __ATOMIC_RELAXED) & 1)
 		__atomic_fetch_add(&p->vhost.fd_gen, 1, __ATOMIC_SEQ_CST);
@@ -391,7 +393,13 @@ static const struct rte_vhost_user_extern_ops vqs_vhost_msg_hooks = {
 	.post_msg_handle = post_msg,
 };
 
-#define MSG_TIMEOUT_MS 2000 /* QEMU sends a message with one write */
+/* QEMU, DPDK's virtio-user and the rust-vmm frontends send a message's
+ * header and payload with one sendmsg: the payload is there with the
+ * header, and a reader that has to wait for it waits for a frontend that
+ * is not sending it. Short, because the wait holds every guest's control
+ * messages (a frontend that keeps reconnecting and stalling delays the
+ * others' by this much per stall, its data traffic not at all). */
+#define MSG_TIMEOUT_MS 100
 
 /* Whether fd is a connected vhost-user socket on path (ours in server
  * mode, the peer's in client mode) that has no timeouts yet. */

@@ -1,11 +1,32 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_vhost.h>
 
 #include "port.h"
 #include "vhost_direct.h"
+#include "vhost_ring.h"
 #include "vring_peek.h"
+
+/* The ring's size and pointers are the library's, which does not check
+ * them against guest memory when a frontend resizes a mapped ring: only
+ * a ring that lies in guest memory at its size now is peeked at (a
+ * packed position is then bounded by that size). Any other is left to
+ * the datapath, which refuses it. */
+static bool
+ring_ok(int vid, const struct rte_vhost_vring *vr, uint64_t features)
+{
+	struct rte_vhost_memory *mem = NULL;
+	bool ok;
+
+	if (rte_vhost_get_mem_table(vid, &mem) != 0)
+		return false;
+	ok = vqs_ring_geometry_ok(mem, vr, (features >> VIRTIO_F_RING_PACKED) & 1,
+				  (features >> VIRTIO_RING_F_EVENT_IDX) & 1);
+	free(mem); /* rte_vhost_get_mem_table's malloc */
+	return ok;
+}
 
 void
 vqs_vring_peek_refresh(struct vqs_vring_peek *pk, const struct vqs_port *p,
@@ -19,16 +40,14 @@ vqs_vring_peek_refresh(struct vqs_vring_peek *pk, const struct vqs_port *p,
 	pk->gen = gen;
 	pk->empty_at = VQS_PEEK_NO_INDEX;
 	if (rte_vhost_get_negotiated_features(vid, &features) != 0 ||
-	    rte_vhost_get_vhost_vring(vid, vq, &vr) != 0 || vr.size == 0)
-		return; /* VQS_PEEK_NONE: the library polls it */
+	    rte_vhost_get_vhost_vring(vid, vq, &vr) != 0 || !ring_ok(vid, &vr, features))
+		return; /* VQS_PEEK_NONE: the datapath polls it */
 	if (features & (1ULL << VIRTIO_F_RING_PACKED)) {
-		if (vr.desc_packed == NULL)
-			return;
 		pk->desc = vr.desc_packed;
 		pk->size = vr.size;
 		pk->vid = vid;
 		pk->kind = VQS_PEEK_PACKED;
-	} else if (vr.avail != NULL && vr.used != NULL) {
+	} else {
 		pk->avail_idx = &vr.avail->idx;
 		pk->used_idx = &vr.used->idx;
 		pk->kind = VQS_PEEK_SPLIT;
