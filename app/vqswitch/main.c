@@ -357,6 +357,8 @@ main(int argc, char **argv)
 	sw.socket_gid = opts.socket_gid;
 	sw.debug_commands = opts.debug_commands;
 	sw.direct = opts.direct;
+	if (!sw.direct)
+		VQS_LOG(WARNING, "--datapath=library: librte_vhost 22.11 processes the guests' rings; a guest racing its own RX avail index can still crash it: for trusted guests only");
 	sw.full_poll_passes = VQS_FULL_POLL_PASSES;
 	sw.start_tsc = rte_get_tsc_cycles();
 	rc = setup(&sw, &opts);

@@ -8,6 +8,7 @@ is refused, and the attacker's port must serve a well-behaved guest again.
 Each case says what the switch did before its fix; the 'guest' suite runs
 them under AddressSanitizer too, where the heap and wild writes of the old
 code are reports, not luck."""
+import os
 import sys
 import time
 
@@ -84,19 +85,40 @@ def well_behaved_again(c, sw, g, g1):
 
 
 def test_rx_avail_moves_back(c):
-    """The attacker's RX avail index goes back and forth below what the
-    switch already took, from a thread, while frames for it arrive in
-    bursts of 64 into buffers of 64 bytes (a frame takes many). Before:
-    a look at the index later in the same burst was checked against where
-    the burst began only, and the switch took stale entries until its
-    position wrapped, staging used entries past the end of its per-ring
-    array (a heap overflow, ASan: heap-buffer-overflow in
-    vqs_direct_tx); librte_vhost's enqueue has the same hole (its shadow
-    used ring). Now every look is checked against the current position
-    and a burst never stages more entries than the ring has."""
+    """The attacker's RX avail index goes back below what the switch
+    already took: first left there (both datapaths), then back and forth
+    from a thread while frames for it arrive in bursts of 64 into buffers
+    of 64 bytes, a frame taking many (the direct datapath: the library's
+    reads the index again after the switch checked it, and a guest racing
+    it can still crash librte_vhost 22.11, docs/configuration.md). Before:
+    the library took stale entries after an index left behind (its shadow
+    used ring overflowed), and the direct datapath checked a later look
+    at the index within a burst against where the burst began only, took
+    stale entries until its position wrapped and staged used entries past
+    the end of its per-ring array (the switch died). Now every look is
+    checked against the current position, a burst never stages more
+    entries than the ring has, and the library is not handed a ring whose
+    index is impossible."""
     sw, g1, g2 = setup(c, "atkback")
     bad = attacker(c, sw, mrg=1)
     bad.rxpost(256, lens="64")
+    g1.tx(BAD, n=8, length=1500)
+    wait_for(lambda: bad.state(0)["used_idx"] >= 8 * 24, 5, 0.01)  # 24 buffers a frame
+    st = bad.state(0)
+    back = (st["used_idx"] - 32) & 0xffff
+    bad.call("word gpa=%d set=%d" % (st["driver_gpa"] + 2, back))  # avail->idx
+    for k in range(4):
+        g1.tx(BAD, n=64, length=1500, seq=100 + 64 * k)
+        time.sleep(0.02)
+        g1.txdone()
+    now = bad.state(0)
+    check(sw.alive(), "vqswitch died")
+    check(now["used_idx"] == st["used_idx"], "entries taken below the index moved back: %s" % now)
+    bad.call("word gpa=%d set=%d" % (st["driver_gpa"] + 2, st["avail_idx"]))
+    if os.environ.get("VQS_DATAPATH") == "library":
+        innocents_talk(sw, g1, g2, 100)
+        check(sw.stop() == 0, "exit code")
+        return
     # 32 back: more than the chains a frame leaves behind when the
     # buffers run out (24), less than two frames' worth
     bad.call("chaos vq=0 kind=avail_back on=1 arg=32")
@@ -174,6 +196,31 @@ def test_packed_base_out_of_range(c):
     check(refused >= 1, "a vring beyond its base refused (rings_refused +%d)" % refused)
     g1.txdone()
     innocents_talk(sw, g1, g2, 300)
+    well_behaved_again(c, sw, bad, g1)
+    check(sw.stop() == 0, "exit code")
+
+
+def test_packed_ring_resized_running(c):
+    """A running packed device at the end of guest memory: its TX vring
+    grown to 32768 slots (SET_VRING_NUM) and its position set past the
+    ring (SET_VRING_BASE), again and again further. Before (found by the
+    hostile review of the fixes above): the PMD's peek at an idle vring
+    took the library's size and position as they were and read
+    descriptors up to 512 KiB past the ring (a crash where nothing was
+    mapped, another guest's memory where something was). Now the peek
+    reads only a ring that lies in guest memory at its size; the vring is
+    refused and counted."""
+    sw, g1, g2 = setup(c, "atkpeek")
+    before = sw.port("bad").get("rings_refused", 0)
+    bad = attacker(c, sw, packed=1, rings_at_end=1, mem=4)
+    bad.call("vring_num vq=1 num=32768")
+    for base in range(520, 32768, 2048):
+        bad.call("vring_base vq=1 num=%d" % base)
+        time.sleep(0.01)
+        check(sw.alive(), "vqswitch died at base %d" % base)
+    refused = sw.port("bad").get("rings_refused", 0) - before
+    check(refused >= 1, "the resized vring refused (rings_refused +%d)" % refused)
+    innocents_talk(sw, g1, g2, 350)
     well_behaved_again(c, sw, bad, g1)
     check(sw.stop() == 0, "exit code")
 
@@ -375,5 +422,5 @@ def test_features_offered(c):
 
 if __name__ == "__main__":
     sys.exit(main([test_rx_avail_moves_back, test_ring_grows_past_memory, test_packed_base_out_of_range,
-                   test_sleeping_pmd_ring_moved, test_failed_message_closes, test_vlan_bytes_rewritten,
+                   test_packed_ring_resized_running, test_sleeping_pmd_ring_moved, test_failed_message_closes, test_vlan_bytes_rewritten,
                    test_num_buffers_slot, test_stalled_frontend, test_features_offered]))
