@@ -27,9 +27,13 @@
 
 #define COPY_BELOW 512 /* shorter frames are copied (measured: scripts/bench.sh --direct) */
 /* A frame left in guest memory has this much copied into an mbuf of the
- * switch's: every header the switch reads (Ethernet, an 802.1Q tag, IPv4
- * with options, the ports after it) within two cache lines. */
-#define HEAD_COPY 128u
+ * switch's, one cache line: every header the switch reads (Ethernet, an
+ * 802.1Q tag, IPv4 and the L4 ports the tunnel's flow hash reads; past
+ * 22 bytes of IPv4 options the hash leaves the ports out, as every
+ * reader checks data_len). 128 bytes cost 10-20% more cycles per
+ * 1518-byte frame than before the head was copied, 64 bytes 4%
+ * (scripts/bench.py --before, busy cycles, 12 alternating rounds). */
+#define HEAD_COPY 64u
 static_assert(HEAD_COPY < COPY_BELOW, "an attached frame is longer than its head");
 
 int
@@ -175,37 +179,71 @@ attach_piece(struct rte_mbuf *m, uint8_t *va, uint32_t len, struct rte_mbuf_ext_
 	m->data_len = (uint16_t)len;
 }
 
-/* Short frames' copies, made together at the end of a burst as
+/*
+ * What a burst from a guest TX vring keeps until its end. Short frames'
+ * copies (and the heads of frames left in guest memory), made together as
  * librte_vhost's dequeue batches its small copies: one after another the
  * loads of the senders' buffers (lines the guest's CPU just wrote) are
  * outstanding together instead of each waiting behind a frame's chain
- * checks. A frame left in guest memory has its first HEAD_COPY bytes
- * here. The chains stay the guest's until vqs_direct_complete. */
-struct short_copies {
-	uint16_t n;
+ * checks. And the mbufs that point into guest memory, taken from the pool
+ * for the rest of the burst at once rather than one call a frame; those
+ * left over go back at its end. The chains stay the guest's until
+ * vqs_direct_complete.
+ */
+struct burst {
+	struct rte_mempool *pool;
+	uint16_t left;           /* chains still to take, this one included */
+	uint16_t n_copies;
 	struct {
 		void *dst;
 		const void *src;
 		uint32_t len;
 	} c[VQS_DIRECT_BURST];
+	uint16_t n_spare, next_spare;
+	struct rte_mbuf *spare[VQS_DIRECT_BURST + VQS_RING_MAX_SEGS];
 };
 
 /* len bytes at src to be copied to dst at the end of the burst. */
 static void
-queue_copy(struct short_copies *sc, void *dst, const uint8_t *src, uint32_t len)
+queue_copy(struct burst *b, void *dst, const uint8_t *src, uint32_t len)
 {
 	rte_prefetch0(src);
-	sc->c[sc->n].dst = dst;
-	sc->c[sc->n].src = src;
-	sc->c[sc->n].len = len;
-	sc->n++;
+	b->c[b->n_copies].dst = dst;
+	b->c[b->n_copies].src = src;
+	b->c[b->n_copies].len = len;
+	b->n_copies++;
+}
+
+/* k mbufs for the burst, or NULL; taken from the pool for up to
+ * SPARE_CHUNK chains at once (one each, for the common one-buffer frame):
+ * a burst of short frames with a long one among them does not pay for a
+ * whole burst's worth. */
+#define SPARE_CHUNK 16
+
+static struct rte_mbuf **
+take_spares(struct burst *b, uint16_t k)
+{
+	uint16_t have = b->n_spare - b->next_spare, want;
+
+	if (have < k) {
+		memmove(b->spare, b->spare + b->next_spare, have * sizeof(b->spare[0]));
+		b->next_spare = 0;
+		b->n_spare = have;
+		want = RTE_MIN((uint16_t)RTE_DIM(b->spare) - have,
+			       RTE_MAX(k, RTE_MIN(b->left, SPARE_CHUNK)) - have);
+		if (rte_pktmbuf_alloc_bulk(b->pool, b->spare + have, want) != 0)
+			return NULL;
+		b->n_spare += want;
+	}
+	b->next_spare += k;
+	return b->spare + b->next_spare - k;
 }
 
 /*
  * The frame (len bytes, at least HEAD_COPY, from segment i, byte off, on)
  * with its first HEAD_COPY bytes copied into m's own buffer and the rest
- * as one mbuf of pool per guest buffer pointing there, sharing sh, whose
- * count is their number. Everything the switch decides on (addresses,
+ * as one mbuf of the burst's per guest buffer pointing there, sharing sh,
+ * whose count is their number. Everything the switch decides on (addresses,
  * VLAN tag, EtherType, the tunnel's flow hash) is in those first bytes,
  * so it decides on a copy the guest cannot change under it, sends the
  * bytes it decided on, and takes a tag off in its own buffer, never in
@@ -213,11 +251,10 @@ queue_copy(struct short_copies *sc, void *dst, const uint8_t *src, uint32_t len)
  * say or the pool is out.
  */
 static bool
-attach_frame(struct rte_mbuf *m, struct rte_mempool *pool, struct rte_mbuf_ext_shared_info *sh,
-	     const struct vqs_seg *s, unsigned int n, unsigned int i, uint32_t off, uint32_t len,
-	     struct short_copies *sc)
+attach_frame(struct rte_mbuf *m, struct burst *b, struct rte_mbuf_ext_shared_info *sh,
+	     const struct vqs_seg *s, unsigned int n, unsigned int i, uint32_t off, uint32_t len)
 {
-	struct rte_mbuf *more[VQS_RING_MAX_SEGS], *prev = m;
+	struct rte_mbuf **more, *prev = m;
 	uint8_t *head = rte_pktmbuf_mtod(m, uint8_t *);
 	unsigned int i0 = i, pieces, k;
 	uint32_t off0 = off, left = HEAD_COPY;
@@ -236,10 +273,11 @@ attach_frame(struct rte_mbuf *m, struct rte_mempool *pool, struct rte_mbuf_ext_s
 	for (k = i; k < n; k++)
 		if (s[k].len - (k == i ? off : 0) > UINT16_MAX)
 			return false;
-	if (pieces > 0 && rte_pktmbuf_alloc_bulk(pool, more, pieces) != 0)
+	more = take_spares(b, (uint16_t)pieces);
+	if (more == NULL)
 		return false;
 	if (s[i0].len - off0 >= HEAD_COPY) { /* in one buffer: with the burst's */
-		queue_copy(sc, head, s[i0].va + off0, HEAD_COPY);
+		queue_copy(b, head, s[i0].va + off0, HEAD_COPY);
 	} else {
 		for (left = HEAD_COPY; left > 0; i0++, off0 = 0) {
 			uint32_t take = RTE_MIN(s[i0].len - off0, left);
@@ -314,12 +352,11 @@ take_one(const struct vqs_direct_txq *t, uint16_t at, uint32_t max_frame, struct
  * The frame of chain id (len bytes after the header, in the n segments s)
  * in m: shorter than COPY_BELOW bytes, copied at the end of the burst;
  * else left in guest memory but for its head (attach_frame) if it can
- * be, or copied into m and more mbufs of pool.
+ * be, or copied into m and more mbufs of the pool.
  */
 static enum take_result
-attach_or_copy(struct vqs_direct_txq *t, uint16_t id, struct rte_mempool *pool,
-	       struct rte_mbuf *m, const struct vqs_seg *s, unsigned int n, uint32_t len,
-	       struct short_copies *sc)
+attach_or_copy(struct vqs_direct_txq *t, uint16_t id, struct burst *b, struct rte_mbuf *m,
+	       const struct vqs_seg *s, unsigned int n, uint32_t len)
 {
 	uint32_t off = t->r.hdr_len;
 	unsigned int i;
@@ -327,14 +364,14 @@ attach_or_copy(struct vqs_direct_txq *t, uint16_t id, struct rte_mempool *pool,
 	for (i = 0; i < n && off >= s[i].len; i++) /* the header's segments */
 		off -= s[i].len;
 	if (len < COPY_BELOW && s[i].len - off >= len) { /* in one buffer */
-		queue_copy(sc, rte_pktmbuf_mtod(m, uint8_t *), s[i].va + off, len);
+		queue_copy(b, rte_pktmbuf_mtod(m, uint8_t *), s[i].va + off, len);
 		m->data_len = (uint16_t)len;
 		m->pkt_len = len;
 		return TAKEN;
 	}
-	if (len >= COPY_BELOW && attach_frame(m, pool, &t->shinfo[id], s, n, i, off, len, sc))
+	if (len >= COPY_BELOW && attach_frame(m, b, &t->shinfo[id], s, n, i, off, len))
 		return TAKEN;
-	return copy_frame(m, pool, s, t->r.hdr_len, len) ? TAKEN : NO_MBUF;
+	return copy_frame(m, b->pool, s, t->r.hdr_len, len) ? TAKEN : NO_MBUF;
 }
 
 /*
@@ -351,9 +388,8 @@ attach_or_copy(struct vqs_direct_txq *t, uint16_t id, struct rte_mempool *pool,
  * a copy costs less than an external buffer's attach and release.
  */
 static enum take_result
-take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_mempool *pool,
-	   uint32_t max_frame, struct rte_mbuf *m, uint32_t *len, struct vqs_chain *c,
-	   struct short_copies *sc)
+take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct burst *b,
+	   uint32_t max_frame, struct rte_mbuf *m, uint32_t *len, struct vqs_chain *c)
 {
 	const struct vqs_direct_ring *r = &t->r;
 	struct vqs_seg s[VQS_RING_MAX_SEGS];
@@ -362,7 +398,7 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_memp
 
 	if (take_one(t, at, max_frame, &s[0], c)) {
 		*len = s[0].len - r->hdr_len;
-		return attach_or_copy(t, c->id, pool, m, s, 1, *len, sc);
+		return attach_or_copy(t, c->id, b, m, s, 1, *len);
 	}
 	if (r->packed) {
 		total = vqs_packed_chain(r, at, room, false, s, &n, c);
@@ -383,7 +419,7 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct rte_memp
 		return TOO_LONG;
 	}
 	*len = (uint32_t)total - r->hdr_len;
-	return attach_or_copy(t, c->id, pool, m, s, n, *len, sc);
+	return attach_or_copy(t, c->id, b, m, s, n, *len);
 }
 
 /*
@@ -450,7 +486,7 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 	struct rte_mbuf *mb[VQS_DIRECT_BURST];
 	uint16_t used_mb = 0;
 	enum take_result res;
-	struct short_copies sc;
+	struct burst b;
 	struct vqs_chain c;
 	uint32_t len;
 
@@ -465,7 +501,8 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 		return 0;
 	}
 	*held = true;
-	sc.n = 0;
+	b.pool = pool;
+	b.n_copies = b.n_spare = b.next_spare = 0;
 	count = takeable(p, r, vq, RTE_MIN(n, VQS_DIRECT_BURST));
 	if (count == 0 || rte_pktmbuf_alloc_bulk(pool, mb, count) != 0)
 		return 0; /* out of mbufs: the chains stay the guest's for now */
@@ -486,7 +523,8 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 				break;
 			}
 		}
-		res = take_frame(t, at, room, pool, max_frame, mb[used_mb], &len, &c, &sc);
+		b.left = (uint16_t)(count - i);
+		res = take_frame(t, at, room, &b, max_frame, mb[used_mb], &len, &c);
 		if (res == NO_MBUF) {
 			used_mb++; /* copy_frame freed it */
 			break; /* the chain stays the guest's for now */
@@ -515,8 +553,10 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 			vqs_count(&st->drops[VQS_DROP_BAD_DESC], 1);
 		}
 	}
-	for (i = 0; i < sc.n; i++)
-		rte_memcpy(sc.c[i].dst, sc.c[i].src, sc.c[i].len);
+	for (i = 0; i < b.n_copies; i++)
+		rte_memcpy(b.c[i].dst, b.c[i].src, b.c[i].len);
+	if (b.next_spare < b.n_spare)
+		rte_pktmbuf_free_bulk(&b.spare[b.next_spare], b.n_spare - b.next_spare);
 	if (used_mb < count)
 		rte_pktmbuf_free_bulk(&mb[used_mb], count - used_mb);
 	return got;
