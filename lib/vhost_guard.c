@@ -289,7 +289,8 @@ pre_msg(int vid, void *msg)
 			m->state.num = 32769; /* refused before it is stored */
 			break;
 		}
-		/* fall through */
+		pause_port(p);
+		break;
 	case VHOST_USER_SET_FEATURES:
 		if (!features_ok(m->u64)) {
 			VQS_LOG_RL(&rl, WARNING, "port %s: guest asked for packed rings without VERSION_1: refused",
@@ -297,7 +298,8 @@ pre_msg(int vid, void *msg)
 			m->u64 |= UNOFFERED_FEATURE;
 			break;
 		}
-		/* fall through */
+		pause_port(p);
+		break;
 	case VHOST_USER_SET_VRING_ADDR:
 	case VHOST_USER_SET_VRING_BASE:
 		pause_port(p);
