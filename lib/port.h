@@ -64,6 +64,10 @@ struct vqs_port_stats {
 struct vqs_vhost_state {
 	int conn_vid;   /* the one connection the port serves, -1: none */
 	int wait_vid;   /* the next one, ignored until conn_vid goes; -1: none */
+	/* What the library said of wait_vid's device while it waited: it
+	 * takes effect when wait_vid takes over (vhost_port.c). */
+	uint8_t wait_started;
+	uint8_t wait_enabled[2 * VQS_VHOST_MAX_QP];
 	uint64_t conn_refused; /* connections beyond those two, refused */
 	uint64_t conn_extra;   /* connections that had to wait (a second frontend) */
 	/* Bumped (before 'ready' is set again) whenever a vring's pointers

@@ -38,6 +38,7 @@
 #include <rte_vhost.h>
 
 #include "paths.h"
+#include "pmd.h"
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_direct.h"
@@ -104,7 +105,9 @@ vqs_vhost_port_of_vid(int vid)
  * connection (conn_vid); every callback for another vid changes nothing.
  * One more may wait (wait_vid): a frontend that reconnects at once can be
  * accepted before the library has read the end of its old connection, and
- * it takes over when that one is closed. Beyond that, connections are
+ * it takes over when that one is closed, with what the library announced
+ * of its device meanwhile (started, vrings enabled: each said once, and
+ * lost, a guest that reconnected at once had no RX vring). Beyond that, connections are
  * refused (the library closes them). Both are counted. These two run on
  * the vhost-events thread (server) or on the thread that connects (client
  * mode), with no vq lock held; conn_vid changes only here.
@@ -127,6 +130,8 @@ new_connection(int vid)
 		return 0;
 	}
 	if (__atomic_load_n(&vh->wait_vid, __ATOMIC_RELAXED) < 0) {
+		__atomic_store_n(&vh->wait_started, 0, __ATOMIC_RELAXED);
+		memset(vh->wait_enabled, 0, sizeof(vh->wait_enabled));
 		__atomic_store_n(&vh->wait_vid, vid, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&vh->conn_extra, 1, __ATOMIC_RELAXED);
 		VQS_LOG_RL(&rl, WARNING, "port %s: a second vhost-user connection: ignored while the first lasts",
@@ -138,21 +143,34 @@ new_connection(int vid)
 	return -1;
 }
 
+static void start_device(struct vqs_port *p, int vid);
+
 /* After destroy_device, if the device ran. */
 static void
 destroy_connection(int vid)
 {
 	struct vqs_port *p = port_of_socket(vid);
 	struct vqs_vhost_state *vh;
+	int next;
+	uint16_t q;
 
 	if (p == NULL)
 		return;
 	vh = &p->vhost;
+	next = __atomic_load_n(&vh->wait_vid, __ATOMIC_RELAXED);
 	if (__atomic_load_n(&vh->conn_vid, __ATOMIC_RELAXED) == vid) {
-		__atomic_store_n(&vh->conn_vid, __atomic_load_n(&vh->wait_vid, __ATOMIC_RELAXED),
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&vh->conn_vid, next, __ATOMIC_RELAXED);
 		__atomic_store_n(&vh->wait_vid, -1, __ATOMIC_RELAXED);
-	} else if (__atomic_load_n(&vh->wait_vid, __ATOMIC_RELAXED) == vid) {
+		/* The old device is gone (destroy_device waited out every
+		 * reader): the waiting one's enabled vrings and start now. */
+		if (next >= 0) {
+			for (q = 0; q < RTE_DIM(vh->vring_enabled); q++)
+				__atomic_store_n(&vh->vring_enabled[q], vh->wait_enabled[q],
+						 __ATOMIC_RELEASE);
+			if (__atomic_load_n(&vh->wait_started, __ATOMIC_RELAXED))
+				start_device(p, next);
+		}
+	} else if (next == vid) {
 		__atomic_store_n(&vh->wait_vid, -1, __ATOMIC_RELAXED);
 	}
 }
@@ -160,16 +178,32 @@ destroy_connection(int vid)
 static int
 new_device(int vid)
 {
-	struct vqs_port *p = vqs_vhost_port_of_vid(vid);
-	struct vqs_vhost_state *vh;
+	struct vqs_port *p = port_of_socket(vid);
+
+	if (p == NULL)
+		return -1;
+	if (__atomic_load_n(&p->vhost.conn_vid, __ATOMIC_RELAXED) == vid) {
+		start_device(p, vid);
+		return 0;
+	}
+	if (__atomic_load_n(&p->vhost.wait_vid, __ATOMIC_RELAXED) == vid) {
+		/* Running for the library; ours when it takes over. */
+		__atomic_store_n(&p->vhost.wait_started, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	return -1;
+}
+
+/* Device vid (the port's connection) serves the port from now on. */
+static void
+start_device(struct vqs_port *p, int vid)
+{
+	struct vqs_vhost_state *vh = &p->vhost;
 	uint64_t features = 0;
 	uint16_t nr;
 
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
 
-	if (p == NULL)
-		return -1;
-	vh = &p->vhost;
 	nr = rte_vhost_get_vring_num(vid);
 	rte_vhost_get_negotiated_features(vid, &features);
 	if (nr > 2 * p->conf.queues)
@@ -187,9 +221,9 @@ new_device(int vid)
 	/* after vid, ring_gen, base_gen, the library's rings checked */
 	__atomic_store_n(&vh->ready, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&vh->connects, 1, __ATOMIC_RELAXED);
+	vqs_pmds_wake(vqs_vhost_sw); /* a sleeping PMD polls it at once */
 	VQS_LOG_RL(&rl, INFO, "port %s: guest connected (vid %d, %u vrings, features 0x%" PRIx64 ")",
 		   p->conf.name, vid, nr, features);
-	return 0;
 }
 
 static void
@@ -222,9 +256,15 @@ destroy_device(int vid)
 static int
 vring_state_changed(int vid, uint16_t queue_id, int enable)
 {
-	struct vqs_port *p = vqs_vhost_port_of_vid(vid);
+	struct vqs_port *p = port_of_socket(vid);
 
 	if (p == NULL || queue_id >= 2 * p->conf.queues)
+		return 0;
+	if (__atomic_load_n(&p->vhost.wait_vid, __ATOMIC_RELAXED) == vid) {
+		p->vhost.wait_enabled[queue_id] = enable ? 1 : 0;
+		return 0;
+	}
+	if (__atomic_load_n(&p->vhost.conn_vid, __ATOMIC_RELAXED) != vid)
 		return 0;
 	__atomic_fetch_add(&p->vhost.ring_gen, 1, __ATOMIC_RELAXED);
 	/* SET_VRING_KICK translates a ring (again) before it announces it. */
@@ -232,9 +272,11 @@ vring_state_changed(int vid, uint16_t queue_id, int enable)
 	/* Release: a PMD that sees the vring enabled sees the new ring_gen. */
 	__atomic_store_n(&p->vhost.vring_enabled[queue_id], enable ? 1 : 0,
 			 __ATOMIC_RELEASE);
-	if (enable)
+	if (enable) {
 		__atomic_store_n(&p->vhost.notify_setup_pending, 1,
 				 __ATOMIC_RELEASE);
+		vqs_pmds_wake(vqs_vhost_sw); /* a new vring for a sleeping PMD */
+	}
 	return 0;
 }
 
