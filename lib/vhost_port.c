@@ -230,13 +230,23 @@ static void
 destroy_device(int vid)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
-	struct vqs_port *p = vqs_vhost_port_of_vid(vid);
+	struct vqs_port *p = port_of_socket(vid);
 	struct vqs_vhost_state *vh;
 	unsigned int q;
 
 	if (p == NULL)
 		return;
 	vh = &p->vhost;
+	if (__atomic_load_n(&vh->wait_vid, __ATOMIC_RELAXED) == vid) {
+		/* Stopped while it waited (GET_VRING_BASE, RESET_OWNER): it
+		 * takes over as a device not started, its rings the library's
+		 * to announce again. */
+		__atomic_store_n(&vh->wait_started, 0, __ATOMIC_RELAXED);
+		memset(vh->wait_enabled, 0, sizeof(vh->wait_enabled));
+		return;
+	}
+	if (__atomic_load_n(&vh->conn_vid, __ATOMIC_RELAXED) != vid)
+		return;
 	__atomic_store_n(&vh->paused, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->ready, 0, __ATOMIC_RELEASE);
 	/* Wait out every reader that may have seen ready == 1. */
