@@ -210,7 +210,7 @@ guest_connect(struct guest *g, const struct guest_conf *c, char *err, size_t len
 	g->conf = *c;
 	g->mem.fd = -1;
 	for (i = 0; i < 2 * GUEST_MAX_QP; i++)
-		g->vq[i].kickfd = g->vq[i].callfd = -1;
+		g->vq[i].kickfd = g->vq[i].callfd = g->vq[i].old_callfd = -1;
 	if (c->qp < 1 || c->qp > GUEST_MAX_QP) {
 		snprintf(err, len, "qp must be 1..%d", GUEST_MAX_QP);
 		return -1;
@@ -250,7 +250,9 @@ guest_disconnect(struct guest *g)
 			close(v->kickfd);
 		if (v->callfd >= 0)
 			close(v->callfd);
-		v->kickfd = v->callfd = -1;
+		if (v->old_callfd >= 0)
+			close(v->old_callfd);
+		v->kickfd = v->callfd = v->old_callfd = -1;
 		virtq_fini(&v->q);
 		free(v->buf);
 		free(v->buf_cap);
@@ -318,6 +320,8 @@ guest_calls(struct guest *g, uint16_t i)
 	/* An eventfd adds up every write: the count is exact. */
 	if (v->callfd >= 0 && read(v->callfd, &n, sizeof(n)) == sizeof(n))
 		v->calls += n;
+	if (v->old_callfd >= 0 && read(v->old_callfd, &n, sizeof(n)) == sizeof(n))
+		v->calls += n;
 	return v->calls;
 }
 
@@ -343,11 +347,14 @@ guest_call_swap(struct guest *g, uint16_t i)
 		close(fd);
 		return -1;
 	}
-	/* As QEMU does after switching notifiers: what reached the old one
-	 * still counts, then it is read no more. */
+	/* What reached the old one still counts, also a call the device made
+	 * before it handled the message (without REPLY_ACK nothing says
+	 * when that is): the old one is read until the next swap. */
 	guest_calls(g, i);
+	if (v->old_callfd >= 0)
+		close(v->old_callfd);
+	v->old_callfd = old;
 	v->callfd = fd;
-	close(old);
 	return 0;
 }
 

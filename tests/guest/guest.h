@@ -59,6 +59,8 @@ struct rx_partial {
 struct guest_vq {
 	struct virtq q;
 	int kickfd, callfd;
+	int old_callfd;     /* the one before call_swap, still read: a call the
+			     * device made before it saw the swap lands there */
 	uint64_t calls, kicks, kicks_suppressed;
 	uint64_t *buf;      /* per buffer id: its data block in guest memory */
 	uint32_t *buf_cap;
