@@ -609,3 +609,16 @@ chaos_release(struct guest *g, uint16_t i)
 	if (g->vq[i].chaos != NULL)
 		pthread_mutex_unlock(&g->vq[i].chaos->lock);
 }
+
+void
+chaos_hold_all(struct guest *g, bool hold)
+{
+	uint16_t i;
+
+	for (i = 0; i < g->nr_vq; i++) {
+		if (hold)
+			chaos_hold(g, i);
+		else
+			chaos_release(g, i);
+	}
+}

@@ -55,5 +55,7 @@ uint64_t chaos_stop(struct guest *g, uint16_t i);
 void chaos_stop_all(struct guest *g);
 void chaos_hold(struct guest *g, uint16_t i);
 void chaos_release(struct guest *g, uint16_t i);
+/* Every vring of g held (hold) or released: for steps that touch them all. */
+void chaos_hold_all(struct guest *g, bool hold);
 
 #endif

@@ -304,19 +304,6 @@ wait_closed(const struct vhu_conn *c, int ms)
 	return true;
 }
 
-static void
-hold_all(struct guest *g, bool hold)
-{
-	uint16_t i;
-
-	for (i = 0; i < g->nr_vq; i++) {
-		if (hold)
-			chaos_hold(g, i);
-		else
-			chaos_release(g, i);
-	}
-}
-
 static int
 running_chaos(struct fg *f)
 {
@@ -788,9 +775,9 @@ op_hostile_msg(struct fg *f, struct input *in)
 		return;
 	f->dirty = true;
 	frames_untrusted = true;
-	hold_all(&f->g, true); /* call_pipe sends a frame on vring 1 */
+	chaos_hold_all(&f->g, true); /* call_pipe sends a frame on vring 1 */
 	hostile_msg(&f->g, k[a % n], err, sizeof(err));
-	hold_all(&f->g, false);
+	chaos_hold_all(&f->g, false);
 }
 
 /* Any request, payload and descriptors. The header's size may lie, but

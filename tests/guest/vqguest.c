@@ -283,20 +283,6 @@ cmd_chaos(struct guest *g, int i, const struct args *a, char *out, size_t len)
 	return chaos_start(g, (uint16_t)i, arg(a, "kind", ""), x, out, len);
 }
 
-/* The vrings a chaos thread may be disturbing, held for the main thread. */
-static void
-hold_all(struct guest *g, bool hold)
-{
-	uint16_t i;
-
-	for (i = 0; i < g->nr_vq; i++) {
-		if (hold)
-			chaos_hold(g, i);
-		else
-			chaos_release(g, i);
-	}
-}
-
 static int run_vq(struct guest *g, int i, const char *verb, const struct args *a, char *out,
 		  size_t len);
 
@@ -335,9 +321,9 @@ run(struct guest *g, struct guest_conf *c, const char *verb, const struct args *
 		return -1;
 	}
 	if (strcmp(verb, "badmsg") == 0) {
-		hold_all(g, true); /* call_pipe sends a frame on vring 1 */
+		chaos_hold_all(g, true); /* call_pipe sends a frame on vring 1 */
 		rc = hostile_msg(g, arg(a, "kind", ""), out, len);
-		hold_all(g, false);
+		chaos_hold_all(g, false);
 		if (rc != 0 && out[0] != '\0')
 			return -1;
 		snprintf(out, len, "closed=%d", g->conn.fd < 0 || vhu_peer_closed(&g->conn, 300));
