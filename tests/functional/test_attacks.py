@@ -22,11 +22,12 @@ R10, R20 = "02:00:00:00:10:01", "02:00:00:00:20:01"
 BCAST = "ff:ff:ff:ff:ff:ff"
 
 
-def setup(c, name, bad_port="add-port br0 bad type=vhostuser\n", args=(), extra=""):
-    """A switch with the attacker's port and two innocent guests' ports;
-    the innocent guests connected and learned."""
-    sw = Switch(c, name, "add-br br0\n" + bad_port + "add-port br0 g1 type=vhostuser\n"
-                         "add-port br0 g2 type=vhostuser\n" + extra,
+def setup(c, name, bad_port="add-port br0 bad type=vhostuser\n", args=(), extra="", innocent=""):
+    """A switch with the attacker's port and two innocent guests' ports
+    (innocent: their options, e.g. a VLAN of their own); the innocent
+    guests connected and learned."""
+    sw = Switch(c, name, "add-br br0\n" + bad_port + "add-port br0 g1 type=vhostuser %s\n"
+                         "add-port br0 g2 type=vhostuser %s\n" % (innocent, innocent) + extra,
                 args=["--watchdog-interval", "50"] + list(args))
     g1 = Guest(c, sw.sock("g1"), G1, event_idx=1)
     g2 = Guest(c, sw.sock("g2"), G2, event_idx=1)
@@ -306,9 +307,11 @@ def test_vlan_bytes_rewritten(c):
     into the switch's own buffer before anything reads them: the guest's
     buffers are never written, and VLAN 10 receives only intact untagged
     frames."""
+    # the innocent pair on a VLAN of its own: a port without tag or trunks
+    # carries every VLAN, and the attacker's flood would fill its rings
     sw, g1, g2 = setup(c, "atkvlan", bad_port="add-port br0 bad type=vhostuser tag=10\n",
                        extra="add-port br0 r10 type=vhostuser tag=10\n"
-                             "add-port br0 r20 type=vhostuser tag=20\n")
+                             "add-port br0 r20 type=vhostuser tag=20\n", innocent="tag=30")
     r10 = Guest(c, sw.sock("r10"), R10)
     r20 = Guest(c, sw.sock("r20"), R20)
     for g in (r10, r20):
