@@ -95,8 +95,11 @@ def test_pmd_load_and_vrings(c):
     log("busy under load %.1f%%, %d packets, avg batch %s, %d cycles/packet" %
         (load_pct, pkts, s["avg_batch"], s["cycles_per_packet"]))
     # The generator shares its core with the receiver, so the PMD is not
-    # saturated: busy well above idle is what is asserted.
-    check(load_pct > 20 and pkts > 100000, "busy under load: %.1f%%, %d packets" % (load_pct, pkts))
+    # saturated: busy well above idle (under 5%, checked above) is what is
+    # asserted. How far above depends on the generator's rate and the
+    # datapath's cycles per frame: the direct datapath forwarded 2.9 Mpps
+    # at 125 cycles a frame, 14% of the core, in one CI run.
+    check(load_pct > 10 and pkts > 100000, "busy under load: %.1f%%, %d packets" % (load_pct, pkts))
     check(float(s["avg_batch"]) > 1 and s["cycles_per_packet"] > 0 and s["rxqs"] == 2, "pmd stats %s" % s)
     tx.cmd("stop")
     time.sleep(0.5)
