@@ -222,7 +222,7 @@ class Switch:
         if not wait_for(lambda: self.port(name)["state"] == state, timeout, 0.1):
             raise TestFailure("port %s not %s after %ss" % (name, state, timeout))
 
-    def wait_kicks_off(self, name, vrings, timeout=5):
+    def wait_kicks_off(self, name, vrings, timeout=15):
         """The guest enabled `vrings` vrings and the switch has turned its
         kicks off on every one."""
         def done():
