@@ -147,6 +147,7 @@ class Switch:
             f.write(config.replace("@DIR@", self.dir))
         self.log_path = os.path.join(self.dir, "vqswitch.log")
         self.logf = open(self.log_path, "w")
+        TEST_LOGS.append(self.log_path)
         # lcores: "0,1" (lcore = CPU), or a map such as "0@0,1@1,2@1" that
         # runs more lcores than there are CPUs. Lcore 0 is the main lcore.
         lcore_opt = "--lcores" if "@" in lcores else "-l"
@@ -559,6 +560,23 @@ def leak_checker_of(pid):
     return 0
 
 
+# The switch logs of the running test, shown when it fails (its
+# directory is removed at cleanup).
+TEST_LOGS = []
+
+
+def show_logs(lines=40):
+    for path in TEST_LOGS:
+        try:
+            with open(path, errors="replace") as f:
+                tail = f.readlines()[-lines:]
+        except OSError:
+            continue
+        log("---- last %d lines of %s" % (len(tail), path))
+        sys.stdout.write("".join(tail))
+    sys.stdout.flush()
+
+
 def main(tests):
     """Runs each test function with its own Cleanup; exit code 0 only if
     all passed."""
@@ -576,12 +594,14 @@ def main(tests):
             continue
         c = Cleanup()
         start = time.time()
+        del TEST_LOGS[:]
         try:
             t(c)
             log("PASS %s (%.1fs)" % (t.__name__, time.time() - start))
         except Exception as e:
             failed += 1
             log("FAIL %s: %s: %s" % (t.__name__, type(e).__name__, e))
+            show_logs()
         finally:
             c.run()
     return 1 if failed else 0
