@@ -99,13 +99,15 @@ struct vqs_vhost_state {
 				    * while a decoy has its number; -1 */
 	/* --datapath=library: which vrings the library may be handed (their
 	 * rings and positions checked whenever they may have changed,
-	 * vqs_vhost_lib_check), and where each split RX vring's avail index
-	 * is (NULL: packed) with its size, for the check before each enqueue.
-	 * Set on the vhost-events thread before 'ready' or the vring's
-	 * 'enabled' is set again. */
+	 * vqs_vhost_lib_check); where each split vring's avail index is
+	 * (NULL: packed) with the ring's size, for the check before each
+	 * call; and how many frames one call may take (lib_burst). Set on
+	 * the vhost-events thread before 'ready' or the vring's 'enabled'
+	 * is set again. */
 	uint8_t lib_ring_ok[2 * VQS_VHOST_MAX_QP];
-	const uint16_t *lib_rx_avail[VQS_VHOST_MAX_QP];
-	uint16_t lib_rx_size[VQS_VHOST_MAX_QP];
+	const uint16_t *lib_avail[2 * VQS_VHOST_MAX_QP];
+	uint16_t lib_size[2 * VQS_VHOST_MAX_QP];
+	uint16_t lib_burst[2 * VQS_VHOST_MAX_QP];
 	/* --datapath=direct: the guest vrings the switch processes itself,
 	 * per queue pair (vhost_direct.h); NULL with the library's datapath. */
 	struct vqs_direct_qp *direct;

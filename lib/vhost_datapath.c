@@ -7,13 +7,23 @@
  * vring: that the rings lie in guest memory at the size they have now (it
  * checks only when it translates a ring's address, not when SET_VRING_NUM
  * changes the size of a ring it mapped), that a packed position is inside
- * the ring (SET_VRING_BASE takes any 15 bits), and, before each enqueue,
- * that the guest's RX avail index is no further from the library's
- * position than the ring is long (its split enqueue takes entries until
- * it meets that index: one step back and it writes past its shadow used
- * ring). The last check reads the index before the library reads it
- * again: a frontend changing it in between can still get past it. The
- * direct datapath reads every index once and has no such window.
+ * the ring (SET_VRING_BASE takes any 15 bits), and, before each call, that
+ * a split ring's avail index is no further from the library's position
+ * than the ring is long (it takes entries until it meets that index).
+ *
+ * That last check reads the index before the library reads it again, so
+ * a guest changing it in between gets past it for one call. What one call
+ * can then do is bounded by how many frames it is given (lib_burst): the
+ * library stages used entries in a shadow ring of the ring's size, one
+ * entry per TX frame and per non-mergeable RX frame, but up to size - 1
+ * per mergeable RX frame (a frame takes buffers until it fits, and
+ * zero-length buffers never fill it; a packed ring may hold up to three
+ * entries of the call's earlier frames on top). So a call takes at most
+ * size frames, and one frame when RX buffers are mergeable: the stale
+ * entries such a call takes are the guest's own, and the next check stops
+ * the vring. Packed RX calls take at most three (LIB_PACKED_RX_SAFE).
+ * The direct datapath reads every index and descriptor once and has none
+ * of these windows.
  */
 #define VQS_LOG_MODULE VQS_LOG_VHOST
 
@@ -48,6 +58,27 @@ lib_ring_ok(int vid, uint16_t vq, const struct rte_vhost_memory *mem, uint64_t f
 			    (last_used & VQS_PACKED_IDX) < vr->size));
 }
 
+/* librte_vhost 22.11 fills four packed RX buffers at once when a call has
+ * four frames left (virtio_dev_rx_sync_batch_check), and checks each
+ * buffer's length as len - 12 in 64 bits: a buffer shorter than the
+ * virtio-net header passes, and the header and frame are written past it
+ * (past guest memory, for one at a region's end). It also reads each
+ * length twice. Its one-frame path checks every buffer as it maps it. */
+#define LIB_PACKED_RX_SAFE 3
+
+/* How many frames one library call on vring vq may take: see the top. */
+static uint16_t
+lib_burst(uint16_t vq, const struct rte_vhost_vring *vr, uint64_t features)
+{
+	if (vr->desc == NULL)
+		return 0; /* not mapped: nothing we checked */
+	if (!(vq & 1) && ((features >> VIRTIO_NET_F_MRG_RXBUF) & 1))
+		return 1;
+	if (!(vq & 1) && ((features >> VIRTIO_F_RING_PACKED) & 1))
+		return RTE_MIN(vr->size, LIB_PACKED_RX_SAFE);
+	return RTE_MIN(vr->size, VQS_BURST);
+}
+
 void
 vqs_vhost_lib_check(struct vqs_port *p, int vid)
 {
@@ -56,14 +87,15 @@ vqs_vhost_lib_check(struct vqs_port *p, int vid)
 	struct rte_vhost_memory *mem = NULL;
 	struct rte_vhost_vring vr;
 	uint64_t features = 0;
+	bool ok, split;
 	uint16_t q;
-	bool ok;
 
 	if (vh->direct != NULL)
 		return; /* the direct datapath checks at each set-up */
 	if (rte_vhost_get_negotiated_features(vid, &features) != 0 ||
 	    rte_vhost_get_mem_table(vid, &mem) != 0)
 		mem = NULL;
+	split = !((features >> VIRTIO_F_RING_PACKED) & 1);
 	for (q = 0; q < 2 * p->conf.queues; q++) {
 		ok = mem != NULL && lib_ring_ok(vid, q, mem, features, &vr);
 		if (!ok) {
@@ -71,36 +103,35 @@ vqs_vhost_lib_check(struct vqs_port *p, int vid)
 			VQS_LOG_RL(&rl, WARNING, "port %s: vring %u: rings or position outside guest memory or the ring: not used until the guest sets it up again",
 				   p->conf.name, q);
 		}
-		if (!(q & 1)) {
-			__atomic_store_n(&vh->lib_rx_avail[q / 2],
-					 ok && vr.avail != NULL && !((features >> VIRTIO_F_RING_PACKED) & 1) ?
-					 &vr.avail->idx : NULL, __ATOMIC_RELAXED);
-			__atomic_store_n(&vh->lib_rx_size[q / 2], ok ? vr.size : 0, __ATOMIC_RELAXED);
-		}
-		/* Release: a PMD that sees the vring usable sees its pointer. */
+		__atomic_store_n(&vh->lib_avail[q], ok && split && vr.avail != NULL ?
+				 &vr.avail->idx : NULL, __ATOMIC_RELAXED);
+		__atomic_store_n(&vh->lib_size[q], ok ? vr.size : 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&vh->lib_burst[q], ok ? lib_burst(q, &vr, features) : 0,
+				 __ATOMIC_RELAXED);
+		/* Release: a PMD that sees the vring usable sees the above. */
 		__atomic_store_n(&vh->lib_ring_ok[q], ok, __ATOMIC_RELEASE);
 	}
 	free(mem); /* rte_vhost_get_mem_table's malloc */
 }
 
-/* PMD, split RX vring vq (queue pair q): false if the guest's avail index
- * is further from the library's position than the ring is long, either
- * way (the library would take stale entries without end). */
+/* PMD, split vring vq: false if the guest's avail index is further from
+ * the library's position than the ring is long, either way (the library
+ * would take stale entries without end). */
 static bool
-lib_rx_avail_ok(struct vqs_port *p, int vid, uint16_t vq)
+lib_avail_ok(struct vqs_port *p, int vid, uint16_t vq)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
 	const struct vqs_vhost_state *vh = &p->vhost;
-	const uint16_t *avail = __atomic_load_n(&vh->lib_rx_avail[vq / 2], __ATOMIC_RELAXED);
+	const uint16_t *avail = __atomic_load_n(&vh->lib_avail[vq], __ATOMIC_RELAXED);
 	uint16_t idx, last_avail, last_used;
 
 	if (avail == NULL)
-		return true; /* packed (each descriptor's flags say), or not mapped */
+		return true; /* packed: each descriptor's flags say */
 	idx = __atomic_load_n(avail, __ATOMIC_ACQUIRE);
 	if (rte_vhost_get_vring_base(vid, vq, &last_avail, &last_used) == 0 &&
-	    (uint16_t)(idx - last_avail) <= vh->lib_rx_size[vq / 2])
+	    (uint16_t)(idx - last_avail) <= vh->lib_size[vq])
 		return true;
-	VQS_LOG_RL(&rl, WARNING, "port %s: guest RX vring %u: avail index %u is impossible at %u: not handed to the library",
+	VQS_LOG_RL(&rl, WARNING, "port %s: guest vring %u: avail index %u is impossible at %u: not handed to the library",
 		   p->conf.name, vq, idx, last_avail);
 	return false;
 }
@@ -111,15 +142,19 @@ vqs_vhost_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
 {
 	struct vqs_vhost_state *vh = &p->vhost;
 	uint16_t vq = 2 * q + 1; /* guest TX */
+	int vid;
 
 	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
 	    !__atomic_load_n(&vh->vring_enabled[vq], __ATOMIC_ACQUIRE) ||
 	    !__atomic_load_n(&vh->lib_ring_ok[vq], __ATOMIC_ACQUIRE))
 		return 0;
+	vid = __atomic_load_n(&vh->vid, __ATOMIC_RELAXED);
+	n = RTE_MIN(n, __atomic_load_n(&vh->lib_burst[vq], __ATOMIC_RELAXED));
+	if (n == 0 || !lib_avail_ok(p, vid, vq))
+		return 0;
 	/* The library notifies the guest of the freed TX descriptors. */
 	RTE_PER_LCORE(vqs_notify_counter) = &vh->guest_notifications[vq];
-	n = rte_vhost_dequeue_burst(__atomic_load_n(&vh->vid, __ATOMIC_RELAXED),
-				    vq, pool, pkts, n);
+	n = rte_vhost_dequeue_burst(vid, vq, pool, pkts, n);
 	if (unlikely(__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) != 0) && n > 0)
 		vqs_vhost_drop_call(p, vq);
 	return n;
@@ -131,7 +166,7 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 {
 	struct vqs_vhost_state *vh = &p->vhost;
 	uint16_t vq = 2 * (pmd_id % p->conf.queues); /* guest RX */
-	uint16_t sent = 0, k;
+	uint16_t sent = 0, k, burst, ask;
 	unsigned int retries = 0;
 	int vid;
 
@@ -145,18 +180,26 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 	vid = __atomic_load_n(&vh->vid, __ATOMIC_RELAXED);
 	if (!__atomic_load_n(&vh->lib_ring_ok[vq], __ATOMIC_ACQUIRE))
 		return 0;
+	burst = __atomic_load_n(&vh->lib_burst[vq], __ATOMIC_RELAXED);
+	if (burst == 0)
+		return 0;
 	/*
 	 * Each call that fills descriptors publishes the used ring and lets
-	 * the library decide whether to interrupt the guest. Retry while the
-	 * guest keeps freeing buffers, like OVS's tx-retries.
+	 * the library decide whether to interrupt the guest (with EVENT_IDX
+	 * at most once per used_event, however many calls). A call that
+	 * takes fewer frames than asked found the ring full: retry while
+	 * the guest keeps freeing buffers, like OVS's tx-retries.
 	 */
 	RTE_PER_LCORE(vqs_notify_counter) = &vh->guest_notifications[vq];
-	do {
-		if (!lib_rx_avail_ok(p, vid, vq))
+	while (sent < n) {
+		if (!lib_avail_ok(p, vid, vq))
 			break;
-		k = rte_vhost_enqueue_burst(vid, vq, pkts + sent, n - sent);
+		ask = RTE_MIN(burst, n - sent);
+		k = rte_vhost_enqueue_burst(vid, vq, pkts + sent, ask);
 		sent += k;
-	} while (sent < n && k > 0 && retries++ < VQS_TX_RETRIES);
+		if (k == 0 || (k < ask && retries++ >= VQS_TX_RETRIES))
+			break;
+	}
 	if (unlikely(__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) != 0) && sent > 0)
 		vqs_vhost_drop_call(p, vq);
 	return sent;

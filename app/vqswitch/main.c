@@ -358,7 +358,7 @@ main(int argc, char **argv)
 	sw.debug_commands = opts.debug_commands;
 	sw.direct = opts.direct;
 	if (!sw.direct)
-		VQS_LOG(WARNING, "--datapath=library: librte_vhost 22.11 processes the guests' rings; a guest racing its own avail indexes can still crash it: for trusted guests only");
+		VQS_LOG(INFO, "--datapath=library: librte_vhost processes the guests' rings (a frame from VM to VM is copied twice; mergeable RX buffers get one frame per library call)");
 	sw.full_poll_passes = VQS_FULL_POLL_PASSES;
 	sw.start_tsc = rte_get_tsc_cycles();
 	rc = setup(&sw, &opts);

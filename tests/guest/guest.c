@@ -289,9 +289,11 @@ guest_buffer(struct guest *g, uint16_t i, int id, uint32_t len)
 {
 	struct guest_vq *v = &g->vq[i];
 
-	if (v->buf_cap[id] < len) {
-		v->buf[id] = gmem_alloc(&g->mem, len, 64);
-		v->buf_cap[id] = v->buf[id] ? len : 0;
+	if (v->buf[id] == 0 || v->buf_cap[id] < len) {
+		uint32_t cap = len > 0 ? len : 64; /* a buffer of 0 bytes has an address too */
+
+		v->buf[id] = gmem_alloc(&g->mem, cap, 64);
+		v->buf_cap[id] = v->buf[id] ? cap : 0;
 	}
 	return v->buf[id];
 }
