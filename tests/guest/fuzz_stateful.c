@@ -29,7 +29,7 @@
  * written by tests/guest/corpus/seeds.py.
  *
  * Environment: VQS_FUZZ_DIR, the switch's socket directory; VQS_FUZZ_PID,
- * the switch's process id; VQS_DATAPATH (library: no racing chaos);
+ * the switch's process id; VQS_DATAPATH (library: see library_datapath);
  * VQS_FUZZ_VQCTL, a vqctl command line for the failure report;
  * VQS_FUZZ_VERBOSE, VQS_FUZZ_RECONNECT_GAP_MS (docs/testing.md).
  */
@@ -165,11 +165,11 @@ static bool verbose; /* VQS_FUZZ_VERBOSE: each input's time on stderr */
  * 0 (the default): at once, as a restarting QEMU may. */
 static uint64_t reconnect_gap_us;
 /* VQS_DATAPATH=library: librte_vhost reads what the switch checked again
- * (an avail index, a descriptor), so that datapath is for trusted guests
- * only (docs/configuration.md, the security model): a guest kernel racing
- * its own ring is out of its scope, and there are no avail_back,
- * avail_ahead or desc_flip threads. (Its frontend is not trusted, nor are
- * descriptors that stay bad.) */
+ * (an avail index), so a guest racing its own avail index may get used
+ * entries for stale buffers of its own, a call's worth, before the switch
+ * stops the ring (lib/vhost_datapath.c): after avail_back, avail_ahead
+ * or desc_flip on such a vring its used entries are not checked. The
+ * switch must still live and serve everyone else. */
 static bool library_datapath;
 
 /* Coverage of the switch's answers (libFuzzer's extra counters): the
@@ -646,8 +646,6 @@ op_chaos(struct fg *f, struct input *in)
 	}
 	if (kind == 4)
 		settle(f, vq);
-	if (library_datapath && kind <= 2)
-		return;
 	if (chaos_running >= MAX_CHAOS ||
 	    chaos_start(&f->g, (uint16_t)vq, chaos_kinds[kind], arg, err, sizeof(err)) != 0)
 		return;
@@ -660,11 +658,13 @@ op_chaos(struct fg *f, struct input *in)
 		/* Entries up to `size` ahead are as good as published: the
 		 * switch may take what is in them (stale heads). */
 		ahead = kind == 0 ? (uint16_t)(0 - (arg >= 0 ? arg : 8)) : (uint16_t)(arg >= 0 ? arg : size + 1);
-		if (ahead != 0 && ahead <= size)
+		if ((ahead != 0 && ahead <= size) || library_datapath)
 			corrupt(f, vq);
 		s->unsteady = true;
 		break;
 	case 2: /* desc_flip: what the switch read may have been the flipped value */
+		if (library_datapath)
+			corrupt(f, vq);
 		s->unsteady = true;
 		if (vq % 2 == 0)
 			s->loose = true;
