@@ -33,7 +33,9 @@ class Guest:
     -netdev vhost-user and -device virtio-net-pci (e.g. "packed=on")."""
 
     def __init__(self, cleanup, name, sock, ip, mac, mtu=None, netdev="", device="", server=False,
-                 smp=1):
+                 smp=1, wait=True):
+        """wait=False: booting when this returns (wait_ready() waits), so
+        that several guests boot at once."""
         kernel, initrd = image()
         self.name = name
         append = "console=ttyS0 quiet panic=-1 vqs_ip=%s" % ip
@@ -52,12 +54,16 @@ class Guest:
         self.proc = None
         self.buf = b""
         cleanup.add(self.kill)
-        self.boot()
+        self.boot(wait=wait)
 
-    def boot(self, timeout=180):
+    def boot(self, wait=True):
         self.buf = b""
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout=180):
         self._wait("VQS_GUEST_READY", timeout)
         self.buf = b""
 
