@@ -32,6 +32,25 @@ cmd_debug_drop_calls(struct vqs_ctl_ctx *x, int argc, char **argv)
 	return 0;
 }
 
+/* debug/delay-enqueue PORT US: on the library datapath, the PMDs wait US
+ * microseconds between their checks and each rte_vhost_enqueue_burst to
+ * the port: a message that takes the vq locks meanwhile finds a PMD about
+ * to wait for them (tests of the message guard, lib/vhost_guard.c). */
+static int
+cmd_debug_delay_enqueue(struct vqs_ctl_ctx *x, int argc, char **argv)
+{
+	struct vqs_port *p = vqs_ctl_find_vhost_port(x, argv[1]);
+	uint32_t us;
+	int rc;
+
+	if (p == NULL)
+		return -ENOENT;
+	rc = vqs_conf_parse_u32("US", argv[2], 0, 100000, &us, &x->r->err);
+	if (rc == 0)
+		__atomic_store_n(&p->vhost.enqueue_delay_us, us, __ATOMIC_RELAXED);
+	return rc;
+}
+
 /* debug/fail-publish N: the next N datapath snapshots fail as if memory
  * had run out. */
 static int
@@ -59,6 +78,9 @@ cmd_debug_full_poll(struct vqs_ctl_ctx *x, int argc, char **argv)
 static const struct vqs_ctl_cmd commands[] = {
 	{ "debug/drop-calls", "PORT N", "swallow the next N guest interrupts", 2, 2, VQS_CMD_DEBUG,
 	  cmd_debug_drop_calls },
+	{ "debug/delay-enqueue", "PORT US",
+	  "library datapath: wait US microseconds before each enqueue to the port", 2, 2,
+	  VQS_CMD_DEBUG, cmd_debug_delay_enqueue },
 	{ "debug/fail-publish", "N", "fail the next N datapath snapshots", 1, 1, VQS_CMD_DEBUG,
 	  cmd_debug_fail_publish },
 	{ "debug/full-poll", "N", "poll every queue every N passes whatever the peek says (0: never)",

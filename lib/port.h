@@ -92,6 +92,7 @@ struct vqs_vhost_state {
 	 * (which close the old eventfd): see vqs_vhost_vring_fd_dup(). */
 	uint32_t fd_gen;
 	uint32_t drop_calls;       /* fault injection: calls still to swallow */
+	uint32_t enqueue_delay_us; /* fault injection: debug/delay-enqueue */
 	/* Interrupts librte_vhost raised per vring, counted by its
 	 * guest_notified callback (PMDs, relaxed adds); zeroed per device. */
 	uint64_t guest_notifications[2 * VQS_VHOST_MAX_QP];

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_vhost.h>
 
 #include "ratelimit.h"
@@ -195,6 +196,8 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 		if (!lib_avail_ok(p, vid, vq))
 			break;
 		ask = RTE_MIN(burst, n - sent);
+		if (unlikely(__atomic_load_n(&vh->enqueue_delay_us, __ATOMIC_RELAXED) != 0))
+			rte_delay_us_block(__atomic_load_n(&vh->enqueue_delay_us, __ATOMIC_RELAXED));
 		k = rte_vhost_enqueue_burst(vid, vq, pkts + sent, ask);
 		sent += k;
 		if (k == 0 || (k < ask && retries++ >= VQS_TX_RETRIES))

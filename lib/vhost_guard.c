@@ -14,11 +14,14 @@
  * destroy_device, which follows at once. The wait is bounded: a reader
  * blocked inside the library on a vq lock this message holds (a PMD in
  * rte_vhost_enqueue_burst, the control thread turning kicks off) only
- * gets on after it, and touches the rings then. That is safe if the
- * message succeeds; a new memory table could fail after the old one is
- * gone, so it is refused then (the guest must reconnect). The bound is
- * short: a PMD spinning on that lock forwards nothing meanwhile, and
- * PMDs pass a quiescent state every few microseconds otherwise.
+ * gets on after it, and touches the rings then, before the post hook
+ * could stop it. So when a reader could not be waited for, a message
+ * that would leave a ring unusable is refused (the guest must
+ * reconnect): a new memory table (it could fail after the old one is
+ * gone), a size that puts the rings past guest memory, a packed position
+ * past the ring. The bound is short: a PMD spinning on that lock
+ * forwards nothing meanwhile, and PMDs pass a quiescent state every few
+ * microseconds otherwise.
  *
  * Postcopy live migration is never offered (no VHOST_USER_PROTOCOL_F_
  * PAGEFAULT), but librte_vhost 22.11 obeys POSTCOPY_LISTEN anyway: the
@@ -68,6 +71,7 @@
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_internal.h"
+#include "vhost_ring.h"
 
 #define VHOST_USER_SET_FEATURES 2
 #define VHOST_USER_SET_MEM_TABLE 5
@@ -149,6 +153,38 @@ static bool
 features_ok(uint64_t f)
 {
 	return !((f >> VIRTIO_F_RING_PACKED) & 1) || ((f >> VIRTIO_F_VERSION_1) & 1);
+}
+
+/* Whether a SET_VRING_NUM or SET_VRING_BASE leaves its vring, if the
+ * library has it mapped, one a reader can use as it is: inside guest
+ * memory at its size, packed positions inside the ring. Runs with every
+ * vq lock held (nothing called here takes one). */
+static bool
+ring_msg_safe(int vid, const struct msg_head *m)
+{
+	struct rte_vhost_memory *mem = NULL;
+	struct rte_vhost_vring vr;
+	uint16_t avail, used;
+	uint64_t features;
+	bool packed, ok;
+
+	if (m->state.index > UINT16_MAX ||
+	    rte_vhost_get_vhost_vring(vid, (uint16_t)m->state.index, &vr) != 0 || vr.desc == NULL)
+		return true; /* not mapped: nobody reads it */
+	if (rte_vhost_get_negotiated_features(vid, &features) != 0)
+		return false;
+	packed = (features >> VIRTIO_F_RING_PACKED) & 1;
+	if (m->request == VHOST_USER_SET_VRING_BASE)
+		return !packed || (m->state.num & VQS_PACKED_IDX) < vr.size;
+	vr.size = (uint16_t)m->state.num; /* vring_num_ok: at most 32768 */
+	if (packed && (rte_vhost_get_vring_base(vid, (uint16_t)m->state.index, &avail, &used) != 0 ||
+		       (avail & VQS_PACKED_IDX) >= m->state.num || (used & VQS_PACKED_IDX) >= m->state.num))
+		return false;
+	if (rte_vhost_get_mem_table(vid, &mem) != 0)
+		return false;
+	ok = vqs_ring_geometry_ok(mem, &vr, packed, (features >> VIRTIO_RING_F_EVENT_IDX) & 1);
+	free(mem); /* rte_vhost_get_mem_table's malloc */
+	return ok;
 }
 
 /* A feature the switch never offers: the library refuses a SET_FEATURES
@@ -239,6 +275,24 @@ postcopy_guard(int vid, struct msg_head *m)
 	return true;
 }
 
+/* A SET_VRING_NUM or SET_VRING_BASE that would leave its ring unusable
+ * while a PMD waits inside librte_vhost for the vq lock this message
+ * holds: that PMD would go on with the new size or position as soon as
+ * the message is done, before the post hook could stop it. Failed: the
+ * connection ends (NEED_REPLY is off), and destroy_device waits for the
+ * PMD, which then found the ring as it was. */
+static enum rte_vhost_msg_result
+refuse_with_reader_inside(struct vqs_port *p, const struct msg_head *m)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+
+	__atomic_fetch_add(&p->vhost.rings_refused, 1, __ATOMIC_RELAXED);
+	VQS_LOG_RL(&rl, WARNING, "port %s: vring %u: %s %u outside guest memory or the ring while a PMD was inside librte_vhost on it: refused, the guest must reconnect",
+		   p->conf.name, m->state.index,
+		   m->request == VHOST_USER_SET_VRING_NUM ? "size" : "position", m->state.num);
+	return RTE_VHOST_MSG_RESULT_ERR;
+}
+
 static enum rte_vhost_msg_result
 pre_msg(int vid, void *msg)
 {
@@ -289,7 +343,8 @@ pre_msg(int vid, void *msg)
 			m->state.num = 32769; /* refused before it is stored */
 			break;
 		}
-		pause_port(p);
+		if (!pause_port(p) && !ring_msg_safe(vid, m))
+			return refuse_with_reader_inside(p, m);
 		break;
 	case VHOST_USER_SET_FEATURES:
 		if (!features_ok(m->u64)) {
@@ -300,8 +355,11 @@ pre_msg(int vid, void *msg)
 		}
 		pause_port(p);
 		break;
-	case VHOST_USER_SET_VRING_ADDR:
 	case VHOST_USER_SET_VRING_BASE:
+		if (!pause_port(p) && !ring_msg_safe(vid, m))
+			return refuse_with_reader_inside(p, m);
+		break;
+	case VHOST_USER_SET_VRING_ADDR: /* the library checks the new rings */
 		pause_port(p);
 		break;
 	default:

@@ -76,7 +76,7 @@ def attacker(c, sw, learn=True, **conf):
 def well_behaved_again(c, sw, g, g1):
     """The attacker's port serves a normal guest after the attack."""
     g.disconnect()
-    g.connect(packed=0, base=0, rings_at_end=0, need_reply=0, mem=256)
+    g.connect(packed=0, base=0, rings_at_end=0, need_reply=0, legacy=0, mem=256)
     sw.wait_port_state("bad", "up")
     g.rxpost(32)
     check(g1.tx(BAD, n=8, seq=900) == 8, "g1 sends to the port's new guest")
@@ -224,6 +224,58 @@ def test_packed_ring_resized_running(c):
         time.sleep(0.01)
         check(sw.alive(), "vqswitch died at base %d" % base)
     refused_and_recovered(c, sw, g1, g2, bad, before, 1, "the resized vring", 350)
+
+
+def test_ring_changed_under_a_pmd(c):
+    """Frames come for the attacker's packed RX vring of 256 slots while
+    its frontend sets the vring's position past the ring (SET_VRING_BASE,
+    slot 389), where the attacker wrote a descriptor that looks available.
+    librte_vhost holds every vq lock while it handles the message, so a
+    PMD about to enter rte_vhost_enqueue_burst for that vring waits for
+    it, and goes on with the new position as soon as the message is done,
+    before the post hook can stop the vring. On the library datapath
+    debug/delay-enqueue holds the PMD there for 20 ms each time, so that
+    the message finds it so. Before (found by the stateful fuzzer, which
+    crashed the switch with it): the library took the descriptor 389
+    slots into a 256-slot ring and wrote a used entry there. Now such a
+    message, when a PMD cannot be waited for, fails and the connection
+    ends; otherwise the vring is refused after it, as before. (The
+    direct datapath keeps its own positions while the device runs: the
+    message changes nothing there.)"""
+    sw, g1, g2 = setup(c, "atkinside", args=["--enable-debug-commands"])
+    before = sw.port("bad").get("rings_refused", 0)
+    bad = attacker(c, sw, packed=1, mrg=0, size=256)
+    library = os.environ.get("VQS_DATAPATH") == "library"
+    slot, ended, tries = 389, 0, 0
+    while tries < (10 if library else 2) and not ended:
+        tries += 1
+        st = bad.state(0)
+        forged = st["desc_gpa"] + 16 * slot
+        buf = st["desc_gpa"] + 16 * (slot + 4)  # 2 KiB of its own memory
+        for k, word in enumerate((buf & 0xffff, buf >> 16 & 0xffff, buf >> 32 & 0xffff, buf >> 48,
+                                  2048, 0, 0, 0x82)):  # addr, len, id, AVAIL|WRITE
+            bad.call("word gpa=%d set=%d" % (forged + 2 * k, word))
+        bad.rxpost(8)
+        if library:
+            sw.vqctl("debug/delay-enqueue", "bad", "20000")
+        g1.tx(BAD, n=64, length=60, seq=tries)
+        ended += bad.call("vring_base vq=0 num=%d" % (0x8000 | slot))["closed"]
+        time.sleep(0.1)
+        sw.vqctl("debug/delay-enqueue", "bad", "0")
+        flags = bad.call("word gpa=%d" % (forged + 14))["value"]
+        check(sw.alive(), "vqswitch died")
+        check(flags == 0x82, "the switch wrote a used entry %d slots into a ring of 256 (flags 0x%x)" %
+              (slot, flags))
+        time.sleep(0.2)
+        g1.txdone()
+        drain(g1)
+        drain(g2)
+        bad.disconnect()
+        bad.connect()
+        sw.wait_port_state("bad", "up")
+    log("%d tries, %d connections the switch ended" % (tries, ended))
+    check(not library or ended > 0, "the message never found a PMD waiting for its locks")
+    refused_and_recovered(c, sw, g1, g2, bad, before, int(library), "positions past the ring", 380)
 
 
 def test_sleeping_pmd_ring_moved(c):
@@ -457,8 +509,47 @@ def test_features_offered(c):
     check(sw.stop() == 0, "exit code")
 
 
+def test_legacy_headers(c):
+    """Without VERSION_1 a guest's virtio-net header is 10 bytes without
+    mergeable buffers: such a split-ring guest exchanges intact frames
+    with modern ones. Packed rings without VERSION_1 (the spec has no
+    header length for them) are refused at SET_FEATURES: the connection
+    ends, and the port then serves a well-behaved guest. (Before the fix
+    the switch took them and used 12 bytes on the direct datapath.)"""
+    sw, g1, g2 = setup(c, "atkleg")
+    bad = attacker(c, sw, learn=False, legacy=1, mrg=0)
+    check(bad.call("features")["features"] & (1 << 32) == 0, "negotiated without VERSION_1")
+    bad.rxpost(32)
+    bad.tx(BCAST)
+    wait_pending(bad, 1, 1)
+    bad.txdone()
+    drain(g1)
+    drain(g2)
+    check(g1.tx(BAD, n=8, length=100, seq=1) == 8, "g1 sends to the legacy guest")
+    receive(bad, 8, "the legacy guest")
+    wait_pending(g1, 1, 8)
+    g1.txdone()
+    check(bad.tx(G1, n=8, length=100, seq=2) == 8, "the legacy guest sends")
+    receive(g1, 8, "g1, from the legacy guest")
+    g1.rxpost(8)
+    wait_pending(bad, 1, 8)
+    bad.disconnect()
+    try:  # with REPLY_ACK: the failed SET_FEATURES ends the connection
+        bad.connect(packed=1, need_reply=1)
+        refused = None
+    except TestFailure as e:
+        refused = str(e)
+    log("packed without VERSION_1: %s" % refused)
+    check(refused is not None and sw.port("bad")["state"] != "up",
+          "a packed ring without VERSION_1 was taken")
+    check(sw.alive(), "vqswitch died")
+    innocents_talk(sw, g1, g2, 700)
+    well_behaved_again(c, sw, bad, g1)
+    check(sw.stop() == 0, "exit code")
+
+
 if __name__ == "__main__":
     sys.exit(main([test_rx_avail_moves_back, test_ring_grows_past_memory, test_packed_base_out_of_range,
-                   test_packed_ring_resized_running, test_sleeping_pmd_ring_moved, test_failed_message_closes, test_vlan_bytes_rewritten,
+                   test_packed_ring_resized_running, test_ring_changed_under_a_pmd, test_sleeping_pmd_ring_moved, test_failed_message_closes, test_vlan_bytes_rewritten,
                    test_num_buffers_slot, test_rx_buffers_shorter_than_header, test_stalled_frontend,
-                   test_features_offered]))
+                   test_features_offered, test_legacy_headers]))

@@ -41,7 +41,10 @@ fail_msg(struct guest *g, char *err, size_t len, const char *what)
 static uint64_t
 wanted_features(const struct guest_conf *c)
 {
-	uint64_t f = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VHU_F_PROTOCOL_FEATURES;
+	uint64_t f = 1ULL << VHU_F_PROTOCOL_FEATURES;
+
+	if (!c->legacy)
+		f |= 1ULL << VIRTIO_F_VERSION_1;
 
 	if (c->mrg_rxbuf)
 		f |= 1ULL << VIRTIO_NET_F_MRG_RXBUF;
@@ -89,7 +92,8 @@ negotiate(struct guest *g, char *err, size_t len)
 	if (vhu_send(&g->conn, VHU_SET_OWNER, NULL, 0, NULL, 0) != 0 ||
 	    vhu_set_u64(&g->conn, VHU_SET_FEATURES, g->features) != 0)
 		return fail_msg(g, err, len, "SET_OWNER/SET_FEATURES");
-	g->hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	g->hdr_len = g->conf.legacy && !g->conf.mrg_rxbuf ? sizeof(struct virtio_net_hdr) :
+			sizeof(struct virtio_net_hdr_mrg_rxbuf);
 	return 0;
 }
 

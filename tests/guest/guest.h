@@ -32,6 +32,7 @@ struct guest_conf {
 	uint32_t base;
 	bool rings_at_end; /* every vring's rings at the end of guest memory */
 	bool need_reply;   /* REPLY_ACK: NEED_REPLY on every message without a reply */
+	bool legacy;       /* no VERSION_1: a 10-byte header without MRG_RXBUF */
 };
 
 /* What a TX frame held when it was queued, checked when it is reclaimed:

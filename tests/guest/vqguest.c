@@ -148,6 +148,7 @@ cmd_connect(struct guest *g, struct guest_conf *c, const struct args *a, char *o
 	c->mem_size = (uint64_t)num(a, "mem", (long)(c->mem_size >> 20)) << 20;
 	c->rings_at_end = num(a, "rings_at_end", c->rings_at_end);
 	c->need_reply = num(a, "need_reply", c->need_reply);
+	c->legacy = num(a, "legacy", c->legacy);
 	if (guest_connect(g, c, out, len) != 0) {
 		guest_disconnect(g);
 		return -1;
