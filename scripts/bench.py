@@ -15,9 +15,10 @@ Switch under test, PMD on lcore 1:
   direct    the same on the switch's default datapath (--datapath=direct):
             the guests' vrings processed by the switch, a frame copied
             once (into the receiver);
-  before    with --before BUILD: direct, run from another build directory
-            (e.g. one made from a worktree of the commit before a change),
-            to measure what a change costs in the same rounds;
+  before    with --before BUILD: direct (or, with --before-datapath
+            library, the library datapath), run from another build
+            directory (e.g. one made from a worktree of the commit before a
+            change), to measure what a change costs in the same rounds;
   ovs       OVS-DPDK, when Debian's openvswitch-switch-dpdk is installed
             (scripts/bench_ovs.py): two dpdkvhostuser ports, NORMAL flow.
 Throughput is the generator's received frames per second, both ports.
@@ -87,9 +88,9 @@ def pmd_cycles(sw):
             sum(p["rx_packets"] for p in st.values()))
 
 
-def measure(kind, size, seconds, warmup, guests=2, before=None):
+def measure(kind, size, seconds, warmup, guests=2, before=None, before_datapath="direct"):
     """(Mpps, PMD cycles per frame or None). before: the build directory
-    of kind 'before'."""
+    of kind 'before', run on before_datapath."""
     c = Cleanup()
     jumbo = JUMBO_PKT_LEN if size > 1514 else None
     try:
@@ -108,7 +109,8 @@ def measure(kind, size, seconds, warmup, guests=2, before=None):
                    "add-port br0 vm2 type=vhostuser queues=1\n"
             conf += "".join("add-port br0 idle%d type=vhostuser queues=1\n" % i for i in range(guests - 2))
             sw = Switch(c, "bench", conf, mem=256,
-                        args=["--datapath=library" if kind == "vqswitch" else "--datapath=direct"],
+                        args=["--datapath=" + ("library" if kind == "vqswitch" else
+                                               before_datapath if kind == "before" else "direct")],
                         binary=os.path.join(before, "app", "vqswitch", "vqswitch") if kind == "before" else None)
             socks = [sw.sock("vm1"), sw.sock("vm2")]
             idle_guests(c, sw, guests - 2)
@@ -214,11 +216,13 @@ def main():
     ap.add_argument("--before", metavar="BUILD",
                     help="also the direct datapath of the vqswitch built in BUILD (e.g. the commit "
                          "before a change), in the same rounds; implies --direct")
+    ap.add_argument("--before-datapath", choices=("direct", "library"), default="direct",
+                    help="the datapath --before's build runs, compared with this build's")
     ap.add_argument("--tunnel", action="store_true",
                     help="also one-way VM to NIC and VM to VXLAN tunnel at each frame size")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",") if x]
-    a.direct = a.direct or a.before is not None
+    a.direct = a.direct or (a.before is not None and a.before_datapath == "direct")
     a.ovs = not a.no_ovs and bench_ovs.available()
     results = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": a.seconds, "rounds": a.rounds,
                "frame_sizes": {}, "guests": {}}
@@ -279,7 +283,8 @@ def run_all(a, sizes, results):
             for kind in (list(runs) if rnd % 2 == 0 else list(runs)[::-1]):
                 runs[kind].append(measure_oneway(kind, size, a.seconds, a.warmup)
                                   if kind.startswith("vm-") else
-                                  measure(kind, size, a.seconds, a.warmup, before=a.before))
+                                  measure(kind, size, a.seconds, a.warmup, before=a.before,
+                                          before_datapath=a.before_datapath))
         for kind, r in runs.items():
             mpps = [x[0] for x in r]
             print("%-8s %-9s %10.3f %10.3f %7s   %s" % ("%d B" % (size + 4), kind, max(mpps),
@@ -289,8 +294,10 @@ def run_all(a, sizes, results):
         if a.direct:
             ratio(size, runs, "direct", "vqswitch", "direct / library datapath")
             ratio(size, runs, "direct", "baseline", "direct / baseline")
-        if a.before:
+        if a.before and a.before_datapath == "direct":
             ratio(size, runs, "direct", "before", "direct / direct of --before's build")
+        elif a.before:
+            ratio(size, runs, "vqswitch", "before", "library / library of --before's build")
         if a.ovs:
             ratio(size, runs, "vqswitch", "ovs", "vqswitch / OVS-DPDK")
         if a.tunnel:
