@@ -18,8 +18,7 @@
  * could stop it. So when a reader could not be waited for, a message
  * that would leave a ring unusable is refused (the guest must
  * reconnect): a new memory table (it could fail after the old one is
- * gone), a size that puts the rings past guest memory, a packed position
- * past the ring. The bound is short: a PMD spinning on that lock
+ * gone), a new size for a mapped ring, a packed position past the ring. The bound is short: a PMD spinning on that lock
  * forwards nothing meanwhile, and PMDs pass a quiescent state every few
  * microseconds otherwise.
  *
@@ -78,6 +77,7 @@
 #define VHOST_USER_SET_VRING_NUM 8
 #define VHOST_USER_SET_VRING_ADDR 9
 #define VHOST_USER_SET_VRING_BASE 10
+#define VHOST_USER_SEND_RARP 19
 #define VHOST_USER_POSTCOPY_LISTEN 29
 #define VHOST_USER_POSTCOPY_END 30
 #define VHOST_USER_NEED_REPLY (1u << 3)
@@ -140,10 +140,13 @@ poison_mem_table(struct msg_head *m)
 	m->mem.nregions = VHOST_MAX_REGIONS + 1;
 }
 
+/* A power of 2 from 2 to 32768. One slot is refused too: librte_vhost
+ * 22.11 dequeues a frame more than asked for when it injects a RARP into
+ * a call for one frame (virtio_dev_tx_packed's loop runs once for 0). */
 static bool
 vring_num_ok(uint32_t n)
 {
-	return n != 0 && n <= 32768 && (n & (n - 1)) == 0;
+	return n >= 2 && n <= 32768 && (n & (n - 1)) == 0;
 }
 
 /* A packed ring needs VERSION_1 (virtio 1.1, 2.7): its header is always
@@ -156,35 +159,25 @@ features_ok(uint64_t f)
 }
 
 /* Whether a SET_VRING_NUM or SET_VRING_BASE leaves its vring, if the
- * library has it mapped, one a reader can use as it is: inside guest
- * memory at its size, packed positions inside the ring. Runs with every
- * vq lock held (nothing called here takes one). */
+ * library has it mapped, one a reader already inside the library can go
+ * on with: the same size (the library reallocates its shadow rings at a
+ * new one, and the reader may hold more frames than that: lib_burst),
+ * packed positions inside the ring. Runs with every vq lock held
+ * (nothing called here takes one). */
 static bool
 ring_msg_safe(int vid, const struct msg_head *m)
 {
-	struct rte_vhost_memory *mem = NULL;
 	struct rte_vhost_vring vr;
-	uint16_t avail, used;
 	uint64_t features;
-	bool packed, ok;
 
 	if (m->state.index > UINT16_MAX ||
 	    rte_vhost_get_vhost_vring(vid, (uint16_t)m->state.index, &vr) != 0 || vr.desc == NULL)
 		return true; /* not mapped: nobody reads it */
+	if (m->request == VHOST_USER_SET_VRING_NUM)
+		return m->state.num == vr.size;
 	if (rte_vhost_get_negotiated_features(vid, &features) != 0)
 		return false;
-	packed = (features >> VIRTIO_F_RING_PACKED) & 1;
-	if (m->request == VHOST_USER_SET_VRING_BASE)
-		return !packed || (m->state.num & VQS_PACKED_IDX) < vr.size;
-	vr.size = (uint16_t)m->state.num; /* vring_num_ok: at most 32768 */
-	if (packed && (rte_vhost_get_vring_base(vid, (uint16_t)m->state.index, &avail, &used) != 0 ||
-		       (avail & VQS_PACKED_IDX) >= m->state.num || (used & VQS_PACKED_IDX) >= m->state.num))
-		return false;
-	if (rte_vhost_get_mem_table(vid, &mem) != 0)
-		return false;
-	ok = vqs_ring_geometry_ok(mem, &vr, packed, (features >> VIRTIO_RING_F_EVENT_IDX) & 1);
-	free(mem); /* rte_vhost_get_mem_table's malloc */
-	return ok;
+	return !((features >> VIRTIO_F_RING_PACKED) & 1) || (m->state.num & VQS_PACKED_IDX) < vr.size;
 }
 
 /* A feature the switch never offers: the library refuses a SET_FEATURES
@@ -287,9 +280,10 @@ refuse_with_reader_inside(struct vqs_port *p, const struct msg_head *m)
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
 
 	__atomic_fetch_add(&p->vhost.rings_refused, 1, __ATOMIC_RELAXED);
-	VQS_LOG_RL(&rl, WARNING, "port %s: vring %u: %s %u outside guest memory or the ring while a PMD was inside librte_vhost on it: refused, the guest must reconnect",
+	VQS_LOG_RL(&rl, WARNING, "port %s: vring %u: %s %u while a PMD was inside librte_vhost on it: refused, the guest must reconnect",
 		   p->conf.name, m->state.index,
-		   m->request == VHOST_USER_SET_VRING_NUM ? "size" : "position", m->state.num);
+		   m->request == VHOST_USER_SET_VRING_NUM ? "new size" : "position past the ring",
+		   m->state.num);
 	return RTE_VHOST_MSG_RESULT_ERR;
 }
 
@@ -305,6 +299,11 @@ pre_msg(int vid, void *msg)
 		poison_mem_table(m);
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	}
+	/* librte_vhost takes SEND_RARP whatever was negotiated and injects
+	 * its frame into the next dequeue (see vring_num_ok): answered here,
+	 * as done. A migrated guest announces itself (GUEST_ANNOUNCE). */
+	if (m->request == VHOST_USER_SEND_RARP)
+		return RTE_VHOST_MSG_RESULT_OK;
 	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE)
 		reply_held[vid] = false;
 	p = vqs_vhost_port_of_vid(vid);
@@ -362,6 +361,7 @@ pre_msg(int vid, void *msg)
 	case VHOST_USER_SET_VRING_ADDR: /* the library checks the new rings */
 		pause_port(p);
 		break;
+
 	default:
 		break;
 	}

@@ -278,6 +278,62 @@ def test_ring_changed_under_a_pmd(c):
     refused_and_recovered(c, sw, g1, g2, bad, before, int(library), "positions past the ring", 380)
 
 
+def test_ring_shrunk_under_a_pmd(c):
+    """The same PMD held before its enqueue of 32 frames to the attacker's
+    split RX vring of 256 (debug/delay-enqueue), and the frontend shrinks
+    the vring to 2 slots (SET_VRING_NUM). Before (found by the hostile
+    review): the new size lies in guest memory, so the message went
+    through; librte_vhost reallocated its shadow used ring for 2 entries
+    and the PMD staged 32 in it (a heap overflow; ASan: a used entry read
+    back as a pointer). Now a new size for a mapped ring, when a PMD
+    cannot be waited for, fails and the connection ends."""
+    sw, g1, g2 = setup(c, "atkshrink", args=["--enable-debug-commands"])
+    library = os.environ.get("VQS_DATAPATH") == "library"
+    bad = attacker(c, sw, mrg=0, size=256)
+    check(bad.rxpost(32) == 32, "the attacker posted 32 buffers")
+    before = bad.state(0)["used_idx"]
+    if library:
+        sw.vqctl("debug/delay-enqueue", "bad", "50000")
+    g1.tx(BAD, n=32, length=60, seq=1)
+    r = bad.call("vring_num vq=0 num=2")
+    time.sleep(0.3)
+    check(sw.alive(), "vqswitch died")
+    sw.vqctl("debug/delay-enqueue", "bad", "0")
+    taken = (bad.state(0)["used_idx"] - before) & 0xffff
+    log("SET_VRING_NUM 2: %s; used entries since: %d" % (r, taken))
+    # Refused, the ring stayed 256 slots long and took the 32 frames.
+    check(not library or r["closed"] or taken <= 2,
+          "the library staged %d used entries in a shadow ring of 2" % taken)
+    check(not library or r["closed"], "the message went through with a PMD inside the library")
+    time.sleep(0.2)
+    g1.txdone()
+    innocents_talk(sw, g1, g2, 390)
+    well_behaved_again(c, sw, bad, g1)
+    check(sw.stop() == 0, "exit code")
+
+
+def test_ring_of_one_slot(c):
+    """A vring of one slot is refused (SET_VRING_NUM 1): librte_vhost
+    22.11 dequeues a frame more than it was asked for when it injects a
+    SEND_RARP frame into a call for one (the hostile review crashed the
+    switch with it; SEND_RARP is now answered without the library). The
+    port then serves a well-behaved guest."""
+    sw, g1, g2 = setup(c, "atkone")
+    bad = attacker(c, sw, learn=False)
+    bad.disconnect()
+    try:
+        bad.connect(packed=1, size=1, need_reply=1)
+        refused = None
+    except TestFailure as e:
+        refused = str(e)
+    log("a vring of one slot: %s" % refused)
+    check(refused is not None and sw.port("bad")["state"] != "up", "a vring of one slot was taken")
+    innocents_talk(sw, g1, g2, 395)
+    bad.conf["size"] = 256
+    well_behaved_again(c, sw, bad, g1)
+    check(sw.stop() == 0, "exit code")
+
+
 def test_sleeping_pmd_ring_moved(c):
     """--pmd-sleep: the attacker's TX vring (EVENT_IDX) is idle when its
     rings move (SET_VRING_ADDR to a copy), and its memory table is mapped
@@ -550,6 +606,7 @@ def test_legacy_headers(c):
 
 if __name__ == "__main__":
     sys.exit(main([test_rx_avail_moves_back, test_ring_grows_past_memory, test_packed_base_out_of_range,
-                   test_packed_ring_resized_running, test_ring_changed_under_a_pmd, test_sleeping_pmd_ring_moved, test_failed_message_closes, test_vlan_bytes_rewritten,
+                   test_packed_ring_resized_running, test_ring_changed_under_a_pmd,
+                   test_ring_shrunk_under_a_pmd, test_ring_of_one_slot, test_sleeping_pmd_ring_moved, test_failed_message_closes, test_vlan_bytes_rewritten,
                    test_num_buffers_slot, test_rx_buffers_shorter_than_header, test_stalled_frontend,
                    test_features_offered, test_legacy_headers]))
