@@ -52,7 +52,7 @@ port_labels(struct vqs_buf *b, const char *name, const struct vqs_port *p)
 /* What one port family reads from a port's counters. */
 enum port_value {
 	PV_RX_PACKETS, PV_RX_BYTES, PV_TX_PACKETS, PV_TX_BYTES, PV_FDB_FULL, PV_RX_MISSED,
-	PV_WATCHDOG_KICKS, PV_RX_STALLS, PV_RINGS_REFUSED, PV_CONN_REFUSED, PV_CONN_WAITED, PV_UP,
+	PV_WATCHDOG_KICKS, PV_RX_STALLS, PV_RINGS_REFUSED, PV_MEMORY_FAULTS, PV_CONN_REFUSED, PV_CONN_WAITED, PV_UP,
 };
 
 static const struct {
@@ -77,6 +77,9 @@ static const struct {
 	{ "vqswitch_port_rings_refused_total", "counter",
 	  "Set-ups of a vring refused: its rings or positions do not fit guest memory", PV_RINGS_REFUSED,
 	  true },
+	{ "vqswitch_port_memory_faults_total", "counter",
+	  "Connections ended because their frontend shrank the guest memory it gave", PV_MEMORY_FAULTS,
+	  true },
 	{ "vqswitch_port_connections_refused_total", "counter",
 	  "vhost-user connections refused (a third frontend on the socket)", PV_CONN_REFUSED, true },
 	{ "vqswitch_port_connections_waited_total", "counter",
@@ -98,6 +101,7 @@ port_value(const struct vqs_port *p, const struct vqs_port_stats *st, enum port_
 	case PV_WATCHDOG_KICKS: return __atomic_load_n(&vh->watchdog_kicks, __ATOMIC_RELAXED);
 	case PV_RX_STALLS: return __atomic_load_n(&vh->rx_stalls, __ATOMIC_RELAXED);
 	case PV_RINGS_REFUSED: return __atomic_load_n(&vh->rings_refused, __ATOMIC_RELAXED);
+	case PV_MEMORY_FAULTS: return __atomic_load_n(&vh->memory_faults, __ATOMIC_RELAXED);
 	case PV_CONN_REFUSED: return __atomic_load_n(&vh->conn_refused, __ATOMIC_RELAXED);
 	case PV_CONN_WAITED: return __atomic_load_n(&vh->conn_extra, __ATOMIC_RELAXED);
 	case PV_UP: return vqs_port_is_up(p);

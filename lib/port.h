@@ -116,6 +116,8 @@ struct vqs_vhost_state {
 	uint64_t rx_stalls;        /* control thread: guest TX rings that stopped */
 	uint64_t rings_refused;    /* set-ups of a vring whose rings or positions
 				    * do not fit guest memory or the ring */
+	uint64_t memory_faults;    /* control thread: connections ended because
+				    * their frontend shrank guest memory */
 	uint64_t watchdog_logged;  /* TSC of the last watchdog log line */
 	struct {                   /* watchdog: what the last check saw */
 		uint16_t avail, used, used_event, last_avail;

@@ -58,6 +58,8 @@ vqs_stats_port(const struct vqs_port *p, uint16_t n_pmds, struct vqs_fields *o)
 		__atomic_load_n(&p->vhost.rx_stalls, __ATOMIC_RELAXED) : 0);
 	add_u64(o, "rings_refused", vqs_port_type_is_vhost(p->conf.type) ?
 		__atomic_load_n(&p->vhost.rings_refused, __ATOMIC_RELAXED) : 0);
+	add_u64(o, "memory_faults", vqs_port_type_is_vhost(p->conf.type) ?
+		__atomic_load_n(&p->vhost.memory_faults, __ATOMIC_RELAXED) : 0);
 	add_u64(o, "connections_refused", vqs_port_type_is_vhost(p->conf.type) ?
 		__atomic_load_n(&p->vhost.conn_refused, __ATOMIC_RELAXED) : 0);
 	add_u64(o, "connections_waited", vqs_port_type_is_vhost(p->conf.type) ?

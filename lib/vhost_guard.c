@@ -52,6 +52,7 @@
 #define VQS_LOG_MODULE VQS_LOG_VHOST
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -67,6 +68,7 @@
 #include <rte_cycles.h>
 #include <rte_rcu_qsbr.h>
 
+#include "guest_fault.h"
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_internal.h"
@@ -74,6 +76,7 @@
 
 #define VHOST_USER_SET_FEATURES 2
 #define VHOST_USER_SET_MEM_TABLE 5
+#define VHOST_USER_SET_LOG_BASE 6
 #define VHOST_USER_SET_VRING_NUM 8
 #define VHOST_USER_SET_VRING_ADDR 9
 #define VHOST_USER_SET_VRING_BASE 10
@@ -432,6 +435,9 @@ post_msg(int vid, void *msg)
 		reply_held[vid] = false;
 		((struct msg_head *)msg)->flags |= VHOST_USER_NEED_REPLY;
 	}
+	if (((struct msg_head *)msg)->request == VHOST_USER_SET_MEM_TABLE ||
+	    ((struct msg_head *)msg)->request == VHOST_USER_SET_LOG_BASE)
+		vqs_guest_fault_watch(vid); /* what the library mapped now */
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	if (new_fd &&
@@ -495,7 +501,7 @@ bound_connection(const char *path, bool client)
 {
 	const struct timeval tv = { MSG_TIMEOUT_MS / 1000, MSG_TIMEOUT_MS % 1000 * 1000 };
 	struct dirent *e;
-	int found = 0, fd;
+	int found = -1, failed = 0, fd;
 	DIR *d = opendir("/proc/self/fd");
 
 	if (d == NULL)
@@ -506,12 +512,37 @@ bound_connection(const char *path, bool client)
 			continue;
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
 		    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
-			found = -1;
-		else if (found == 0)
-			found = 1;
+			failed = 1;
+		else if (found < 0)
+			found = fd;
 	}
 	closedir(d);
-	return found == 1 ? 0 : -1;
+	return failed ? -1 : found;
+}
+
+/* Per vid: the connection's socket, found when it came (-1: none). Read
+ * by the control thread to end a connection (vqs_vhost_guard_close). */
+static int conn_fd[RTE_MAX_VHOST_DEVICE];
+
+void
+vqs_vhost_guard_close(int vid, const char *path, bool client)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+	struct timeval tv;
+	socklen_t tlen = sizeof(tv);
+	int fd;
+
+	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)
+		return;
+	fd = __atomic_load_n(&conn_fd[vid], __ATOMIC_RELAXED);
+	/* The library may have closed it and the number gone to another
+	 * socket meanwhile: only one of this path that we bounded. */
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tlen) != 0 ||
+	    tv.tv_usec != MSG_TIMEOUT_MS % 1000 * 1000 || unbounded_conn(fd, path, client))
+		return;
+	/* The library's read then sees the end of the connection. */
+	if (shutdown(fd, SHUT_RDWR) != 0)
+		VQS_LOG_RL(&rl, WARNING, "vhost-user connection %d: shutdown: %s", vid, strerror(errno));
 }
 
 int
@@ -519,11 +550,16 @@ vqs_vhost_guard_connection(int vid, const char *path, bool client)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
 
-	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE) {
-		postcopy_listening[vid] = false;
-		reply_held[vid] = false;
-	}
-	if (bound_connection(path, client) != 0) {
+	int fd;
+
+	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)
+		return -1;
+	postcopy_listening[vid] = false;
+	reply_held[vid] = false;
+	vqs_guest_fault_forget(vid);
+	fd = bound_connection(path, client);
+	__atomic_store_n(&conn_fd[vid], fd, __ATOMIC_RELAXED);
+	if (fd < 0) {
 		VQS_LOG_RL(&rl, WARNING, "vhost-user connection %d on %s: no timeout could be set: refused",
 			   vid, path);
 		return -1;

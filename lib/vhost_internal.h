@@ -30,6 +30,9 @@ struct vqs_port *vqs_vhost_port_of_vid(int vid);
  * message (new_connection), and a bound on how long one message may take
  * to arrive on it; 0 or -1. */
 int vqs_vhost_guard_connection(int vid, const char *path, bool client);
+/* Control thread: ends connection vid of the port on path (the library's
+ * read sees its end, and destroy_device follows). */
+void vqs_vhost_guard_close(int vid, const char *path, bool client);
 
 /* vhost_datapath.c, --datapath=library: checks every vring of device vid
  * that the port polls, as it is now (rings inside guest memory at their

@@ -39,6 +39,7 @@
 
 #include "paths.h"
 #include "pmd.h"
+#include "guest_fault.h"
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_direct.h"
@@ -154,9 +155,16 @@ destroy_connection(int vid)
 	int next;
 	uint16_t q;
 
-	if (p == NULL)
+	if (p == NULL) {
+		vqs_guest_fault_forget(vid);
 		return;
+	}
 	vh = &p->vhost;
+	/* A running device's memory stays watched until destroy_device has
+	 * waited out the PMDs (the library calls it after this). */
+	if (__atomic_load_n(&vh->conn_vid, __ATOMIC_RELAXED) != vid ||
+	    !__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE))
+		vqs_guest_fault_forget(vid);
 	next = __atomic_load_n(&vh->wait_vid, __ATOMIC_RELAXED);
 	if (__atomic_load_n(&vh->conn_vid, __ATOMIC_RELAXED) == vid) {
 		__atomic_store_n(&vh->conn_vid, next, __ATOMIC_RELAXED);
@@ -218,6 +226,7 @@ start_device(struct vqs_port *p, int vid)
 	__atomic_fetch_add(&vh->base_gen, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&vh->ring_gen, 1, __ATOMIC_RELAXED);
 	vqs_vhost_lib_check(p, vid);
+	vqs_guest_fault_watch(vid);
 	/* after vid, ring_gen, base_gen, the library's rings checked */
 	__atomic_store_n(&vh->ready, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&vh->connects, 1, __ATOMIC_RELAXED);
@@ -251,6 +260,7 @@ destroy_device(int vid)
 	__atomic_store_n(&vh->ready, 0, __ATOMIC_RELEASE);
 	/* Wait out every reader that may have seen ready == 1. */
 	rte_rcu_qsbr_synchronize(vqs_vhost_sw->qsv, RTE_QSBR_THRID_INVALID);
+	vqs_guest_fault_forget(vid); /* watched again if it starts again */
 	/* Before the library answers GET_VRING_BASE: our positions. */
 	vqs_direct_save(p, vid);
 	for (q = 0; q < RTE_DIM(vh->vring_enabled); q++) {
@@ -402,6 +412,22 @@ kicks_off(struct vqs_port *p)
 	return again;
 }
 
+/* A frontend truncated the guest memory it gave (guest_fault.c): the
+ * switch read zeros where the guest's memory was; its connection ends. */
+static void
+guest_memory_faults(struct vqs_port *p)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+	int vid = __atomic_load_n(&p->vhost.conn_vid, __ATOMIC_RELAXED);
+
+	if (vid < 0 || !vqs_guest_fault_take(vid))
+		return;
+	__atomic_fetch_add(&p->vhost.memory_faults, 1, __ATOMIC_RELAXED);
+	VQS_LOG_RL(&rl, WARNING, "port %s: its frontend shrank the guest memory it gave (SIGBUS on vid %d): connection ended",
+		   p->conf.name, vid);
+	vqs_vhost_guard_close(vid, p->conf.path, p->conf.type == VQS_PORT_VHOST_CLIENT);
+}
+
 void
 vqs_vhost_ctl_poll(struct vqs_switch *sw)
 {
@@ -417,6 +443,7 @@ vqs_vhost_ctl_poll(struct vqs_switch *sw)
 		vh = &p->vhost;
 		if (__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) == 0)
 			vqs_vhost_decoys_restore(sw, p);
+		guest_memory_faults(p);
 		/* Online: destroy_device waits for us before the vid goes. */
 		rte_rcu_qsbr_thread_online(sw->qsv, sw->ctl_thread_id);
 		if (vh->direct != NULL && __atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE))

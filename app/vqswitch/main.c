@@ -27,6 +27,7 @@
 
 #include "ctl.h"
 #include "ctl_server.h"
+#include "guest_fault.h"
 #include "options.h"
 #include "paths.h"
 #include "sd_notify.h"
@@ -346,6 +347,9 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
+	/* Guest memory a frontend shrinks under the switch: lib/guest_fault.c. */
+	if (vqs_guest_fault_install() != 0)
+		VQS_LOG(WARNING, "no SIGBUS handler for guest memory: %s", strerror(errno));
 	/* Sockets are created 0660 at once, then chowned: no window in which
 	 * others could connect. */
 	umask(0117);

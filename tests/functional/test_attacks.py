@@ -334,6 +334,36 @@ def test_ring_of_one_slot(c):
     check(sw.stop() == 0, "exit code")
 
 
+def test_memory_shrunk_by_frontend(c):
+    """The attacker's frontend (the test guest's process, which owns the
+    memfd its memory table gave) truncates its guest memory to nothing
+    while frames come for it. Before (found by the hostile review, both
+    datapaths): the next access through the switch's mapping, a PMD's
+    peek at the ring, raised SIGBUS and the switch died. Now the fault is
+    caught: zero pages are mapped over the page, the access reads zeros,
+    and the control thread ends that connection (memory_faults)."""
+    sw, g1, g2 = setup(c, "atkshrunk")
+    bad = attacker(c, sw, mrg=0)
+    bad.rxpost(8)
+    pid = bad.proc.pid
+    fds = [f for f in os.listdir("/proc/%d/fd" % pid)
+           if "vqguest" in os.readlink("/proc/%d/fd/%s" % (pid, f))]
+    check(fds, "the attacker's memfd")
+    for f in fds:
+        os.truncate("/proc/%d/fd/%s" % (pid, f), 0)
+    g1.tx(BAD, n=4, length=100, seq=1)
+    check(wait_for(lambda: not sw.alive() or sw.port("bad").get("memory_faults", 0) > 0, 5, 0.05),
+          "no memory fault counted")
+    check(sw.alive(), "vqswitch died")
+    check(wait_for(lambda: sw.port("bad")["state"] != "up", 5, 0.05), "the connection was not ended")
+    sw.wait_log("shrank the guest memory", 5)
+    wait_pending(g1, 1, 4)
+    g1.txdone()
+    innocents_talk(sw, g1, g2, 397)
+    well_behaved_again(c, sw, bad, g1)
+    check(sw.stop() == 0, "exit code")
+
+
 def test_sleeping_pmd_ring_moved(c):
     """--pmd-sleep: the attacker's TX vring (EVENT_IDX) is idle when its
     rings move (SET_VRING_ADDR to a copy), and its memory table is mapped
@@ -607,6 +637,7 @@ def test_legacy_headers(c):
 if __name__ == "__main__":
     sys.exit(main([test_rx_avail_moves_back, test_ring_grows_past_memory, test_packed_base_out_of_range,
                    test_packed_ring_resized_running, test_ring_changed_under_a_pmd,
-                   test_ring_shrunk_under_a_pmd, test_ring_of_one_slot, test_sleeping_pmd_ring_moved, test_failed_message_closes, test_vlan_bytes_rewritten,
+                   test_ring_shrunk_under_a_pmd, test_ring_of_one_slot, test_memory_shrunk_by_frontend,
+                   test_sleeping_pmd_ring_moved, test_failed_message_closes, test_vlan_bytes_rewritten,
                    test_num_buffers_slot, test_rx_buffers_shorter_than_header, test_stalled_frontend,
                    test_features_offered, test_legacy_headers]))
