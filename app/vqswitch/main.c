@@ -362,7 +362,7 @@ main(int argc, char **argv)
 	sw.debug_commands = opts.debug_commands;
 	sw.direct = opts.direct;
 	if (!sw.direct)
-		VQS_LOG(INFO, "--datapath=library: librte_vhost processes the guests' rings (a frame from VM to VM is copied twice; mergeable RX buffers get one frame per library call)");
+		VQS_LOG(WARNING, "--datapath=library: librte_vhost 22.11 processes the guests' rings, and a guest can still make it write past guest memory: for trusted guests only");
 	sw.full_poll_passes = VQS_FULL_POLL_PASSES;
 	sw.start_tsc = rte_get_tsc_cycles();
 	rc = setup(&sw, &opts);

@@ -49,7 +49,7 @@ vqs_options_usage(const char *prog)
 	       "                       sender's buffer into the receiver's (split and\n"
 	       "                       packed rings; default), or librte_vhost (each\n"
 	       "                       frame copied twice; offers dirty-page logging;\n"
-	       "                       one frame per call into mergeable RX buffers)\n"
+	       "                       for trusted guests only)\n"
 	       "  --stats-interval N   log port counters and PMD load every N seconds\n"
 	       "                       (default 0: never)\n"
 	       "  --version            print the version and exit\n"
