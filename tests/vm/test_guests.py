@@ -60,7 +60,7 @@ def scenario(what):
     log("-- %s" % what)
 
 
-def ping_and_tcp(sw, g1, g2):
+def ping_and_tcp(sw, g1, g2, seconds=2):
     scenario("ping, TCP both ways")
     ping(g1, IP2)
     log("TCP g1->g2 %.1f Mbit/s, g2->g1 %.1f Mbit/s" %
