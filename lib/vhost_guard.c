@@ -18,9 +18,10 @@
  * could stop it. So when a reader could not be waited for, a message
  * that would leave a ring unusable is refused (the guest must
  * reconnect): a new memory table (it could fail after the old one is
- * gone), a new size for a mapped ring, a packed position past the ring. The bound is short: a PMD spinning on that lock
- * forwards nothing meanwhile, and PMDs pass a quiescent state every few
- * microseconds otherwise.
+ * gone), a new size for a mapped ring, a packed position past the ring.
+ * The bound is short: a PMD spinning on that lock forwards nothing
+ * meanwhile, and PMDs pass a quiescent state every few microseconds
+ * otherwise.
  *
  * Postcopy live migration is never offered (no VHOST_USER_PROTOCOL_F_
  * PAGEFAULT), but librte_vhost 22.11 obeys POSTCOPY_LISTEN anyway: the
@@ -364,7 +365,6 @@ pre_msg(int vid, void *msg)
 	case VHOST_USER_SET_VRING_ADDR: /* the library checks the new rings */
 		pause_port(p);
 		break;
-
 	default:
 		break;
 	}
@@ -468,9 +468,9 @@ static const struct rte_vhost_user_extern_ops vqs_vhost_msg_hooks = {
 #define MSG_TIMEOUT_MS 100
 
 /* Whether fd is a connected vhost-user socket on path (ours in server
- * mode, the peer's in client mode) that has no timeouts yet. */
+ * mode, the peer's in client mode) whose receive timeout is *want. */
 static bool
-unbounded_conn(int fd, const char *path, bool client)
+conn_on_path(int fd, const char *path, bool client, const struct timeval *want)
 {
 	struct sockaddr_un a;
 	socklen_t alen = sizeof(a);
@@ -487,8 +487,12 @@ unbounded_conn(int fd, const char *path, bool client)
 	    strlen(path) != strnlen(a.sun_path, alen - offsetof(struct sockaddr_un, sun_path)))
 		return false;
 	return getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tlen) == 0 &&
-	       tv.tv_sec == 0 && tv.tv_usec == 0;
+	       tv.tv_sec == want->tv_sec && tv.tv_usec == want->tv_usec;
 }
+
+/* Every connection's send and receive timeout (none before we set it). */
+static const struct timeval msg_timeout = { MSG_TIMEOUT_MS / 1000, MSG_TIMEOUT_MS % 1000 * 1000 };
+static const struct timeval no_timeout;
 
 /*
  * The library keeps a connection's descriptor to itself: the one just
@@ -499,7 +503,6 @@ unbounded_conn(int fd, const char *path, bool client)
 static int
 bound_connection(const char *path, bool client)
 {
-	const struct timeval tv = { MSG_TIMEOUT_MS / 1000, MSG_TIMEOUT_MS % 1000 * 1000 };
 	struct dirent *e;
 	int found = -1, failed = 0, fd;
 	DIR *d = opendir("/proc/self/fd");
@@ -508,10 +511,10 @@ bound_connection(const char *path, bool client)
 		return -1;
 	while ((e = readdir(d)) != NULL) {
 		fd = atoi(e->d_name);
-		if (e->d_name[0] == '.' || fd == dirfd(d) || !unbounded_conn(fd, path, client))
+		if (e->d_name[0] == '.' || fd == dirfd(d) || !conn_on_path(fd, path, client, &no_timeout))
 			continue;
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-		    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &msg_timeout, sizeof(msg_timeout)) != 0 ||
+		    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &msg_timeout, sizeof(msg_timeout)) != 0)
 			failed = 1;
 		else if (found < 0)
 			found = fd;
@@ -528,8 +531,6 @@ void
 vqs_vhost_guard_close(int vid, const char *path, bool client)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
-	struct timeval tv;
-	socklen_t tlen = sizeof(tv);
 	int fd;
 
 	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)
@@ -537,8 +538,7 @@ vqs_vhost_guard_close(int vid, const char *path, bool client)
 	fd = __atomic_load_n(&conn_fd[vid], __ATOMIC_RELAXED);
 	/* The library may have closed it and the number gone to another
 	 * socket meanwhile: only one of this path that we bounded. */
-	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tlen) != 0 ||
-	    tv.tv_usec != MSG_TIMEOUT_MS % 1000 * 1000 || unbounded_conn(fd, path, client))
+	if (fd < 0 || !conn_on_path(fd, path, client, &msg_timeout))
 		return;
 	/* The library's read then sees the end of the connection. */
 	if (shutdown(fd, SHUT_RDWR) != 0)
@@ -549,7 +549,6 @@ int
 vqs_vhost_guard_connection(int vid, const char *path, bool client)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
-
 	int fd;
 
 	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)
