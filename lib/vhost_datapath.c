@@ -169,6 +169,7 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 	uint16_t vq = 2 * (pmd_id % p->conf.queues); /* guest RX */
 	uint16_t sent = 0, k, burst, ask;
 	unsigned int retries = 0;
+	uint32_t delay;
 	int vid;
 
 	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE))
@@ -196,8 +197,9 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 		if (!lib_avail_ok(p, vid, vq))
 			break;
 		ask = RTE_MIN(burst, n - sent);
-		if (unlikely(__atomic_load_n(&vh->enqueue_delay_us, __ATOMIC_RELAXED) != 0))
-			rte_delay_us_block(__atomic_load_n(&vh->enqueue_delay_us, __ATOMIC_RELAXED));
+		delay = __atomic_load_n(&vh->enqueue_delay_us, __ATOMIC_RELAXED);
+		if (unlikely(delay != 0)) /* debug/delay-enqueue */
+			rte_delay_us_block(delay);
 		k = rte_vhost_enqueue_burst(vid, vq, pkts + sent, ask);
 		sent += k;
 		if (k == 0 || (k < ask && retries++ >= VQS_TX_RETRIES))

@@ -37,9 +37,9 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_vhost.h>
 
+#include "guest_fault.h"
 #include "paths.h"
 #include "pmd.h"
-#include "guest_fault.h"
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_direct.h"
