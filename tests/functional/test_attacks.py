@@ -85,6 +85,19 @@ def well_behaved_again(c, sw, g, g1):
     g1.txdone()
 
 
+def connect_refused(sw, g, what, **conf):
+    """g connects again with conf and REPLY_ACK: the switch must refuse it
+    (the failed message ends the connection) and the port stay down."""
+    g.disconnect()
+    try:
+        g.connect(need_reply=1, **conf)
+        refused = None
+    except TestFailure as e:
+        refused = str(e)
+    log("%s: %s" % (what, refused))
+    check(refused is not None and sw.port("bad")["state"] != "up", "%s was taken" % what)
+
+
 def refused_and_recovered(c, sw, g1, g2, bad, before, least, what, seq):
     """After an attack on the attacker's rings: the switch lives, at least
     least set-ups were refused since before, the innocent guests talk, the
@@ -320,14 +333,7 @@ def test_ring_of_one_slot(c):
     port then serves a well-behaved guest."""
     sw, g1, g2 = setup(c, "atkone")
     bad = attacker(c, sw, learn=False)
-    bad.disconnect()
-    try:
-        bad.connect(packed=1, size=1, need_reply=1)
-        refused = None
-    except TestFailure as e:
-        refused = str(e)
-    log("a vring of one slot: %s" % refused)
-    check(refused is not None and sw.port("bad")["state"] != "up", "a vring of one slot was taken")
+    connect_refused(sw, bad, "a vring of one slot", packed=1, size=1)
     innocents_talk(sw, g1, g2, 395)
     bad.conf["size"] = 256
     well_behaved_again(c, sw, bad, g1)
@@ -619,15 +625,7 @@ def test_legacy_headers(c):
     receive(g1, 8, "g1, from the legacy guest")
     g1.rxpost(8)
     wait_pending(bad, 1, 8)
-    bad.disconnect()
-    try:  # with REPLY_ACK: the failed SET_FEATURES ends the connection
-        bad.connect(packed=1, need_reply=1)
-        refused = None
-    except TestFailure as e:
-        refused = str(e)
-    log("packed without VERSION_1: %s" % refused)
-    check(refused is not None and sw.port("bad")["state"] != "up",
-          "a packed ring without VERSION_1 was taken")
+    connect_refused(sw, bad, "a packed ring without VERSION_1", packed=1)
     check(sw.alive(), "vqswitch died")
     innocents_talk(sw, g1, g2, 700)
     well_behaved_again(c, sw, bad, g1)
