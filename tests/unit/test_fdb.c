@@ -205,6 +205,7 @@ struct mt_arg {
 	struct vqs_fdb *f;
 	struct rte_rcu_qsbr *v;
 	unsigned int id;
+	const bool *aged; /* the main lcore has aged the stale addresses out */
 };
 
 static int
@@ -215,11 +216,14 @@ mt_learner(void *p)
 
 	rte_rcu_qsbr_thread_register(a->v, a->id);
 	rte_rcu_qsbr_thread_online(a->v, a->id);
-	for (round = 0; round < 20; round++) {
+	/* Until the stale addresses are gone, a full table refuses some of
+	 * ours: one more round after that, however the lcores were
+	 * scheduled. */
+	for (round = 0; round < 20 || !__atomic_load_n(a->aged, __ATOMIC_ACQUIRE); round++) {
 		for (i = 0; i < MT_MACS; i++) {
 			struct rte_ether_addr m = mac(i);
 
-			vqs_fdb_learn(a->f, 0, &m, (uint16_t)a->id, 1000 + round);
+			vqs_fdb_learn(a->f, 0, &m, (uint16_t)a->id, 1000 + round % 20);
 			vqs_fdb_lookup(a->f, 0, &m);
 			if (i % 64 == 0)
 				rte_rcu_qsbr_quiescent(a->v, a->id);
@@ -238,8 +242,8 @@ test_concurrent(void)
 	struct mt_arg args[MT_THREADS];
 	struct walk_acc w = { 0, 0 };
 	unsigned int i = 0, lcore;
-
 	unsigned int aged = 0;
+	bool aged_out = false;
 
 	CHECK_EQ(rte_lcore_count(), MT_THREADS + 1);
 	for (i = 0; i < MT_STALE; i++) {
@@ -249,7 +253,7 @@ test_concurrent(void)
 	}
 	i = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
-		args[i] = (struct mt_arg){ f, v, i };
+		args[i] = (struct mt_arg){ f, v, i, &aged_out };
 		rte_eal_remote_launch(mt_learner, &args[i], lcore);
 		i++;
 	}
@@ -257,6 +261,7 @@ test_concurrent(void)
 	 * the stale ones (0) are not. */
 	for (i = 0; i < 50; i++)
 		aged += vqs_fdb_age(f, 1019, 100);
+	__atomic_store_n(&aged_out, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
 	CHECK_EQ(aged, MT_STALE);
 	CHECK_EQ(vqs_fdb_count(f), MT_MACS);
