@@ -167,6 +167,10 @@ vqs_answer_fields(struct vqs_answer *o, uint32_t parent, const struct vqs_fields
 			vqs_answer_uint(o, parent, f->f[k].key, f->f[k].u);
 			continue;
 		}
+		if (f->f[k].is_text) {
+			vqs_answer_str(o, parent, f->f[k].key, f->f[k].s);
+			continue;
+		}
 		i = node_add(o, parent, VQS_ANSWER_NUM, f->f[k].key);
 		if (i != 0)
 			o->node[i].str = text_add(o, f->f[k].s);

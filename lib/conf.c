@@ -323,6 +323,12 @@ port_create_option(const char *kv, const char *v, struct vqs_port_conf *p,
 		p->mtu = (uint16_t)x;
 		return rc;
 	}
+	if (vqs_key_is(kv, "offloads")) {
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+			return vqs_err_set(e, -EINVAL, "offloads=%s: expected on or off", v);
+		p->offloads = strcmp(v, "on") == 0;
+		return 0;
+	}
 	rc = vqs_conf_tnl_create_option(kv, v, p, &handled, e);
 	if (handled)
 		return rc;
@@ -339,6 +345,8 @@ port_check(const struct vqs_conf *c, struct vqs_port_conf *pc,
 	uint16_t i;
 	int rc;
 
+	if (pc->offloads && !vqs_port_type_is_vhost(pc->type))
+		return vqs_err_set(e, -EINVAL, "offloads is for vhostuser and vhostuserclient ports");
 	if (pc->type != VQS_PORT_VXLAN &&
 	    (pc->vx.vni != 0 || pc->vx.local_ip != 0 || pc->vx.n_remotes != 0 || pc->vx.dst_port != 0 ||
 	     pc->vx.ttl != 0 || pc->vx.tos != 0))
@@ -453,7 +461,7 @@ same_device(const struct vqs_port_conf *a, const struct vqs_port_conf *b)
 	x.ul = b->ul; /* the address is not the device */
 	return a->type == b->type && strcmp(a->path, b->path) == 0 &&
 	       strcmp(a->devargs, b->devargs) == 0 && a->queues == b->queues && a->mtu == b->mtu &&
-	       vqs_conf_tnl_equal(&x, b);
+	       a->offloads == b->offloads && vqs_conf_tnl_equal(&x, b);
 }
 
 int
@@ -482,6 +490,7 @@ vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
 		memset(&np.vx, 0, sizeof(np.vx));
 		memset(&np.ul, 0, sizeof(np.ul));
 		np.queues = np.mtu = 0;
+		np.offloads = false;
 	}
 	for (i = 0; rc == 0 && i < argc; i++)
 		if (!vqs_key_is(keys[i], "type") && !is_dynamic_key(keys[i]))
@@ -655,6 +664,8 @@ vqs_conf_write(const struct vqs_conf *c, FILE *f)
 		}
 		if (p->mtu != 0)
 			fprintf(f, " mtu=%u", p->mtu);
+		if (p->offloads)
+			fprintf(f, " offloads=on");
 		if (p->vlan.tag != 0)
 			fprintf(f, " tag=%u", p->vlan.tag);
 		vqs_vlan_format_trunks(&p->vlan, trunks);
@@ -682,7 +693,7 @@ port_equal(const struct vqs_port_conf *a, const struct vqs_port_conf *b)
 	return strcmp(a->name, b->name) == 0 && strcmp(a->bridge, b->bridge) == 0 &&
 	       a->type == b->type && strcmp(a->path, b->path) == 0 &&
 	       strcmp(a->devargs, b->devargs) == 0 && a->queues == b->queues &&
-	       a->mtu == b->mtu && vqs_vlan_equal(&a->vlan, &b->vlan) &&
+	       a->mtu == b->mtu && a->offloads == b->offloads && vqs_vlan_equal(&a->vlan, &b->vlan) &&
 	       memcmp(a->affinity, b->affinity, sizeof(a->affinity)) == 0 &&
 	       vqs_conf_tnl_equal(a, b);
 }

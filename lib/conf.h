@@ -75,6 +75,7 @@ struct vqs_port_conf {
 	char devargs[256];        /* eth: device name and driver arguments */
 	uint16_t queues;          /* vhost: queue pairs polled; eth: RX queues */
 	uint16_t mtu;             /* eth: 0 keeps the device's MTU */
+	bool offloads;            /* vhost: checksum and TSO offered (offload.h) */
 	struct vqs_vlan_conf vlan;
 	int16_t affinity[VQS_VHOST_MAX_QP]; /* lcore per RX queue; -1: any */
 	struct vqs_underlay_conf ul; /* dpdk ports */

@@ -7,6 +7,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include "offload.h"
 #include "vqs.h"
 
 enum vqs_frame_class {
@@ -25,8 +26,9 @@ vqs_frame_classify(const struct rte_mbuf *m, uint32_t max_len)
 {
 	const struct rte_ether_hdr *eth;
 
-	if (m->data_len < VQS_MIN_FRAME_LEN || m->pkt_len > max_len)
-		return VQS_FRAME_BAD;
+	if (m->data_len < VQS_MIN_FRAME_LEN ||
+	    (m->pkt_len > max_len && !vqs_offload_is_gso(m)))
+		return VQS_FRAME_BAD; /* a GSO frame's segments are checked: offload.c */
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	if (!rte_is_valid_assigned_ether_addr(&eth->src_addr))
 		return VQS_FRAME_BAD;

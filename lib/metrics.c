@@ -53,6 +53,7 @@ port_labels(struct vqs_buf *b, const char *name, const struct vqs_port *p)
 enum port_value {
 	PV_RX_PACKETS, PV_RX_BYTES, PV_TX_PACKETS, PV_TX_BYTES, PV_FDB_FULL, PV_RX_MISSED,
 	PV_WATCHDOG_KICKS, PV_RX_STALLS, PV_RINGS_REFUSED, PV_MEMORY_FAULTS, PV_CONN_REFUSED, PV_CONN_WAITED, PV_UP,
+	PV_SW_CSUM, PV_SW_GSO, PV_OL_KEPT,
 };
 
 static const struct {
@@ -84,6 +85,13 @@ static const struct {
 	  "vhost-user connections refused (a third frontend on the socket)", PV_CONN_REFUSED, true },
 	{ "vqswitch_port_connections_waited_total", "counter",
 	  "vhost-user connections that had to wait for the first one to close", PV_CONN_WAITED, true },
+	{ "vqswitch_port_sw_csum_total", "counter",
+	  "Frames to the port whose partial checksum the switch completed (docs/offloads.md)",
+	  PV_SW_CSUM, false },
+	{ "vqswitch_port_sw_gso_total", "counter",
+	  "GSO frames to the port the switch cut into segments", PV_SW_GSO, false },
+	{ "vqswitch_port_offloads_kept_total", "counter",
+	  "Connections that kept offloads the port does not offer", PV_OL_KEPT, true },
 };
 
 static uint64_t
@@ -105,6 +113,9 @@ port_value(const struct vqs_port *p, const struct vqs_port_stats *st, enum port_
 	case PV_CONN_REFUSED: return __atomic_load_n(&vh->conn_refused, __ATOMIC_RELAXED);
 	case PV_CONN_WAITED: return __atomic_load_n(&vh->conn_extra, __ATOMIC_RELAXED);
 	case PV_UP: return vqs_port_is_up(p);
+	case PV_SW_CSUM: return st->sw_csum;
+	case PV_SW_GSO: return st->sw_gso;
+	case PV_OL_KEPT: return __atomic_load_n(&vh->ol_kept, __ATOMIC_RELAXED);
 	}
 	return 0;
 }

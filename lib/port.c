@@ -20,6 +20,7 @@ const char *const vqs_drop_names[VQS_DROP_MAX] = {
 	[VQS_DROP_TX_DOWN] = "tx_down",
 	[VQS_DROP_NO_MBUF] = "no_mbuf",
 	[VQS_DROP_BAD_DESC] = "bad_desc",
+	[VQS_DROP_BAD_OFFLOAD] = "bad_offload",
 	[VQS_DROP_VXLAN_MALFORMED] = "vxlan_malformed",
 	[VQS_DROP_VXLAN_BAD_FLAGS] = "vxlan_bad_flags",
 	[VQS_DROP_VXLAN_UNKNOWN_VNI] = "vxlan_unknown_vni",
@@ -38,6 +39,15 @@ vqs_port_is_up(const struct vqs_port *p)
 	if (p->conf.type == VQS_PORT_VXLAN)
 		return true; /* what it lacks is counted per frame (tnl_*) */
 	return p->eth.started;
+}
+
+uint8_t
+vqs_port_offload_caps(const struct vqs_port *p)
+{
+	/* Ethdevs and tunnels: done in software for now (docs/offloads.md). */
+	if (!vqs_port_type_is_vhost(p->conf.type))
+		return 0;
+	return __atomic_load_n(&p->vhost.ol_guest, __ATOMIC_RELAXED);
 }
 
 uint16_t
@@ -155,13 +165,15 @@ stats_total(const struct vqs_port *p, uint16_t n_pmds, struct vqs_port_stats *ou
 		out->tx_packets += vqs_read(&s->tx_packets);
 		out->tx_bytes += vqs_read(&s->tx_bytes);
 		out->fdb_full += vqs_read(&s->fdb_full);
+		out->sw_csum += vqs_read(&s->sw_csum);
+		out->sw_gso += vqs_read(&s->sw_gso);
 		for (d = 0; d < VQS_DROP_MAX; d++)
 			out->drops[d] += vqs_read(&s->drops[d]);
 	}
 }
 
-/* Every counter is a uint64_t, fdb_full the last. */
-#define STATS_FIELDS (offsetof(struct vqs_port_stats, fdb_full) / sizeof(uint64_t) + 1)
+/* Every counter is a uint64_t, sw_gso the last. */
+#define STATS_FIELDS (offsetof(struct vqs_port_stats, sw_gso) / sizeof(uint64_t) + 1)
 
 void
 vqs_port_stats_sum(const struct vqs_port *p, uint16_t n_pmds,

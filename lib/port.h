@@ -29,6 +29,9 @@ enum vqs_drop {
 	VQS_DROP_NO_MBUF,       /* egress: no buffer for a VLAN-tagged copy */
 	VQS_DROP_BAD_DESC,      /* ingress (direct datapath): a guest TX chain that
 				 * breaks the rules, given back unread */
+	VQS_DROP_BAD_OFFLOAD,   /* ingress (direct datapath): a virtio-net header
+				 * whose offloads the frame or the guest's features
+				 * do not bear out (offload.h) */
 	/* Underlay ports (an ip=), ingress: IPv4 for the port's address. */
 	VQS_DROP_VXLAN_MALFORMED,  /* cut short, bad lengths, a fragment */
 	VQS_DROP_VXLAN_BAD_FLAGS,  /* the VXLAN header's I flag not set */
@@ -53,6 +56,11 @@ struct vqs_port_stats {
 	uint64_t tx_bytes;
 	uint64_t drops[VQS_DROP_MAX];
 	uint64_t fdb_full; /* source addresses not learned: table full */
+	/* Egress: frames whose offloads the port cannot take, done in
+	 * software (offload_sw.h): checksums completed, GSO frames cut
+	 * into segments (each segment then counts as a frame sent). */
+	uint64_t sw_csum;
+	uint64_t sw_gso;
 } __rte_cache_aligned;
 
 /*
@@ -106,6 +114,13 @@ struct vqs_vhost_state {
 	 * the vhost-events thread before 'ready' or the vring's 'enabled'
 	 * is set again. */
 	uint8_t lib_ring_ok[2 * VQS_VHOST_MAX_QP];
+	/* The offloads the connected guest negotiated (VQS_OL_*): what it
+	 * may send (host) and what it takes (guest). Set by new_device
+	 * before 'ready'; 0 on the library's datapath, which has none. */
+	uint8_t ol_host, ol_guest;
+	uint8_t ol_fallback;  /* the socket offers offloads for a frontend that
+			       * kept them (vqs_vhost_offload_fallback) */
+	uint64_t ol_kept;     /* connections that kept offloads not offered */
 	const uint16_t *lib_avail[2 * VQS_VHOST_MAX_QP];
 	uint16_t lib_size[2 * VQS_VHOST_MAX_QP];
 	uint16_t lib_burst[2 * VQS_VHOST_MAX_QP];
@@ -174,6 +189,9 @@ struct vqs_port {
 bool vqs_port_is_up(const struct vqs_port *p);
 uint16_t vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
 		     struct rte_mbuf **pkts, uint16_t n);
+/* What the port takes of frames' offloads (VQS_OL_*): the rest is done
+ * in software before vqs_port_tx. */
+uint8_t vqs_port_offload_caps(const struct vqs_port *p);
 /* Sends what it can and frees every mbuf (one reference each); counts. */
 void vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd,
 		 struct rte_mbuf **pkts, uint16_t n);

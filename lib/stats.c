@@ -5,6 +5,7 @@
 
 #include <rte_cycles.h>
 
+#include "offload.h"
 #include "pmd.h"
 #include "port.h"
 #include "stats.h"
@@ -17,6 +18,7 @@ add_u64(struct vqs_fields *o, const char *key, uint64_t v)
 
 	snprintf(f->key, sizeof(f->key), "%s", key);
 	f->is_str = false;
+	f->is_text = false;
 	f->u = v;
 }
 
@@ -30,7 +32,22 @@ add_ratio(struct vqs_fields *o, const char *key, uint64_t num, uint64_t den)
 
 	snprintf(f->key, sizeof(f->key), "%s", key);
 	f->is_str = true;
+	f->is_text = false;
 	snprintf(f->s, sizeof(f->s), "%" PRIu64 ".%02" PRIu64, x / 100, x % 100);
+}
+
+/* Offloads (VQS_OL_*) as "csum,tso4,tso6", or "none". */
+static void
+add_offloads(struct vqs_fields *o, const char *key, uint8_t ol)
+{
+	struct vqs_field *f = &o->f[o->n++];
+
+	snprintf(f->key, sizeof(f->key), "%s", key);
+	f->is_str = true;
+	f->is_text = true;
+	snprintf(f->s, sizeof(f->s), "%s%s%s%s", ol == 0 ? "none" : "",
+		 ol & VQS_OL_CSUM ? "csum" : "", ol & VQS_OL_TSO4 ? ",tso4" : "",
+		 ol & VQS_OL_TSO6 ? ",tso6" : "");
 }
 
 void
@@ -64,6 +81,13 @@ vqs_stats_port(const struct vqs_port *p, uint16_t n_pmds, struct vqs_fields *o)
 		__atomic_load_n(&p->vhost.conn_refused, __ATOMIC_RELAXED) : 0);
 	add_u64(o, "connections_waited", vqs_port_type_is_vhost(p->conf.type) ?
 		__atomic_load_n(&p->vhost.conn_extra, __ATOMIC_RELAXED) : 0);
+	add_u64(o, "sw_csum", st.sw_csum);
+	add_u64(o, "sw_gso", st.sw_gso);
+	add_offloads(o, "offloads_from_guest", vqs_port_type_is_vhost(p->conf.type) ?
+		     __atomic_load_n(&p->vhost.ol_host, __ATOMIC_RELAXED) : 0);
+	add_offloads(o, "offloads_to_guest", vqs_port_offload_caps(p));
+	add_u64(o, "offloads_kept", vqs_port_type_is_vhost(p->conf.type) ?
+		__atomic_load_n(&p->vhost.ol_kept, __ATOMIC_RELAXED) : 0);
 }
 
 void

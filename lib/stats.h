@@ -14,11 +14,12 @@ struct vqs_port;
 struct vqs_pmd;
 struct vqs_vring_info;
 
-#define VQS_MAX_FIELDS 32
+#define VQS_MAX_FIELDS 40
 
 struct vqs_field {
 	char key[32];      /* [a-z0-9_] only: a telemetry dict key */
-	bool is_str;
+	bool is_str;       /* s, a number as text (a ratio) ... */
+	bool is_text;      /* ... or words */
 	uint64_t u;
 	char s[24];
 };

@@ -7,6 +7,7 @@
 #include <rte_mbuf.h>
 
 #include "frame.h"
+#include "offload_sw.h"
 #include "pmd.h"
 #include "switch.h"
 #include "tunnel.h"
@@ -16,13 +17,75 @@ _Static_assert(VQS_MAX_PORTS <= 256, "a MAC table entry keeps the slot in 8 bits
 /* What a destination's output gathered is sent through: its device, or
  * for a tunnel port the encapsulation. */
 static inline void
-out_send(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct vqs_out *o)
+out_device(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct vqs_out *o)
 {
 	if (unlikely(dp->ports[slot].port->conf.type == VQS_PORT_VXLAN))
 		vqs_tnl_tx(dp, pmd, slot, o->pkts, o->rmt1, o->n);
 	else
 		vqs_port_tx(dp->ports[slot].port, pmd, o->pkts, o->n);
 	o->n = 0;
+}
+
+/* Whether a frame gathered asks for offloads the destination may not
+ * take; the flag is in each mbuf's first line, which the switch read. */
+static inline bool
+out_offloaded(const struct vqs_out *o)
+{
+	uint64_t any = 0;
+	uint16_t i;
+
+	for (i = 0; i < o->n; i++)
+		any |= o->pkts[i]->ol_flags;
+	return (any & vqs_offload_flag) != 0;
+}
+
+/* The gathered frames with what the destination cannot take of their
+ * offloads done in software (offload_sw.h), sent VQS_OUT_MAX at a time:
+ * a GSO frame's segments go to the same remote as the frame. */
+static void
+out_resolved(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct vqs_out *o)
+{
+	struct vqs_port *p = dp->ports[slot].port;
+	struct vqs_port_stats *st = &p->stats[pmd->id];
+	uint8_t caps = vqs_port_offload_caps(p);
+	struct rte_mbuf *segs[VQS_GSO_MAX_SEGS];
+	struct vqs_out t;
+	uint16_t i, j, k;
+
+	t.n = 0;
+	for (i = 0; i < o->n; i++) {
+		switch (vqs_offload_resolve(o->pkts[i], caps, pmd->sw->pool, segs, &k)) {
+		case VQS_SW_AS_IS:
+			break;
+		case VQS_SW_CSUM:
+			vqs_count(&st->sw_csum, 1);
+			break;
+		case VQS_SW_SEGMENTED:
+			vqs_count(&st->sw_gso, 1);
+			break;
+		case VQS_SW_NO_MBUF:
+			vqs_count(&st->drops[VQS_DROP_NO_MBUF], 1);
+			break;
+		}
+		for (j = 0; j < k; j++) {
+			if (t.n == VQS_OUT_MAX)
+				out_device(dp, pmd, slot, &t);
+			t.rmt1[t.n] = o->rmt1[i];
+			t.pkts[t.n++] = segs[j];
+		}
+	}
+	o->n = 0;
+	if (t.n > 0)
+		out_device(dp, pmd, slot, &t);
+}
+
+static inline void
+out_send(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct vqs_out *o)
+{
+	if (unlikely(out_offloaded(o)))
+		out_resolved(dp, pmd, slot, o);
+	else
+		out_device(dp, pmd, slot, o);
 }
 
 /*
@@ -87,6 +150,7 @@ ingress_vlan(const struct vqs_dp_port *in, struct rte_mbuf *m)
 		vid = rte_be_to_cpu_16(vh->vlan_tci) & 0xfff;
 		if (rte_vlan_strip(m) != 0)
 			return -1;
+		vqs_offload_shift(m, -4);
 	}
 	if (in->vlan.tag != 0) {
 		/* Access port: untagged or priority-tagged frames only. */
@@ -117,6 +181,8 @@ tagged_copy(struct rte_mbuf *m, struct rte_mempool *pool)
 		rte_pktmbuf_free(c);
 		c = NULL;
 	}
+	if (c != NULL)
+		vqs_offload_shift(c, 4);
 	return c;
 }
 
@@ -129,8 +195,10 @@ tag_frame(struct rte_mbuf *m, struct rte_mempool *pool)
 {
 	struct rte_mbuf *c;
 
-	if (rte_vlan_insert(&m) == 0)
+	if (rte_vlan_insert(&m) == 0) {
+		vqs_offload_shift(m, 4);
 		return m;
+	}
 	c = tagged_copy(m, pool);
 	rte_pktmbuf_free(m);
 	return c;

@@ -20,6 +20,7 @@
 #include <rte_prefetch.h>
 #include <rte_vhost.h>
 
+#include "offload.h"
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_direct.h"
@@ -34,7 +35,10 @@
  * 1518-byte frame than before the head was copied, 64 bytes 4%
  * (scripts/bench.py --before, busy cycles, 12 alternating rounds). */
 #define HEAD_COPY 64u
-static_assert(HEAD_COPY < COPY_BELOW, "an attached frame is longer than its head");
+/* A frame that asks for offloads has all its headers copied (offload.h):
+ * the checks and the software's work are on the switch's copy. */
+static_assert(HEAD_COPY < COPY_BELOW && VQS_OL_HEAD < COPY_BELOW,
+	      "an attached frame is longer than its head");
 
 int
 vqs_direct_port_init(struct vqs_port *p)
@@ -240,8 +244,8 @@ take_spares(struct burst *b, uint16_t k)
 }
 
 /*
- * The frame (len bytes, at least HEAD_COPY, from segment i, byte off, on)
- * with its first HEAD_COPY bytes copied into m's own buffer and the rest
+ * The frame (len bytes, at least head, from segment i, byte off, on)
+ * with its first head bytes copied into m's own buffer and the rest
  * as one mbuf of the burst's per guest buffer pointing there, sharing sh,
  * whose count is their number. Everything the switch decides on (addresses,
  * VLAN tag, EtherType, the tunnel's flow hash) is in those first bytes,
@@ -252,12 +256,13 @@ take_spares(struct burst *b, uint16_t k)
  */
 static bool
 attach_frame(struct rte_mbuf *m, struct burst *b, struct rte_mbuf_ext_shared_info *sh,
-	     const struct vqs_seg *s, unsigned int n, unsigned int i, uint32_t off, uint32_t len)
+	     const struct vqs_seg *s, unsigned int n, unsigned int i, uint32_t off, uint32_t len,
+	     uint32_t head_len)
 {
 	struct rte_mbuf **more, *prev = m;
 	uint8_t *head = rte_pktmbuf_mtod(m, uint8_t *);
 	unsigned int i0 = i, pieces, k;
-	uint32_t off0 = off, left = HEAD_COPY;
+	uint32_t off0 = off, left = head_len;
 
 	while (left > 0) { /* where the head ends */
 		uint32_t take = RTE_MIN(s[i].len - off, left);
@@ -276,13 +281,13 @@ attach_frame(struct rte_mbuf *m, struct burst *b, struct rte_mbuf_ext_shared_inf
 	more = take_spares(b, (uint16_t)pieces);
 	if (more == NULL)
 		return false;
-	if (s[i0].len - off0 >= HEAD_COPY) { /* in one buffer: with the burst's */
-		queue_copy(b, head, s[i0].va + off0, HEAD_COPY);
+	if (s[i0].len - off0 >= head_len) { /* in one buffer: with the burst's */
+		queue_copy(b, head, s[i0].va + off0, head_len);
 	} else {
-		for (left = HEAD_COPY; left > 0; i0++, off0 = 0) {
+		for (left = head_len; left > 0; i0++, off0 = 0) {
 			uint32_t take = RTE_MIN(s[i0].len - off0, left);
 
-			rte_memcpy(head + HEAD_COPY - left, s[i0].va + off0, take);
+			rte_memcpy(head + head_len - left, s[i0].va + off0, take);
 			left -= take;
 		}
 	}
@@ -294,7 +299,7 @@ attach_frame(struct rte_mbuf *m, struct burst *b, struct rte_mbuf_ext_shared_inf
 		prev->next = more[k];
 		prev = more[k];
 	}
-	m->data_len = HEAD_COPY;
+	m->data_len = (uint16_t)head_len;
 	m->nb_segs = (uint16_t)(pieces + 1);
 	m->pkt_len = len;
 	return true;
@@ -349,14 +354,42 @@ take_one(const struct vqs_direct_txq *t, uint16_t at, uint32_t max_frame, struct
 }
 
 /*
+ * The chain's virtio-net header into *h, read once (its first 10 bytes:
+ * num_buffers means nothing on TX), if the guest negotiated offloads;
+ * else all zero, as the switch ignores it. Whether it asks for any. The
+ * chain holds more than the header (checked by the caller).
+ */
+static bool
+read_hdr(const struct vqs_direct_ring *r, const struct vqs_seg *s, unsigned int n,
+	 struct virtio_net_hdr *h)
+{
+	uint8_t *to = (uint8_t *)h;
+	uint32_t left = sizeof(*h);
+	unsigned int i;
+
+	if (r->ol == 0) {
+		memset(h, 0, sizeof(*h));
+		return false;
+	}
+	for (i = 0; i < n && left > 0; i++) {
+		uint32_t take = RTE_MIN(s[i].len, left);
+
+		memcpy(to + sizeof(*h) - left, s[i].va, take);
+		left -= take;
+	}
+	return h->flags != 0 || h->gso_type != VIRTIO_NET_HDR_GSO_NONE;
+}
+
+/*
  * The frame of chain id (len bytes after the header, in the n segments s)
  * in m: shorter than COPY_BELOW bytes, copied at the end of the burst;
- * else left in guest memory but for its head (attach_frame) if it can
- * be, or copied into m and more mbufs of the pool.
+ * else left in guest memory but for its head (attach_frame: HEAD_COPY
+ * bytes, VQS_OL_HEAD if the header asks for offloads) if it can be, or
+ * copied into m and more mbufs of the pool.
  */
 static enum take_result
 attach_or_copy(struct vqs_direct_txq *t, uint16_t id, struct burst *b, struct rte_mbuf *m,
-	       const struct vqs_seg *s, unsigned int n, uint32_t len)
+	       const struct vqs_seg *s, unsigned int n, uint32_t len, bool offloads)
 {
 	uint32_t off = t->r.hdr_len;
 	unsigned int i;
@@ -369,7 +402,8 @@ attach_or_copy(struct vqs_direct_txq *t, uint16_t id, struct burst *b, struct rt
 		m->pkt_len = len;
 		return TAKEN;
 	}
-	if (len >= COPY_BELOW && attach_frame(m, b, &t->shinfo[id], s, n, i, off, len))
+	if (len >= COPY_BELOW &&
+	    attach_frame(m, b, &t->shinfo[id], s, n, i, off, len, offloads ? VQS_OL_HEAD : HEAD_COPY))
 		return TAKEN;
 	return copy_frame(m, b->pool, s, t->r.hdr_len, len) ? TAKEN : NO_MBUF;
 }
@@ -389,7 +423,8 @@ attach_or_copy(struct vqs_direct_txq *t, uint16_t id, struct burst *b, struct rt
  */
 static enum take_result
 take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct burst *b,
-	   uint32_t max_frame, struct rte_mbuf *m, uint32_t *len, struct vqs_chain *c)
+	   uint32_t max_frame, struct rte_mbuf *m, uint32_t *len, struct vqs_chain *c,
+	   struct virtio_net_hdr *h)
 {
 	const struct vqs_direct_ring *r = &t->r;
 	struct vqs_seg s[VQS_RING_MAX_SEGS];
@@ -398,7 +433,7 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct burst *b
 
 	if (take_one(t, at, max_frame, &s[0], c)) {
 		*len = s[0].len - r->hdr_len;
-		return attach_or_copy(t, c->id, b, m, s, 1, *len);
+		return attach_or_copy(t, c->id, b, m, s, 1, *len, read_hdr(r, s, 1, h));
 	}
 	if (r->packed) {
 		total = vqs_packed_chain(r, at, room, false, s, &n, c);
@@ -419,7 +454,7 @@ take_frame(struct vqs_direct_txq *t, uint16_t at, uint16_t room, struct burst *b
 		return TOO_LONG;
 	}
 	*len = (uint32_t)total - r->hdr_len;
-	return attach_or_copy(t, c->id, b, m, s, n, *len);
+	return attach_or_copy(t, c->id, b, m, s, n, *len, read_hdr(r, s, n, h));
 }
 
 /*
@@ -472,6 +507,49 @@ takeable(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint16_t n)
 	return RTE_MIN(count, (uint16_t)(r->size - (uint16_t)(r->last_avail - r->used_idx)));
 }
 
+/* A frame of the burst whose header asks for offloads. */
+struct ol_frame {
+	uint16_t at;              /* where it is in the burst's frames */
+	struct virtio_net_hdr h;  /* its header, read once */
+};
+
+/*
+ * The burst's n_ol frames whose headers ask for offloads: each header
+ * checked against the frame's own headers, which are the switch's copy
+ * by now (the burst's copies made), and recorded in the frame
+ * (offload.h); a frame whose header is refused is dropped, counted as
+ * bad_offload (and as received, as every frame the guest sent). Returns
+ * how many frames are left in pkts, in order.
+ */
+static uint16_t
+take_offloads(const struct vqs_port *p, struct vqs_port_stats *st, struct rte_mbuf **pkts,
+	      uint16_t got, const struct ol_frame *ol, uint16_t n_ol, uint8_t allowed,
+	      uint32_t max_frame)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+	uint16_t i, k = 0, next = 0;
+	enum vqs_ol_error e;
+
+	for (i = 0; i < got; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (next < n_ol && ol[next].at == i) {
+			e = vqs_offload_take(m, &ol[next++].h, allowed, max_frame);
+			if (e != VQS_OL_OK) {
+				VQS_LOG_RL(&rl, WARNING, "port %s: a frame's virtio-net header: %s: dropped",
+					   p->conf.name, vqs_ol_error_names[e]);
+				vqs_count(&st->rx_packets, 1);
+				vqs_count(&st->rx_bytes, m->pkt_len);
+				vqs_count(&st->drops[VQS_DROP_BAD_OFFLOAD], 1);
+				rte_pktmbuf_free(m);
+				continue;
+			}
+		}
+		pkts[k++] = m;
+	}
+	return k;
+}
+
 uint16_t
 vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempool *pool,
 	      uint32_t max_frame, struct rte_mbuf **pkts, uint16_t n, bool *held)
@@ -484,11 +562,13 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 	uint32_t gen = __atomic_load_n(&vh->ring_gen, __ATOMIC_RELAXED);
 	struct vqs_port_stats *st = &p->stats[pmd_id];
 	struct rte_mbuf *mb[VQS_DIRECT_BURST];
-	uint16_t used_mb = 0;
+	uint16_t used_mb = 0, n_ol = 0;
 	enum take_result res;
 	struct burst b;
 	struct vqs_chain c;
-	uint32_t len;
+	uint32_t len, take_max;
+	struct virtio_net_hdr h;
+	struct ol_frame ol[VQS_DIRECT_BURST];
 
 	*held = false;
 	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
@@ -506,6 +586,9 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 	count = takeable(p, r, vq, RTE_MIN(n, VQS_DIRECT_BURST));
 	if (count == 0 || rte_pktmbuf_alloc_bulk(pool, mb, count) != 0)
 		return 0; /* out of mbufs: the chains stay the guest's for now */
+	/* A GSO frame is longer than a frame: its segments are checked. */
+	take_max = (r->ol & (VQS_OL_TSO4 | VQS_OL_TSO6)) ? RTE_MAX(max_frame, VQS_GSO_MAX_FRAME) :
+							   max_frame;
 	warm_burst(r, count);
 	for (i = 0; i < count; i++) {
 		slot = vqs_ring_slot(r, r->last_avail);
@@ -524,7 +607,7 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 			}
 		}
 		b.left = (uint16_t)(count - i);
-		res = take_frame(t, at, room, &b, max_frame, mb[used_mb], &len, &c);
+		res = take_frame(t, at, room, &b, take_max, mb[used_mb], &len, &c, &h);
 		if (res == NO_MBUF) {
 			used_mb++; /* copy_frame freed it */
 			break; /* the chain stays the guest's for now */
@@ -543,6 +626,8 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 		r->last_avail = r->packed ? vqs_packed_advance(r, r->last_avail, c.ndesc) :
 			       (uint16_t)(r->last_avail + 1);
 		if (res == TAKEN) {
+			if (h.flags != 0 || h.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+				ol[n_ol++] = (struct ol_frame){ got, h };
 			pkts[got++] = mb[used_mb++];
 		} else if (res == TOO_LONG) {
 			/* Counted as the switch counts it from the library. */
@@ -555,6 +640,8 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 	}
 	for (i = 0; i < b.n_copies; i++)
 		rte_memcpy(b.c[i].dst, b.c[i].src, b.c[i].len);
+	if (unlikely(n_ol > 0))
+		got = take_offloads(p, st, pkts, got, ol, n_ol, r->ol, max_frame);
 	if (b.next_spare < b.n_spare)
 		rte_pktmbuf_free_bulk(&b.spare[b.next_spare], b.n_spare - b.next_spare);
 	if (used_mb < count)

@@ -31,6 +31,7 @@
 #include <rte_prefetch.h>
 #include <rte_vhost.h>
 
+#include "offload.h"
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_direct.h"
@@ -325,6 +326,11 @@ put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill
 	uint32_t left, done;
 	enum take t;
 
+	/* Offloads the guest does not take were done in software before
+	 * (offload_sw.h); its features cannot have changed since but by a
+	 * new device, which would leave it none: such a frame is not sent. */
+	if (unlikely(vqs_offload_needs(m) & ~r->ol))
+		return NONE;
 	t = take_chain(r, f, *n_used, pos, end);
 	if (t != TAKEN)
 		return t;
@@ -335,7 +341,10 @@ put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill
 	    f->batch->n + r->hdr_len > RTE_DIM(f->batch->e))
 		batch_flush(f->batch);
 	hdr = &f->batch->hdr[f->batch->n_hdr++];
-	memset(hdr, 0, sizeof(*hdr)); /* no offloads are offered */
+	if (unlikely(vqs_offload_has(m)))
+		vqs_offload_hdr(m, &hdr->hdr);
+	else
+		memset(hdr, 0, sizeof(*hdr));
 	hdr->num_buffers = 1;
 	if (put_whole(r, m, f, hdr)) { /* in one buffer: num_buffers is right */
 		used_put(r, (*n_used)++, f);

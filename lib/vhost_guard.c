@@ -356,6 +356,7 @@ pre_msg(int vid, void *msg)
 			m->u64 |= UNOFFERED_FEATURE;
 			break;
 		}
+		vqs_vhost_offload_fallback(p, m->u64);
 		pause_port(p);
 		break;
 	case VHOST_USER_SET_VRING_BASE:

@@ -34,6 +34,12 @@ int vqs_vhost_guard_connection(int vid, const char *path, bool client);
  * read sees its end, and destroy_device follows). */
 void vqs_vhost_guard_close(int vid, const char *path, bool client);
 
+/* vhost_port.c, on SET_FEATURES: offloads the guest's frontend asks for
+ * that the port no longer offers (turned off, or offered before a
+ * restart) are offered again for this connection, so that the message
+ * is not refused: QEMU would reconnect and ask again without end. */
+void vqs_vhost_offload_fallback(struct vqs_port *p, uint64_t want);
+
 /* vhost_datapath.c, --datapath=library: checks every vring of device vid
  * that the port polls, as it is now (rings inside guest memory at their
  * size, packed positions inside the ring), before the PMDs may hand it to

@@ -38,6 +38,7 @@
 #include <rte_vhost.h>
 
 #include "guest_fault.h"
+#include "offload.h"
 #include "paths.h"
 #include "pmd.h"
 #include "ratelimit.h"
@@ -47,9 +48,8 @@
 
 struct vqs_switch *vqs_vhost_sw;
 
-/* Offloads make the guest hand us GSO frames and partial checksums that
- * an ethdev or a guest without them could not take: off, like OVS's
- * default (userspace-tso-enable=false). */
+/* Offloads never offered: UFO, ECN and the legacy GSO bit (offload.h);
+ * checksum and TSO only where the port's offloads= says (offload.h). */
 #define VQS_VHOST_OFFLOAD_FEATURES \
 	((1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) | \
 	 (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) | \
@@ -57,6 +57,34 @@ struct vqs_switch *vqs_vhost_sw;
 	 (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) | \
 	 (1ULL << VIRTIO_NET_F_GUEST_ECN) | (1ULL << VIRTIO_NET_F_GUEST_UFO) | \
 	 (1ULL << VIRTIO_NET_F_GSO))
+
+/* Whether the port's socket offers checksum and TSO offloads: its
+ * setting, on the direct datapath only (the library's datapath would
+ * leave the guest's headers to librte_vhost, which the switch does not
+ * check: docs/offloads.md). */
+static bool
+offloads_offered(const struct vqs_port *p)
+{
+	return p->conf.offloads && vqs_vhost_sw->direct;
+}
+
+void
+vqs_vhost_offload_fallback(struct vqs_port *p, uint64_t want)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+	uint64_t offered = 0, missing;
+
+	if (p->vhost.direct == NULL ||
+	    rte_vhost_driver_get_features(p->conf.path, &offered) != 0)
+		return;
+	missing = want & ~offered & VQS_OL_FEATURES;
+	if (missing == 0 || rte_vhost_driver_enable_features(p->conf.path, missing) != 0)
+		return;
+	__atomic_store_n(&p->vhost.ol_fallback, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&p->vhost.ol_kept, 1, __ATOMIC_RELAXED);
+	VQS_LOG_RL(&rl, WARNING, "port %s: the guest's frontend still uses offloads 0x%" PRIx64 " that the port does not offer (offloads=off, or changed by a restart): kept for this connection, as a frontend refused them would reconnect without end; they go when the guest's driver negotiates afresh",
+		   p->conf.name, missing);
+}
 
 void
 vqs_vhost_init(struct vqs_switch *sw)
@@ -126,6 +154,10 @@ new_connection(int vid)
 	/* Every connection's messages are checked, from the first on. */
 	if (vqs_vhost_guard_connection(vid, p->conf.path, p->conf.type == VQS_PORT_VHOST_CLIENT) != 0)
 		return -1;
+	/* A connection before may have been let keep offloads the port no
+	 * longer offers (vqs_vhost_offload_fallback): not this one. */
+	if (__atomic_exchange_n(&vh->ol_fallback, 0, __ATOMIC_RELAXED))
+		rte_vhost_driver_disable_features(p->conf.path, VQS_OL_FEATURES);
 	if (__atomic_load_n(&vh->conn_vid, __ATOMIC_RELAXED) < 0) {
 		__atomic_store_n(&vh->conn_vid, vid, __ATOMIC_RELAXED);
 		return 0;
@@ -223,6 +255,12 @@ start_device(struct vqs_port *p, int vid)
 	memset(vh->guest_notifications, 0, sizeof(vh->guest_notifications));
 	__atomic_store_n(&vh->notify_setup_pending, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->paused, 0, __ATOMIC_RELAXED);
+	/* The library's datapath leaves offloads to librte_vhost, which the
+	 * switch does not let it negotiate: none. */
+	__atomic_store_n(&vh->ol_host, vh->direct != NULL ? vqs_offload_host(features) : 0,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&vh->ol_guest, vh->direct != NULL ? vqs_offload_guest(features) : 0,
+			 __ATOMIC_RELAXED);
 	__atomic_fetch_add(&vh->base_gen, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&vh->ring_gen, 1, __ATOMIC_RELAXED);
 	vqs_vhost_lib_check(p, vid);
@@ -336,6 +374,10 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 	}
 	if (p->conf.queues == 1)
 		disable |= 1ULL << VIRTIO_NET_F_MQ;
+	if (offloads_offered(p))
+		disable &= ~VQS_OL_FEATURES;
+	else if (p->conf.offloads)
+		VQS_LOG(WARNING, "port %s: offloads=on is not offered on --datapath=library", p->conf.name);
 	/* The direct datapath writes guest TX used rings without logging
 	 * them for a live migration: it does not offer dirty logging. */
 	if (vqs_vhost_sw->direct) {

@@ -27,6 +27,7 @@
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_internal.h"
+#include "offload.h"
 #include "vhost_ring.h"
 
 void
@@ -173,6 +174,7 @@ vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint3
 	r->mrg_rxbuf = (features >> VIRTIO_NET_F_MRG_RXBUF) & 1;
 	r->hdr_len = features & ((1ULL << VIRTIO_NET_F_MRG_RXBUF) | (1ULL << VIRTIO_F_VERSION_1)) ?
 		     sizeof(struct virtio_net_hdr_mrg_rxbuf) : sizeof(struct virtio_net_hdr);
+	r->ol = (vq & 1) ? vqs_offload_host(features) : vqs_offload_guest(features);
 	r->own = true;
 	r->ring_gen = gen;
 	return VQS_RING_OWN;

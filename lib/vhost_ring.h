@@ -75,6 +75,8 @@ struct vqs_direct_ring {
 				* hint of what the guest consumed) */
 	bool mrg_rxbuf;        /* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	uint16_t hdr_len;      /* virtio-net header before each frame */
+	uint8_t ol;            /* offloads (VQS_OL_*): a TX ring's guest may ask
+				* for them, an RX ring's guest takes them */
 	uint16_t size;
 	uint16_t last_avail;   /* next avail entry to take (packed: slot | wrap) */
 	uint16_t used_idx;     /* next used entry to write (packed: slot | wrap) */

@@ -28,6 +28,7 @@
 #include "ctl.h"
 #include "ctl_server.h"
 #include "guest_fault.h"
+#include "offload.h"
 #include "options.h"
 #include "paths.h"
 #include "sd_notify.h"
@@ -350,6 +351,13 @@ main(int argc, char **argv)
 	/* Guest memory a frontend shrinks under the switch: lib/guest_fault.c. */
 	if (vqs_guest_fault_install() != 0)
 		VQS_LOG(WARNING, "no SIGBUS handler for guest memory: %s", strerror(errno));
+	/* Before any frame: where a frame's offloads are kept (offload.h). */
+	rc = vqs_offload_init();
+	if (rc != 0) {
+		VQS_LOG(ERR, "cannot register the offload mbuf field: %s", strerror(-rc));
+		rte_eal_cleanup();
+		return 1;
+	}
 	/* Sockets are created 0660 at once, then chowned: no window in which
 	 * others could connect. */
 	umask(0117);

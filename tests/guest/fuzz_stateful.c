@@ -388,7 +388,7 @@ fg_rx(struct fg *f, int vq, const char *when)
 	int id, n = 0;
 
 	if (!checked(f, vq)) {
-		guest_rx_collect(&f->g, (uint16_t)vq, &r);
+		guest_rx_collect(&f->g, (uint16_t)vq, &r, NULL);
 		return;
 	}
 	if (s->loose) {
@@ -407,7 +407,7 @@ fg_rx(struct fg *f, int vq, const char *when)
 		v->rx.want = 0;
 		saw(1, n > 0);
 	} else {
-		guest_rx_collect(&f->g, (uint16_t)vq, &r);
+		guest_rx_collect(&f->g, (uint16_t)vq, &r, NULL);
 		if (r.bad_used)
 			fail("%s vq %d (%s): %u used entries of buffers not made available or past their length: %s",
 			     f->name, vq, when, r.bad_used, r.detail);
@@ -1186,7 +1186,7 @@ probe(struct fg *a, struct fg *b)
 			sends++;
 		}
 		for (k = 0; k < rx_q; k++) {
-			guest_rx_collect(&b->g, (uint16_t)(2 * k), &r);
+			guest_rx_collect(&b->g, (uint16_t)(2 * k), &r, NULL);
 			if (r.bad_used || (r.bad && !frames_untrusted))
 				fail("%s -> %s probe: %s vq %d received %s", a->name, b->name, b->name,
 				     2 * k, r.detail);

@@ -56,7 +56,7 @@ wanted_features(const struct guest_conf *c)
 		f |= 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
 	if (c->qp > 1)
 		f |= 1ULL << VIRTIO_NET_F_MQ;
-	return f;
+	return f | c->features;
 }
 
 static int
@@ -66,7 +66,7 @@ negotiate(struct guest *g, char *err, size_t len)
 
 	if (vhu_get_u64(&g->conn, VHU_GET_FEATURES, &g->offered) != 0)
 		return fail(err, len, "GET_FEATURES got no answer");
-	if ((want & g->offered) != want) {
+	if ((want & g->offered) != want && !g->conf.insist) {
 		snprintf(err, len, "switch does not offer features 0x%llx",
 			 (unsigned long long)(want & ~g->offered));
 		return -1;
@@ -527,15 +527,37 @@ tx_check(struct guest *g, struct guest_vq *v, int id)
 		v->tx_modified++;
 }
 
-int
-guest_tx_add(struct guest *g, uint16_t i, const struct tx_frame *f)
+/* Buffer id's total bytes at gpa (filled) queued as n descriptors of
+ * the sizes in sizes, the last one taking what they leave. */
+static int
+tx_queue(struct guest *g, uint16_t i, int id, uint64_t gpa, uint32_t total, const uint32_t *sizes,
+	 int n, bool indirect)
 {
 	struct guest_vq *v = &g->vq[i];
 	struct vq_seg segs[VIRTQ_MAX_SEGS];
-	uint32_t total = g->hdr_len + f->len + (f->vlan ? 4 : 0), off = 0;
+	uint32_t off = 0;
+	int k;
+
+	for (k = 0; k < n; k++) {
+		uint32_t l = (k + 1 < n) ? sizes[k] : total - off;
+
+		if (l > total - off)
+			return -1;
+		segs[k] = (struct vq_seg){.gpa = gpa + off, .len = l, .write = false};
+		off += l;
+	}
+	v->buf_len[id] = total;
+	tx_remember(g, v, id, gmem_ptr(&g->mem, gpa, total), total);
+	return virtq_add(&v->q, segs, n, indirect);
+}
+
+int
+guest_tx_add(struct guest *g, uint16_t i, const struct tx_frame *f)
+{
+	uint32_t total = g->hdr_len + f->len + (f->vlan ? 4 : 0);
 	uint64_t gpa;
 	uint8_t *p;
-	int id = guest_next_id(g, i), n = f->nsegs ? f->nsegs : 1, k;
+	int id = guest_next_id(g, i), n = f->nsegs ? f->nsegs : 1;
 
 	if (id < 0 || f->len > GUEST_MAX_FRAME || (f->vlan && f->len < 14))
 		return -1;
@@ -554,18 +576,25 @@ guest_tx_add(struct guest *g, uint16_t i, const struct tx_frame *f)
 		e[14] = (uint8_t)(f->vlan >> 8);
 		e[15] = (uint8_t)f->vlan;
 	}
-	for (k = 0; k < n; k++) {
-		/* The last segment takes what the sizes given leave. */
-		uint32_t l = (k + 1 < n) ? f->segs[k] : total - off;
+	return tx_queue(g, i, id, gpa, total, f->segs, n, f->indirect);
+}
 
-		if (l > total - off)
-			return -1;
-		segs[k] = (struct vq_seg){.gpa = gpa + off, .len = l, .write = false};
-		off += l;
-	}
-	v->buf_len[id] = total;
-	tx_remember(g, v, id, p, total);
-	return virtq_add(&v->q, segs, n, f->indirect);
+int
+guest_tx_raw(struct guest *g, uint16_t i, const uint8_t *buf, uint32_t len, const uint32_t *segs,
+	     int nsegs, bool indirect)
+{
+	int id = guest_next_id(g, i);
+	uint64_t gpa;
+	uint8_t *p;
+
+	if (id < 0 || len == 0)
+		return -1;
+	gpa = guest_buffer(g, i, id, len);
+	p = gmem_ptr(&g->mem, gpa, len);
+	if (gpa == 0 || p == NULL)
+		return -1;
+	memcpy(p, buf, len);
+	return tx_queue(g, i, id, gpa, len, segs, nsegs ? nsegs : 1, indirect);
 }
 
 unsigned int
@@ -623,7 +652,8 @@ rx_bytes(struct guest *g, struct guest_vq *v, int id, uint32_t len)
 
 /* One used RX buffer: the start of a frame or the next part of one. */
 static void
-rx_buffer(struct guest *g, struct guest_vq *v, int id, uint32_t len, struct rx_report *r)
+rx_buffer(struct guest *g, struct guest_vq *v, int id, uint32_t len, struct rx_report *r,
+	  FILE *dump)
 {
 	struct rx_partial *x = &v->rx;
 	const uint8_t *p;
@@ -646,6 +676,7 @@ rx_buffer(struct guest *g, struct guest_vq *v, int id, uint32_t len, struct rx_r
 		x->want = (g->features >> VIRTIO_NET_F_MRG_RXBUF) & 1 ? h->num_buffers : 1;
 		x->got = 0;
 		x->len = 0;
+		memcpy(x->hdr, p, g->hdr_len);
 		skip = g->hdr_len;
 		if (x->want == 0 || x->want > v->q.size) {
 			r->bad_used++; /* no frame takes more buffers than the ring has */
@@ -665,6 +696,15 @@ rx_buffer(struct guest *g, struct guest_vq *v, int id, uint32_t len, struct rx_r
 		return;
 	r->frames++;
 	r->bytes += x->len;
+	if (dump != NULL) {
+		uint32_t total = g->hdr_len + x->len;
+		uint8_t le[4] = {(uint8_t)total, (uint8_t)(total >> 8), (uint8_t)(total >> 16),
+				 (uint8_t)(total >> 24)};
+
+		fwrite(le, 1, sizeof(le), dump);
+		fwrite(x->hdr, 1, g->hdr_len, dump);
+		fwrite(x->data, 1, x->len, dump);
+	}
 	if (!is_test_frame(x->data, x->len)) {
 		r->foreign++; /* someone else's frame: nothing to check */
 	} else if (frame_intact(x->data, x->len)) {
@@ -677,7 +717,7 @@ rx_buffer(struct guest *g, struct guest_vq *v, int id, uint32_t len, struct rx_r
 }
 
 void
-guest_rx_collect(struct guest *g, uint16_t i, struct rx_report *r)
+guest_rx_collect(struct guest *g, uint16_t i, struct rx_report *r, FILE *dump)
 {
 	struct guest_vq *v = &g->vq[i];
 	uint32_t len;
@@ -690,7 +730,7 @@ guest_rx_collect(struct guest *g, uint16_t i, struct rx_report *r)
 			note(r, "unknown-id:%u/%u,", 0, 0);
 			break;
 		}
-		rx_buffer(g, v, id, len, r);
+		rx_buffer(g, v, id, len, r, dump);
 	}
 	len = (uint32_t)strlen(r->detail);
 	if (len > 0)

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "guest_mem.h"
 #include "vhost_user.h"
@@ -33,6 +34,9 @@ struct guest_conf {
 	bool rings_at_end; /* every vring's rings at the end of guest memory */
 	bool need_reply;   /* REPLY_ACK: NEED_REPLY on every message without a reply */
 	bool legacy;       /* no VERSION_1: a 10-byte header without MRG_RXBUF */
+	uint64_t features; /* more features to ask for (offloads, say) */
+	bool insist;       /* ask for them even if not offered (a QEMU that
+			    * reconnects with what its guest uses) */
 };
 
 /* What a TX frame held when it was queued, checked when it is reclaimed:
@@ -55,6 +59,7 @@ struct rx_partial {
 	uint8_t *data;
 	uint32_t len;
 	uint16_t want, got; /* buffers: announced in num_buffers, seen */
+	uint8_t hdr[12];    /* its virtio-net header */
 };
 
 struct guest_vq {
@@ -122,8 +127,10 @@ int guest_call_swap(struct guest *g, uint16_t i);
 int guest_rx_post(struct guest *g, uint16_t i, int n, const uint32_t *lens, int nlens);
 /* Posts n receive buffers, each a chain of nsegs pieces of these sizes. */
 int guest_rx_post_chain(struct guest *g, uint16_t i, int n, const uint32_t *segs, int nsegs);
-/* Consumes every used RX entry, rebuilding and checking frames. */
-void guest_rx_collect(struct guest *g, uint16_t i, struct rx_report *r);
+/* Consumes every used RX entry, rebuilding and checking frames; each
+ * frame, its virtio-net header first, is also appended to dump (if not
+ * NULL) after its length (4 bytes, little endian). */
+void guest_rx_collect(struct guest *g, uint16_t i, struct rx_report *r, FILE *dump);
 
 struct tx_frame {
 	uint8_t dst[6], src[6];
@@ -137,6 +144,11 @@ struct tx_frame {
 };
 /* Queues one frame (not published); the buffer id or -1 (ring full). */
 int guest_tx_add(struct guest *g, uint16_t i, const struct tx_frame *f);
+/* Queues the buffer of len bytes at p as it is (virtio-net header
+ * included), in segs (nsegs of them; 0: one descriptor) like
+ * guest_tx_add; the buffer id or -1. */
+int guest_tx_raw(struct guest *g, uint16_t i, const uint8_t *p, uint32_t len,
+		 const uint32_t *segs, int nsegs, bool indirect);
 /* Reclaims the used TX entries, checking that each frame is still what
  * was queued (tx_checked, tx_modified); how many. */
 unsigned int guest_tx_reclaim(struct guest *g, uint16_t i);

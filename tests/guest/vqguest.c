@@ -149,6 +149,8 @@ cmd_connect(struct guest *g, struct guest_conf *c, const struct args *a, char *o
 	c->rings_at_end = num(a, "rings_at_end", c->rings_at_end);
 	c->need_reply = num(a, "need_reply", c->need_reply);
 	c->legacy = num(a, "legacy", c->legacy);
+	c->features = (uint64_t)num(a, "features", (long)c->features);
+	c->insist = num(a, "insist", c->insist);
 	if (guest_connect(g, c, out, len) != 0) {
 		guest_disconnect(g);
 		return -1;
@@ -184,6 +186,31 @@ cmd_tx(struct guest *g, int i, const struct args *a, char *out, size_t len)
 	else
 		virtq_publish(&g->vq[i].q);
 	snprintf(out, len, "sent=%ld", k);
+	return 0;
+}
+
+/* txraw file=PATH: the file's bytes as one TX buffer, virtio-net header
+ * and all (segs= and indirect= as for tx), published and kicked. */
+static int
+cmd_txraw(struct guest *g, int i, const struct args *a, char *out, size_t len)
+{
+	const char *path = arg(a, "file", NULL);
+	static uint8_t buf[GUEST_MAX_FRAME + 64];
+	uint32_t segs[VIRTQ_MAX_SEGS];
+	FILE *f = path != NULL ? fopen(path, "rb") : NULL;
+	size_t n;
+	int id;
+
+	if (f == NULL) {
+		snprintf(out, len, "txraw needs file=PATH: %s", path ? strerror(errno) : "missing");
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	id = guest_tx_raw(g, (uint16_t)i, buf, (uint32_t)n, segs,
+			  num_list(arg(a, "segs", NULL), segs, VIRTQ_MAX_SEGS), num(a, "indirect", 0));
+	guest_kick(g, (uint16_t)i, false);
+	snprintf(out, len, "sent=%d", id >= 0);
 	return 0;
 }
 
@@ -408,9 +435,17 @@ run_vq(struct guest *g, int i, const char *verb, const struct args *a, char *out
 		return 0;
 	}
 	if (strcmp(verb, "rx") == 0) {
+		const char *path = arg(a, "dump", NULL);
+		FILE *dump = path != NULL ? fopen(path, "ab") : NULL;
 		struct rx_report r;
 
-		guest_rx_collect(g, (uint16_t)i, &r);
+		if (path != NULL && dump == NULL) {
+			snprintf(out, len, "cannot open %s: %s", path, strerror(errno));
+			return -1;
+		}
+		guest_rx_collect(g, (uint16_t)i, &r, dump);
+		if (dump != NULL)
+			fclose(dump);
 		snprintf(out, len, "frames=%u foreign=%u bad=%u used=%u bad_used=%u bytes=%llu detail=%s",
 			 r.frames, r.foreign, r.bad, r.used, r.bad_used, (unsigned long long)r.bytes,
 			 r.detail[0] ? r.detail : "-");
@@ -418,6 +453,8 @@ run_vq(struct guest *g, int i, const char *verb, const struct args *a, char *out
 	}
 	if (strcmp(verb, "tx") == 0)
 		return cmd_tx(g, i, a, out, len);
+	if (strcmp(verb, "txraw") == 0)
+		return cmd_txraw(g, i, a, out, len);
 	if (strcmp(verb, "txdone") == 0) {
 		snprintf(out, len, "reclaimed=%u", guest_tx_reclaim(g, (uint16_t)i));
 		return 0;
