@@ -54,8 +54,8 @@ prefix=vqfuzz_$$
 # inno1 and inno2: the innocent pair, which must never notice.
 cat > "$dir/switch.conf" <<CONF
 add-br br0
-add-port br0 fuzz type=vhostuser queues=2
-add-port br0 peer type=vhostuser queues=2
+add-port br0 fuzz type=vhostuser queues=2 offloads=on
+add-port br0 peer type=vhostuser queues=2 offloads=on
 add-port br0 inno1 type=vhostuser
 add-port br0 inno2 type=vhostuser
 CONF

@@ -25,6 +25,8 @@
  *    the guest asked for made, once its used entry is there; a frame
  *    from one to the other arrives (the port was not left paused);
  *  - a frontend stalled in the middle of a message is disconnected.
+ * Guests that connect with offloads (op 24) hand the switch frames with
+ * virtio-net headers, right or with one field wrong (op 25).
  * The input format is described in tests/guest/corpus/README.md, and
  * written by tests/guest/corpus/seeds.py.
  *
@@ -77,7 +79,7 @@ enum op {
 	OP_CONNECT, OP_DISCONNECT, OP_TX, OP_RXPOST, OP_RX, OP_TXDONE, OP_CHAOS, OP_KICK,
 	OP_INTR, OP_FLAGS, OP_RAW_DESC, OP_HOSTILE_DESC, OP_HOSTILE_MSG, OP_RAW_MSG,
 	OP_VRING_NUM, OP_VRING_BASE, OP_VRING_MOVE, OP_MEM, OP_MSG_FAIL, OP_STALL, OP_SLEEP,
-	OP_CALL_SWAP, OP_FORGE_USED, OP_POKE, NOPS
+	OP_CALL_SWAP, OP_FORGE_USED, OP_POKE, OP_CONNECT_OL, OP_TX_OL, NOPS
 };
 
 struct input {
@@ -496,8 +498,14 @@ wake_pmd(void)
 
 /* --- the steps --- */
 
+/* Checksum and TSO offloads, both ways (docs/offloads.md). */
+#define OFFLOAD_FEATURES \
+	((1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) | \
+	 (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) | \
+	 (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6))
+
 static void
-op_connect(struct fg *f, struct input *in)
+op_connect(struct fg *f, struct input *in, bool offloads)
 {
 	static const uint16_t sizes[16] = {256, 64, 16, 1024, 128, 32, 8, 512,
 					   4, 2, 2048, 4096, 32768, 256, 64, 256};
@@ -520,6 +528,7 @@ op_connect(struct fg *f, struct input *in)
 	c.mem_size = (uint64_t)mem_mb[b >> 4 & 3] << 20;
 	c.no_used_hint = b >> 6 & 1;
 	c.postcopy = b >> 7;
+	c.features = offloads ? OFFLOAD_FEATURES : 0;
 	if (c.base_set)
 		c.base = (uint32_t)take(in, 2);
 	fg_disconnect(f);
@@ -599,6 +608,139 @@ op_tx(struct fg *f, struct input *in)
 	}
 	chaos_release(&f->g, (uint16_t)vq);
 	saw(6, sent == 0 ? 0 : sent < n ? 1 : 2);
+}
+
+/*
+ * A TCP or UDP frame over IPv4 or IPv6 (a VLAN tag maybe) at p, with a
+ * payload of len bytes, its L4 checksum partial (the pseudo-header's sum,
+ * as a guest with CSUM leaves it); how long it is. *l4 and *hdrs: where
+ * its L4 header and its payload begin. p has room for len + 82 bytes.
+ */
+static uint32_t
+ip_frame(uint8_t *p, const uint8_t dst[6], const uint8_t src[6], bool v6, bool udp, bool vlan,
+	 uint32_t len, uint16_t *l4, uint16_t *hdrs)
+{
+	uint32_t off = 12, l4len = (udp ? 8 : 20) + len, sum = 0, k;
+	uint8_t proto = udp ? 17 : 6;
+
+	memcpy(p, dst, 6);
+	memcpy(p + 6, src, 6);
+	if (vlan) {
+		memcpy(p + off, "\x81\x00\x00\x0a", 4);
+		off += 4;
+	}
+	p[off] = v6 ? 0x86 : 0x08;
+	p[off + 1] = v6 ? 0xdd : 0x00;
+	off += 2;
+	if (v6) {
+		memset(p + off, 0, 40);
+		p[off] = 0x60;
+		p[off + 4] = (uint8_t)(l4len >> 8);
+		p[off + 5] = (uint8_t)l4len;
+		p[off + 6] = proto;
+		p[off + 7] = 64;
+		p[off + 8] = p[off + 24] = 0xfd;
+		p[off + 23] = 1;
+		p[off + 39] = 2;
+		for (k = 8; k < 40; k += 2)
+			sum += (uint32_t)(p[off + k] << 8 | p[off + k + 1]);
+		off += 40;
+	} else {
+		static const uint8_t ip[20] = {0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 0, 0, 0,
+					       10, 0, 0, 1, 10, 0, 0, 2};
+		uint32_t h = 0;
+
+		memcpy(p + off, ip, 20);
+		p[off + 2] = (uint8_t)((20 + l4len) >> 8);
+		p[off + 3] = (uint8_t)(20 + l4len);
+		p[off + 9] = proto;
+		for (k = 0; k < 20; k += 2)
+			h += (uint32_t)(p[off + k] << 8 | p[off + k + 1]);
+		h = (h & 0xffff) + (h >> 16);
+		h = (h & 0xffff) + (h >> 16);
+		p[off + 10] = (uint8_t)(~h >> 8);
+		p[off + 11] = (uint8_t)~h;
+		for (k = 12; k < 20; k += 2)
+			sum += (uint32_t)(p[off + k] << 8 | p[off + k + 1]);
+		off += 20;
+	}
+	*l4 = (uint16_t)off;
+	memset(p + off, 0, udp ? 8 : 20);
+	p[off] = 0x9c; /* ports 40000 -> 5201 */
+	p[off + 1] = 0x40;
+	p[off + 2] = 0x14;
+	p[off + 3] = 0x51;
+	if (udp) {
+		p[off + 4] = (uint8_t)(l4len >> 8);
+		p[off + 5] = (uint8_t)l4len;
+	} else {
+		p[off + 12] = 0x50;
+		p[off + 13] = 0x18;
+	}
+	sum += proto + l4len;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	p[off + (udp ? 6 : 16)] = (uint8_t)(sum >> 8);
+	p[off + (udp ? 7 : 17)] = (uint8_t)sum;
+	off += udp ? 8 : 20;
+	*hdrs = (uint16_t)off;
+	for (k = 0; k < len; k++)
+		p[off + k] = (uint8_t)(k * 7);
+	return off + len;
+}
+
+/*
+ * A frame with a virtio-net header asking for offloads, right (mode 0)
+ * or with one field the input's value (docs/offloads.md lists what each
+ * must be). Whatever the header, the switch lives and the innocent pair
+ * is untouched; what a receiver gets of it is not checked here (the
+ * functional tests check the bytes).
+ */
+static void
+op_tx_offload(struct fg *f, struct input *in)
+{
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	static uint8_t buf[12 + 82 + 65535];
+	uint8_t a = byte(in), mode = byte(in), nsegs;
+	uint16_t value = (uint16_t)take(in, 2), l4, hdrs;
+	uint32_t len = (uint32_t)take(in, 2), segs[8], total;
+	struct virtio_net_hdr *h = (struct virtio_net_hdr *)buf;
+	bool v6 = a >> 3 & 1, udp = a >> 4 & 1;
+	int vq = pick_pair(f, a, true), k;
+	uint32_t hdr_len;
+
+	nsegs = byte(in) % 9;
+	for (k = 0; k < nsegs; k++)
+		segs[k] = (uint32_t)take(in, 2);
+	if (vq < 0)
+		return;
+	hdr_len = f->g.hdr_len;
+	len = len < 65535u - 82 ? len : 65535u - 82;
+	memset(buf, 0, hdr_len);
+	total = hdr_len + ip_frame(buf + hdr_len, a >> 1 & 1 ? other(f)->mac : bcast, f->mac, v6, udp,
+				   a >> 5 & 1, len, &l4, &hdrs);
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = l4;
+	h->csum_offset = udp ? 6 : 16;
+	if (!udp && value % 2048 > 0 && len > value % 2048) { /* a GSO frame */
+		h->gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+		h->gso_size = value % 2048;
+		h->hdr_len = hdrs;
+	}
+	switch (mode % 8) {
+	case 1: h->flags = (uint8_t)value; break;
+	case 2: h->gso_type = (uint8_t)value; break;
+	case 3: h->gso_size = value; break;
+	case 4: h->csum_start = value; break;
+	case 5: h->csum_offset = value; break;
+	case 6: h->hdr_len = value; break;
+	case 7: h->flags = 0; break;
+	}
+	chaos_hold(&f->g, (uint16_t)vq);
+	k = guest_tx_raw(&f->g, (uint16_t)vq, buf, total, segs, nsegs, a >> 6 & 1);
+	guest_kick(&f->g, (uint16_t)vq, false);
+	chaos_release(&f->g, (uint16_t)vq);
+	saw(16, k >= 0 ? 1 + (mode % 8) : 0);
 }
 
 static void
@@ -958,7 +1100,11 @@ step(struct input *in)
 	saw(0, op);
 	switch (op) {
 	case OP_CONNECT:
-		op_connect(f, in);
+	case OP_CONNECT_OL:
+		op_connect(f, in, op == OP_CONNECT_OL);
+		break;
+	case OP_TX_OL:
+		op_tx_offload(f, in);
 		break;
 	case OP_DISCONNECT:
 		fg_disconnect(f);

@@ -15,14 +15,16 @@ from test_tunnel import Netns, linux_vtep, no_offloads, veth_into
 from vqtest import Switch, Veth, check, log, main, run
 
 IP1, IP2 = "10.99.0.1", "10.99.0.2"
+DIRECT = os.environ.get("VQS_DATAPATH", "direct") == "direct"
 MAC1, MAC2 = "52:54:00:99:00:01", "52:54:00:99:00:02"
 
 
-def pair(c, name, queues=1, args=(), **kw):
+def pair(c, name, queues=1, args=(), offloads=False, **kw):
     """A switch with two vhost-user ports and a guest on each, booted at
-    once."""
-    sw = Switch(c, name, "add-br br0\nadd-port br0 vm1 type=vhostuser queues=%d\n"
-                         "add-port br0 vm2 type=vhostuser queues=%d\n" % (queues, queues),
+    once; offloads: the ports offer them (docs/offloads.md)."""
+    opts = "queues=%d%s" % (queues, " offloads=on" if offloads else "")
+    sw = Switch(c, name, "add-br br0\nadd-port br0 vm1 type=vhostuser %s\n"
+                         "add-port br0 vm2 type=vhostuser %s\n" % (opts, opts),
                 args=list(args))
     g1 = Guest(c, name + "1", sw.sock("vm1"), IP1 + "/24", MAC1, wait=False, **kw)
     g2 = Guest(c, name + "2", sw.sock("vm2"), IP2 + "/24", MAC2, wait=False, **kw)
@@ -66,6 +68,26 @@ def ping_and_tcp(sw, g1, g2, seconds=2):
     log("TCP g1->g2 %.1f Mbit/s, g2->g1 %.1f Mbit/s" %
         (iperf(g1, IP2, seconds=seconds) / 1e6, iperf(g1, IP2, "-R", seconds=seconds) / 1e6))
     no_watchdog_kicks(sw)
+
+
+def offloads_used(sw, ports, sw_gso=None):
+    """On the direct datapath, guests that took the offloads handed the
+    switch GSO frames (frames longer than the 1500-byte MTU on average)
+    and no header was refused; sw_gso: the port that had to segment them
+    in software. The library's datapath offers none."""
+    if not DIRECT:
+        return
+    for name in ports:
+        p = sw.port(name)
+        check(p["offloads_from_guest"] == "csum,tso4,tso6", "%s negotiated offloads: %s" % (name, p))
+        check(p["drop_bad_offload"] == 0, "%s: headers refused: %s" % (name, p))
+        check(p["rx_bytes"] > 3000 * p["rx_packets"],
+              "%s sent GSO frames: %d bytes in %d frames" % (name, p["rx_bytes"], p["rx_packets"]))
+    if sw_gso is not None:
+        p = sw.port(sw_gso)
+        check(p["sw_gso"] > 0, "%s: GSO frames segmented for it: %s" % (sw_gso, p))
+        log("%s: %d GSO frames segmented, %d checksums completed in software" %
+            (sw_gso, p["sw_gso"], p["sw_csum"]))
 
 
 def udp_flood_then_ping(sw, g1, g2):
@@ -170,12 +192,15 @@ WATCHDOG = ("--watchdog-interval", "100", "--enable-debug-commands")
 
 def test_one_pair(c):
     """Two guests with Linux's defaults (split rings, EVENT_IDX, mergeable
-    RX buffers) booted once, through one scenario after another: ping and
-    TCP, a UDP flood, a 9000-byte MTU, the PMD sleeping on kicks, lost
-    interrupts recovered by the watchdog, a reboot under traffic."""
-    sw, g1, g2 = pair(c, "gone", args=WATCHDOG)
+    RX buffers) and offloads booted once, through one scenario after
+    another: ping and TCP (the guests hand each other 64 KB segments and
+    partial checksums), a UDP flood, a 9000-byte MTU, the PMD sleeping on
+    kicks, lost interrupts recovered by the watchdog, a reboot under
+    traffic. (Guests without offloads: the other cases.)"""
+    sw, g1, g2 = pair(c, "gone", args=WATCHDOG, offloads=True)
     serve(g2)
     ping_and_tcp(sw, g1, g2)
+    offloads_used(sw, ("vm1", "vm2"))
     udp_flood_then_ping(sw, g1, g2)
     scenario("MTU 9000, mergeable RX buffers")
     for g in (g1, g2):
@@ -239,20 +264,43 @@ def test_netns_host_through_nic_port(c):
     run(["ip", "link", "set", v.peer, "netns", ns])
     run(["ip", "-n", ns, "addr", "add", "10.99.0.100/24", "dev", v.peer])
     run(["ip", "-n", ns, "link", "set", v.peer, "up"])
-    sw = Switch(c, "gns", "add-br br0\nadd-port br0 vm1 type=vhostuser\n"
+    # Frames no longer than the MTU, checksummed, from the host's kernel
+    # (a packet socket would see its segmentation batches); what the
+    # switch sends into the namespace the kernel checks in full.
+    run("ethtool -K %s tso off gso off gro off tx off" % v.name)
+    run("ip netns exec %s ethtool -K %s tso off gso off gro off tx off" % (ns, v.peer))
+    sw = Switch(c, "gns", "add-br br0\nadd-port br0 vm1 type=vhostuser offloads=on\n"
                           "add-port br0 up type=dpdk devargs=%s\n" % v.devargs(0))
     g1 = Guest(c, "gns1", sw.sock("vm1"), IP1 + "/24", MAC1)
     ping(g1, "10.99.0.100")
     r = subprocess.run(["ip", "netns", "exec", ns, "busybox", "ping", "-c", "3", "-W", "3", IP1],
                        capture_output=True, text=True)
     check(r.returncode == 0, "host -> guest ping: %s %s" % (r.stdout, r.stderr))
+    # TCP both ways, the guest handing the switch GSO frames that the NIC
+    # port gets as segments: the host's kernel finds every checksum right.
+    srv = subprocess.Popen(["ip", "netns", "exec", ns, "iperf3", "-s"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        log("TCP guest->host %.1f Mbit/s, host->guest %.1f Mbit/s" %
+            (iperf(g1, "10.99.0.100") / 1e6, iperf(g1, "10.99.0.100", "-R") / 1e6))
+    finally:
+        srv.kill()
+        srv.wait()
+    ping(g1, "10.99.0.100")
+    errors = run(["ip", "netns", "exec", ns, "nstat", "-az", "TcpInCsumErrors", "UdpInCsumErrors",
+                  "IpExtInCsumErrors"]).stdout
+    check(all(int(l.split()[1]) == 0 for l in errors.splitlines()[1:] if l.strip()),
+          "checksum errors in the host's kernel:\n%s" % errors)
+    offloads_used(sw, ("vm1",), sw_gso="up")
     check(sw.stop() == 0, "exit code")
 
 
 def test_vxlan_to_linux_vtep(c):
-    """A guest (MTU 1450) behind a vxlan port reaches a Linux vxlan device
-    in a namespace over an underlay bridge: ping both ways, TCP and UDP
-    both ways."""
+    """A guest (MTU 1450, offloads) behind a vxlan port reaches a Linux
+    vxlan device in a namespace over an underlay bridge: ping both ways,
+    TCP and UDP both ways, its GSO frames segmented before they are
+    encapsulated."""
     ul, vt = Netns(c, "vqs_guest_ul"), Netns(c, "vqs_guest_vtep")
     ul.sh("ip link add name ulbr type bridge && ip link set ulbr up")
     veth_into(c, "vqgvu0", None, ul, peer="s")
@@ -261,7 +309,7 @@ def test_vxlan_to_linux_vtep(c):
     no_offloads(ul, "s", "v")
     no_offloads(None, "vqgvu0")
     linux_vtep(vt, "e", "192.0.2.20", ["192.0.2.10"], "10.99.0.100")
-    sw = Switch(c, "gvx", "add-br br0\nadd-br brphy\nadd-port br0 vm1 type=vhostuser\n"
+    sw = Switch(c, "gvx", "add-br br0\nadd-br brphy\nadd-port br0 vm1 type=vhostuser offloads=on\n"
                           "add-port brphy up0 type=dpdk devargs=net_pcap0,iface=vqgvu0 ip=192.0.2.10/24\n"
                           "add-port br0 vx type=vxlan vni=100 local_ip=192.0.2.10 remote_ip=192.0.2.20\n")
     g1 = Guest(c, "gvx1", sw.sock("vm1"), IP1 + "/24", MAC1, mtu=1450)
@@ -278,6 +326,7 @@ def test_vxlan_to_linux_vtep(c):
         srv.kill()
         srv.wait()
     ping(g1, "10.99.0.100")
+    offloads_used(sw, ("vm1",), sw_gso="vx")
     t = sw.vqctl("tnl/show", "vx", fmt="json")[0]["remotes"][0]
     check(t["rx_packets"] > 100 and t["tx_packets"] > 100, "tunnel counters: %s" % t)
     check(sw.stop() == 0, "exit code")

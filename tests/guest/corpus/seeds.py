@@ -14,7 +14,7 @@ GUEST = os.path.dirname(HERE)
 
 OPS = ["connect", "disconnect", "tx", "rxpost", "rx", "txdone", "chaos", "kick", "intr", "flags",
        "raw_desc", "hostile_desc", "hostile_msg", "raw_msg", "vring_num", "vring_base", "vring_move",
-       "mem", "msg_fail", "stall", "sleep", "call_swap", "forge_used", "poke"]
+       "mem", "msg_fail", "stall", "sleep", "call_swap", "forge_used", "poke", "connect_ol", "tx_ol"]
 SIZES = [256, 64, 16, 1024, 128, 32, 8, 512, 4, 2, 2048, 4096, 32768]
 MEM_MB = [16, 4, 2, 1]
 STALL_BYTE = 0x5A
@@ -47,8 +47,8 @@ class Prog:
         self.b.append(g << 7 | OPS.index(name))
 
     def connect(self, g, packed=0, event_idx=0, mrg=0, indirect=0, rings_at_end=0, need_reply=0,
-                qp=1, base=None, size=256, mem=16, no_used_hint=0, postcopy=0):
-        self.op("connect", g)
+                qp=1, base=None, size=256, mem=16, no_used_hint=0, postcopy=0, offloads=0):
+        self.op("connect_ol" if offloads else "connect", g)
         self.b.append(packed | event_idx << 1 | mrg << 2 | indirect << 3 | rings_at_end << 4 |
                       need_reply << 5 | (qp == 2) << 6 | (base is not None) << 7)
         self.b.append(SIZES.index(size) | MEM_MB.index(mem) << 4 | no_used_hint << 6 | postcopy << 7)
@@ -181,6 +181,20 @@ class Prog:
     def forge_used(self, g, vq):
         self.op("forge_used", g)
         self.b.append(vq)
+
+    def tx_ol(self, g, length=20000, mode=0, value=1448, to_other=1, v6=0, udp=0, vlan=0, indirect=0,
+              segs=(), pair=0):
+        """A frame with offloads: mode 0 a right header (value: gso_size
+        % 2048, 0 for a partial checksum only), 1-6 flags, gso_type,
+        gso_size, csum_start, csum_offset, hdr_len set to value, 7 no
+        NEEDS_CSUM."""
+        self.op("tx_ol", g)
+        self.b.append(pair | to_other << 1 | v6 << 3 | udp << 4 | vlan << 5 | indirect << 6)
+        self.b.append(mode)
+        self.b += be(value, 2) + be(length, 2)
+        self.b.append(len(segs))
+        for n in segs:
+            self.b += be(n, 2)
 
     def poke(self, g, vq, area, offset, value):
         self.op("poke", g)
@@ -480,6 +494,27 @@ def qemu_on_running_device(p):
 
 
 @seed
+def offloads(p):
+    """Two guests with offloads: GSO frames and partial checksums over
+    IPv4 and IPv6, tagged or not, in pieces, to each other and flooded,
+    then each header field wrong in turn."""
+    p.connect(FUZZ, event_idx=1, mrg=1, indirect=1, offloads=1)
+    p.connect(PEER, event_idx=1, mrg=1, offloads=1)
+    p.rxpost(PEER, n=64, length=4096)
+    p.rxpost(FUZZ, n=64, length=4096)
+    p.tx_ol(FUZZ)
+    p.tx_ol(FUZZ, v6=1, segs=(12, 100, 2000))
+    p.tx_ol(FUZZ, to_other=0, vlan=1, indirect=1, segs=(12, 30000))
+    p.tx_ol(PEER, udp=1, length=3000, value=0)
+    for mode in range(1, 8):
+        p.tx_ol(FUZZ, mode=mode, value=[0, 3, 0, 0xfff0, 20000, 7, 0][mode - 1], length=9000)
+    p.rx(PEER)
+    p.rx(FUZZ)
+    p.txdone(FUZZ)
+    p.txdone(PEER)
+
+
+@seed
 def hostile_descriptors(p):
     p.connect(FUZZ, packed=1, indirect=1)
     p.connect(PEER, indirect=1)
@@ -523,7 +558,7 @@ def show(data):
         g = ["fuzz", "peer"][b >> 7]
         op = OPS[(b & 0x7F) % len(OPS)]
         args = ""
-        if op == "connect":
+        if op in ("connect", "connect_ol"):
             a, c = r.byte(), r.byte()
             f = [n for k, n in enumerate(["packed", "event_idx", "mrg", "indirect", "rings_at_end",
                                           "need_reply", "qp=2"]) if a >> k & 1]
@@ -611,6 +646,14 @@ def show(data):
             a = r.byte()
             args = "%d us" % (20 + 5 * a if a < 192 else 1000 + (a - 192) * 200)
             g = ""
+        elif op == "tx_ol":
+            a, mode, value, ln = r.byte(), r.byte() % 8, r.take(2), r.take(2)
+            segs = [r.take(2) for _ in range(r.byte() % 9)]
+            args = "pair=%d dst=%s %s %s vlan=%d indirect=%d len=%d %s=%d segs=%s" % (
+                a & 1, ["bcast", "other"][a >> 1 & 1], ["IPv4", "IPv6"][a >> 3 & 1],
+                ["TCP", "UDP"][a >> 4 & 1], a >> 5 & 1, a >> 6 & 1, ln,
+                ["gso_size%2048", "flags", "gso_type", "gso_size", "csum_start", "csum_offset", "hdr_len",
+                 "no NEEDS_CSUM"][mode], value, ",".join(map(str, segs)) or "-")
         elif op == "poke":
             a = r.byte()
             args = "vq=%d area=%d offset=%#x value=%#x" % (a & 7, (a >> 3) % 3, r.take(3), r.take(2))
