@@ -13,7 +13,11 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#define VQS_LOG_MODULE VQS_LOG_VHOST
+
 #include "offload.h"
+#include "port.h"
+#include "ratelimit.h"
 
 int vqs_offload_field = -1;
 uint64_t vqs_offload_flag;
@@ -134,6 +138,7 @@ check_csum(const struct virtio_net_hdr *h, uint32_t pkt_len, const struct parsed
 		o->l4_len = (uint8_t)x->l4_len;
 	}
 	o->l3_off = (uint8_t)x->l3_off;
+	o->ip_ver = x->ip_ver;
 	return VQS_OL_OK;
 }
 
@@ -197,6 +202,74 @@ vqs_offload_take(struct rte_mbuf *m, const struct virtio_net_hdr *h, uint8_t all
 	*vqs_offload_of(m) = o;
 	m->ol_flags |= vqs_offload_flag;
 	return VQS_OL_OK;
+}
+
+#define MBUF_TX_FLAGS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG | \
+		       RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_IP_CKSUM)
+
+void
+vqs_offload_flags_clear(struct rte_mbuf *m)
+{
+	m->ol_flags &= ~MBUF_TX_FLAGS;
+}
+
+void
+vqs_offload_to_mbuf(struct rte_mbuf *m)
+{
+	const struct vqs_offload *o = vqs_offload_get(m);
+
+	/* A TCP or UDP header at csum_start behind IPv4 or IPv6: parsed
+	 * (vqs_offload_needs has no VQS_OL_CSUM_ANY). */
+	m->l2_len = o->l3_off;
+	m->l3_len = (uint16_t)(o->csum_start - o->l3_off);
+	m->l4_len = o->l4_len;
+	m->tso_segsz = o->gso_size;
+	m->ol_flags |= (o->l4_proto == IPPROTO_UDP ? RTE_MBUF_F_TX_UDP_CKSUM : RTE_MBUF_F_TX_TCP_CKSUM) |
+		       (o->ip_ver == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6);
+	if (o->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+}
+
+bool
+vqs_offload_from_mbuf(struct rte_mbuf *m, struct virtio_net_hdr *h)
+{
+	uint64_t f = m->ol_flags;
+
+	memset(h, 0, sizeof(*h));
+	vqs_offload_flags_clear(m);
+	if (!(f & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)))
+		return true;
+	if ((f & RTE_MBUF_F_TX_UDP_SEG) || ((f & RTE_MBUF_F_TX_L4_MASK) != RTE_MBUF_F_TX_TCP_CKSUM &&
+					     (f & RTE_MBUF_F_TX_L4_MASK) != RTE_MBUF_F_TX_UDP_CKSUM))
+		return false; /* UFO, SCTP: never offered */
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = (uint16_t)(m->l2_len + m->l3_len);
+	h->csum_offset = (f & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_UDP_CKSUM ?
+			 offsetof(struct rte_udp_hdr, dgram_cksum) : offsetof(struct rte_tcp_hdr, cksum);
+	if (f & RTE_MBUF_F_TX_TCP_SEG) {
+		h->gso_type = (f & RTE_MBUF_F_TX_IPV4) ? VIRTIO_NET_HDR_GSO_TCPV4 :
+							 VIRTIO_NET_HDR_GSO_TCPV6;
+		h->gso_size = m->tso_segsz;
+	}
+	return true;
+}
+
+bool
+vqs_offload_take_or_drop(const struct vqs_port *p, struct vqs_port_stats *st, struct rte_mbuf *m,
+			 const struct virtio_net_hdr *h, uint8_t allowed, uint32_t max_frame)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+	enum vqs_ol_error e = vqs_offload_take(m, h, allowed, max_frame);
+
+	if (e == VQS_OL_OK)
+		return true;
+	VQS_LOG_RL(&rl, WARNING, "port %s: a frame's virtio-net header: %s: dropped", p->conf.name,
+		   vqs_ol_error_names[e]);
+	vqs_count(&st->rx_packets, 1);
+	vqs_count(&st->rx_bytes, m->pkt_len);
+	vqs_count(&st->drops[VQS_DROP_BAD_OFFLOAD], 1);
+	rte_pktmbuf_free(m);
+	return false;
 }
 
 void

@@ -21,7 +21,11 @@
 #define VQS_OL_CSUM 0x1u /* a partial checksum: NEEDS_CSUM */
 #define VQS_OL_TSO4 0x2u /* TCP over IPv4, segmented by the receiver */
 #define VQS_OL_TSO6 0x4u /* TCP over IPv6 */
-#define VQS_OL_ALL  (VQS_OL_CSUM | VQS_OL_TSO4 | VQS_OL_TSO6)
+#define VQS_OL_CSUM_ANY 0x8u /* a partial checksum that is not at a TCP or
+			      * UDP header (tunnels, other protocols):
+			      * virtio's csum_start/csum_offset say it, an
+			      * mbuf's offload flags cannot */
+#define VQS_OL_ALL  (VQS_OL_CSUM | VQS_OL_TSO4 | VQS_OL_TSO6 | VQS_OL_CSUM_ANY)
 
 /* The virtio-net features behind each, and what a vhost port offers when
  * its offloads are on (ECN and UFO are never offered). */
@@ -49,7 +53,8 @@ vqs_offload_guest(uint64_t f)
 {
 	if (!((f >> VIRTIO_NET_F_GUEST_CSUM) & 1))
 		return 0;
-	return (uint8_t)(VQS_OL_CSUM | (((f >> VIRTIO_NET_F_GUEST_TSO4) & 1) ? VQS_OL_TSO4 : 0) |
+	return (uint8_t)(VQS_OL_CSUM | VQS_OL_CSUM_ANY |
+			 (((f >> VIRTIO_NET_F_GUEST_TSO4) & 1) ? VQS_OL_TSO4 : 0) |
 			 (((f >> VIRTIO_NET_F_GUEST_TSO6) & 1) ? VQS_OL_TSO6 : 0));
 }
 
@@ -77,6 +82,7 @@ struct vqs_offload {
 	uint8_t l3_off;       /* the IP header; 0 if the frame is not IP */
 	uint8_t l4_proto;     /* IPPROTO_TCP or _UDP at csum_start; 0: other */
 	uint8_t l4_len;       /* TCP: its header's length */
+	uint8_t ip_ver;       /* 4 or 6 with l3_off; 0 */
 };
 
 extern int vqs_offload_field;   /* the dynamic field's offset */
@@ -117,7 +123,7 @@ vqs_offload_needs(const struct rte_mbuf *m)
 		return VQS_OL_CSUM | VQS_OL_TSO4;
 	if (o->gso_type == VIRTIO_NET_HDR_GSO_TCPV6)
 		return VQS_OL_CSUM | VQS_OL_TSO6;
-	return VQS_OL_CSUM;
+	return o->l4_proto != 0 ? VQS_OL_CSUM : VQS_OL_CSUM | VQS_OL_CSUM_ANY;
 }
 
 /* Whether the frame is a GSO frame (longer than a frame may be). */
@@ -152,6 +158,16 @@ extern const char *const vqs_ol_error_names[];
 enum vqs_ol_error vqs_offload_take(struct rte_mbuf *m, const struct virtio_net_hdr *h,
 				   uint8_t allowed, uint32_t max_frame);
 
+struct vqs_port;
+struct vqs_port_stats;
+
+/* vqs_offload_take on a frame from guest port p, which is dropped if the
+ * header is refused: counted in st as received and bad_offload, logged
+ * (rate-limited). Whether the frame goes on. */
+bool vqs_offload_take_or_drop(const struct vqs_port *p, struct vqs_port_stats *st,
+			      struct rte_mbuf *m, const struct virtio_net_hdr *h, uint8_t allowed,
+			      uint32_t max_frame);
+
 /* A VLAN tag of 4 bytes taken off (delta -4) or put in (+4) in front of
  * the frame's offloaded headers. */
 static inline void
@@ -170,5 +186,15 @@ vqs_offload_shift(struct rte_mbuf *m, int delta)
 /* The virtio-net header a receiver that takes the frame's offloads gets
  * (num_buffers aside). */
 void vqs_offload_hdr(const struct rte_mbuf *m, struct virtio_net_hdr *h);
+
+/* The TX offload flags of the mbuf API (ol_flags, l2_len, l3_len, l4_len,
+ * tso_segsz), as librte_vhost takes and gives them (--datapath=library):
+ * vqs_offload_to_mbuf sets them from the frame's offloads (which must
+ * not need VQS_OL_CSUM_ANY), vqs_offload_flags_clear takes them off
+ * again; vqs_offload_from_mbuf makes the virtio-net header they stand
+ * for and clears them (false: a flag the switch does not offer). */
+void vqs_offload_to_mbuf(struct rte_mbuf *m);
+void vqs_offload_flags_clear(struct rte_mbuf *m);
+bool vqs_offload_from_mbuf(struct rte_mbuf *m, struct virtio_net_hdr *h);
 
 #endif

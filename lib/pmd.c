@@ -207,7 +207,8 @@ pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches, bool f
 					  dp->max_frame_len, pkts, VQS_DIRECT_BURST, &rq->held);
 			n_held += rq->held;
 		} else {
-			n = vqs_port_rx(rq->port, rq->qid, pmd->sw->pool, pkts, VQS_BURST);
+			n = vqs_port_rx(rq->port, rq->qid, pmd->id, dp->max_frame_len, pmd->sw->pool,
+					pkts, VQS_BURST);
 		}
 		rq->busy = n > 0;
 		if (n > 0) {

@@ -51,11 +51,11 @@ vqs_port_offload_caps(const struct vqs_port *p)
 }
 
 uint16_t
-vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
-	    struct rte_mbuf **pkts, uint16_t n)
+vqs_port_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, uint32_t max_frame,
+	    struct rte_mempool *pool, struct rte_mbuf **pkts, uint16_t n)
 {
 	if (vqs_port_type_is_vhost(p->conf.type))
-		return vqs_vhost_rx(p, q, pool, pkts, n);
+		return vqs_vhost_rx(p, q, pmd_id, max_frame, pool, pkts, n);
 	return rte_eth_rx_burst(p->eth.port_id, q, pkts, n);
 }
 

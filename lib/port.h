@@ -187,8 +187,8 @@ struct vqs_port {
 
 /* Fast path. */
 bool vqs_port_is_up(const struct vqs_port *p);
-uint16_t vqs_port_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
-		     struct rte_mbuf **pkts, uint16_t n);
+uint16_t vqs_port_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, uint32_t max_frame,
+		     struct rte_mempool *pool, struct rte_mbuf **pkts, uint16_t n);
 /* What the port takes of frames' offloads (VQS_OL_*): the rest is done
  * in software before vqs_port_tx. */
 uint8_t vqs_port_offload_caps(const struct vqs_port *p);

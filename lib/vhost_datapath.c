@@ -33,6 +33,7 @@
 #include <rte_cycles.h>
 #include <rte_vhost.h>
 
+#include "offload.h"
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_internal.h"
@@ -137,12 +138,44 @@ lib_avail_ok(struct vqs_port *p, int vid, uint16_t vq)
 	return false;
 }
 
+/*
+ * The offloads of the n frames the library dequeued, as its legacy
+ * offload flags say them (a guest's header it read and found right:
+ * csum_start at the TCP or UDP header it parsed, and the GSO type),
+ * checked once more against each frame's own headers (the library's
+ * copy, in switch memory) and kept as the direct datapath keeps them
+ * (offload.h). The library clears the flags of a header it finds wrong
+ * and passes the frame on, its checksum unfinished: this datapath is for
+ * trusted guests (docs/offloads.md). How many frames are left.
+ */
+static uint16_t
+lib_offloads_in(struct vqs_port *p, uint16_t pmd_id, uint32_t max_frame, struct rte_mbuf **pkts,
+		uint16_t n, uint8_t allowed)
+{
+	struct vqs_port_stats *st = &p->stats[pmd_id];
+	struct virtio_net_hdr h;
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (!vqs_offload_from_mbuf(m, &h))
+			h.flags = 0xff; /* refused below, counted */
+		if ((h.flags != 0 || h.gso_type != 0) &&
+		    !vqs_offload_take_or_drop(p, st, m, &h, allowed, max_frame))
+			continue;
+		pkts[k++] = m;
+	}
+	return k;
+}
+
 uint16_t
-vqs_vhost_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
-	     struct rte_mbuf **pkts, uint16_t n)
+vqs_vhost_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, uint32_t max_frame,
+	     struct rte_mempool *pool, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vqs_vhost_state *vh = &p->vhost;
 	uint16_t vq = 2 * q + 1; /* guest TX */
+	uint8_t ol;
 	int vid;
 
 	if (!__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) ||
@@ -158,6 +191,9 @@ vqs_vhost_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
 	n = rte_vhost_dequeue_burst(vid, vq, pool, pkts, n);
 	if (unlikely(__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) != 0) && n > 0)
 		vqs_vhost_drop_call(p, vq);
+	ol = __atomic_load_n(&vh->ol_host, __ATOMIC_RELAXED);
+	if (unlikely(ol != 0) && n > 0)
+		n = lib_offloads_in(p, pmd_id, max_frame, pkts, n, ol);
 	return n;
 }
 
@@ -167,7 +203,7 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 {
 	struct vqs_vhost_state *vh = &p->vhost;
 	uint16_t vq = 2 * (pmd_id % p->conf.queues); /* guest RX */
-	uint16_t sent = 0, k, burst, ask;
+	uint16_t sent = 0, k, burst, ask, i;
 	unsigned int retries = 0;
 	uint32_t delay;
 	int vid;
@@ -193,6 +229,13 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 	 * the guest keeps freeing buffers, like OVS's tx-retries.
 	 */
 	RTE_PER_LCORE(vqs_notify_counter) = &vh->guest_notifications[vq];
+	/* The library writes each frame's virtio-net header from its offload
+	 * flags (and the pseudo-header's sum into a partial checksum): set
+	 * for this call only, the frames may have other destinations. Frames
+	 * the guest cannot take were done in software before (offload_sw.h). */
+	for (i = 0; i < n; i++)
+		if (unlikely(vqs_offload_has(pkts[i])))
+			vqs_offload_to_mbuf(pkts[i]);
 	while (sent < n) {
 		if (!lib_avail_ok(p, vid, vq))
 			break;
@@ -205,6 +248,9 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 		if (k == 0 || (k < ask && retries++ >= VQS_TX_RETRIES))
 			break;
 	}
+	for (i = 0; i < n; i++)
+		if (unlikely(vqs_offload_has(pkts[i])))
+			vqs_offload_flags_clear(pkts[i]);
 	if (unlikely(__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) != 0) && sent > 0)
 		vqs_vhost_drop_call(p, vq);
 	return sent;

@@ -526,25 +526,14 @@ take_offloads(const struct vqs_port *p, struct vqs_port_stats *st, struct rte_mb
 	      uint16_t got, const struct ol_frame *ol, uint16_t n_ol, uint8_t allowed,
 	      uint32_t max_frame)
 {
-	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
 	uint16_t i, k = 0, next = 0;
-	enum vqs_ol_error e;
 
 	for (i = 0; i < got; i++) {
 		struct rte_mbuf *m = pkts[i];
 
-		if (next < n_ol && ol[next].at == i) {
-			e = vqs_offload_take(m, &ol[next++].h, allowed, max_frame);
-			if (e != VQS_OL_OK) {
-				VQS_LOG_RL(&rl, WARNING, "port %s: a frame's virtio-net header: %s: dropped",
-					   p->conf.name, vqs_ol_error_names[e]);
-				vqs_count(&st->rx_packets, 1);
-				vqs_count(&st->rx_bytes, m->pkt_len);
-				vqs_count(&st->drops[VQS_DROP_BAD_OFFLOAD], 1);
-				rte_pktmbuf_free(m);
-				continue;
-			}
-		}
+		if (next < n_ol && ol[next].at == i &&
+		    !vqs_offload_take_or_drop(p, st, m, &ol[next++].h, allowed, max_frame))
+			continue;
 		pkts[k++] = m;
 	}
 	return k;

@@ -58,24 +58,13 @@ struct vqs_switch *vqs_vhost_sw;
 	 (1ULL << VIRTIO_NET_F_GUEST_ECN) | (1ULL << VIRTIO_NET_F_GUEST_UFO) | \
 	 (1ULL << VIRTIO_NET_F_GSO))
 
-/* Whether the port's socket offers checksum and TSO offloads: its
- * setting, on the direct datapath only (the library's datapath would
- * leave the guest's headers to librte_vhost, which the switch does not
- * check: docs/offloads.md). */
-static bool
-offloads_offered(const struct vqs_port *p)
-{
-	return p->conf.offloads && vqs_vhost_sw->direct;
-}
-
 void
 vqs_vhost_offload_fallback(struct vqs_port *p, uint64_t want)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
 	uint64_t offered = 0, missing;
 
-	if (p->vhost.direct == NULL ||
-	    rte_vhost_driver_get_features(p->conf.path, &offered) != 0)
+	if (rte_vhost_driver_get_features(p->conf.path, &offered) != 0)
 		return;
 	missing = want & ~offered & VQS_OL_FEATURES;
 	if (missing == 0 || rte_vhost_driver_enable_features(p->conf.path, missing) != 0)
@@ -255,12 +244,11 @@ start_device(struct vqs_port *p, int vid)
 	memset(vh->guest_notifications, 0, sizeof(vh->guest_notifications));
 	__atomic_store_n(&vh->notify_setup_pending, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->paused, 0, __ATOMIC_RELAXED);
-	/* The library's datapath leaves offloads to librte_vhost, which the
-	 * switch does not let it negotiate: none. */
-	__atomic_store_n(&vh->ol_host, vh->direct != NULL ? vqs_offload_host(features) : 0,
-			 __ATOMIC_RELAXED);
-	__atomic_store_n(&vh->ol_guest, vh->direct != NULL ? vqs_offload_guest(features) : 0,
-			 __ATOMIC_RELAXED);
+	/* The library's datapath says a partial checksum with mbuf offload
+	 * flags, which only name TCP and UDP headers (vqs_offload_to_mbuf). */
+	__atomic_store_n(&vh->ol_host, vqs_offload_host(features), __ATOMIC_RELAXED);
+	__atomic_store_n(&vh->ol_guest, vqs_offload_guest(features) &
+			 (vh->direct != NULL ? VQS_OL_ALL : (uint8_t)~VQS_OL_CSUM_ANY), __ATOMIC_RELAXED);
 	__atomic_fetch_add(&vh->base_gen, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&vh->ring_gen, 1, __ATOMIC_RELAXED);
 	vqs_vhost_lib_check(p, vid);
@@ -374,10 +362,8 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 	}
 	if (p->conf.queues == 1)
 		disable |= 1ULL << VIRTIO_NET_F_MQ;
-	if (offloads_offered(p))
+	if (p->conf.offloads)
 		disable &= ~VQS_OL_FEATURES;
-	else if (p->conf.offloads)
-		VQS_LOG(WARNING, "port %s: offloads=on is not offered on --datapath=library", p->conf.name);
 	/* The direct datapath writes guest TX used rings without logging
 	 * them for a live migration: it does not offer dirty logging. */
 	if (vqs_vhost_sw->direct) {

@@ -90,9 +90,11 @@ unsigned int vqs_vhost_vrings_count(const struct vqs_port *p,
 				    unsigned int *kicks_off);
 
 /* Fast path: q is the queue pair. tx returns frames sent, or -1 if the
- * guest cannot receive (not connected, vring disabled). Neither frees. */
-uint16_t vqs_vhost_rx(struct vqs_port *p, uint16_t q, struct rte_mempool *pool,
-		      struct rte_mbuf **pkts, uint16_t n);
+ * guest cannot receive (not connected, vring disabled). Neither frees.
+ * rx drops (and counts) frames whose offloads are refused (offload.h);
+ * a GSO frame's segments may be max_frame bytes long. */
+uint16_t vqs_vhost_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, uint32_t max_frame,
+		      struct rte_mempool *pool, struct rte_mbuf **pkts, uint16_t n);
 int vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 		 uint16_t n);
 

@@ -44,9 +44,11 @@ def _stop(pidfile):
             time.sleep(0.05)
 
 
-def start(c, name, ports):
+def start(c, name, ports, tso=False):
     """Starts OVS-DPDK with a dpdkvhostuser port per name in ports; stops
-    it through c (a vqtest.Cleanup). Returns the ports' socket paths."""
+    it through c (a vqtest.Cleanup). Returns the ports' socket paths. tso:
+    other_config:userspace-tso-enable=true (its checksum and TCP
+    segmentation offloads on vhost-user ports)."""
     d = tempfile.mkdtemp(prefix="vqs-bench-ovs-")
     c.add(lambda: subprocess.run(["rm", "-rf", d]))
     env = dict(os.environ, OVS_RUNDIR=d, OVS_DBDIR=d, OVS_LOGDIR=d)
@@ -65,7 +67,8 @@ def start(c, name, ports):
     run(*vsctl, "--no-wait", "set", "Open_vSwitch", ".", "other_config:dpdk-init=true",
         "other_config:dpdk-lcore-mask=0x1", "other_config:pmd-cpu-mask=0x2",
         "other_config:dpdk-socket-mem=256",
-        "other_config:dpdk-extra=--file-prefix=%s --no-pci --single-file-segments" % name)
+        "other_config:dpdk-extra=--file-prefix=%s --no-pci --single-file-segments" % name,
+        "other_config:userspace-tso-enable=%s" % ("true" if tso else "false"))
     run(VSWITCHD, "unix:%s/db.sock" % d, "--pidfile=%s/vswitchd.pid" % d,
         "--log-file=%s/vswitchd.log" % d, "--detach", "--no-chdir")
     c.add(lambda: _stop(d + "/vswitchd.pid"))

@@ -74,10 +74,17 @@ class Frame:
         self.l3_off = len(eth)
         self.csum_start = len(eth) + len(ip)
         self.hdrs = self.csum_start + len(l4)
-        part = pseudo(v6, src, dst_ip, proto, l4len)
+        self.pseudo = lambda n: pseudo(v6, src, dst_ip, proto, n)
+        self.l4len = l4len
         o = self.csum_offset
-        l4 = l4[:o] + struct.pack("!H", part) + l4[o + 2:]
+        l4 = l4[:o] + struct.pack("!H", self.pseudo(l4len)) + l4[o + 2:]
         self.bytes = eth + ip + l4 + data
+
+    def with_partial(self, length):
+        """The frame with the pseudo-header's sum over this L4 length in
+        its checksum field."""
+        at = self.csum_start + self.csum_offset
+        return self.bytes[:at] + struct.pack("!H", self.pseudo(length)) + self.bytes[at + 2:]
 
     def hdr(self, gso_size=0, **over):
         gso = GSO_NONE

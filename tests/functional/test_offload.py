@@ -81,9 +81,15 @@ def send(sw, g, data, segs=None, indirect=0):
 
 
 def passed_through(got, f, gso_size, what):
-    """One frame as sent, its header's offloads intact."""
+    """One frame as sent, its header's offloads intact. (librte_vhost
+    writes the pseudo-header's sum without the length into a GSO frame's
+    checksum field, as Intel NICs want it: on its datapath that field is
+    the one difference.)"""
     (h, data), = got
-    check(data == f.bytes, "%s: the frame changed (%d bytes, sent %d)" % (what, len(data), len(f.bytes)))
+    sent = f.bytes
+    if gso_size and not DIRECT:
+        sent = f.with_partial(0)
+    check(data == sent, "%s: the frame changed (%d bytes, sent %d)" % (what, len(data), len(sent)))
     check(h["flags"] == NEEDS_CSUM and h["csum_start"] == f.csum_start and
           h["csum_offset"] == f.csum_offset, "%s: checksum fields %s" % (what, h))
     gso = (GSO_TCPV6 if f.v6 else GSO_TCPV4) if gso_size else 0
@@ -218,8 +224,8 @@ def offered(g):
 
 
 def test_offloads_config(c):
-    """offloads=on offers checksum and TSO (never ECN or UFO), on the
-    direct datapath only; off (the default) none; a change restarts the
+    """offloads=on offers checksum and TSO (never ECN or UFO); off (the
+    default) none; a change restarts the
     port and the state file keeps it; a frontend that reconnects asking
     for offloads the port no longer offers keeps them for that
     connection (QEMU refused them would reconnect without end: OVS's
@@ -230,11 +236,7 @@ def test_offloads_config(c):
     gn = Guest(c, sw.sock("n"), N)
     ol = 1 << F_CSUM | 1 << F_GUEST_CSUM | 1 << F_HOST_TSO4
     never = 1 << F_HOST_ECN | 1 << F_GUEST_ECN | 1 << 10 | 1 << 14  # GUEST_UFO, HOST_UFO
-    if DIRECT:
-        check(offered(ga) & ol == ol, "a offers offloads: 0x%x" % offered(ga))
-    else:
-        check(offered(ga) & ol == 0, "the library's datapath offers none: 0x%x" % offered(ga))
-        check("not offered on --datapath=library" in sw.log_text(), "and says so")
+    check(offered(ga) & ol == ol, "a offers offloads: 0x%x" % offered(ga))
     check(offered(ga) & never == 0 and offered(gn) & (ol | never) == 0,
           "never ECN or UFO, n none: 0x%x 0x%x" % (offered(ga), offered(gn)))
     rc, _, err = sw.vqctl("set", "port", "a", "offloads=maybe", check_rc=False)
@@ -243,9 +245,6 @@ def test_offloads_config(c):
                           check_rc=False)
     check(rc != 0 and "offloads is for vhostuser" in err, "dpdk port: %s" % err)
     check("offloads=on" in open(sw.state).read(), "the state file keeps offloads=on")
-    if not DIRECT:
-        check(sw.stop() == 0, "exit code")
-        return
     # Off: the port restarts; a frontend that insists keeps what it had.
     sw.vqctl("set", "port", "a", "offloads=off")
     check("offloads" not in open(sw.state).read(), "the state file without offloads")

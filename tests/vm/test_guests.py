@@ -15,7 +15,6 @@ from test_tunnel import Netns, linux_vtep, no_offloads, veth_into
 from vqtest import Switch, Veth, check, log, main, run
 
 IP1, IP2 = "10.99.0.1", "10.99.0.2"
-DIRECT = os.environ.get("VQS_DATAPATH", "direct") == "direct"
 MAC1, MAC2 = "52:54:00:99:00:01", "52:54:00:99:00:02"
 
 
@@ -71,12 +70,9 @@ def ping_and_tcp(sw, g1, g2, seconds=2):
 
 
 def offloads_used(sw, ports, sw_gso=None):
-    """On the direct datapath, guests that took the offloads handed the
-    switch GSO frames (frames longer than the 1500-byte MTU on average)
-    and no header was refused; sw_gso: the port that had to segment them
-    in software. The library's datapath offers none."""
-    if not DIRECT:
-        return
+    """Guests that took the offloads handed the switch GSO frames (frames
+    longer than the 1500-byte MTU on average) and no header was refused;
+    sw_gso: the port that had to segment them in software."""
     for name in ports:
         p = sw.port(name)
         check(p["offloads_from_guest"] == "csum,tso4,tso6", "%s negotiated offloads: %s" % (name, p))
