@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * libFuzzer target (in process, build-fuzz only): a guest's virtio-net
+ * header and frame through the offload code as the switch runs it. The
+ * header is checked against the frame (vqs_offload_take), a VLAN tag
+ * taken off and put in, and the frame done in software for a destination
+ * that takes some offloads or none (vqs_offload_resolve). Aborts (a
+ * crash libFuzzer keeps) when:
+ *  - a frame the switch passes on asks for offloads the destination does
+ *    not take;
+ *  - a segment is longer than the header's gso_size allows or than a
+ *    frame may be, or its IP lengths, IPv4 header checksum or TCP
+ *    checksum are wrong (the switch computed them: they must be right
+ *    whatever the guest wrote);
+ *  - an mbuf is not given back (the pool is whole after every input);
+ * and AddressSanitizer reports anything the code reads or writes out of
+ * bounds. Input: caps the guest negotiated (byte 0), the destination's
+ * (byte 1), a layout byte (bit 0: the frame's first 802.1Q tag taken off,
+ * as on ingress; bit 1: one put in, as towards a trunk; bit 2: shared
+ * with another destination; bit 3: later pieces of 700 bytes, as one
+ * left in guest memory, else 2 KB copies; bits 4-7: the first piece's
+ * length, at least VQS_OL_HEAD), the 10-byte header (little endian), the
+ * frame. Seeds: tests/unit/fuzz_offload_seeds.py. Run by scripts/test.sh.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "offload_sw.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_FRAME 9216u
+#define POOL_SIZE 4095u
+
+static struct rte_mempool *pool;
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char *args[] = { (*argv)[0], "--no-huge", "--no-pci", "--no-shconf", "-m", "64",
+			 "--lcores", "0", "--log-level", "error" };
+
+	(void)argc;
+	if (rte_eal_init((int)RTE_DIM(args), args) < 0 || vqs_offload_init() != 0)
+		abort();
+	pool = rte_pktmbuf_pool_create("fuzz", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	if (pool == NULL)
+		abort();
+	return 0;
+}
+
+/* The frame as the datapaths make one: a first piece in the switch's
+ * memory, then pieces of 'rest' bytes. NULL if the pool is out. */
+static struct rte_mbuf *
+chain(const uint8_t *p, uint32_t len, uint32_t first, uint32_t rest)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool), *last = m;
+	uint32_t off = 0;
+
+	while (m != NULL && off < len) {
+		uint32_t take = RTE_MIN(len - off, off == 0 ? first : rest);
+		struct rte_mbuf *seg = off == 0 ? m : rte_pktmbuf_alloc(pool);
+
+		if (seg == NULL) {
+			rte_pktmbuf_free(m);
+			return NULL;
+		}
+		memcpy(rte_pktmbuf_append(seg, (uint16_t)take), p + off, take);
+		if (seg != m) {
+			last->next = seg;
+			last = seg;
+			m->nb_segs++;
+			m->pkt_len += take;
+		}
+		off += take;
+	}
+	return m;
+}
+
+static uint16_t
+sum16(const uint8_t *p, uint32_t len, uint32_t sum)
+{
+	uint32_t k;
+
+	for (k = 0; k + 1 < len; k += 2)
+		sum += (uint32_t)(p[k] << 8 | p[k + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* No longer than a frame, and 4 bytes more when a tag went in after
+ * the checks. */
+static bool
+len_ok(const struct rte_mbuf *s)
+{
+	return s->pkt_len <= MAX_FRAME + 4;
+}
+
+/* A segment the switch cut: lengths and checksums right. */
+static void
+check_segment(struct rte_mbuf *s, const struct vqs_offload *o)
+{
+	uint8_t buf[MAX_FRAME + 4];
+	const uint8_t *p = len_ok(s) ? rte_pktmbuf_read(s, 0, s->pkt_len, buf) : NULL;
+	uint32_t l3 = o->l3_off, l4 = o->csum_start, len = s->pkt_len, ps;
+
+	if (p == NULL || vqs_offload_has(s) ||
+	    len > (uint32_t)o->csum_start + o->l4_len + o->gso_size)
+		abort();
+	if (o->gso_type == VIRTIO_NET_HDR_GSO_TCPV4) {
+		if ((uint32_t)(p[l3 + 2] << 8 | p[l3 + 3]) != len - l3 ||
+		    sum16(p + l3, (uint32_t)(p[l3] & 0xf) * 4, 0) != 0xffff)
+			abort();
+		ps = sum16(p + l3 + 12, 8, 0) + 6 + (len - l4);
+	} else {
+		if ((uint32_t)(p[l3 + 4] << 8 | p[l3 + 5]) != len - l3 - 40)
+			abort();
+		ps = sum16(p + l3 + 8, 32, 0) + 6 + (len - l4);
+	}
+	if (sum16(p + l4, len - l4, ps) != 0xffff)
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rte_mbuf *m, *out[VQS_GSO_MAX_SEGS], *other = NULL;
+	struct virtio_net_hdr h;
+	struct vqs_offload o = { 0 };
+	uint8_t allowed, caps, layout, needs;
+	enum vqs_sw_result r;
+	uint32_t len, first;
+	uint16_t n, k;
+
+	if (size < 13 || size - 13 > MAX_FRAME + 1024)
+		return 0;
+	allowed = data[0] & VQS_OL_ALL;
+	caps = data[1] & VQS_OL_ALL;
+	layout = data[2];
+	memcpy(&h, data + 3, sizeof(h));
+	len = (uint32_t)size - 13;
+	first = RTE_MAX(VQS_OL_HEAD, (uint32_t)(layout >> 4) * 128);
+	m = chain(data + 13, len, first, layout & 8 ? 700 : 2048);
+	if (m == NULL)
+		return 0;
+	if (vqs_offload_take(m, &h, allowed, MAX_FRAME) != VQS_OL_OK) {
+		rte_pktmbuf_free(m);
+		goto out;
+	}
+	if ((layout & 1) && m->data_len >= 18 && rte_vlan_strip(m) == 0)
+		vqs_offload_shift(m, -4);
+	if ((layout & 2) && rte_vlan_insert(&m) == 0)
+		vqs_offload_shift(m, 4);
+	if (layout & 4) { /* another destination holds it too */
+		rte_pktmbuf_refcnt_update(m, 1);
+		other = m;
+	}
+	needs = vqs_offload_needs(m);
+	if (vqs_offload_has(m))
+		o = *vqs_offload_of(m);
+	r = vqs_offload_resolve(m, caps, pool, out, &n);
+	for (k = 0; k < n; k++) {
+		if ((vqs_offload_needs(out[k]) & ~caps) != 0)
+			abort();
+		if (r == VQS_SW_SEGMENTED)
+			check_segment(out[k], &o);
+	}
+	if (r == VQS_SW_AS_IS && (needs & ~caps) != 0)
+		abort();
+	rte_pktmbuf_free_bulk(out, n);
+	if (other != NULL)
+		rte_pktmbuf_free(other);
+out:
+	if (rte_mempool_avail_count(pool) != POOL_SIZE)
+		abort(); /* an mbuf not given back */
+	return 0;
+}
