@@ -241,7 +241,7 @@ bad:
 static bool
 is_dynamic_key(const char *kv)
 {
-	return vqs_key_is(kv, "tag") || vqs_key_is(kv, "trunks") ||
+	return vqs_key_is(kv, "tag") || vqs_key_is(kv, "trunks") || vqs_key_is(kv, "offloads-kept") ||
 	       vqs_key_is(kv, "pmd-rxq-affinity") || vqs_conf_tnl_is_dynamic_key(kv);
 }
 
@@ -267,6 +267,12 @@ port_dynamic_option(const char *kv, const char *v, struct vqs_port_conf *p,
 		return parse_trunks(v, &p->vlan, e);
 	if (vqs_key_is(kv, "pmd-rxq-affinity"))
 		return parse_affinity(v, p, e);
+	if (vqs_key_is(kv, "offloads-kept")) {
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+			return vqs_err_set(e, -EINVAL, "offloads-kept=%s: expected on or off", v);
+		p->offloads_kept = strcmp(v, "on") == 0;
+		return 0;
+	}
 	if (vqs_conf_tnl_is_dynamic_key(kv))
 		return vqs_conf_tnl_dynamic_option(kv, v, p, e);
 	*handled = false;
@@ -324,9 +330,14 @@ port_create_option(const char *kv, const char *v, struct vqs_port_conf *p,
 		return rc;
 	}
 	if (vqs_key_is(kv, "offloads")) {
-		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
-			return vqs_err_set(e, -EINVAL, "offloads=%s: expected on or off", v);
-		p->offloads = strcmp(v, "on") == 0;
+		if (strcmp(v, "on") == 0)
+			p->offloads = VQS_OFFLOADS_ON;
+		else if (strcmp(v, "off") == 0)
+			p->offloads = VQS_OFFLOADS_OFF;
+		else if (strcmp(v, "default") == 0 || v[0] == '\0')
+			p->offloads = VQS_OFFLOADS_DEFAULT;
+		else
+			return vqs_err_set(e, -EINVAL, "offloads=%s: expected on, off or default", v);
 		return 0;
 	}
 	rc = vqs_conf_tnl_create_option(kv, v, p, &handled, e);
@@ -345,8 +356,10 @@ port_check(const struct vqs_conf *c, struct vqs_port_conf *pc,
 	uint16_t i;
 	int rc;
 
-	if (pc->offloads && !vqs_port_type_is_vhost(pc->type))
-		return vqs_err_set(e, -EINVAL, "offloads is for vhostuser and vhostuserclient ports");
+	if ((pc->offloads != VQS_OFFLOADS_DEFAULT || pc->offloads_kept) &&
+	    !vqs_port_type_is_vhost(pc->type))
+		return vqs_err_set(e, -EINVAL,
+				   "offloads and offloads-kept are for vhostuser and vhostuserclient ports");
 	if (pc->type != VQS_PORT_VXLAN &&
 	    (pc->vx.vni != 0 || pc->vx.local_ip != 0 || pc->vx.n_remotes != 0 || pc->vx.dst_port != 0 ||
 	     pc->vx.ttl != 0 || pc->vx.tos != 0))
@@ -449,6 +462,8 @@ vqs_conf_parse_add_port(const struct vqs_conf *c, int argc, char **argv,
 		rc = port_dynamic_option(keys[i], vals[i], pc, e, &handled);
 	if (rc == 0)
 		rc = vqs_conf_tnl_check_underlay(c, pc, e);
+	if (rc == 0 && vqs_port_type_is_vhost(pc->type) && vqs_conf_offloads(c, pc))
+		pc->offloads_kept = true; /* offered: frontends may keep them */
 	return rc;
 }
 
@@ -490,7 +505,8 @@ vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
 		memset(&np.vx, 0, sizeof(np.vx));
 		memset(&np.ul, 0, sizeof(np.ul));
 		np.queues = np.mtu = 0;
-		np.offloads = false;
+		np.offloads = VQS_OFFLOADS_DEFAULT;
+		np.offloads_kept = false;
 	}
 	for (i = 0; rc == 0 && i < argc; i++)
 		if (!vqs_key_is(keys[i], "type") && !is_dynamic_key(keys[i]))
@@ -510,6 +526,8 @@ vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
 					 "pmd-rxq-affinity pins queue %u, and port %s would have queues 0..%u: "
 					 "change pmd-rxq-affinity= in the same command",
 					 q, np.name, np.queues - 1);
+	if (rc == 0 && vqs_port_type_is_vhost(np.type) && vqs_conf_offloads(c, &np) && *restart)
+		np.offloads_kept = true; /* offered: frontends may keep them */
 	if (rc == 0)
 		*inout = np;
 	return rc;
@@ -534,6 +552,26 @@ vqs_conf_parse_set_pmd(int argc, char **argv, uint32_t *sleep_ms, struct vqs_err
 			*sleep_ms = 0;
 		else
 			rc = vqs_conf_parse_u32("sleep", vals[i], 0, 60000, sleep_ms, e);
+	}
+	return rc;
+}
+
+int
+vqs_conf_parse_set_switch(int argc, char **argv, bool *offloads, struct vqs_err *e)
+{
+	char *keys[VQS_MAX_ARGS], *vals[VQS_MAX_ARGS];
+	int i, rc;
+
+	if (argc > VQS_MAX_ARGS)
+		return vqs_err_set(e, -EINVAL, "too many options");
+	rc = split_kv(argc, argv, keys, vals, e);
+	for (i = 0; rc == 0 && i < argc; i++) {
+		if (!vqs_key_is(keys[i], "offloads"))
+			return vqs_err_set(e, -EINVAL, "unknown switch option '%.*s'",
+					   (int)(vals[i] - keys[i] - 1), keys[i]);
+		if (strcmp(vals[i], "on") != 0 && strcmp(vals[i], "off") != 0)
+			return vqs_err_set(e, -EINVAL, "offloads=%s: expected on or off", vals[i]);
+		*offloads = strcmp(vals[i], "on") == 0;
 	}
 	return rc;
 }
@@ -647,6 +685,8 @@ vqs_conf_write(const struct vqs_conf *c, FILE *f)
 	fprintf(f, "# vqswitch state: the commands that rebuild the running configuration\n");
 	if (c->pmd_sleep_ms != 0)
 		fprintf(f, "set pmd sleep=%u\n", c->pmd_sleep_ms);
+	if (c->offloads)
+		fprintf(f, "set switch offloads=on\n");
 	for (i = 0; i < c->n_bridges; i++)
 		fprintf(f, "add-br %s mac-aging=%u mac-table-size=%u\n", c->bridges[i].name,
 			c->bridges[i].mac_aging, c->bridges[i].mac_table_size);
@@ -664,8 +704,10 @@ vqs_conf_write(const struct vqs_conf *c, FILE *f)
 		}
 		if (p->mtu != 0)
 			fprintf(f, " mtu=%u", p->mtu);
-		if (p->offloads)
-			fprintf(f, " offloads=on");
+		if (p->offloads != VQS_OFFLOADS_DEFAULT)
+			fprintf(f, " offloads=%s", p->offloads == VQS_OFFLOADS_ON ? "on" : "off");
+		if (p->offloads_kept)
+			fprintf(f, " offloads-kept=on");
 		if (p->vlan.tag != 0)
 			fprintf(f, " tag=%u", p->vlan.tag);
 		vqs_vlan_format_trunks(&p->vlan, trunks);
@@ -693,7 +735,8 @@ port_equal(const struct vqs_port_conf *a, const struct vqs_port_conf *b)
 	return strcmp(a->name, b->name) == 0 && strcmp(a->bridge, b->bridge) == 0 &&
 	       a->type == b->type && strcmp(a->path, b->path) == 0 &&
 	       strcmp(a->devargs, b->devargs) == 0 && a->queues == b->queues &&
-	       a->mtu == b->mtu && a->offloads == b->offloads && vqs_vlan_equal(&a->vlan, &b->vlan) &&
+	       a->mtu == b->mtu && a->offloads == b->offloads &&
+	       a->offloads_kept == b->offloads_kept && vqs_vlan_equal(&a->vlan, &b->vlan) &&
 	       memcmp(a->affinity, b->affinity, sizeof(a->affinity)) == 0 &&
 	       vqs_conf_tnl_equal(a, b);
 }
@@ -703,7 +746,8 @@ vqs_conf_equal(const struct vqs_conf *a, const struct vqs_conf *b)
 {
 	uint16_t i;
 
-	if (a->pmd_sleep_ms != b->pmd_sleep_ms || a->n_bridges != b->n_bridges ||
+	if (a->pmd_sleep_ms != b->pmd_sleep_ms || a->offloads != b->offloads ||
+	    a->n_bridges != b->n_bridges ||
 	    a->n_ports != b->n_ports)
 		return false;
 	for (i = 0; i < a->n_bridges; i++)

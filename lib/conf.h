@@ -75,15 +75,23 @@ struct vqs_port_conf {
 	char devargs[256];        /* eth: device name and driver arguments */
 	uint16_t queues;          /* vhost: queue pairs polled; eth: RX queues */
 	uint16_t mtu;             /* eth: 0 keeps the device's MTU */
-	bool offloads;            /* vhost: checksum and TSO offered (offload.h) */
+	uint8_t offloads;         /* vhost: checksum and TSO offered (offload.h):
+				   * VQS_OFFLOADS_*, by default the switch's */
+	bool offloads_kept;       /* vhost: a frontend that still uses offloads
+				   * the port no longer offers may keep them;
+				   * set whenever the port offers them */
 	struct vqs_vlan_conf vlan;
 	int16_t affinity[VQS_VHOST_MAX_QP]; /* lcore per RX queue; -1: any */
 	struct vqs_underlay_conf ul; /* dpdk ports */
 	struct vqs_vxlan_conf vx;    /* vxlan ports */
 };
 
+/* A port's offloads= */
+enum { VQS_OFFLOADS_DEFAULT, VQS_OFFLOADS_ON, VQS_OFFLOADS_OFF };
+
 struct vqs_conf {
 	uint32_t pmd_sleep_ms; /* idle this long, then sleep until kicked; 0 never */
+	bool offloads;         /* set switch offloads=: vhost ports' default */
 	uint16_t n_bridges;
 	struct vqs_br_conf bridges[VQS_MAX_BRIDGES];
 	uint16_t n_ports;
@@ -151,6 +159,16 @@ int vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
 /* key=v, a whole number from min to max; the error names the key. */
 int vqs_conf_parse_u32(const char *key, const char *v, uint32_t min, uint32_t max,
 		       uint32_t *out, struct vqs_err *e);
+
+/* Whether vhost port p offers offloads: its own offloads=, or the switch's. */
+static inline bool
+vqs_conf_offloads(const struct vqs_conf *c, const struct vqs_port_conf *p)
+{
+	return p->offloads == VQS_OFFLOADS_DEFAULT ? c->offloads : p->offloads == VQS_OFFLOADS_ON;
+}
+
+/* "set switch offloads=on|off". */
+int vqs_conf_parse_set_switch(int argc, char **argv, bool *offloads, struct vqs_err *e);
 
 /* "set pmd sleep=on|off|MS" (on: 100 ms). */
 int vqs_conf_parse_set_pmd(int argc, char **argv, uint32_t *sleep_ms, struct vqs_err *e);

@@ -28,7 +28,7 @@
 #include "vhost_port.h"
 
 #define SET_ARGS "port PORT KEY=VALUE... (add-port's) | bridge BRIDGE mac-aging=|mac-table-size= " \
-	"| pmd sleep=on|off|MS"
+	"| pmd sleep=on|off|MS | switch offloads=on|off"
 
 /* ---- configured ports that could not start ---- */
 
@@ -477,6 +477,8 @@ set_port(struct vqs_ctl_ctx *x, int argc, char **argv)
 	vlan_changed = !vqs_vlan_equal(&np.vlan, &pc->vlan);
 	old = *pc;
 	*pc = np;
+	if (vqs_port_type_is_vhost(np.type))
+		__atomic_store_n(&p->vhost.ol_keep, np.offloads_kept, __ATOMIC_RELAXED);
 	/* The address, for readers of the port (telemetry) under the lock. */
 	pthread_mutex_lock(&x->sw->lock);
 	p->conf.ul = np.ul;
@@ -558,19 +560,54 @@ set_pmd(struct vqs_ctl_ctx *x, int argc, char **argv)
 	return 0;
 }
 
-/* set port PORT key=value... | set bridge BRIDGE key=value... | set pmd ... */
+/*
+ * set switch offloads=on|off: the default of every vhost port without an
+ * offloads= of its own. Those whose offer changes restart as set port
+ * restarts them (their guests reconnect: docs/offloads.md); one that
+ * cannot start again keeps its error and is retried, and the rest go on.
+ */
+static int
+set_switch(struct vqs_ctl_ctx *x, int argc, char **argv)
+{
+	bool on = x->conf->offloads, before = on;
+	struct vqs_port_conf *pc, np;
+	struct vqs_port *p;
+	int rc = vqs_conf_parse_set_switch(argc - 2, argv + 2, &on, &x->r->err), first = 0;
+	uint16_t i;
+
+	if (rc != 0 || on == before)
+		return rc;
+	x->conf->offloads = on;
+	for (i = 0; x->sw != NULL && i < x->conf->n_ports; i++) {
+		pc = &x->conf->ports[i];
+		if (!vqs_port_type_is_vhost(pc->type) || pc->offloads != VQS_OFFLOADS_DEFAULT ||
+		    (p = vqs_switch_port(x->sw, pc->name)) == NULL)
+			continue;
+		np = *pc;
+		np.offloads_kept |= on; /* offered: frontends may keep them */
+		rc = restart_port(x, p, pc, &np);
+		if (rc != 0 && first == 0)
+			first = rc;
+	}
+	return first;
+}
+
+/* set port PORT key=value... | set bridge BRIDGE key=value... | set pmd ...
+ * | set switch ... */
 static int
 cmd_set(struct vqs_ctl_ctx *x, int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "pmd") == 0)
 		return set_pmd(x, argc, argv);
+	if (argc >= 3 && strcmp(argv[1], "switch") == 0)
+		return set_switch(x, argc, argv);
 	if (argc < 4)
 		return vqs_err_set(&x->r->err, -EINVAL, "usage: set %s", SET_ARGS);
 	if (strcmp(argv[1], "port") == 0)
 		return set_port(x, argc, argv);
 	if (strcmp(argv[1], "bridge") == 0)
 		return set_bridge(x, argc, argv);
-	return vqs_err_set(&x->r->err, -EINVAL, "set: expected 'port' or 'bridge', not '%s'",
+	return vqs_err_set(&x->r->err, -EINVAL, "set: expected 'port', 'bridge', 'pmd' or 'switch', not '%s'",
 			   argv[1]);
 }
 

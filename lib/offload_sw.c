@@ -28,16 +28,44 @@ byte_at(struct rte_mbuf *m, uint32_t off)
 	return rte_pktmbuf_mtod_offset(m, uint8_t *, off);
 }
 
+/*
+ * The one's complement sum of bytes [off, pkt_len) of m, in the byte
+ * order rte_raw_cksum reads them. Not rte_raw_cksum_mbuf: DPDK 22.11's
+ * cuts a piece's 32-bit sum to 16 bits before it swaps the bytes of a
+ * piece that starts at an odd count, and the carries are lost (a wrong
+ * checksum for a csum_start that is odd, over more than one mbuf).
+ */
+static uint16_t
+sum_from(const struct rte_mbuf *m, uint32_t off)
+{
+	uint32_t sum = 0, done = 0;
+
+	for (; m != NULL; m = m->next) {
+		uint32_t len;
+		uint16_t part;
+
+		if (off >= m->data_len) {
+			off -= m->data_len;
+			continue;
+		}
+		len = m->data_len - off;
+		part = __rte_raw_cksum_reduce(__rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *,
+										     off),
+							      len, 0));
+		sum += (done & 1) ? rte_bswap16(part) : part;
+		done += len;
+		off = 0;
+	}
+	return __rte_raw_cksum_reduce(sum);
+}
+
 /* The partial checksum at start + offset (it holds the pseudo-header's
  * sum, as NEEDS_CSUM says) completed over [start, pkt_len). m is ours. */
 static void
 complete(struct rte_mbuf *m, uint32_t start, uint32_t offset)
 {
-	uint16_t raw = 0, ck;
+	uint16_t ck = (uint16_t)~sum_from(m, start);
 
-	if (rte_raw_cksum_mbuf(m, start, m->pkt_len - start, &raw) != 0)
-		return; /* not reached: vqs_offload_take checked the bounds */
-	ck = (uint16_t)~raw;
 	if (ck == 0) /* as Linux's skb_checksum_help: 0 means "none" for UDP */
 		ck = 0xffff;
 	/* A 16-bit field may straddle two mbufs of a copy. */
@@ -169,7 +197,11 @@ vqs_offload_resolve(struct rte_mbuf *m, uint8_t caps, struct rte_mempool *pool,
 	}
 	mss = o->gso_size;
 	payload = m->pkt_len - o->csum_start - o->l4_len;
-	segs = (uint16_t)((payload + mss - 1) / mss); /* at most VQS_GSO_MAX_SEGS: checked */
+	if ((payload + mss - 1) / mss > VQS_GSO_MAX_SEGS) { /* vqs_offload_take refused such */
+		rte_pktmbuf_free(m);
+		return VQS_SW_BAD;
+	}
+	segs = (uint16_t)((payload + mss - 1) / mss);
 	for (k = 0; k < segs; k++) {
 		c = segment(m, o, pool, k, segs, k * mss, RTE_MIN(mss, payload - k * mss));
 		if (c == NULL) {

@@ -20,6 +20,8 @@ enum vqs_sw_result {
 	VQS_SW_CSUM,      /* its checksum completed */
 	VQS_SW_SEGMENTED, /* cut into segments */
 	VQS_SW_NO_MBUF,   /* out of mbufs: dropped */
+	VQS_SW_BAD,       /* more segments than VQS_GSO_MAX_SEGS (the checks
+			   * allow none such): dropped */
 };
 
 /*

@@ -5,6 +5,7 @@
 #include <rte_ethdev.h>
 
 #include "eth_port.h"
+#include "offload.h"
 #include "pmd.h"
 #include "port.h"
 #include "switch.h"
@@ -54,9 +55,16 @@ uint16_t
 vqs_port_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, uint32_t max_frame,
 	    struct rte_mempool *pool, struct rte_mbuf **pkts, uint16_t n)
 {
+	uint16_t i;
+
 	if (vqs_port_type_is_vhost(p->conf.type))
 		return vqs_vhost_rx(p, q, pmd_id, max_frame, pool, pkts, n);
-	return rte_eth_rx_burst(p->eth.port_id, q, pkts, n);
+	n = rte_eth_rx_burst(p->eth.port_id, q, pkts, n);
+	/* Offloads come from guests' headers only (offload.h): a driver that
+	 * left flags of an mbuf's earlier life does not make up one. */
+	for (i = 0; i < n; i++)
+		pkts[i]->ol_flags &= ~vqs_offload_flag;
+	return n;
 }
 
 /* m as an mbuf of our own: a copy from pool, m freed. NULL if out of

@@ -118,6 +118,7 @@ struct vqs_vhost_state {
 	 * may send (host) and what it takes (guest). Set by new_device
 	 * before 'ready'; 0 on the library's datapath, which has none. */
 	uint8_t ol_host, ol_guest;
+	uint8_t ol_keep;      /* conf offloads-kept: the fallback is allowed */
 	uint8_t ol_fallback;  /* the socket offers offloads for a frontend that
 			       * kept them (vqs_vhost_offload_fallback) */
 	uint64_t ol_kept;     /* connections that kept offloads not offered */

@@ -66,6 +66,9 @@ out_resolved(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct
 		case VQS_SW_NO_MBUF:
 			vqs_count(&st->drops[VQS_DROP_NO_MBUF], 1);
 			break;
+		case VQS_SW_BAD:
+			vqs_count(&st->drops[VQS_DROP_BAD_OFFLOAD], 1);
+			break;
 		}
 		for (j = 0; j < k; j++) {
 			if (t.n == VQS_OUT_MAX)

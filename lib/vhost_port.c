@@ -67,7 +67,16 @@ vqs_vhost_offload_fallback(struct vqs_port *p, uint64_t want)
 	if (rte_vhost_driver_get_features(p->conf.path, &offered) != 0)
 		return;
 	missing = want & ~offered & VQS_OL_FEATURES;
-	if (missing == 0 || rte_vhost_driver_enable_features(p->conf.path, missing) != 0)
+	if (missing == 0)
+		return;
+	/* Only where they were offered (offloads-kept): the operator's off
+	 * holds for every other frontend, which is refused them. */
+	if (!__atomic_load_n(&p->vhost.ol_keep, __ATOMIC_RELAXED)) {
+		VQS_LOG_RL(&rl, WARNING, "port %s: a frontend asks for offloads 0x%" PRIx64 " the port never offered: refused",
+			   p->conf.name, missing);
+		return;
+	}
+	if (rte_vhost_driver_enable_features(p->conf.path, missing) != 0)
 		return;
 	__atomic_store_n(&p->vhost.ol_fallback, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&p->vhost.ol_kept, 1, __ATOMIC_RELAXED);
@@ -345,6 +354,7 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 	int rc;
 
 	memset(&p->vhost, 0, sizeof(p->vhost));
+	p->vhost.ol_keep = p->conf.offloads_kept;
 	p->vhost.vid = -1;
 	p->vhost.conn_vid = -1;
 	p->vhost.wait_vid = -1;
@@ -362,7 +372,7 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 	}
 	if (p->conf.queues == 1)
 		disable |= 1ULL << VIRTIO_NET_F_MQ;
-	if (p->conf.offloads)
+	if (vqs_conf_offloads(vqs_vhost_sw->conf, &p->conf))
 		disable &= ~VQS_OL_FEATURES;
 	/* The direct datapath writes guest TX used rings without logging
 	 * them for a live migration: it does not offer dirty logging. */

@@ -51,7 +51,7 @@ class Frame:
     partial (the pseudo-header's sum, as NEEDS_CSUM wants it)."""
 
     def __init__(self, dst, src, data, v6=False, proto=TCP, seq=1000, vlan=None, ipid=0x100,
-                 tcp_flags=0x18, tcp_opts=b""):
+                 tcp_flags=0x18, tcp_opts=b"", ip_opts=b""):
         self.v6, self.proto, self.data, self.seq = v6, proto, data, seq
         eth = mac_bytes(dst) + mac_bytes(src)
         if vlan is not None:
@@ -69,7 +69,8 @@ class Frame:
         if v6:
             ip = struct.pack("!IHBB", 6 << 28, l4len, proto, 64) + src + dst_ip
         else:
-            ip = struct.pack("!BBHHHBBH", 0x45, 0, 20 + l4len, ipid, 0x4000, 64, proto, 0) + src + dst_ip
+            ip = struct.pack("!BBHHHBBH", 0x45 + len(ip_opts) // 4, 0, 20 + len(ip_opts) + l4len, ipid,
+                             0x4000, 64, proto, 0) + src + dst_ip + ip_opts
             ip = ip[:10] + struct.pack("!H", 0xffff ^ sum16(ip)) + ip[12:]
         self.l3_off = len(eth)
         self.csum_start = len(eth) + len(ip)

@@ -11,6 +11,9 @@
  *    frame may be, or its IP lengths, IPv4 header checksum or TCP
  *    checksum are wrong (the switch computed them: they must be right
  *    whatever the guest wrote);
+ *  - a completed checksum does not check: the sum from csum_start on,
+ *    and the value the guest left in the field (the pseudo-header's),
+ *    must make 0xffff (for an even csum_offset);
  *  - an mbuf is not given back (the pool is whole after every input);
  * and AddressSanitizer reports anything the code reads or writes out of
  * bounds. Input: caps the guest negotiated (byte 0), the destination's
@@ -129,13 +132,30 @@ check_segment(struct rte_mbuf *s, const struct vqs_offload *o)
 		abort();
 }
 
+/* A checksum the switch completed: with the guest's seed, it checks. */
+static void
+check_completed(struct rte_mbuf *m, const struct vqs_offload *o, uint16_t seed)
+{
+	static uint8_t buf[MAX_FRAME + 1028];
+	const uint8_t *p = m->pkt_len <= sizeof(buf) ? rte_pktmbuf_read(m, 0, m->pkt_len, buf) : NULL;
+	uint16_t s;
+
+	if (p == NULL)
+		abort();
+	s = sum16(p + o->csum_start, m->pkt_len - o->csum_start, seed);
+	if (s != 0xffff && s != 0)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rte_mbuf *m, *out[VQS_GSO_MAX_SEGS], *other = NULL;
 	struct virtio_net_hdr h;
 	struct vqs_offload o = { 0 };
-	uint8_t allowed, caps, layout, needs;
+	uint8_t allowed, caps, layout, needs, seed[2];
+	const uint8_t *field;
+	uint16_t seed16 = 0;
 	enum vqs_sw_result r;
 	uint32_t len, first;
 	uint16_t n, k;
@@ -164,8 +184,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		other = m;
 	}
 	needs = vqs_offload_needs(m);
-	if (vqs_offload_has(m))
+	if (vqs_offload_has(m)) {
 		o = *vqs_offload_of(m);
+		field = rte_pktmbuf_read(m, (uint32_t)o.csum_start + o.csum_offset, 2, seed);
+		if (field == NULL)
+			abort(); /* vqs_offload_take let a field past the frame through */
+		seed16 = (uint16_t)(field[0] << 8 | field[1]);
+	}
 	r = vqs_offload_resolve(m, caps, pool, out, &n);
 	for (k = 0; k < n; k++) {
 		if ((vqs_offload_needs(out[k]) & ~caps) != 0)
@@ -173,6 +198,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r == VQS_SW_SEGMENTED)
 			check_segment(out[k], &o);
 	}
+	if (r == VQS_SW_CSUM && !(o.csum_offset & 1))
+		check_completed(out[0], &o, seed16);
 	if (r == VQS_SW_AS_IS && (needs & ~caps) != 0)
 		abort();
 	rte_pktmbuf_free_bulk(out, n);

@@ -4,6 +4,7 @@ the top of fuzz_offload.c): right headers for GSO TCP over IPv4 and IPv6,
 tagged and not, partial TCP and UDP checksums, for destinations that take
 everything, some offloads or none. python3 fuzz_offload_seeds.py DIR."""
 import os
+import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "functional"))
@@ -31,6 +32,10 @@ def main():
             f = Frame(B, A, payload(900), v6=v6, proto=proto)
             seeds.append(seed(0, 0, f))
             seeds.append(seed(0, 4 | 8, f))
+    # A partial checksum that is not TCP's or UDP's, from an odd csum_start,
+    # over 700-byte pieces (DPDK's rte_raw_cksum_mbuf got those wrong).
+    frame = bytes.fromhex(B.replace(":", "") + A.replace(":", "")) + b"\x88\xb5" + payload(4200)
+    seeds.append(bytes([ALL, 0, 8]) + struct.pack("<BBHHHH", 1, 0, 0, 0, 15, 0) + frame)
     for k, s in enumerate(seeds):
         with open(os.path.join(out, "seed%02d" % k), "wb") as fh:
             fh.write(s)
