@@ -268,6 +268,9 @@ port_dynamic_option(const char *kv, const char *v, struct vqs_port_conf *p,
 	if (vqs_key_is(kv, "pmd-rxq-affinity"))
 		return parse_affinity(v, p, e);
 	if (vqs_key_is(kv, "offloads-kept")) {
+		if (!vqs_port_type_is_vhost(p->type))
+			return vqs_err_set(e, -EINVAL,
+					   "offloads and offloads-kept are for vhostuser and vhostuserclient ports");
 		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
 			return vqs_err_set(e, -EINVAL, "offloads-kept=%s: expected on or off", v);
 		p->offloads_kept = strcmp(v, "on") == 0;
@@ -533,19 +536,31 @@ vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
 	return rc;
 }
 
-int
-vqs_conf_parse_set_pmd(int argc, char **argv, uint32_t *sleep_ms, struct vqs_err *e)
+/* "set WHAT KEY=VALUE...": each word key=value with WHAT's one key, split
+ * into keys and vals. */
+static int
+split_one_key(int argc, char **argv, const char *key, const char *what, char **keys, char **vals,
+	      struct vqs_err *e)
 {
-	char *keys[VQS_MAX_ARGS], *vals[VQS_MAX_ARGS];
 	int i, rc;
 
 	if (argc > VQS_MAX_ARGS)
 		return vqs_err_set(e, -EINVAL, "too many options");
 	rc = split_kv(argc, argv, keys, vals, e);
-	for (i = 0; rc == 0 && i < argc; i++) {
-		if (!vqs_key_is(keys[i], "sleep"))
-			return vqs_err_set(e, -EINVAL, "unknown pmd option '%.*s'",
+	for (i = 0; rc == 0 && i < argc; i++)
+		if (!vqs_key_is(keys[i], key))
+			return vqs_err_set(e, -EINVAL, "unknown %s option '%.*s'", what,
 					   (int)(vals[i] - keys[i] - 1), keys[i]);
+	return rc;
+}
+
+int
+vqs_conf_parse_set_pmd(int argc, char **argv, uint32_t *sleep_ms, struct vqs_err *e)
+{
+	char *keys[VQS_MAX_ARGS], *vals[VQS_MAX_ARGS];
+	int i, rc = split_one_key(argc, argv, "sleep", "pmd", keys, vals, e);
+
+	for (i = 0; rc == 0 && i < argc; i++) {
 		if (strcmp(vals[i], "on") == 0)
 			*sleep_ms = 100;
 		else if (strcmp(vals[i], "off") == 0)
@@ -560,20 +575,26 @@ int
 vqs_conf_parse_set_switch(int argc, char **argv, bool *offloads, struct vqs_err *e)
 {
 	char *keys[VQS_MAX_ARGS], *vals[VQS_MAX_ARGS];
-	int i, rc;
+	int i, rc = split_one_key(argc, argv, "offloads", "switch", keys, vals, e);
 
-	if (argc > VQS_MAX_ARGS)
-		return vqs_err_set(e, -EINVAL, "too many options");
-	rc = split_kv(argc, argv, keys, vals, e);
 	for (i = 0; rc == 0 && i < argc; i++) {
-		if (!vqs_key_is(keys[i], "offloads"))
-			return vqs_err_set(e, -EINVAL, "unknown switch option '%.*s'",
-					   (int)(vals[i] - keys[i] - 1), keys[i]);
 		if (strcmp(vals[i], "on") != 0 && strcmp(vals[i], "off") != 0)
 			return vqs_err_set(e, -EINVAL, "offloads=%s: expected on or off", vals[i]);
 		*offloads = strcmp(vals[i], "on") == 0;
 	}
 	return rc;
+}
+
+void
+vqs_conf_set_offloads(struct vqs_conf *c, bool on)
+{
+	uint16_t i;
+
+	c->offloads = on;
+	for (i = 0; on && i < c->n_ports; i++)
+		if (vqs_port_type_is_vhost(c->ports[i].type) &&
+		    c->ports[i].offloads == VQS_OFFLOADS_DEFAULT)
+			c->ports[i].offloads_kept = true; /* offered: frontends may keep them */
 }
 
 void

@@ -174,6 +174,9 @@ int vqs_conf_parse_set_switch(int argc, char **argv, bool *offloads, struct vqs_
 int vqs_conf_parse_set_pmd(int argc, char **argv, uint32_t *sleep_ms, struct vqs_err *e);
 
 /* Mutations; the caller has validated. */
+/* set switch offloads=: ports that offer offloads by it are marked
+ * offloads_kept. */
+void vqs_conf_set_offloads(struct vqs_conf *c, bool on);
 void vqs_conf_add_bridge(struct vqs_conf *c, const struct vqs_br_conf *b);
 void vqs_conf_del_bridge(struct vqs_conf *c, const char *name);
 void vqs_conf_add_port(struct vqs_conf *c, const struct vqs_port_conf *p);

@@ -577,14 +577,13 @@ set_switch(struct vqs_ctl_ctx *x, int argc, char **argv)
 
 	if (rc != 0 || on == before)
 		return rc;
-	x->conf->offloads = on;
+	vqs_conf_set_offloads(x->conf, on);
 	for (i = 0; x->sw != NULL && i < x->conf->n_ports; i++) {
 		pc = &x->conf->ports[i];
 		if (!vqs_port_type_is_vhost(pc->type) || pc->offloads != VQS_OFFLOADS_DEFAULT ||
 		    (p = vqs_switch_port(x->sw, pc->name)) == NULL)
 			continue;
 		np = *pc;
-		np.offloads_kept |= on; /* offered: frontends may keep them */
 		rc = restart_port(x, p, pc, &np);
 		if (rc != 0 && first == 0)
 			first = rc;

@@ -53,15 +53,16 @@ def measure(name, datapath, offloads, streams, seconds):
     c = Cleanup()
     try:
         if datapath is None:
-            socks = bench_ovs.start(c, "bvmovs", ["vm1", "vm2"], tso=offloads)
+            socks = bench_ovs.start(c, "bvmovs", ["vm1", "vm2"], tso=offloads, client=True)
         else:
             opt = " offloads=on" if offloads else ""
             sw = Switch(c, "bvm", "add-br br0\nadd-port br0 vm1 type=vhostuser%s\n"
                                   "add-port br0 vm2 type=vhostuser%s\n" % (opt, opt),
                         args=["--datapath=" + datapath])
             socks = [sw.sock("vm1"), sw.sock("vm2")]
-        g1 = Guest(c, name + "1", socks[0], IP1 + "/24", MAC1, wait=False)
-        g2 = Guest(c, name + "2", socks[1], IP2 + "/24", MAC2, wait=False)
+        server = datapath is None  # OVS: its client ports connect to QEMU
+        g1 = Guest(c, name + "1", socks[0], IP1 + "/24", MAC1, wait=False, server=server)
+        g2 = Guest(c, name + "2", socks[1], IP2 + "/24", MAC2, wait=False, server=server)
         g1.wait_ready()
         g2.wait_ready()
         g2.check("iperf3 -s -D")
@@ -95,12 +96,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=2, help="boots of every switch's guests")
     ap.add_argument("--streams", default="1,4", help="iperf3 -P values")
     ap.add_argument("--no-ovs", action="store_true", help="leave OVS-DPDK out even if installed")
+    ap.add_argument("--only", help="these switches alone (comma-separated names)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("bench_vm.py needs root (hugepages, DPDK, QEMU)")
         return 1
     streams = [int(x) for x in a.streams.split(",")]
     switches = [s for s in SWITCHES if s[1] is not None or (not a.no_ovs and bench_ovs.available())]
+    if a.only:
+        switches = [s for s in switches if s[0] in a.only.split(",")]
     if len(switches) < len(SWITCHES):
         print("OVS-DPDK: not installed (apt-get install openvswitch-switch-dpdk), left out")
     runs = {s[0]: {n: [] for n in streams} for s in switches}
@@ -114,6 +118,8 @@ def main():
             print("round %d %-10s %s" % (r + 1, name, "  ".join("%d stream%s %.2f Gbit/s" % (
                 n, "s" if n > 1 else "", res[n]) for n in streams)), flush=True)
     med = {s: {n: statistics.median(v) for n, v in runs[s].items()} for s in runs}
+    for name, _, _ in SWITCHES:  # left out: no figure
+        med.setdefault(name, {n: 0.0 for n in streams})
     print("\nVM-to-VM TCP, Gbit/s (median of %d rounds, %d s each)" % (a.rounds, a.seconds))
     print("%-10s %s   bytes/frame from vm1" % ("switch", "  ".join("%9s" % ("-P %d" % n) for n in streams)))
     for s in med:

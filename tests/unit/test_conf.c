@@ -50,6 +50,14 @@ run_words(int argc, char **argv, struct vqs_err *e)
 			vqs_conf_add_port(&conf, &pc);
 		return rc;
 	}
+	if (strcmp(argv[0], "set") == 0 && argc >= 2 && strcmp(argv[1], "switch") == 0) {
+		bool on = conf.offloads;
+
+		rc = vqs_conf_parse_set_switch(argc - 2, argv + 2, &on, e);
+		if (rc == 0)
+			vqs_conf_set_offloads(&conf, on);
+		return rc;
+	}
 	if (strcmp(argv[0], "set-port") == 0) {
 		p = vqs_conf_port(&conf, argv[1]);
 		pc = *p;
@@ -89,6 +97,33 @@ good(const char *text)
 	if (rc != 0)
 		fprintf(stderr, "'%s': %s\n", text, e.msg);
 	CHECK_EQ(rc, 0);
+}
+
+/* offloads=, offloads-kept= and the switch's default (docs/offloads.md). */
+static void
+test_offloads(void)
+{
+	struct vqs_port_conf *p;
+
+	good("add-port br0 ol1 type=vhostuser offloads=on");
+	p = vqs_conf_port(&conf, "ol1");
+	CHECK(p->offloads == VQS_OFFLOADS_ON && p->offloads_kept && vqs_conf_offloads(&conf, p));
+	good("set-port ol1 offloads=off");
+	CHECK(p->offloads == VQS_OFFLOADS_OFF && p->offloads_kept && !vqs_conf_offloads(&conf, p));
+	good("set-port ol1 offloads-kept=off");
+	CHECK(!p->offloads_kept);
+	good("add-port br0 ol2 type=vhostuser");
+	p = vqs_conf_port(&conf, "ol2");
+	CHECK(p->offloads == VQS_OFFLOADS_DEFAULT && !p->offloads_kept && !vqs_conf_offloads(&conf, p));
+	good("set switch offloads=on");
+	CHECK(vqs_conf_offloads(&conf, p) && p->offloads_kept &&
+	      !vqs_conf_offloads(&conf, vqs_conf_port(&conf, "ol1")));
+	bad("set switch offloads=yes", "expected on or off");
+	bad("set switch sleep=1", "unknown switch option 'sleep'");
+	bad("set-port ol2 offloads=maybe", "expected on, off or default");
+	bad("set-port ol2 offloads-kept=1", "expected on or off");
+	bad("add-port br0 ol3 type=dpdk devargs=net_null0 offloads=on", "are for vhostuser");
+	bad("add-port br0 ol3 type=dpdk devargs=net_null0 offloads-kept=on", "are for vhostuser");
 }
 
 static void
@@ -255,6 +290,7 @@ test_tunnels(void)
 	good("set-port vy type=vhostuser");
 	p = vqs_conf_port(&conf, "vy");
 	CHECK(p->vx.n_remotes == 0 && p->vx.local_ip == 0 && p->queues == VQS_VHOST_MAX_QP);
+	test_offloads();
 }
 
 /* Everything the commands accept is written so that it reads back: names
