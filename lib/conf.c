@@ -590,7 +590,7 @@ vqs_conf_set_offloads(struct vqs_conf *c, bool on)
 {
 	uint16_t i;
 
-	c->offloads = on;
+	c->offloads_off = !on;
 	for (i = 0; on && i < c->n_ports; i++)
 		if (vqs_port_type_is_vhost(c->ports[i].type) &&
 		    c->ports[i].offloads == VQS_OFFLOADS_DEFAULT)
@@ -706,8 +706,8 @@ vqs_conf_write(const struct vqs_conf *c, FILE *f)
 	fprintf(f, "# vqswitch state: the commands that rebuild the running configuration\n");
 	if (c->pmd_sleep_ms != 0)
 		fprintf(f, "set pmd sleep=%u\n", c->pmd_sleep_ms);
-	if (c->offloads)
-		fprintf(f, "set switch offloads=on\n");
+	if (c->offloads_off)
+		fprintf(f, "set switch offloads=off\n");
 	for (i = 0; i < c->n_bridges; i++)
 		fprintf(f, "add-br %s mac-aging=%u mac-table-size=%u\n", c->bridges[i].name,
 			c->bridges[i].mac_aging, c->bridges[i].mac_table_size);
@@ -767,7 +767,7 @@ vqs_conf_equal(const struct vqs_conf *a, const struct vqs_conf *b)
 {
 	uint16_t i;
 
-	if (a->pmd_sleep_ms != b->pmd_sleep_ms || a->offloads != b->offloads ||
+	if (a->pmd_sleep_ms != b->pmd_sleep_ms || a->offloads_off != b->offloads_off ||
 	    a->n_bridges != b->n_bridges ||
 	    a->n_ports != b->n_ports)
 		return false;

@@ -91,7 +91,8 @@ enum { VQS_OFFLOADS_DEFAULT, VQS_OFFLOADS_ON, VQS_OFFLOADS_OFF };
 
 struct vqs_conf {
 	uint32_t pmd_sleep_ms; /* idle this long, then sleep until kicked; 0 never */
-	bool offloads;         /* set switch offloads=: vhost ports' default */
+	bool offloads_off;     /* set switch offloads=off: vhost ports' default
+				* (on: a model all zero is the default one) */
 	uint16_t n_bridges;
 	struct vqs_br_conf bridges[VQS_MAX_BRIDGES];
 	uint16_t n_ports;
@@ -164,7 +165,7 @@ int vqs_conf_parse_u32(const char *key, const char *v, uint32_t min, uint32_t ma
 static inline bool
 vqs_conf_offloads(const struct vqs_conf *c, const struct vqs_port_conf *p)
 {
-	return p->offloads == VQS_OFFLOADS_DEFAULT ? c->offloads : p->offloads == VQS_OFFLOADS_ON;
+	return p->offloads == VQS_OFFLOADS_DEFAULT ? !c->offloads_off : p->offloads == VQS_OFFLOADS_ON;
 }
 
 /* "set switch offloads=on|off". */

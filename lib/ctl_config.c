@@ -569,7 +569,7 @@ set_pmd(struct vqs_ctl_ctx *x, int argc, char **argv)
 static int
 set_switch(struct vqs_ctl_ctx *x, int argc, char **argv)
 {
-	bool on = x->conf->offloads, before = on;
+	bool on = !x->conf->offloads_off, before = on;
 	struct vqs_port_conf *pc, np;
 	struct vqs_port *p;
 	int rc = vqs_conf_parse_set_switch(argc - 2, argv + 2, &on, &x->r->err), first = 0;

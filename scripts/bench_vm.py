@@ -7,9 +7,11 @@ what offloads save a guest (segmenting and checksumming 64 KB segments)
 is most of what such a guest spends on TCP, which is the point.
 
 Switches (PMD on lcore 1, main lcore 0):
-  direct+ol   vqswitch, its default datapath, ports with offloads=on;
-  direct      the same without offloads (the default configuration);
-  library     vqswitch --datapath=library (which offers no offloads);
+  direct+ol   vqswitch, its default datapath, ports with offloads=on (the
+              default);
+  direct      the same with offloads=off;
+  library+ol  vqswitch --datapath=library, offloads=on;
+  library     the same with offloads=off;
   ovs+tso     OVS-DPDK with other_config:userspace-tso-enable=true, when
               Debian's openvswitch-switch-dpdk is installed
               (scripts/bench_ovs.py), two dpdkvhostuser ports, NORMAL flow.
@@ -36,7 +38,7 @@ from vqtest import Cleanup, Switch, TestFailure  # noqa: E402
 IP1, IP2 = "10.99.0.1", "10.99.0.2"
 MAC1, MAC2 = "52:54:00:99:00:01", "52:54:00:99:00:02"
 SWITCHES = [("direct+ol", "direct", True), ("direct", "direct", False),
-            ("library", "library", False), ("ovs+tso", None, True)]
+            ("library+ol", "library", True), ("library", "library", False), ("ovs+tso", None, True)]
 
 
 def iperf(g, streams, seconds):
@@ -55,7 +57,7 @@ def measure(name, datapath, offloads, streams, seconds):
         if datapath is None:
             socks = bench_ovs.start(c, "bvmovs", ["vm1", "vm2"], tso=offloads, client=True)
         else:
-            opt = " offloads=on" if offloads else ""
+            opt = " offloads=on" if offloads else " offloads=off"
             sw = Switch(c, "bvm", "add-br br0\nadd-port br0 vm1 type=vhostuser%s\n"
                                   "add-port br0 vm2 type=vhostuser%s\n" % (opt, opt),
                         args=["--datapath=" + datapath])
@@ -131,7 +133,9 @@ def main():
         on, off = med["direct+ol"][n], med["direct"][n]
         print("-P %d: offloads on / off (direct): %s (the issue's gate: >= 3x: %s)" %
               (n, ratio(on, off), "met" if on >= 3 * off else "NOT met"))
-        print("-P %d: direct / library, offloads off: %s" % (n, ratio(off, med["library"][n])))
+        print("-P %d: offloads on / off (library): %s" % (n, ratio(med["library+ol"][n], med["library"][n])))
+        print("-P %d: direct / library, offloads on: %s, off: %s" %
+              (n, ratio(on, med["library+ol"][n]), ratio(off, med["library"][n])))
         if "ovs+tso" in med:
             print("-P %d: vqswitch with offloads / OVS-DPDK with TSO: %s" % (n, ratio(on, med["ovs+tso"][n])))
     return 0

@@ -27,12 +27,13 @@ DIRECT = os.environ.get("VQS_DATAPATH", "direct") == "direct"
 
 
 def setup(c, name, a_opts="", b_opts="", n_opts="", packed=0):
-    """Ports a and b with offloads, n without; a guest on each that asks
-    for what its port offers, learned, with RX buffers posted."""
+    """Ports a and b with offloads (b by the switch's default), n
+    without; a guest on each that asks for what its port offers, learned,
+    with RX buffers posted."""
     sw = Switch(c, name, "add-br br0\n"
                          "add-port br0 a type=vhostuser offloads=on %s\n"
-                         "add-port br0 b type=vhostuser offloads=on %s\n"
-                         "add-port br0 n type=vhostuser %s\n" % (a_opts, b_opts, n_opts),
+                         "add-port br0 b type=vhostuser %s\n"
+                         "add-port br0 n type=vhostuser offloads=off %s\n" % (a_opts, b_opts, n_opts),
                 args=["--watchdog-interval", "0"])
     a = Guest(c, sw.sock("a"), A, features=OFFLOADS, event_idx=1, packed=packed)
     b = Guest(c, sw.sock("b"), B, features=OFFLOADS, event_idx=1, packed=packed)
@@ -257,14 +258,15 @@ def offered(g):
 
 
 def test_offloads_config(c):
-    """offloads=on offers checksum and TSO (never ECN or UFO); off (the
-    default) none; a change restarts the
+    """offloads=on offers checksum and TSO (never ECN or UFO), and so does
+    the switch's default; off none; a change restarts the
     port and the state file keeps it; a frontend that reconnects asking
     for offloads the port no longer offers keeps them for that
     connection (QEMU refused them would reconnect without end: OVS's
     loop); other port types refuse the option."""
     sw = Switch(c, "olconf", "add-br br0\nadd-port br0 a type=vhostuser offloads=on\n"
-                             "add-port br0 n type=vhostuser\n")
+                             "add-port br0 n type=vhostuser offloads=off\n"
+                             "add-port br0 d type=vhostuser\n")
     ga = Guest(c, sw.sock("a"), A)
     gn = Guest(c, sw.sock("n"), N)
     ol = 1 << F_CSUM | 1 << F_GUEST_CSUM | 1 << F_HOST_TSO4
@@ -317,14 +319,22 @@ def test_offloads_config(c):
         bad.kill()
     sw.wait_log("never offered: refused", 5)
     check(sw.port("n")["offloads_kept"] == 0, "n kept none: %s" % sw.port("n"))
-    # The switch's default: on for n (no offloads= of its own), not for a.
-    sw.vqctl("set", "switch", "offloads=on")
+    # The switch's default (on) for d, without offloads= of its own; off
+    # switch-wide, d restarts without them, a and n are as they were.
+    gd = Guest(c, sw.sock("d"), A)
+    check(offered(gd) & ol == ol, "d offers them by default: 0x%x" % offered(gd))
+    gd.kill()
+    sw.vqctl("set", "switch", "offloads=off")
     state = open(sw.state).read()
-    check("set switch offloads=on" in state and "n type=vhostuser" in state, "state: %s" % state)
-    gn = Guest(c, sw.sock("n"), N)
+    check("set switch offloads=off" in state, "state: %s" % state)
+    check("d type=vhostuser" in state and "offloads-kept=on" in state.split("d type=vhostuser")[1],
+          "d keeps offloads for frontends that had them: %s" % state)
+    gd = Guest(c, sw.sock("d"), A)
     ga = Guest(c, sw.sock("a"), A)
-    check(offered(gn) & ol == ol and offered(ga) & ol == 0,
-          "offered by default on n, not on a (offloads=off): 0x%x 0x%x" % (offered(gn), offered(ga)))
+    check(offered(gd) & ol == 0 and offered(ga) & ol == 0,
+          "d no longer offers them, a (offloads=off) still not: 0x%x 0x%x" % (offered(gd), offered(ga)))
+    sw.vqctl("set", "switch", "offloads=on")
+    check("set switch offloads" not in open(sw.state).read(), "on, the default, is not written")
     rc, _, err = sw.vqctl("set", "switch", "offloads=maybe", check_rc=False)
     check(rc != 0 and "expected on or off" in err, "a bad value: %s" % err)
     check(sw.stop() == 0, "exit code")

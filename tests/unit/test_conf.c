@@ -51,7 +51,7 @@ run_words(int argc, char **argv, struct vqs_err *e)
 		return rc;
 	}
 	if (strcmp(argv[0], "set") == 0 && argc >= 2 && strcmp(argv[1], "switch") == 0) {
-		bool on = conf.offloads;
+		bool on = !conf.offloads_off;
 
 		rc = vqs_conf_parse_set_switch(argc - 2, argv + 2, &on, e);
 		if (rc == 0)
@@ -112,6 +112,7 @@ test_offloads(void)
 	CHECK(p->offloads == VQS_OFFLOADS_OFF && p->offloads_kept && !vqs_conf_offloads(&conf, p));
 	good("set-port ol1 offloads-kept=off");
 	CHECK(!p->offloads_kept);
+	good("set switch offloads=off");
 	good("add-port br0 ol2 type=vhostuser");
 	p = vqs_conf_port(&conf, "ol2");
 	CHECK(p->offloads == VQS_OFFLOADS_DEFAULT && !p->offloads_kept && !vqs_conf_offloads(&conf, p));
