@@ -466,7 +466,8 @@ vqs_conf_parse_add_port(const struct vqs_conf *c, int argc, char **argv,
 	if (rc == 0)
 		rc = vqs_conf_tnl_check_underlay(c, pc, e);
 	if (rc == 0 && vqs_port_type_is_vhost(pc->type) && vqs_conf_offloads(c, pc))
-		pc->offloads_kept = true; /* offered: frontends may keep them */
+		pc->offloads_kept = true; /* offered: frontends may keep them (written
+					   * only once they are not offered) */
 	return rc;
 }
 
@@ -529,7 +530,7 @@ vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
 					 "pmd-rxq-affinity pins queue %u, and port %s would have queues 0..%u: "
 					 "change pmd-rxq-affinity= in the same command",
 					 q, np.name, np.queues - 1);
-	if (rc == 0 && vqs_port_type_is_vhost(np.type) && vqs_conf_offloads(c, &np) && *restart)
+	if (rc == 0 && vqs_port_type_is_vhost(np.type) && vqs_conf_offloads(c, &np))
 		np.offloads_kept = true; /* offered: frontends may keep them */
 	if (rc == 0)
 		*inout = np;
@@ -727,7 +728,7 @@ vqs_conf_write(const struct vqs_conf *c, FILE *f)
 			fprintf(f, " mtu=%u", p->mtu);
 		if (p->offloads != VQS_OFFLOADS_DEFAULT)
 			fprintf(f, " offloads=%s", p->offloads == VQS_OFFLOADS_ON ? "on" : "off");
-		if (p->offloads_kept)
+		if (p->offloads_kept && !vqs_conf_offloads(c, p)) /* else implied */
 			fprintf(f, " offloads-kept=on");
 		if (p->vlan.tag != 0)
 			fprintf(f, " tag=%u", p->vlan.tag);

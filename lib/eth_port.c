@@ -9,6 +9,7 @@
 #include <rte_ethdev.h>
 
 #include "eth_port.h"
+#include "offload.h"
 
 #define ETH_RX_DESC 1024
 #define ETH_TX_DESC 1024
@@ -37,6 +38,35 @@ eth_find_or_probe(const char *devargs, uint16_t *port_id, bool *probed,
 		return -ENODEV;
 	}
 	return 0;
+}
+
+/* What the device does of guests' offloads (docs/offloads.md): TCP and
+ * UDP checksums, TCP segmentation of frames in mbuf chains (IPv4 also
+ * needs the IPv4 header checksum); *ol says which, the return value the
+ * TX offloads to ask for. The rest is done in software (offload_sw.h). */
+static uint64_t
+tx_offloads(const struct rte_eth_dev_info *info, uint8_t *ol)
+{
+	const uint64_t csum = RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	uint64_t capa = info->tx_offload_capa, want = 0;
+
+	*ol = 0;
+	if ((capa & csum) != csum)
+		return 0;
+	want = csum;
+	*ol = VQS_OL_CSUM;
+	/* A 64 KB frame in 2 KB mbufs (a guest's, copied: port.c) */
+	if ((capa & RTE_ETH_TX_OFFLOAD_TCP_TSO) && (capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
+	    info->tx_desc_lim.nb_seg_max >= (VQS_GSO_MAX_FRAME + 2047) / 2048 + 1) {
+		want |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
+		/* net_tap's TSO is librte_gso, which in 22.11 cuts TCP over
+		 * IPv4 only: an IPv6 frame goes out whole (test_nic_offloads). */
+		if (strcmp(info->driver_name, "net_tap") != 0)
+			*ol |= VQS_OL_TSO6;
+		if (capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
+			*ol |= VQS_OL_TSO4;
+	}
+	return want;
 }
 
 int
@@ -80,6 +110,7 @@ vqs_eth_port_start(struct vqs_port *p, uint16_t n_pmds,
 	conf.txmode.offloads = info.tx_offload_capa &
 			       (RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
 	eth->ipv4_cksum = (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
+	conf.txmode.offloads |= tx_offloads(&info, &eth->ol);
 	/* mtu=: taken at configure time (what a driver without a way to set
 	 * it, such as net_pcap or net_ring, keeps: its link's MTU is set
 	 * outside), and set below where the driver can (a NIC, a kernel

@@ -5,7 +5,7 @@
 #include <rte_ethdev.h>
 
 #include "eth_port.h"
-#include "offload.h"
+#include "offload_sw.h"
 #include "pmd.h"
 #include "port.h"
 #include "switch.h"
@@ -45,9 +45,10 @@ vqs_port_is_up(const struct vqs_port *p)
 uint8_t
 vqs_port_offload_caps(const struct vqs_port *p)
 {
-	/* Ethdevs and tunnels: done in software for now (docs/offloads.md). */
+	if (p->conf.type == VQS_PORT_ETH)
+		return p->eth.ol;
 	if (!vqs_port_type_is_vhost(p->conf.type))
-		return 0;
+		return 0; /* a tunnel: segments before it encapsulates */
 	return __atomic_load_n(&p->vhost.ol_guest, __ATOMIC_RELAXED);
 }
 
@@ -114,6 +115,105 @@ own_copies(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts, uint
 	return k;
 }
 
+/* A frame whose offloads the device takes (vqs_port_offload_caps) with
+ * them in its mbuf's TX offload flags: on a copy of the switch's alone
+ * (the flags and the pseudo-header's sum the driver writes would change
+ * it for other destinations). NULL if out of mbufs (counted). */
+static struct rte_mbuf *
+eth_offloads(struct rte_mbuf *m, struct rte_mempool *pool, struct vqs_port_stats *st)
+{
+	const struct rte_mbuf *s;
+
+	for (s = m; s != NULL; s = s->next)
+		if (!RTE_MBUF_DIRECT(s) || rte_mbuf_refcnt_read(s) != 1)
+			break;
+	if (s != NULL && (m = own_copy(m, pool, st)) == NULL)
+		return NULL;
+	vqs_offload_to_mbuf(m);
+	if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) && (m->ol_flags & RTE_MBUF_F_TX_IPV4))
+		m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM; /* each segment's */
+	m->ol_flags &= ~vqs_offload_flag;
+	return m;
+}
+
+/* A frame whose offloads the driver refused (rte_eth_tx_prepare), done
+ * in software after all and sent on its own; counted. */
+static void
+eth_in_software(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf *m)
+{
+	struct vqs_port_stats *st = &p->stats[pmd->id];
+	struct rte_mbuf *segs[VQS_GSO_MAX_SEGS];
+	uint64_t bytes = 0;
+	uint16_t n = 0, i;
+	int sent;
+
+	vqs_offload_flags_clear(m);
+	m->ol_flags |= vqs_offload_flag; /* its offload field is as it was */
+	switch (vqs_offload_resolve(m, 0, pmd->sw->pool, segs, &n)) {
+	case VQS_SW_CSUM:
+		vqs_count(&st->sw_csum, 1);
+		break;
+	case VQS_SW_SEGMENTED:
+		vqs_count(&st->sw_gso, 1);
+		break;
+	case VQS_SW_AS_IS:
+		break;
+	case VQS_SW_NO_MBUF:
+	case VQS_SW_BAD:
+		vqs_count(&st->drops[VQS_DROP_NO_MBUF], 1);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		bytes += segs[i]->pkt_len;
+	sent = vqs_eth_tx(p, pmd->id, segs, n);
+	for (i = (uint16_t)sent; i < n; i++)
+		bytes -= segs[i]->pkt_len;
+	vqs_count(&st->tx_packets, (uint64_t)sent);
+	vqs_count(&st->tx_bytes, bytes);
+	if (sent < n) {
+		vqs_count(&st->drops[VQS_DROP_TX_FULL], n - (uint16_t)sent);
+		rte_pktmbuf_free_bulk(segs + sent, n - (uint16_t)sent);
+	}
+}
+
+/*
+ * Frames to an ethdev, their offloads (if any) given to the device and
+ * checked by its driver (rte_eth_tx_prepare, which also writes the
+ * pseudo-header sums it wants). One the driver refuses is done in
+ * software after all, and sent on its own. Returns how many are left.
+ */
+static uint16_t
+eth_prepare(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vqs_port_stats *st = &p->stats[pmd->id];
+	uint16_t i, k = 0, ok, q = (uint16_t)(pmd->id % p->eth.nb_txq);
+	bool any = false;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (vqs_offload_has(m)) {
+			m = eth_offloads(m, pmd->sw->pool, st);
+			if (m == NULL)
+				continue;
+			any = true;
+		}
+		pkts[k++] = m;
+	}
+	i = 0;
+	while (any && i < k) {
+		ok = rte_eth_tx_prepare(p->eth.port_id, q, pkts + i, (uint16_t)(k - i));
+		i = (uint16_t)(i + ok);
+		if (i == k)
+			break;
+		/* pkts[i] refused: done in software, out of this burst */
+		eth_in_software(p, pmd, pkts[i]);
+		memmove(pkts + i, pkts + i + 1, (size_t)(k - i - 1) * sizeof(pkts[0]));
+		k--;
+	}
+	return k;
+}
+
 void
 vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
 	    uint16_t n)
@@ -134,6 +234,7 @@ vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
 			bytes += pkts[i]->pkt_len;
 	} else {
 		n = own_copies(p, pmd, pkts, n);
+		n = eth_prepare(p, pmd, pkts, n);
 		/* Lengths first: an ethdev may free what it sent before it
 		 * returns (net_tap, af_packet and ring copy or hand over at
 		 * once). */

@@ -85,7 +85,7 @@ vqs_stats_port(const struct vqs_port *p, uint16_t n_pmds, struct vqs_fields *o)
 	add_u64(o, "sw_gso", st.sw_gso);
 	add_offloads(o, "offloads_from_guest", vqs_port_type_is_vhost(p->conf.type) ?
 		     __atomic_load_n(&p->vhost.ol_host, __ATOMIC_RELAXED) : 0);
-	add_offloads(o, "offloads_to_guest", vqs_port_offload_caps(p));
+	add_offloads(o, "offloads_taken", vqs_port_offload_caps(p));
 	add_u64(o, "offloads_kept", vqs_port_type_is_vhost(p->conf.type) ?
 		__atomic_load_n(&p->vhost.ol_kept, __ATOMIC_RELAXED) : 0);
 }

@@ -156,7 +156,7 @@ def test_bad_requests(c):
     expect_fail(sw, ["set", "port", "a", "tag=5000"], "from 1 to 4095")
     expect_fail(sw, ["set", "port", "a", "devargs=x"], "cannot probe device 'x': Bad address; nothing changed")
     check(port_of(sw.vqctl("show", fmt="json"), "a")[1]["state"] == "up", "a runs on its old device")
-    expect_fail(sw, ["set", "switch", "x", "y=z"], "expected 'port' or 'bridge'")
+    expect_fail(sw, ["set", "system", "x", "y=z"], "expected 'port', 'bridge', 'pmd' or 'switch'")
     expect_fail(sw, ["add-port", "br0", "d", "type=dpdk", "devargs=net_nosuchdev0"],
                 "port d: cannot probe device")
     expect_fail(sw, ["add-port", "br0", "v", "type=vhostuser", "path=/proc/nope/v.sock"],

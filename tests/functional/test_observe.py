@@ -211,7 +211,7 @@ def test_metrics(c):
                   st[port][key], "%s %s: metrics and port/stats differ" % (port, key))
     check(value("vqswitch_port_rx_packets", port="vm1") == 20, "vm1 received 20")
     check(value("vqswitch_port_tx_packets", port="vm2") == 20, "vm2 sent 20 to its guest")
-    check(len([smp for smp in fams["vqswitch_port_drops"].samples if smp.labels["port"] == "vm1"]) == 15,
+    check(len([smp for smp in fams["vqswitch_port_drops"].samples if smp.labels["port"] == "vm1"]) == 16,
           "one drops sample per reason")
     check(value("vqswitch_port_up", port="vm1") == 1, "vm1 up")
     check(value("vqswitch_fdb_entries", bridge="br0") == 2 and
