@@ -506,6 +506,8 @@ tx_remember(struct guest *g, struct guest_vq *v, int id, const uint8_t *p, uint3
 	struct tx_sum *s = &v->tx_sum[id];
 	uint32_t mid, n = tx_mid(g, len, &mid);
 
+	if (g->unchecked)
+		return;
 	s->hash = tx_hash(p, len, mid, n);
 	memcpy(s->mid, p + mid, n);
 	s->rewritten = false;

@@ -87,6 +87,7 @@ struct guest {
 	uint64_t offered, features;
 	uint16_t nr_vq;
 	uint32_t hdr_len; /* virtio-net header: 12 with VERSION_1 or MRG_RXBUF */
+	bool unchecked;   /* a benchmark's sender: TX buffers not hashed */
 	struct guest_vq vq[2 * GUEST_MAX_QP];
 };
 

@@ -214,6 +214,80 @@ cmd_txraw(struct guest *g, int i, const struct args *a, char *out, size_t len)
 	return 0;
 }
 
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* blast file=PATH ms=T: for T ms, the file's bytes (virtio-net header and
+ * frame) queued again as fast as the switch gives buffers back, kicking
+ * as the ring asks; a benchmark's sender (scripts/bench_gso.py). */
+static int
+cmd_blast(struct guest *g, int i, const struct args *a, char *out, size_t len)
+{
+	const char *path = arg(a, "file", NULL);
+	static uint8_t buf[GUEST_MAX_FRAME + 64];
+	FILE *f = path != NULL ? fopen(path, "rb") : NULL;
+	double end = now_s() + (double)num(a, "ms", 1000) / 1000;
+	unsigned long long sent = 0;
+	size_t n;
+
+	if (f == NULL) {
+		snprintf(out, len, "blast needs file=PATH: %s", path ? strerror(errno) : "missing");
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	g->unchecked = true; /* a hash of 64 KB a frame would be the bottleneck */
+	while (now_s() < end) {
+		bool queued = false;
+		uint32_t ulen;
+
+		while (virtq_get_used(&g->vq[i].q, &ulen) >= 0)
+			;
+		while (guest_tx_raw(g, (uint16_t)i, buf, (uint32_t)n, NULL, 0, false) >= 0) {
+			sent++;
+			queued = true;
+		}
+		if (queued)
+			guest_kick(g, (uint16_t)i, false);
+	}
+	g->unchecked = false;
+	snprintf(out, len, "sent=%llu", sent);
+	return 0;
+}
+
+/* sink ms=T [len=L]: for T ms, every used RX buffer given back at once
+ * (L bytes, default 4096), its bytes counted, nothing checked; a
+ * benchmark's receiver. Answers buffers= bytes= (headers included). */
+static int
+cmd_sink(struct guest *g, int i, const struct args *a, char *out, size_t len)
+{
+	struct guest_vq *v = &g->vq[i];
+	double end = now_s() + (double)num(a, "ms", 1000) / 1000;
+	uint32_t blen = (uint32_t)num(a, "len", 4096), ulen;
+	unsigned long long bufs = 0, bytes = 0;
+	int id, k;
+
+	while (now_s() < end) {
+		k = 0;
+		while ((id = virtq_get_used(&v->q, &ulen)) >= 0) {
+			bytes += ulen;
+			k++;
+		}
+		if (k > 0) {
+			bufs += (unsigned long long)k;
+			guest_rx_post(g, (uint16_t)i, k, &blen, 1);
+		}
+	}
+	snprintf(out, len, "buffers=%llu bytes=%llu", bufs, bytes);
+	return 0;
+}
+
 static int
 cmd_state(struct guest *g, int i, char *out, size_t len)
 {
@@ -455,6 +529,10 @@ run_vq(struct guest *g, int i, const char *verb, const struct args *a, char *out
 		return cmd_tx(g, i, a, out, len);
 	if (strcmp(verb, "txraw") == 0)
 		return cmd_txraw(g, i, a, out, len);
+	if (strcmp(verb, "blast") == 0)
+		return cmd_blast(g, i, a, out, len);
+	if (strcmp(verb, "sink") == 0)
+		return cmd_sink(g, i, a, out, len);
 	if (strcmp(verb, "txdone") == 0) {
 		snprintf(out, len, "reclaimed=%u", guest_tx_reclaim(g, (uint16_t)i));
 		return 0;
