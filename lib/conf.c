@@ -473,14 +473,14 @@ vqs_conf_parse_add_port(const struct vqs_conf *c, int argc, char **argv,
 
 /* What the device is made from: a change restarts the port. */
 static bool
-same_device(const struct vqs_port_conf *a, const struct vqs_port_conf *b)
+same_device(const struct vqs_conf *c, const struct vqs_port_conf *a, const struct vqs_port_conf *b)
 {
 	struct vqs_port_conf x = *a;
 
 	x.ul = b->ul; /* the address is not the device */
 	return a->type == b->type && strcmp(a->path, b->path) == 0 &&
 	       strcmp(a->devargs, b->devargs) == 0 && a->queues == b->queues && a->mtu == b->mtu &&
-	       a->offloads == b->offloads && vqs_conf_tnl_equal(&x, b);
+	       vqs_conf_offloads(c, a) == vqs_conf_offloads(c, b) && vqs_conf_tnl_equal(&x, b);
 }
 
 int
@@ -515,7 +515,7 @@ vqs_conf_parse_port_options(const struct vqs_conf *c, int argc, char **argv,
 	for (i = 0; rc == 0 && i < argc; i++)
 		if (!vqs_key_is(keys[i], "type") && !is_dynamic_key(keys[i]))
 			rc = port_create_option(keys[i], vals[i], &np, &has_type, e);
-	if (rc == 0 && !same_device(&np, inout)) {
+	if (rc == 0 && !same_device(c, &np, inout)) {
 		rc = port_check(c, &np, socket_dir, true, e);
 		*restart = true;
 	}

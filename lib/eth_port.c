@@ -56,13 +56,16 @@ tx_offloads(const struct rte_eth_dev_info *info, uint8_t *ol)
 	want = csum;
 	*ol = VQS_OL_CSUM;
 	/* A 64 KB frame in 2 KB mbufs (a guest's, copied: port.c) */
+	/* net_tap's TSO (22.11) is librte_gso's, in software: it cuts TCP
+	 * over IPv4 only (an IPv6 frame went out whole), refuses a segment
+	 * whose headers and MSS exceed the MTU with the Ethernet header
+	 * counted (a full-size one), or more than 64 of them, and stops the
+	 * whole burst there: the switch's own segmentation is better. */
 	if ((capa & RTE_ETH_TX_OFFLOAD_TCP_TSO) && (capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
-	    info->tx_desc_lim.nb_seg_max >= (VQS_GSO_MAX_FRAME + 2047) / 2048 + 1) {
+	    info->tx_desc_lim.nb_seg_max >= (VQS_GSO_MAX_FRAME + 2047) / 2048 + 1 &&
+	    strcmp(info->driver_name, "net_tap") != 0) {
 		want |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
-		/* net_tap's TSO is librte_gso, which in 22.11 cuts TCP over
-		 * IPv4 only: an IPv6 frame goes out whole (test_nic_offloads). */
-		if (strcmp(info->driver_name, "net_tap") != 0)
-			*ol |= VQS_OL_TSO6;
+		*ol |= VQS_OL_TSO6;
 		if (capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
 			*ol |= VQS_OL_TSO4;
 	}
@@ -182,6 +185,8 @@ vqs_eth_port_start(struct vqs_port *p, uint16_t n_pmds,
 	eth->nb_txq = nb_txq;
 	eth->txq_shared = nb_txq < n_pmds;
 	eth->started = true;
+	if (rte_eth_dev_get_mtu(pid, &eth->mtu) != 0)
+		eth->mtu = RTE_ETHER_MTU;
 	p->n_rxq = nb_rxq;
 	VQS_LOG(INFO, "port %s: ethdev %u (%s), %u RX / %u TX queues, RX interrupts %s",
 		p->conf.name, pid, info.driver_name, nb_rxq, nb_txq,

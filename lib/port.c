@@ -136,8 +136,10 @@ eth_offloads(struct rte_mbuf *m, struct rte_mempool *pool, struct vqs_port_stats
 	return m;
 }
 
-/* A frame whose offloads the driver refused (rte_eth_tx_prepare), done
- * in software after all and sent on its own; counted. */
+/* A frame with offloads the device does not do (its segments would not
+ * fit its MTU: the guest chose gso_size) or that its driver refused
+ * (rte_eth_tx_prepare), done in software after all and sent on its own;
+ * counted. */
 static void
 eth_in_software(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf *m)
 {
@@ -147,8 +149,6 @@ eth_in_software(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf *m)
 	uint16_t n = 0, i;
 	int sent;
 
-	vqs_offload_flags_clear(m);
-	m->ol_flags |= vqs_offload_flag; /* its offload field is as it was */
 	switch (vqs_offload_resolve(m, 0, pmd->sw->pool, segs, &n)) {
 	case VQS_SW_CSUM:
 		vqs_count(&st->sw_csum, 1);
@@ -176,40 +176,50 @@ eth_in_software(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf *m)
 	}
 }
 
+/* Whether the device's segments of GSO frame m fit its MTU. */
+static bool
+eth_fits(const struct vqs_port *p, const struct rte_mbuf *m)
+{
+	const struct vqs_offload *o = vqs_offload_get(m);
+
+	return o->gso_type == VIRTIO_NET_HDR_GSO_NONE ||
+	       (uint32_t)o->csum_start - o->l3_off + o->l4_len + o->gso_size <= p->eth.mtu;
+}
+
 /*
  * Frames to an ethdev, their offloads (if any) given to the device and
- * checked by its driver (rte_eth_tx_prepare, which also writes the
- * pseudo-header sums it wants). One the driver refuses is done in
- * software after all, and sent on its own. Returns how many are left.
+ * checked by its driver, one at a time (rte_eth_tx_prepare, which also
+ * writes the pseudo-header sums it wants). One it cannot take is done
+ * in software after all, and sent on its own. Frames without offloads
+ * pass as they are. Returns how many are left.
  */
 static uint16_t
 eth_prepare(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vqs_port_stats *st = &p->stats[pmd->id];
-	uint16_t i, k = 0, ok, q = (uint16_t)(pmd->id % p->eth.nb_txq);
-	bool any = false;
+	uint16_t i, k = 0, q = (uint16_t)(pmd->id % p->eth.nb_txq);
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
-		if (vqs_offload_has(m)) {
-			m = eth_offloads(m, pmd->sw->pool, st);
-			if (m == NULL)
-				continue;
-			any = true;
+		if (likely(!vqs_offload_has(m))) {
+			pkts[k++] = m;
+			continue;
+		}
+		if (!eth_fits(p, m)) {
+			eth_in_software(p, pmd, m);
+			continue;
+		}
+		m = eth_offloads(m, pmd->sw->pool, st);
+		if (m == NULL)
+			continue;
+		if (rte_eth_tx_prepare(p->eth.port_id, q, &m, 1) != 1) {
+			vqs_offload_flags_clear(m);
+			m->ol_flags |= vqs_offload_flag; /* its offload field is as it was */
+			eth_in_software(p, pmd, m);
+			continue;
 		}
 		pkts[k++] = m;
-	}
-	i = 0;
-	while (any && i < k) {
-		ok = rte_eth_tx_prepare(p->eth.port_id, q, pkts + i, (uint16_t)(k - i));
-		i = (uint16_t)(i + ok);
-		if (i == k)
-			break;
-		/* pkts[i] refused: done in software, out of this burst */
-		eth_in_software(p, pmd, pkts[i]);
-		memmove(pkts + i, pkts + i + 1, (size_t)(k - i - 1) * sizeof(pkts[0]));
-		k--;
 	}
 	return k;
 }

@@ -150,6 +150,7 @@ struct vqs_eth_state {
 	bool started;
 	bool ipv4_cksum; /* TX: computes IPv4 header checksums (tunnel.c) */
 	uint8_t ol;      /* TX: guests' offloads the device does (VQS_OL_*) */
+	uint16_t mtu;    /* the device's: a TSO frame's segments must fit it */
 	bool hotplugged; /* probed from devargs by us: removed with the port */
 	uint64_t missed_base; /* control thread: the device's imissed at the last clear */
 	int rxq_intr_fd[VQS_VHOST_MAX_QP]; /* RX interrupt fd per queue, or -1 */

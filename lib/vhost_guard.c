@@ -162,6 +162,20 @@ features_ok(uint64_t f)
 	return !((f >> VIRTIO_F_RING_PACKED) & 1) || ((f >> VIRTIO_F_VERSION_1) & 1);
 }
 
+/* TSO needs the checksum offload (virtio 1.2, 5.1.3.1: HOST_TSO4/6
+ * require CSUM, GUEST_TSO4/6 GUEST_CSUM). librte_vhost takes TSO alone,
+ * and then parses a guest's GSO headers that the switch, which goes by
+ * CSUM (offload.h), would not check: refused. */
+static bool
+offloads_ok(uint64_t f)
+{
+	const uint64_t host_tso = (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6),
+		       guest_tso = (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6);
+
+	return (!(f & host_tso) || ((f >> VIRTIO_NET_F_CSUM) & 1)) &&
+	       (!(f & guest_tso) || ((f >> VIRTIO_NET_F_GUEST_CSUM) & 1));
+}
+
 /* Whether a SET_VRING_NUM or SET_VRING_BASE leaves its vring, if the
  * library has it mapped, one a reader already inside the library can go
  * on with: the same size (the library reallocates its shadow rings at a
@@ -350,9 +364,10 @@ pre_msg(int vid, void *msg)
 			return refuse_with_reader_inside(p, m);
 		break;
 	case VHOST_USER_SET_FEATURES:
-		if (!features_ok(m->u64)) {
-			VQS_LOG_RL(&rl, WARNING, "port %s: guest asked for packed rings without VERSION_1: refused",
-				   p->conf.name);
+		if (!features_ok(m->u64) || !offloads_ok(m->u64)) {
+			VQS_LOG_RL(&rl, WARNING, "port %s: guest asked for %s: refused", p->conf.name,
+				   features_ok(m->u64) ? "TSO without checksum offload" :
+							 "packed rings without VERSION_1");
 			m->u64 |= UNOFFERED_FEATURE;
 			break;
 		}

@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 
-from offload_frames import (DATA_VALID, F_CSUM, F_GUEST_CSUM, F_GUEST_ECN, F_HOST_ECN, F_HOST_TSO4,
+from offload_frames import (DATA_VALID, F_CSUM, F_GUEST_CSUM, F_GUEST_ECN, F_GUEST_TSO4, F_HOST_ECN,
+                            F_HOST_TSO4,
                             GSO_ECN, GSO_TCPV4, GSO_TCPV6, GSO_UDP, HDR, NEEDS_CSUM, OFFLOADS, UDP,
                             Frame, check_segment, check_segments, fold, payload, read_dump, sum16,
                             vnet_hdr)
@@ -211,13 +212,14 @@ def tap_frames(tap, n, timeout=3):
 
 
 def test_nic_offloads(c):
-    """A dpdk port whose device does TCP/UDP checksums and TSO (net_tap)
-    gets a guest's GSO frames and partial checksums with the offloads in
-    its mbufs (sw_csum stays 0), and what comes out of the device is
-    right: segments of the right size, every checksum right. net_tap's
-    TSO (librte_gso's) does not cut IPv6: the switch does (sw_gso 1).
-    (net_tap does its offloads in software of its own; a NIC in
-    hardware.) Before, the switch did all of it itself."""
+    """A dpdk port whose device computes TCP/UDP checksums (net_tap) gets
+    a guest's partial checksums with the offload in its mbufs (sw_csum
+    stays 0); what comes out of the device is right. net_tap's TSO is
+    not used: it cut no IPv6, refused full-size segments (MSS 1460) and
+    more than 64, and dropped the rest of the burst with them (the second
+    hostile review); the switch cuts GSO frames itself (sw_gso), right
+    whatever their MSS. (net_tap does its checksums in software of its
+    own; a NIC in hardware.) Before, the switch did all of it itself."""
     tap = "vqolt%d" % (os.getpid() % 100000)
     sw = Switch(c, "olnic", "add-br br0\nadd-port br0 a type=vhostuser offloads=on\n"
                             "add-port br0 up type=dpdk devargs=net_tap0,iface=%s\n" % tap)
@@ -227,13 +229,13 @@ def test_nic_offloads(c):
     time.sleep(0.5)
     ul.drain()
     up = sw.port("up")
-    # net_tap segments TCP over IPv4 only (librte_gso): the switch does
-    # IPv6 itself.
-    check(up["offloads_taken"] == "csum,tso4", "net_tap's offloads: %s" % up)
-    for v6, size in ((False, 20000), (True, 20000)):
+    check(up["offloads_taken"] == "csum", "net_tap's offloads: %s" % up)
+    gso = ((False, 20000, 1400), (True, 20000, 1400), (False, 20000, 1460), (False, 60000, 536))
+    for v6, size, mss in gso:
         f = Frame(UNKNOWN, A, payload(size), v6=v6, seq=5)
-        send(sw, a, f.hdr(gso_size=1400) + f.bytes)
-        check_segments(tap_frames(ul, -(-size // 1400)), f, 1400, "IPv%d GSO through net_tap" % (6 if v6 else 4))
+        send(sw, a, f.hdr(gso_size=mss) + f.bytes)
+        check_segments(tap_frames(ul, -(-size // mss)), f, mss,
+                       "IPv%d GSO, MSS %d, through net_tap" % (6 if v6 else 4, mss))
     for proto in (UDP, 6):
         f = Frame(UNKNOWN, A, payload(1000), proto=proto)
         send(sw, a, f.hdr() + f.bytes)
@@ -241,7 +243,8 @@ def test_nic_offloads(c):
         check(len(got) == 1, "a partial checksum through net_tap: %d frames" % len(got))
         check_segment(got[0][1], "a partial %s checksum through net_tap" % ("UDP" if proto == UDP else "TCP"))
     up = sw.port("up")
-    check(up["sw_gso"] == 1 and up["sw_csum"] == 0, "the device did the work but IPv6's GSO: %s" % up)
+    check(up["sw_gso"] == len(gso) and up["sw_csum"] == 0 and up["drop_tx_full"] == 0,
+          "the device did the checksums, the switch the segments: %s" % up)
     check(sw.stop() == 0, "exit code")
 
 
@@ -365,6 +368,29 @@ def test_offloads_config(c):
         bad.kill()
     sw.wait_log("never offered: refused", 5)
     check(sw.port("n")["offloads_kept"] == 0, "n kept none: %s" % sw.port("n"))
+    # offloads=default on a port whose offloads are on anyway (the
+    # switch's default): its offer does not change, its guest stays.
+    gd = Guest(c, sw.sock("d"), A)
+    sw.wait_port_state("d", "up")
+    connects = sw.port("d")["connects"]
+    sw.vqctl("set", "port", "d", "offloads=on")
+    sw.vqctl("set", "port", "d", "offloads=default")
+    check(sw.port("d")["connects"] == connects and sw.port("d")["state"] == "up",
+          "no restart for an offer that did not change: %s" % sw.port("d"))
+    gd.kill()
+    # TSO without checksum offload (virtio 1.2, 5.1.3.1) is refused: the
+    # library would parse GSO headers the switch does not check (the
+    # second hostile review).
+    for feats in (1 << F_HOST_TSO4, 1 << F_GUEST_TSO4):
+        bad = Guest.__new__(Guest)
+        bad.mac, bad.path, bad.conf = A, sw.sock("d"), {}
+        bad.proc = subprocess.Popen([VQGUEST], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                    bufsize=1)
+        c.add(bad.kill)
+        answer = bad.call("connect path=%s features=%d" % (sw.sock("d"), feats), ok=False)
+        check(not str(answer).startswith("ok"), "TSO without checksum (0x%x) refused: %s" % (feats, answer))
+        bad.kill()
+    sw.wait_log("TSO without checksum offload: refused", 5)
     # The switch's default (on) for d, without offloads= of its own; off
     # switch-wide, d restarts without them, a and n are as they were.
     gd = Guest(c, sw.sock("d"), A)

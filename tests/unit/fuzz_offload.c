@@ -14,6 +14,12 @@
  *  - a completed checksum does not check: the sum from csum_start on,
  *    and the value the guest left in the field (the pseudo-header's),
  *    must make 0xffff (for an even csum_offset);
+ *  - the segments put together are not the frame: payload, sizes,
+ *    sequence numbers, FIN/PSH/CWR, IPv4 identifiers, every other header
+ *    byte;
+ *  - a frame another destination holds changed;
+ *  - the mbuf offload flags the library datapath uses do not say what
+ *    the header says, or stay set;
  *  - an mbuf is not given back (the pool is whole after every input);
  * and AddressSanitizer reports anything the code reads or writes out of
  * bounds. Input: caps the guest negotiated (byte 0), the destination's
@@ -30,6 +36,7 @@
 #include <rte_eal.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_tcp.h>
 #include <rte_mbuf.h>
 
 #include "offload_sw.h"
@@ -147,6 +154,88 @@ check_completed(struct rte_mbuf *m, const struct vqs_offload *o, uint16_t seed)
 		abort();
 }
 
+/* The frame before vqs_offload_resolve (after the tag moves). */
+static uint8_t orig[MAX_FRAME + 1032];
+static uint32_t orig_len;
+
+/* The segments together are the frame: each one's headers are the
+ * frame's but for the fields segmentation sets, the payload put back
+ * together is the frame's, every segment but the last carries gso_size
+ * bytes, sequence numbers advance, FIN/PSH only last, CWR only first,
+ * IPv4 identifiers count up. */
+static void
+check_reassembly(struct rte_mbuf **out, uint16_t n, const struct vqs_offload *o)
+{
+	static uint8_t buf[MAX_FRAME + 8];
+	uint32_t hdrs = (uint32_t)o->csum_start + o->l4_len, l3 = o->l3_off, l4 = o->csum_start;
+	uint32_t payload = orig_len - hdrs, done = 0, seq0, k, i;
+	uint16_t id0 = (uint16_t)(orig[l3 + 4] << 8 | orig[l3 + 5]);
+
+	seq0 = (uint32_t)orig[l4 + 4] << 24 | (uint32_t)orig[l4 + 5] << 16 | (uint32_t)orig[l4 + 6] << 8 | orig[l4 + 7];
+	if (n != (payload + o->gso_size - 1) / o->gso_size)
+		abort();
+	for (k = 0; k < n; k++) {
+		const uint8_t *p = rte_pktmbuf_read(out[k], 0, out[k]->pkt_len, buf);
+		uint32_t plen = out[k]->pkt_len - hdrs, seq;
+		uint8_t fl = p[l4 + 13], ofl = orig[l4 + 13];
+
+		if (k + 1 < n && plen != o->gso_size)
+			abort();
+		if (memcmp(p + hdrs, orig + hdrs + done, plen) != 0)
+			abort(); /* the payload is not the frame's */
+		seq = (uint32_t)p[l4 + 4] << 24 | (uint32_t)p[l4 + 5] << 16 | (uint32_t)p[l4 + 6] << 8 | p[l4 + 7];
+		if (seq != seq0 + done)
+			abort();
+		if ((fl & (RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG)) !=
+		    (k + 1 == n ? (ofl & (RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG)) : 0) ||
+		    (fl & RTE_TCP_CWR_FLAG) != (k == 0 ? (ofl & RTE_TCP_CWR_FLAG) : 0) ||
+		    (fl & ~(RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG | RTE_TCP_CWR_FLAG)) !=
+		    (ofl & ~(RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG | RTE_TCP_CWR_FLAG)))
+			abort();
+		if (o->gso_type == VIRTIO_NET_HDR_GSO_TCPV4 &&
+		    (uint16_t)(p[l3 + 4] << 8 | p[l3 + 5]) != (uint16_t)(id0 + k))
+			abort();
+		/* every other header byte as the frame had it */
+		for (i = 0; i < hdrs; i++) {
+			bool set = (i >= l4 + 4 && i < l4 + 8) || i == l4 + 13 || i == l4 + o->csum_offset ||
+				   i == l4 + o->csum_offset + 1;
+			if (o->gso_type == VIRTIO_NET_HDR_GSO_TCPV4)
+				set = set || (i >= l3 + 2 && i < l3 + 6) || i == l3 + 10 || i == l3 + 11;
+			else
+				set = set || i == l3 + 4 || i == l3 + 5;
+			if (!set && p[i] != orig[i])
+				abort();
+		}
+		done += plen;
+	}
+	if (done != payload)
+		abort();
+}
+
+/* What the library datapath makes of the frame's offloads (mbuf TX
+ * flags) says what the direct datapath's header says, the lengths a
+ * driver reads point at the IP and L4 headers, and nothing stays set. */
+static void
+check_mbuf_flags(struct rte_mbuf *m)
+{
+	struct virtio_net_hdr a, b;
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct vqs_offload *o = vqs_offload_get(m);
+
+	vqs_offload_hdr(m, &a);
+	vqs_offload_to_mbuf(m);
+	if ((uint32_t)m->l2_len + m->l3_len != o->csum_start || m->l2_len != o->l3_off ||
+	    (p[m->l2_len] >> 4) != o->ip_ver ||
+	    (uint32_t)m->l2_len + m->l3_len + m->l4_len > m->data_len)
+		abort();
+	if (!vqs_offload_from_mbuf(m, &b) || a.flags != b.flags || a.csum_start != b.csum_start ||
+	    a.csum_offset != b.csum_offset || a.gso_type != b.gso_type || a.gso_size != b.gso_size)
+		abort();
+	if (m->ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 |
+			   RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_IP_CKSUM))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -184,6 +273,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		other = m;
 	}
 	needs = vqs_offload_needs(m);
+	orig_len = m->pkt_len;
+	{
+		const uint8_t *q = rte_pktmbuf_read(m, 0, orig_len, orig);
+
+		if (q == NULL)
+			abort();
+		if (q != orig)
+			memcpy(orig, q, orig_len);
+	}
+	if (vqs_offload_has(m) && !(needs & VQS_OL_CSUM_ANY))
+		check_mbuf_flags(m);
 	if (vqs_offload_has(m)) {
 		o = *vqs_offload_of(m);
 		field = rte_pktmbuf_read(m, (uint32_t)o.csum_start + o.csum_offset, 2, seed);
@@ -197,6 +297,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (r == VQS_SW_SEGMENTED)
 			check_segment(out[k], &o);
+	}
+	if (r == VQS_SW_SEGMENTED)
+		check_reassembly(out, n, &o);
+	if (other != NULL) { /* the other destination's frame is as it was */
+		static uint8_t ob[MAX_FRAME + 1032];
+		const uint8_t *q = rte_pktmbuf_read(other, 0, other->pkt_len, ob);
+
+		if (other->pkt_len != orig_len || memcmp(q, orig, orig_len) != 0)
+			abort();
 	}
 	if (r == VQS_SW_CSUM && !(o.csum_offset & 1))
 		check_completed(out[0], &o, seed16);
