@@ -16,6 +16,7 @@
 #include <rte_tcp.h>
 
 #include "offload_sw.h"
+#include "port.h"
 
 /* Byte off of m (off < pkt_len): its mbuf and where in it. */
 static uint8_t *
@@ -165,6 +166,27 @@ segment(struct rte_mbuf *m, const struct vqs_offload *o, struct rte_mempool *poo
 	complete(s, o->csum_start, o->csum_offset);
 	s->vlan_tci = m->vlan_tci;
 	return s;
+}
+
+void
+vqs_offload_count(struct vqs_port_stats *st, enum vqs_sw_result r)
+{
+	switch (r) {
+	case VQS_SW_AS_IS:
+		break;
+	case VQS_SW_CSUM:
+		vqs_count(&st->sw_csum, 1);
+		break;
+	case VQS_SW_SEGMENTED:
+		vqs_count(&st->sw_gso, 1);
+		break;
+	case VQS_SW_NO_MBUF:
+		vqs_count(&st->drops[VQS_DROP_NO_MBUF], 1);
+		break;
+	case VQS_SW_BAD:
+		vqs_count(&st->drops[VQS_DROP_BAD_OFFLOAD], 1);
+		break;
+	}
 }
 
 enum vqs_sw_result

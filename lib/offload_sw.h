@@ -34,4 +34,10 @@ enum vqs_sw_result {
 enum vqs_sw_result vqs_offload_resolve(struct rte_mbuf *m, uint8_t caps, struct rte_mempool *pool,
 				       struct rte_mbuf **out, uint16_t *n);
 
+struct vqs_port_stats;
+
+/* What vqs_offload_resolve did, counted on the destination port: sw_csum,
+ * sw_gso, or the drop (no_mbuf, bad_offload). */
+void vqs_offload_count(struct vqs_port_stats *st, enum vqs_sw_result r);
+
 #endif

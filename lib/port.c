@@ -149,20 +149,9 @@ eth_in_software(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf *m)
 	uint16_t n = 0, i;
 	int sent;
 
-	switch (vqs_offload_resolve(m, 0, pmd->sw->pool, segs, &n)) {
-	case VQS_SW_CSUM:
-		vqs_count(&st->sw_csum, 1);
-		break;
-	case VQS_SW_SEGMENTED:
-		vqs_count(&st->sw_gso, 1);
-		break;
-	case VQS_SW_AS_IS:
-		break;
-	case VQS_SW_NO_MBUF:
-	case VQS_SW_BAD:
-		vqs_count(&st->drops[VQS_DROP_NO_MBUF], 1);
-		return;
-	}
+	vqs_offload_count(st, vqs_offload_resolve(m, 0, pmd->sw->pool, segs, &n));
+	if (n == 0)
+		return; /* dropped, counted */
 	for (i = 0; i < n; i++)
 		bytes += segs[i]->pkt_len;
 	sent = vqs_eth_tx(p, pmd->id, segs, n);

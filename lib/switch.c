@@ -54,22 +54,7 @@ out_resolved(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct
 
 	t.n = 0;
 	for (i = 0; i < o->n; i++) {
-		switch (vqs_offload_resolve(o->pkts[i], caps, pmd->sw->pool, segs, &k)) {
-		case VQS_SW_AS_IS:
-			break;
-		case VQS_SW_CSUM:
-			vqs_count(&st->sw_csum, 1);
-			break;
-		case VQS_SW_SEGMENTED:
-			vqs_count(&st->sw_gso, 1);
-			break;
-		case VQS_SW_NO_MBUF:
-			vqs_count(&st->drops[VQS_DROP_NO_MBUF], 1);
-			break;
-		case VQS_SW_BAD:
-			vqs_count(&st->drops[VQS_DROP_BAD_OFFLOAD], 1);
-			break;
-		}
+		vqs_offload_count(st, vqs_offload_resolve(o->pkts[i], caps, pmd->sw->pool, segs, &k));
 		for (j = 0; j < k; j++) {
 			if (t.n == VQS_OUT_MAX)
 				out_device(dp, pmd, slot, &t);

@@ -191,22 +191,36 @@ cmd_tx(struct guest *g, int i, const struct args *a, char *out, size_t len)
 
 /* txraw file=PATH: the file's bytes as one TX buffer, virtio-net header
  * and all (segs= and indirect= as for tx), published and kicked. */
+/* The file=PATH argument's bytes (at most GUEST_MAX_FRAME + 64) into buf;
+ * how many, or -1 with out set. */
+static long
+read_file_arg(const struct args *a, const char *verb, uint8_t *buf, size_t cap, char *out, size_t len)
+{
+	const char *path = arg(a, "file", NULL);
+	FILE *f = path != NULL ? fopen(path, "rb") : NULL;
+	size_t n;
+
+	if (f == NULL) {
+		snprintf(out, len, "%s needs file=PATH: %s", verb, path ? strerror(errno) : "missing");
+		return -1;
+	}
+	n = fread(buf, 1, cap, f);
+	fclose(f);
+	return (long)n;
+}
+
+static uint8_t file_buf[GUEST_MAX_FRAME + 64];
+
 static int
 cmd_txraw(struct guest *g, int i, const struct args *a, char *out, size_t len)
 {
-	const char *path = arg(a, "file", NULL);
-	static uint8_t buf[GUEST_MAX_FRAME + 64];
+	uint8_t *buf = file_buf;
 	uint32_t segs[VIRTQ_MAX_SEGS];
-	FILE *f = path != NULL ? fopen(path, "rb") : NULL;
-	size_t n;
+	long n = read_file_arg(a, "txraw", buf, sizeof(file_buf), out, len);
 	int id;
 
-	if (f == NULL) {
-		snprintf(out, len, "txraw needs file=PATH: %s", path ? strerror(errno) : "missing");
+	if (n < 0)
 		return -1;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
 	id = guest_tx_raw(g, (uint16_t)i, buf, (uint32_t)n, segs,
 			  num_list(arg(a, "segs", NULL), segs, VIRTQ_MAX_SEGS), num(a, "indirect", 0));
 	guest_kick(g, (uint16_t)i, false);
@@ -229,19 +243,13 @@ now_s(void)
 static int
 cmd_blast(struct guest *g, int i, const struct args *a, char *out, size_t len)
 {
-	const char *path = arg(a, "file", NULL);
-	static uint8_t buf[GUEST_MAX_FRAME + 64];
-	FILE *f = path != NULL ? fopen(path, "rb") : NULL;
+	uint8_t *buf = file_buf;
 	double end = now_s() + (double)num(a, "ms", 1000) / 1000;
 	unsigned long long sent = 0;
-	size_t n;
+	long n = read_file_arg(a, "blast", buf, sizeof(file_buf), out, len);
 
-	if (f == NULL) {
-		snprintf(out, len, "blast needs file=PATH: %s", path ? strerror(errno) : "missing");
+	if (n < 0)
 		return -1;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
 	g->unchecked = true; /* a hash of 64 KB a frame would be the bottleneck */
 	while (now_s() < end) {
 		bool queued = false;
