@@ -281,7 +281,7 @@ def test_netns_host_through_nic_port(c):
     try:
         time.sleep(0.5)
         log("TCP guest->host %.1f Mbit/s, host->guest %.1f Mbit/s" %
-            (iperf(g1, "10.99.0.100") / 1e6, iperf(g1, "10.99.0.100", "-R") / 1e6))
+            (iperf(g1, "10.99.0.100", seconds=2) / 1e6, iperf(g1, "10.99.0.100", "-R", seconds=2) / 1e6))
     finally:
         srv.kill()
         srv.wait()
