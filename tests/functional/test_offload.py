@@ -40,6 +40,9 @@ def setup(c, name, a_opts="", b_opts="", n_opts="", packed=0):
     a = Guest(c, sw.sock("a"), A, features=OFFLOADS, event_idx=1, packed=packed)
     b = Guest(c, sw.sock("b"), B, features=OFFLOADS, event_idx=1, packed=packed)
     n = Guest(c, sw.sock("n"), N, event_idx=1, packed=packed)
+    for port in ("a", "b", "n"):  # the switch's side of the set-up done too
+        sw.wait_port_state(port, "up")
+        sw.wait_kicks_off(port, 2)
     for g in (a, b, n):
         g.rxpost(200, "4096")
     for g in (a, b, n):
