@@ -52,6 +52,18 @@ vqs_port_offload_caps(const struct vqs_port *p)
 	return __atomic_load_n(&p->vhost.ol_guest, __ATOMIC_RELAXED);
 }
 
+uint8_t
+vqs_port_offload_caps_for(const struct vqs_port *p, uint8_t caps, const struct rte_mbuf *m)
+{
+	const struct vqs_offload *o = vqs_offload_get(m);
+
+	/* A device's segments must fit its MTU; the guest chose gso_size. */
+	if (p->conf.type == VQS_PORT_ETH && o->gso_type != VIRTIO_NET_HDR_GSO_NONE &&
+	    (uint32_t)o->csum_start - o->l3_off + o->l4_len + o->gso_size > p->eth.mtu)
+		return caps & (uint8_t)~(VQS_OL_TSO4 | VQS_OL_TSO6);
+	return caps;
+}
+
 uint16_t
 vqs_port_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, uint32_t max_frame,
 	    struct rte_mempool *pool, struct rte_mbuf **pkts, uint16_t n)
@@ -92,33 +104,11 @@ in_guest(const struct rte_mbuf *m)
 	return false;
 }
 
-/*
- * An ethdev keeps what it sends until the hardware is done with it, which
- * may be after the guest's buffer went back to the guest (or the guest
- * went): a frame that points into guest memory (vhost_direct.h) is
- * copied into an mbuf of our own first. Returns how many are left (a copy
- * that finds no mbuf is dropped and counted).
- */
-static uint16_t
-own_copies(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts, uint16_t n)
-{
-	uint16_t i, k = 0;
-
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-
-		if (unlikely(in_guest(m)) &&
-		    (m = own_copy(m, pmd->sw->pool, &p->stats[pmd->id])) == NULL)
-			continue;
-		pkts[k++] = m;
-	}
-	return k;
-}
-
-/* A frame whose offloads the device takes (vqs_port_offload_caps) with
- * them in its mbuf's TX offload flags: on a copy of the switch's alone
- * (the flags and the pseudo-header's sum the driver writes would change
- * it for other destinations). NULL if out of mbufs (counted). */
+/* A frame whose offloads the device takes (vqs_port_offload_caps_for)
+ * with them in its mbuf's TX offload flags: on a copy of the switch's
+ * alone (not in guest memory; and the flags and the pseudo-header's sum
+ * the driver writes would change it for other destinations). NULL if out
+ * of mbufs (counted). */
 static struct rte_mbuf *
 eth_offloads(struct rte_mbuf *m, struct rte_mempool *pool, struct vqs_port_stats *st)
 {
@@ -136,8 +126,7 @@ eth_offloads(struct rte_mbuf *m, struct rte_mempool *pool, struct vqs_port_stats
 	return m;
 }
 
-/* A frame with offloads the device does not do (its segments would not
- * fit its MTU: the guest chose gso_size) or that its driver refused
+/* A frame with offloads that the device's driver refused
  * (rte_eth_tx_prepare), done in software after all and sent on its own;
  * counted. */
 static void
@@ -165,25 +154,20 @@ eth_in_software(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf *m)
 	}
 }
 
-/* Whether the device's segments of GSO frame m fit its MTU. */
-static bool
-eth_fits(const struct vqs_port *p, const struct rte_mbuf *m)
-{
-	const struct vqs_offload *o = vqs_offload_get(m);
-
-	return o->gso_type == VIRTIO_NET_HDR_GSO_NONE ||
-	       (uint32_t)o->csum_start - o->l3_off + o->l4_len + o->gso_size <= p->eth.mtu;
-}
-
 /*
- * Frames to an ethdev, their offloads (if any) given to the device and
- * checked by its driver, one at a time (rte_eth_tx_prepare, which also
- * writes the pseudo-header sums it wants). One it cannot take is done
- * in software after all, and sent on its own. Frames without offloads
- * pass as they are. Returns how many are left.
+ * Frames to an ethdev, in one pass. An ethdev keeps what it sends until
+ * the hardware is done with it, which may be after the guest's buffer
+ * went back to the guest (or the guest went): a frame that points into
+ * guest memory (vhost_direct.h) is copied into mbufs of our own first. A
+ * frame's offloads (which the device takes: vqs_port_offload_caps_for)
+ * go to it in the mbuf's flags (eth_offloads), checked by its driver one
+ * frame at a time (rte_eth_tx_prepare, which also writes the
+ * pseudo-header sums it wants); one the driver refuses is done in
+ * software after all, and sent on its own. Returns how many are left (a
+ * copy that finds no mbuf is dropped and counted).
  */
 static uint16_t
-eth_prepare(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts, uint16_t n)
+eth_frames(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vqs_port_stats *st = &p->stats[pmd->id];
 	uint16_t i, k = 0, q = (uint16_t)(pmd->id % p->eth.nb_txq);
@@ -192,11 +176,9 @@ eth_prepare(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts, uin
 		struct rte_mbuf *m = pkts[i];
 
 		if (likely(!vqs_offload_has(m))) {
+			if (unlikely(in_guest(m)) && (m = own_copy(m, pmd->sw->pool, st)) == NULL)
+				continue;
 			pkts[k++] = m;
-			continue;
-		}
-		if (!eth_fits(p, m)) {
-			eth_in_software(p, pmd, m);
 			continue;
 		}
 		m = eth_offloads(m, pmd->sw->pool, st);
@@ -232,8 +214,7 @@ vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf **pkts,
 		for (i = 0; i < sent; i++)
 			bytes += pkts[i]->pkt_len;
 	} else {
-		n = own_copies(p, pmd, pkts, n);
-		n = eth_prepare(p, pmd, pkts, n);
+		n = eth_frames(p, pmd, pkts, n);
 		/* Lengths first: an ethdev may free what it sent before it
 		 * returns (net_tap, af_packet and ring copy or hand over at
 		 * once). */

@@ -195,6 +195,9 @@ uint16_t vqs_port_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, uint32_t m
 /* What the port takes of frames' offloads (VQS_OL_*): the rest is done
  * in software before vqs_port_tx. */
 uint8_t vqs_port_offload_caps(const struct vqs_port *p);
+/* caps (the port's) for offloaded frame m: less TSO where a device's
+ * segments of it would not fit the device's MTU. */
+uint8_t vqs_port_offload_caps_for(const struct vqs_port *p, uint8_t caps, const struct rte_mbuf *m);
 /* Sends what it can and frees every mbuf (one reference each); counts. */
 void vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd,
 		 struct rte_mbuf **pkts, uint16_t n);

@@ -54,7 +54,11 @@ out_resolved(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct
 
 	t.n = 0;
 	for (i = 0; i < o->n; i++) {
-		vqs_offload_count(st, vqs_offload_resolve(o->pkts[i], caps, pmd->sw->pool, segs, &k));
+		struct rte_mbuf *m = o->pkts[i];
+
+		vqs_offload_count(st, vqs_offload_resolve(m, vqs_offload_has(m) ?
+							 vqs_port_offload_caps_for(p, caps, m) : caps,
+							 pmd->sw->pool, segs, &k));
 		for (j = 0; j < k; j++) {
 			if (t.n == VQS_OUT_MAX)
 				out_device(dp, pmd, slot, &t);
