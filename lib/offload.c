@@ -178,7 +178,7 @@ vqs_offload_take(struct rte_mbuf *m, const struct virtio_net_hdr *h, uint8_t all
 	struct parsed x;
 
 	m->ol_flags &= ~vqs_offload_flag;
-	if (h->flags == 0 && gso == VIRTIO_NET_HDR_GSO_NONE)
+	if (!vqs_offload_asked(h))
 		return VQS_OL_OK;
 	/* DATA_VALID and RSC_INFO are the device's to set (virtio 1.2,
 	 * 5.1.6.2.1), never the driver's. */

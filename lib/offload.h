@@ -134,6 +134,13 @@ vqs_offload_is_gso(const struct rte_mbuf *m)
 	return vqs_offload_has(m) && vqs_offload_get(m)->gso_type != VIRTIO_NET_HDR_GSO_NONE;
 }
 
+/* Whether a virtio-net header asks for any offload. */
+static inline bool
+vqs_offload_asked(const struct virtio_net_hdr *h)
+{
+	return h->flags != 0 || h->gso_type != VIRTIO_NET_HDR_GSO_NONE;
+}
+
 /* Why a header was refused (counted as drop_bad_offload, logged). */
 enum vqs_ol_error {
 	VQS_OL_OK,

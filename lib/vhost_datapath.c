@@ -161,8 +161,7 @@ lib_offloads_in(struct vqs_port *p, uint16_t pmd_id, uint32_t max_frame, struct 
 
 		if (!vqs_offload_from_mbuf(m, &h))
 			h.flags = 0xff; /* refused below, counted */
-		if ((h.flags != 0 || h.gso_type != 0) &&
-		    !vqs_offload_take_or_drop(p, st, m, &h, allowed, max_frame))
+		if (vqs_offload_asked(&h) && !vqs_offload_take_or_drop(p, st, m, &h, allowed, max_frame))
 			continue;
 		pkts[k++] = m;
 	}
@@ -204,6 +203,7 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 	struct vqs_vhost_state *vh = &p->vhost;
 	uint16_t vq = 2 * (pmd_id % p->conf.queues); /* guest RX */
 	uint16_t sent = 0, k, burst, ask, i;
+	bool ol;
 	unsigned int retries = 0;
 	uint32_t delay;
 	int vid;
@@ -232,8 +232,10 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 	/* The library writes each frame's virtio-net header from its offload
 	 * flags (and the pseudo-header's sum into a partial checksum): set
 	 * for this call only, the frames may have other destinations. Frames
-	 * the guest cannot take were done in software before (offload_sw.h). */
-	for (i = 0; i < n; i++)
+	 * the guest cannot take were done in software before (offload_sw.h):
+	 * a guest without offloads gets none. */
+	ol = __atomic_load_n(&vh->ol_guest, __ATOMIC_RELAXED) != 0;
+	for (i = 0; ol && i < n; i++)
 		if (unlikely(vqs_offload_has(pkts[i])))
 			vqs_offload_to_mbuf(pkts[i]);
 	while (sent < n) {
@@ -248,7 +250,7 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 		if (k == 0 || (k < ask && retries++ >= VQS_TX_RETRIES))
 			break;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; ol && i < n; i++)
 		if (unlikely(vqs_offload_has(pkts[i])))
 			vqs_offload_flags_clear(pkts[i]);
 	if (unlikely(__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) != 0) && sent > 0)

@@ -377,7 +377,7 @@ read_hdr(const struct vqs_direct_ring *r, const struct vqs_seg *s, unsigned int 
 		memcpy(to + sizeof(*h) - left, s[i].va, take);
 		left -= take;
 	}
-	return h->flags != 0 || h->gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	return vqs_offload_asked(h);
 }
 
 /*
@@ -615,7 +615,7 @@ vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, struct rte_mempoo
 		r->last_avail = r->packed ? vqs_packed_advance(r, r->last_avail, c.ndesc) :
 			       (uint16_t)(r->last_avail + 1);
 		if (res == TAKEN) {
-			if (h.flags != 0 || h.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+			if (vqs_offload_asked(&h))
 				ol[n_ol++] = (struct ol_frame){ got, h };
 			pkts[got++] = mb[used_mb++];
 		} else if (res == TOO_LONG) {
