@@ -363,6 +363,40 @@ corrupt(struct fg *f, int vq)
 		frames_untrusted = true;
 }
 
+static void
+corrupt_all(struct fg *f)
+{
+	int vq;
+
+	for (vq = 0; vq < f->g.nr_vq; vq++)
+		corrupt(f, vq);
+}
+
+/* A word of f's memory written behind the switch's back: the vring whose
+ * ring areas hold it is corrupt. A word in none of them may be in any
+ * buffer (a TX buffer the guest rewrote itself, an RX buffer's frame),
+ * and one in an RX vring's descriptors may point the switch's writes at
+ * any buffer: then every vring of f is. */
+static void
+corrupt_at(struct fg *f, uint64_t gpa)
+{
+	uint64_t size, align;
+	int vq, k;
+
+	for (vq = 0; vq < f->g.nr_vq; vq++)
+		for (k = 0; k < 3; k++) {
+			size = virtq_area(&f->g.vq[vq].q, k, &align);
+			if (gpa >= virtq_area_gpa(&f->g.vq[vq].q, k) &&
+			    gpa - virtq_area_gpa(&f->g.vq[vq].q, k) < size) {
+				if (vq % 2 == 1 || k != 0) {
+					corrupt(f, vq);
+					return;
+				}
+			}
+		}
+	corrupt_all(f);
+}
+
 /* --- checks on our guests' rings --- */
 
 /* Whether f's connection is still one to check: up, not closed. */
@@ -877,7 +911,12 @@ op_raw_desc(struct fg *f, struct input *in)
 	bump = byte(in) % 3 == 0 ? (uint16_t)take(in, 2) : 0;
 	if (vq < 0)
 		return;
-	corrupt(f, vq);
+	/* RX descriptors anywhere: the switch's writes may land in any
+	 * buffer of f's, a TX buffer too. */
+	if (vq % 2 == 0)
+		corrupt_all(f);
+	else
+		corrupt(f, vq);
 	chaos_hold(&f->g, (uint16_t)vq);
 	hostile_raw(&f->g, (uint16_t)vq, d, n, heads, nh, bump);
 	chaos_release(&f->g, (uint16_t)vq);
@@ -999,7 +1038,13 @@ op_vring_state(struct fg *f, struct input *in, uint32_t request)
 	}
 	if (vq < 0)
 		return;
-	corrupt(f, vq); /* the device's ring is not the guest's any more */
+	/* The device's ring is not the guest's any more; a larger one
+	 * reaches past the guest's rings into whatever follows them (its
+	 * used entries written there, its descriptors read from there). */
+	if (request == VHU_SET_VRING_NUM && num > f->g.vq[vq].q.size)
+		corrupt_all(f);
+	else
+		corrupt(f, vq);
 	chaos_hold(&f->g, (uint16_t)vq);
 	attack_vring_state(&f->g, request, (uint16_t)vq, num);
 	chaos_release(&f->g, (uint16_t)vq);
@@ -1071,16 +1116,18 @@ op_poke(struct fg *f, struct input *in)
 	uint32_t off = (uint32_t)take(in, 3);
 	uint16_t val = (uint16_t)take(in, 2), *w;
 	struct virtq *q;
+	uint64_t gpa;
 
 	if (vq < 0)
 		return;
 	/* Anywhere from the area on: a ring's own words, or where a device
 	 * that believes the ring larger, or elsewhere, would look. */
 	q = &f->g.vq[vq].q;
-	w = gmem_ptr(&f->g.mem, virtq_area_gpa(q, area) + (off & ~1u), 2);
+	gpa = virtq_area_gpa(q, area) + (off & ~1u);
+	w = gmem_ptr(&f->g.mem, gpa, 2);
 	if (w == NULL)
 		return;
-	corrupt(f, vq);
+	corrupt_at(f, gpa);
 	chaos_hold(&f->g, (uint16_t)vq);
 	__atomic_store_n(w, val, __ATOMIC_RELEASE);
 	guest_kick(&f->g, (uint16_t)vq, true);
