@@ -53,7 +53,7 @@ port_labels(struct vqs_buf *b, const char *name, const struct vqs_port *p)
 enum port_value {
 	PV_RX_PACKETS, PV_RX_BYTES, PV_TX_PACKETS, PV_TX_BYTES, PV_FDB_FULL, PV_RX_MISSED,
 	PV_WATCHDOG_KICKS, PV_RX_STALLS, PV_RINGS_REFUSED, PV_MEMORY_FAULTS, PV_CONN_REFUSED, PV_CONN_WAITED, PV_UP,
-	PV_SW_CSUM, PV_SW_GSO, PV_OL_KEPT,
+	PV_SW_CSUM, PV_SW_GSO, PV_OL_KEPT, PV_ANNOUNCED,
 };
 
 static const struct {
@@ -92,6 +92,8 @@ static const struct {
 	  "GSO frames to the port the switch cut into segments", PV_SW_GSO, false },
 	{ "vqswitch_port_offloads_kept_total", "counter",
 	  "Connections that kept offloads the port does not offer", PV_OL_KEPT, true },
+	{ "vqswitch_port_announcements_total", "counter",
+	  "RARPs sent for the guest after a live migration (SEND_RARP)", PV_ANNOUNCED, true },
 };
 
 static uint64_t
@@ -116,6 +118,7 @@ port_value(const struct vqs_port *p, const struct vqs_port_stats *st, enum port_
 	case PV_SW_CSUM: return st->sw_csum;
 	case PV_SW_GSO: return st->sw_gso;
 	case PV_OL_KEPT: return __atomic_load_n(&vh->ol_kept, __ATOMIC_RELAXED);
+	case PV_ANNOUNCED: return __atomic_load_n(&vh->announced, __ATOMIC_RELAXED);
 	}
 	return 0;
 }

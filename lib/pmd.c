@@ -15,6 +15,7 @@
 #include <rte_malloc.h>
 #include <rte_vhost.h>
 
+#include "announce.h"
 #include "pmd.h"
 #include "switch.h"
 #include "vhost_direct.h"
@@ -182,6 +183,21 @@ vqs_pmds_assign_port(struct vqs_switch *sw, struct vqs_port *p,
 	return 0;
 }
 
+/* The RARP of a migrated guest (announce.c), switched as if the guest
+ * had sent it on rq. */
+static uint32_t
+announce(struct vqs_pmd *pmd, const struct vqs_dp *dp, struct vqs_dp_rxq *rq, uint64_t *now)
+{
+	struct rte_mbuf *m = vqs_announce_take(rq->port, pmd->sw->pool);
+
+	if (m == NULL)
+		return 0;
+	if (*now == 0)
+		*now = rte_rdtsc();
+	vqs_switch_burst(dp, pmd, rq->slot, &m, 1, *now);
+	return 1;
+}
+
 /* One pass over the PMD's RX queues; returns the frames it moved. Guest
  * vrings are peeked at first (vring_peek.h) unless full, and sends what
  * the pass switched; then the guest TX vrings read directly get their
@@ -197,6 +213,9 @@ pmd_pass(struct vqs_pmd *pmd, const struct vqs_dp *dp, uint16_t *batches, bool f
 	for (i = 0; dp != NULL && i < dp->pmds[pmd->id].n_rxq; i++) {
 		struct vqs_dp_rxq *rq = &dp->pmds[pmd->id].rxq[i];
 
+		if (rq->vhost && rq->qid == 0 &&
+		    unlikely(__atomic_load_n(&rq->port->vhost.announce, __ATOMIC_RELAXED) != 0))
+			got += announce(pmd, dp, rq, &now);
 		/* A queue that just gave frames is likely to have more: the
 		 * peek is for idle ones. */
 		if (rq->vhost && !full && !rq->busy &&
@@ -290,7 +309,7 @@ pmd_wake_on(struct vqs_pmd *pmd, const struct vqs_dp *dp)
 			wakeable = false;
 			continue;
 		}
-		rc = rte_vhost_enable_guest_notification(w->vid, q, 1);
+		rc = vqs_vhost_kicks(p, w->vid, q, true);
 		if (rc == 0) {
 			__atomic_store_n(&vh->kicks_off[q], 0, __ATOMIC_RELAXED);
 			__atomic_store_n(&vh->kicks_armed[q], 1, __ATOMIC_RELAXED);
@@ -347,7 +366,7 @@ pmd_wake_off(struct vqs_pmd *pmd, const struct vqs_dp *dp)
 		for (j = 0; j < dp->pmds[pmd->id].n_rxq && !ours; j++)
 			ours = dp->pmds[pmd->id].rxq[j].slot == w->slot &&
 			       dp->pmds[pmd->id].rxq[j].qid == w->qid;
-		if (ours && rte_vhost_enable_guest_notification(w->vid, q, 0) == 0) {
+		if (ours && vqs_vhost_kicks(p, w->vid, q, false) == 0) {
 			__atomic_store_n(&vh->kicks_off[q], 1, __ATOMIC_RELAXED);
 			continue;
 		}

@@ -85,6 +85,14 @@ struct vqs_vhost_state {
 	uint32_t base_gen; /* bumped by new_device: the rings' positions are new */
 	int vid;
 	uint8_t ready;
+	/* A RARP to send for the guest (SEND_RARP after a live migration):
+	 * its MAC address and a pending bit (announce.c); announced: sent. */
+	uint64_t announce;
+	uint64_t announced;
+	/* Dirty log marks in progress (PMDs, control thread), and a new log
+	 * being installed, during which none may start (vhost_ring_log.c). */
+	uint32_t log_writers;
+	uint8_t log_swap;
 	uint8_t vring_enabled[2 * VQS_VHOST_MAX_QP];
 	uint8_t kicks_off[2 * VQS_VHOST_MAX_QP]; /* guest kicks disabled */
 	/* Kicks turned on by a PMD about to sleep on them: the control thread
@@ -125,6 +133,10 @@ struct vqs_vhost_state {
 	const uint16_t *lib_avail[2 * VQS_VHOST_MAX_QP];
 	uint16_t lib_size[2 * VQS_VHOST_MAX_QP];
 	uint16_t lib_burst[2 * VQS_VHOST_MAX_QP];
+	/* A packed vring's descriptor ring (guest-physical) while the guest
+	 * migrates: marked after each call (len 0: not). */
+	uint64_t lib_log_gpa[2 * VQS_VHOST_MAX_QP];
+	uint32_t lib_log_len[2 * VQS_VHOST_MAX_QP];
 	/* --datapath=direct: the guest vrings the switch processes itself,
 	 * per queue pair (vhost_direct.h); NULL with the library's datapath. */
 	struct vqs_direct_qp *direct;

@@ -88,6 +88,8 @@ vqs_stats_port(const struct vqs_port *p, uint16_t n_pmds, struct vqs_fields *o)
 	add_offloads(o, "offloads_taken", vqs_port_offload_caps(p));
 	add_u64(o, "offloads_kept", vqs_port_type_is_vhost(p->conf.type) ?
 		__atomic_load_n(&p->vhost.ol_kept, __ATOMIC_RELAXED) : 0);
+	add_u64(o, "announcements", vqs_port_type_is_vhost(p->conf.type) ?
+		__atomic_load_n(&p->vhost.announced, __ATOMIC_RELAXED) : 0);
 }
 
 void

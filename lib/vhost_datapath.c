@@ -81,6 +81,37 @@ lib_burst(uint16_t vq, const struct rte_vhost_vring *vr, uint64_t features)
 	return RTE_MIN(vr->size, VQS_BURST);
 }
 
+/*
+ * librte_vhost marks a packed ring's used descriptors in the dirty log at
+ * the vring's log address plus their offset, but that address is the
+ * device event area's (QEMU gives a packed ring's used_phys): the pages
+ * of the descriptors written go unmarked, and a migrated guest finds
+ * stale descriptors. So while a packed-ring guest migrates, its whole
+ * descriptor ring is marked after each call that moved frames (a page
+ * for 256 descriptors).
+ */
+static void
+lib_log_packed_set(struct vqs_vhost_state *vh, uint16_t q, const struct rte_vhost_memory *mem,
+		   const struct rte_vhost_vring *vr, uint64_t features)
+{
+	uint64_t gpa = 0, len = (uint64_t)vr->size * sizeof(struct vring_packed_desc);
+
+	if (mem == NULL || vr->desc_packed == NULL || !((features >> VIRTIO_F_RING_PACKED) & 1) ||
+	    !((features >> VHOST_F_LOG_ALL) & 1) || !vqs_mem_gpa_of(mem, vr->desc_packed, len, &gpa))
+		len = 0;
+	__atomic_store_n(&vh->lib_log_gpa[q], gpa, __ATOMIC_RELAXED);
+	__atomic_store_n(&vh->lib_log_len[q], (uint32_t)len, __ATOMIC_RELAXED);
+}
+
+static void
+lib_log_packed(struct vqs_port *p, int vid, uint16_t vq)
+{
+	vqs_ring_log_enter(&p->vhost);
+	rte_vhost_log_write(vid, __atomic_load_n(&p->vhost.lib_log_gpa[vq], __ATOMIC_RELAXED),
+			    __atomic_load_n(&p->vhost.lib_log_len[vq], __ATOMIC_RELAXED));
+	vqs_ring_log_exit(&p->vhost);
+}
+
 void
 vqs_vhost_lib_check(struct vqs_port *p, int vid)
 {
@@ -110,6 +141,7 @@ vqs_vhost_lib_check(struct vqs_port *p, int vid)
 		__atomic_store_n(&vh->lib_size[q], ok ? vr.size : 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&vh->lib_burst[q], ok ? lib_burst(q, &vr, features) : 0,
 				 __ATOMIC_RELAXED);
+		lib_log_packed_set(vh, q, ok ? mem : NULL, &vr, features);
 		/* Release: a PMD that sees the vring usable sees the above. */
 		__atomic_store_n(&vh->lib_ring_ok[q], ok, __ATOMIC_RELEASE);
 	}
@@ -188,6 +220,8 @@ vqs_vhost_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, uint32_t max_frame
 	/* The library notifies the guest of the freed TX descriptors. */
 	RTE_PER_LCORE(vqs_notify_counter) = &vh->guest_notifications[vq];
 	n = rte_vhost_dequeue_burst(vid, vq, pool, pkts, n);
+	if (unlikely(__atomic_load_n(&vh->lib_log_len[vq], __ATOMIC_RELAXED) != 0) && n > 0)
+		lib_log_packed(p, vid, vq);
 	if (unlikely(__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) != 0) && n > 0)
 		vqs_vhost_drop_call(p, vq);
 	ol = __atomic_load_n(&vh->ol_host, __ATOMIC_RELAXED);
@@ -253,6 +287,8 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 	for (i = 0; ol && i < n; i++)
 		if (unlikely(vqs_offload_has(pkts[i])))
 			vqs_offload_flags_clear(pkts[i]);
+	if (unlikely(__atomic_load_n(&vh->lib_log_len[vq], __ATOMIC_RELAXED) != 0) && sent > 0)
+		lib_log_packed(p, vid, vq);
 	if (unlikely(__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) != 0) && sent > 0)
 		vqs_vhost_drop_call(p, vq);
 	return sent;

@@ -664,7 +664,13 @@ vqs_direct_complete(struct vqs_port *p, uint16_t q)
 		}
 	}
 	r->used_idx = pos;
-	vqs_ring_publish(p, r, (uint16_t)(2 * q + 1), old);
+	if (unlikely(r->log)) {
+		vqs_ring_log_enter(&p->vhost);
+		vqs_ring_publish(p, r, (uint16_t)(2 * q + 1), old);
+		vqs_ring_log_exit(&p->vhost);
+	} else {
+		vqs_ring_publish(p, r, (uint16_t)(2 * q + 1), old);
+	}
 	rte_spinlock_unlock(&r->lock);
 }
 
@@ -686,6 +692,11 @@ vqs_direct_kicks_on(struct vqs_port *p, uint16_t q)
 		else if (r->event_idx)
 			__atomic_store_n((uint16_t *)&r->used->ring[r->size], r->last_avail,
 					 __ATOMIC_RELAXED);
+		if (unlikely(r->log)) {
+			vqs_ring_log_enter(&p->vhost);
+			vqs_ring_log_kicks(p, r, (uint16_t)(2 * q + 1));
+			vqs_ring_log_exit(&p->vhost);
+		}
 	}
 	rte_spinlock_unlock(&r->lock);
 }

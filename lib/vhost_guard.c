@@ -69,6 +69,7 @@
 #include <rte_cycles.h>
 #include <rte_rcu_qsbr.h>
 
+#include "announce.h"
 #include "guest_fault.h"
 #include "ratelimit.h"
 #include "switch.h"
@@ -104,6 +105,9 @@ struct msg_head {
 			uint32_t nregions, padding;
 			struct msg_region regions[VHOST_MAX_REGIONS];
 		} mem;
+		struct {
+			uint64_t mmap_size, mmap_offset;
+		} log;
 	};
 } __attribute__((packed));
 
@@ -198,6 +202,29 @@ ring_msg_safe(int vid, const struct msg_head *m)
 	return !((features >> VIRTIO_F_RING_PACKED) & 1) || (m->state.num & VQS_PACKED_IDX) < vr.size;
 }
 
+/*
+ * A dirty log the library would map wrongly: it maps mmap_size bytes from
+ * mmap_offset of the file and then adds mmap_offset to the mapping's
+ * address again (22.11's vhost_user_set_log_base), so with any offset
+ * but 0 the marks of the pages near guest memory's end land past the
+ * mapping, in whatever the switch has there. QEMU always sends 0 (the log
+ * is a file of its own). Refused by the library's first check of the
+ * values, which also closes the descriptor.
+ */
+static bool
+log_base_ok(const struct msg_head *m)
+{
+	return m->size == sizeof(m->log) && m->log.mmap_offset == 0;
+}
+
+static void
+poison_log_base(struct msg_head *m)
+{
+	m->log.mmap_offset = UINT64_MAX; /* "log offset and log size overflow" */
+	if (m->log.mmap_size == 0)
+		m->log.mmap_size = 1;
+}
+
 /* A feature the switch never offers: the library refuses a SET_FEATURES
  * that asks for it before it changes anything. */
 #define UNOFFERED_FEATURE (1ULL << VIRTIO_NET_F_GSO)
@@ -254,6 +281,7 @@ must_succeed(uint32_t request)
 {
 	switch (request) {
 	case VHOST_USER_SET_MEM_TABLE:
+	case VHOST_USER_SET_LOG_BASE:
 	case VHOST_USER_SET_VRING_NUM:
 	case VHOST_USER_SET_VRING_ADDR:
 	case VHOST_USER_SET_VRING_BASE:
@@ -317,11 +345,15 @@ pre_msg(int vid, void *msg)
 		poison_mem_table(m);
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	}
-	/* librte_vhost takes SEND_RARP whatever was negotiated and injects
-	 * its frame into the next dequeue (see vring_num_ok): answered here,
-	 * as done. A migrated guest announces itself (GUEST_ANNOUNCE). */
-	if (m->request == VHOST_USER_SEND_RARP)
+	/* librte_vhost would inject its RARP into the next dequeue (see
+	 * vring_num_ok), which the direct datapath never calls: the switch
+	 * sends it (announce.c), and the library never sees the message. */
+	if (m->request == VHOST_USER_SEND_RARP) {
+		p = vqs_vhost_port_of_vid(vid);
+		if (p != NULL && m->size >= sizeof(m->u64))
+			vqs_announce_request(p, (const uint8_t *)&m->u64);
 		return RTE_VHOST_MSG_RESULT_OK;
+	}
 	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE)
 		reply_held[vid] = false;
 	p = vqs_vhost_port_of_vid(vid);
@@ -380,6 +412,22 @@ pre_msg(int vid, void *msg)
 		break;
 	case VHOST_USER_SET_VRING_ADDR: /* the library checks the new rings */
 		pause_port(p);
+		break;
+	case VHOST_USER_SET_LOG_BASE:
+		/* The library unmaps the old log: no mark may be in progress
+		 * on it (vhost_ring_log.c; until the post hook, or
+		 * destroy_device if the message fails). A PMD inside the
+		 * library (its own datapath) waits for the vq locks this
+		 * message holds, and finds the new log. */
+		if (!log_base_ok(m)) {
+			VQS_LOG_RL(&rl, WARNING, "port %s: guest sent a dirty log at offset %" PRIu64 " (size %u): refused",
+				   p->conf.name, m->size >= sizeof(m->log) ? m->log.mmap_offset : 0,
+				   m->size);
+			poison_log_base(m);
+			break;
+		}
+		pause_port(p);
+		vqs_ring_log_swap_begin(&p->vhost);
 		break;
 	default:
 		break;
@@ -447,15 +495,20 @@ post_msg(int vid, void *msg)
 
 	if (new_fd)
 		vring_fd_sanitize(vid, msg);
-	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE && reply_held[vid]) { /* it succeeded: acked */
+	/* It succeeded: acked. SET_LOG_BASE was answered with its own
+	 * reply already, which is its ack. */
+	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE && reply_held[vid]) {
 		reply_held[vid] = false;
-		((struct msg_head *)msg)->flags |= VHOST_USER_NEED_REPLY;
+		if (((struct msg_head *)msg)->request != VHOST_USER_SET_LOG_BASE)
+			((struct msg_head *)msg)->flags |= VHOST_USER_NEED_REPLY;
 	}
 	if (((struct msg_head *)msg)->request == VHOST_USER_SET_MEM_TABLE ||
 	    ((struct msg_head *)msg)->request == VHOST_USER_SET_LOG_BASE)
 		vqs_guest_fault_watch(vid); /* what the library mapped now */
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	if (((struct msg_head *)msg)->request == VHOST_USER_SET_LOG_BASE)
+		vqs_ring_log_swap_end(&p->vhost);
 	if (new_fd &&
 	    __atomic_load_n(&p->vhost.fd_gen, __ATOMIC_RELAXED) & 1)
 		__atomic_fetch_add(&p->vhost.fd_gen, 1, __ATOMIC_SEQ_CST);

@@ -10,12 +10,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
+#include <stddef.h>
 #include <unistd.h>
+
+#include <linux/virtio_ring.h>
 
 #include <rte_rcu_qsbr.h>
 
 #include "switch.h"
 #include "vhost_internal.h"
+#include "vhost_ring.h"
 
 int
 vqs_vhost_vring_fd_dup(struct vqs_port *p, uint16_t q, bool kick)
@@ -53,6 +57,34 @@ vqs_vhost_force_call(struct vqs_port *p, uint16_t q)
 	rc = eventfd_write(fd, 1);
 	close(fd);
 	return rc == 0 ? 0 : -errno;
+}
+
+/*
+ * librte_vhost writes the guest's kick suppression word without marking
+ * it in the dirty log: split without EVENT_IDX the used ring's flags;
+ * with it, avail_event after the used ring when kicks go on; packed, the
+ * device event area (a packed ring's log address is that area: QEMU
+ * gives its used_phys). Marked here, after the write.
+ */
+int
+vqs_vhost_kicks(struct vqs_port *p, int vid, uint16_t q, bool on)
+{
+	int rc = rte_vhost_enable_guest_notification(vid, q, on);
+	struct rte_vhost_vring vr;
+	uint64_t f;
+
+	if (rc != 0 || rte_vhost_get_negotiated_features(vid, &f) != 0 || !((f >> VHOST_F_LOG_ALL) & 1))
+		return rc;
+	vqs_ring_log_enter(&p->vhost);
+	if ((f >> VIRTIO_F_RING_PACKED) & 1)
+		rte_vhost_log_used_vring(vid, q, 0, sizeof(struct vring_packed_desc_event));
+	else if (!((f >> VIRTIO_RING_F_EVENT_IDX) & 1))
+		rte_vhost_log_used_vring(vid, q, offsetof(struct vring_used, flags), sizeof(uint16_t));
+	else if (on && rte_vhost_get_vhost_vring(vid, q, &vr) == 0)
+		rte_vhost_log_used_vring(vid, q, offsetof(struct vring_used, ring) +
+					 vr.size * sizeof(struct vring_used_elem), sizeof(uint16_t));
+	vqs_ring_log_exit(&p->vhost);
+	return rc;
 }
 
 /*

@@ -190,6 +190,10 @@ destroy_connection(int vid)
 		return;
 	}
 	vh = &p->vhost;
+	/* A SET_LOG_BASE that failed on a device that never ran (the
+	 * others: destroy_device). */
+	if (__atomic_load_n(&vh->conn_vid, __ATOMIC_RELAXED) == vid)
+		vqs_ring_log_swap_end(vh);
 	/* A running device's memory stays watched until destroy_device has
 	 * waited out the PMDs (the library calls it after this). */
 	if (__atomic_load_n(&vh->conn_vid, __ATOMIC_RELAXED) != vid ||
@@ -253,6 +257,7 @@ start_device(struct vqs_port *p, int vid)
 	memset(vh->guest_notifications, 0, sizeof(vh->guest_notifications));
 	__atomic_store_n(&vh->notify_setup_pending, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->paused, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&vh->log_swap, 0, __ATOMIC_RELAXED);
 	/* The library's datapath says a partial checksum with mbuf offload
 	 * flags, which only name TCP and UDP headers (vqs_offload_to_mbuf). */
 	__atomic_store_n(&vh->ol_host, vqs_offload_host(features), __ATOMIC_RELAXED);
@@ -293,6 +298,9 @@ destroy_device(int vid)
 		return;
 	__atomic_store_n(&vh->paused, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->ready, 0, __ATOMIC_RELEASE);
+	/* A SET_LOG_BASE that failed: its marks wait no more (the library
+	 * unmaps the log only after this returns). */
+	vqs_ring_log_swap_end(vh);
 	/* Wait out every reader that may have seen ready == 1. */
 	rte_rcu_qsbr_synchronize(vqs_vhost_sw->qsv, RTE_QSBR_THRID_INVALID);
 	vqs_guest_fault_forget(vid); /* watched again if it starts again */
@@ -374,14 +382,11 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 		disable |= 1ULL << VIRTIO_NET_F_MQ;
 	if (vqs_conf_offloads(vqs_vhost_sw->conf, &p->conf))
 		disable &= ~VQS_OL_FEATURES;
-	/* The direct datapath writes guest TX used rings without logging
-	 * them for a live migration: it does not offer dirty logging. */
-	if (vqs_vhost_sw->direct) {
-		if (vqs_direct_port_init(p) != 0) {
-			snprintf(err, len, "out of memory");
-			return -ENOMEM;
-		}
-		disable |= 1ULL << VHOST_F_LOG_ALL;
+	/* Dirty-page logging (VHOST_F_LOG_ALL) is offered on both
+	 * datapaths: the direct one logs its own writes (vhost_ring_log.c). */
+	if (vqs_vhost_sw->direct && vqs_direct_port_init(p) != 0) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
 	}
 	/* No RTE_VHOST_USER_NET_STATS_ENABLE: we count frames ourselves, and
 	 * guest notifications through guest_notified. */
@@ -441,7 +446,7 @@ kicks_off(struct vqs_port *p)
 		    __atomic_load_n(&vh->kicks_off[q], __ATOMIC_RELAXED) ||
 		    __atomic_load_n(&vh->kicks_armed[q], __ATOMIC_RELAXED))
 			continue;
-		if (rte_vhost_enable_guest_notification(vid, q, 0) == 0)
+		if (vqs_vhost_kicks(p, vid, q, false) == 0)
 			__atomic_store_n(&vh->kicks_off[q], 1, __ATOMIC_RELAXED);
 		else
 			again = true;

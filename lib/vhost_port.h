@@ -77,6 +77,10 @@ int vqs_vhost_vring_fd_dup(struct vqs_port *p, uint16_t q, bool kick);
  * call eventfd is being replaced (try at the next check).
  */
 int vqs_vhost_force_call(struct vqs_port *p, uint16_t q);
+/* rte_vhost_enable_guest_notification(vid, q, on) for p's device vid;
+ * what the library wrote into guest memory for it (which it does not
+ * mark) marked in the dirty log while the guest migrates. */
+int vqs_vhost_kicks(struct vqs_port *p, int vid, uint16_t q, bool on);
 
 /*
  * Fault injection (debug/drop-calls): swallow the next n interrupts the

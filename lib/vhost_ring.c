@@ -172,6 +172,7 @@ vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint3
 	r->used_hint = !packed && !r->event_idx &&
 		       mapped(mem, &r->avail->ring[r->size], sizeof(uint16_t));
 	r->mrg_rxbuf = (features >> VIRTIO_NET_F_MRG_RXBUF) & 1;
+	r->log = (features >> VHOST_F_LOG_ALL) & 1;
 	r->hdr_len = features & ((1ULL << VIRTIO_NET_F_MRG_RXBUF) | (1ULL << VIRTIO_F_VERSION_1)) ?
 		     sizeof(struct virtio_net_hdr_mrg_rxbuf) : sizeof(struct virtio_net_hdr);
 	r->ol = (vq & 1) ? vqs_offload_host(features) : vqs_offload_guest(features);
@@ -303,6 +304,8 @@ vqs_ring_publish(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uin
 	}
 	/* Release: pairs with the guest's barrier after its used->idx load. */
 	__atomic_store_n(&r->used->idx, idx, __ATOMIC_RELEASE);
+	if (unlikely(r->log))
+		vqs_ring_log_used(p, r, vq, old);
 	/* Full fence: our used->idx store before the used_event/flags load;
 	 * the guest's mb() orders its used_event store before its used->idx
 	 * reload. */

@@ -19,6 +19,7 @@
 #include <rte_spinlock.h>
 
 struct vqs_port;
+struct vqs_vhost_state;
 struct rte_vhost_memory;
 struct rte_vhost_vring;
 struct vring_desc;
@@ -74,6 +75,8 @@ struct vqs_direct_ring {
 				* (Linux writes it anyway: the watchdog's
 				* hint of what the guest consumed) */
 	bool mrg_rxbuf;        /* VIRTIO_NET_F_MRG_RXBUF negotiated */
+	bool log;              /* VHOST_F_LOG_ALL negotiated: every write into
+				* guest memory is logged (vhost_ring_log.c) */
 	uint16_t hdr_len;      /* virtio-net header before each frame */
 	uint8_t ol;            /* offloads (VQS_OL_*): a TX ring's guest may ask
 				* for them, an RX ring's guest takes them */
@@ -157,6 +160,28 @@ int64_t vqs_ring_chain(const struct vqs_direct_ring *r, uint16_t head, bool writ
 void vqs_ring_publish(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint16_t old);
 /* The guest's call eventfd written (vhost_ring.c), or the call owed. */
 void vqs_ring_call(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq);
+
+/* The guest-physical address of [va, va + len), which lies in one region
+ * of mem; false if it does not. */
+bool vqs_mem_gpa_of(const struct rte_vhost_memory *mem, const void *va, uint64_t len,
+		    uint64_t *gpa);
+
+/* Dirty-page logging (vhost_ring_log.c), only where r->log: after the
+ * writes they stand for. [va, va + len) of guest memory written, within
+ * one region; the used entries from old to r->used_idx and the used
+ * index (split) just published; the kick suppression word just written
+ * (split with EVENT_IDX: avail_event; packed: the device event area). */
+void vqs_ring_log_write(const struct vqs_direct_ring *r, int vid, const void *va, uint64_t len);
+/* Around marks (any thread): no log is replaced meanwhile. The
+ * vhost-events thread, around a SET_LOG_BASE: waits for the marks being
+ * made, and keeps new ones waiting until _end. */
+void vqs_ring_log_enter(struct vqs_vhost_state *vh);
+void vqs_ring_log_exit(struct vqs_vhost_state *vh);
+void vqs_ring_log_swap_begin(struct vqs_vhost_state *vh);
+void vqs_ring_log_swap_end(struct vqs_vhost_state *vh);
+void vqs_ring_log_used(const struct vqs_port *p, const struct vqs_direct_ring *r, uint16_t vq,
+		       uint16_t old);
+void vqs_ring_log_kicks(const struct vqs_port *p, const struct vqs_direct_ring *r, uint16_t vq);
 
 /* The ring slot of a position: where its avail entry or descriptor is. */
 static inline uint16_t

@@ -143,6 +143,8 @@ vqs_packed_publish(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, u
 	/* Release: every used entry of the burst before the flags that make
 	 * the first of them used. */
 	__atomic_store_n(&r->pdesc[old & VQS_PACKED_IDX].flags, r->first_flags, __ATOMIC_RELEASE);
+	if (unlikely(r->log))
+		vqs_ring_log_used(p, r, vq, old);
 	/* Full fence: those stores before the event structure's loads; the
 	 * guest's mb() orders its event store before its used flags re-read. */
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * A migrated guest announced at its new port (announce.c).
+ */
+#ifndef VQS_ANNOUNCE_H
+#define VQS_ANNOUNCE_H
+
+#include <stdint.h>
+
+struct rte_mempool;
+struct rte_mbuf;
+struct vqs_port;
+
+/* vhost-events thread (SEND_RARP): the port's guest, with this MAC
+ * address (the message's 6 bytes), is to be announced by the PMD that
+ * polls its queue 0, which is woken. */
+void vqs_announce_request(struct vqs_port *p, const uint8_t mac[6]);
+
+/* PMD: the RARP frame of an announcement requested on p, taken (NULL if
+ * none is, or no mbuf is left: then the request stays). */
+struct rte_mbuf *vqs_announce_take(struct vqs_port *p, struct rte_mempool *pool);
+
+#endif
