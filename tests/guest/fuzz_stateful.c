@@ -26,7 +26,9 @@
  *    from one to the other arrives (the port was not left paused);
  *  - a frontend stalled in the middle of a message is disconnected.
  * Guests that connect with offloads (op 24) hand the switch frames with
- * virtio-net headers, right or with one field wrong (op 25).
+ * virtio-net headers, right or with one field wrong (op 25). Op 26 turns
+ * dirty-page logging on, replaces the log, turns it off, or gives a log
+ * the switch must refuse, as a migrating (or hostile) QEMU would.
  * The input format is described in tests/guest/corpus/README.md, and
  * written by tests/guest/corpus/seeds.py.
  *
@@ -53,6 +55,7 @@
 
 #include "attack.h"
 #include "guest.h"
+#include "guest_log.h"
 #include "hostile.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -79,7 +82,7 @@ enum op {
 	OP_CONNECT, OP_DISCONNECT, OP_TX, OP_RXPOST, OP_RX, OP_TXDONE, OP_CHAOS, OP_KICK,
 	OP_INTR, OP_FLAGS, OP_RAW_DESC, OP_HOSTILE_DESC, OP_HOSTILE_MSG, OP_RAW_MSG,
 	OP_VRING_NUM, OP_VRING_BASE, OP_VRING_MOVE, OP_MEM, OP_MSG_FAIL, OP_STALL, OP_SLEEP,
-	OP_CALL_SWAP, OP_FORGE_USED, OP_POKE, OP_CONNECT_OL, OP_TX_OL, NOPS
+	OP_CALL_SWAP, OP_FORGE_USED, OP_POKE, OP_CONNECT_OL, OP_TX_OL, OP_LOG, NOPS
 };
 
 struct input {
@@ -1134,6 +1137,36 @@ op_poke(struct fg *f, struct input *in)
 	chaos_release(&f->g, (uint16_t)vq);
 }
 
+/* Dirty-page logging as a migrating QEMU drives it, on the running
+ * device: on, a new log, off; or on with a log the switch must refuse
+ * (at an offset: the connection ends). The rings stay the guest's. */
+static void
+op_log(struct fg *f, struct input *in)
+{
+	uint8_t a = byte(in);
+	char err[256];
+
+	if (!f->up)
+		return;
+	switch (a % 4) {
+	case 0:
+		guest_log_start(&f->g, 0, err, sizeof(err));
+		break;
+	case 1:
+		guest_log_new_base(&f->g, err, sizeof(err));
+		break;
+	case 2:
+		guest_log_stop(&f->g, err, sizeof(err));
+		break;
+	default:
+		f->dirty = true;
+		frames_untrusted = true;
+		guest_log_start(&f->g, 4096, err, sizeof(err));
+		break;
+	}
+	saw(17, (uint64_t)(a % 4) << 8 | (f->g.conn.fd >= 0));
+}
+
 /* One step; false when the program must end (a stall). */
 static bool
 step(struct input *in)
@@ -1152,6 +1185,9 @@ step(struct input *in)
 		break;
 	case OP_TX_OL:
 		op_tx_offload(f, in);
+		break;
+	case OP_LOG:
+		op_log(f, in);
 		break;
 	case OP_DISCONNECT:
 		fg_disconnect(f);

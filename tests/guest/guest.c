@@ -14,6 +14,7 @@
 
 #include "attack.h"
 #include "guest.h"
+#include "guest_log.h"
 
 #define ETHERTYPE_TEST 0x88B5
 #define TX_MID 12     /* frame bytes buf_rewrite may change: 12..17 */
@@ -78,7 +79,8 @@ negotiate(struct guest *g, char *err, size_t len)
 		snprintf(err, len, "switch does not offer REPLY_ACK");
 		return -1;
 	}
-	proto &= 1ULL << VHU_PROTOCOL_F_MQ | (uint64_t)g->conf.need_reply << VHU_PROTOCOL_F_REPLY_ACK;
+	proto &= 1ULL << VHU_PROTOCOL_F_MQ | 1ULL << VHU_PROTOCOL_F_LOG_SHMFD |
+		 (uint64_t)g->conf.need_reply << VHU_PROTOCOL_F_REPLY_ACK;
 	if (vhu_set_u64(&g->conn, VHU_SET_PROTOCOL_FEATURES, proto) != 0)
 		return fail(err, len, "SET_PROTOCOL_FEATURES");
 	/* From here on, as QEMU does once it is negotiated. */
@@ -247,6 +249,7 @@ guest_disconnect(struct guest *g)
 
 	chaos_stop_all(g); /* before the memory it writes goes */
 	vhu_close(&g->conn);
+	guest_log_free(g);
 	for (i = 0; i < 2 * GUEST_MAX_QP; i++) {
 		struct guest_vq *v = &g->vq[i];
 

@@ -88,6 +88,7 @@ struct guest {
 	uint16_t nr_vq;
 	uint32_t hdr_len; /* virtio-net header: 12 with VERSION_1 or MRG_RXBUF */
 	bool unchecked;   /* a benchmark's sender: TX buffers not hashed */
+	struct guest_log *log; /* dirty-page logging (guest_log.c), or NULL */
 	struct guest_vq vq[2 * GUEST_MAX_QP];
 };
 

@@ -10,6 +10,7 @@
 
 #include "attack.h"
 #include "guest.h"
+#include "guest_log.h"
 #include "hostile.h"
 
 #define MAX_ARGS 16
@@ -393,6 +394,31 @@ cmd_chaos(struct guest *g, int i, const struct args *a, char *out, size_t len)
 	return chaos_start(g, (uint16_t)i, arg(a, "kind", ""), x, out, len);
 }
 
+/* Dirty-page logging as a migrating QEMU drives it (guest_log.h):
+ * log do=on|base|off|snap|check [all=1] [offset=N]. check fails if a
+ * page the switch wrote is not marked. */
+static int
+cmd_log(struct guest *g, const struct args *a, char *out, size_t len)
+{
+	const char *what = arg(a, "do", "");
+	long missing;
+
+	if (strcmp(what, "on") == 0)
+		return guest_log_start(g, (uint64_t)num(a, "offset", 0), out, len);
+	if (strcmp(what, "base") == 0)
+		return guest_log_new_base(g, out, len);
+	if (strcmp(what, "off") == 0)
+		return guest_log_stop(g, out, len);
+	if (strcmp(what, "snap") == 0)
+		return guest_log_snapshot(g, out, len);
+	if (strcmp(what, "check") == 0) {
+		missing = guest_log_check(g, num(a, "all", 0) != 0, out, len);
+		return missing == 0 ? 0 : -1;
+	}
+	snprintf(out, len, "log do=on|base|off|snap|check");
+	return -1;
+}
+
 static int run_vq(struct guest *g, int i, const char *verb, const struct args *a, char *out,
 		  size_t len);
 
@@ -446,6 +472,19 @@ run(struct guest *g, struct guest_conf *c, const char *verb, const struct args *
 		snprintf(out, len, "features=0x%llx offered=0x%llx", (unsigned long long)g->features,
 			 (unsigned long long)g->offered);
 		return 0;
+	}
+	if (strcmp(verb, "log") == 0 && connected)
+		return cmd_log(g, a, out, len);
+	if (strcmp(verb, "rarp") == 0 && connected) {
+		/* SEND_RARP, as QEMU sends it to the destination's backend
+		 * after a migration: the MAC in the payload's first bytes. */
+		uint64_t payload = 0;
+
+		if (parse_mac(arg(a, "mac", NULL), (uint8_t *)&payload) != 0) {
+			snprintf(out, len, "rarp mac=XX:XX:XX:XX:XX:XX");
+			return -1;
+		}
+		return vhu_set_u64(&g->conn, VHU_SEND_RARP, payload) == 0 ? 0 : -1;
 	}
 	if (strcmp(verb, "word") == 0 && connected) {
 		/* A 16-bit word of guest memory (written first with set=):

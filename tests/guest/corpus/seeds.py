@@ -14,7 +14,7 @@ GUEST = os.path.dirname(HERE)
 
 OPS = ["connect", "disconnect", "tx", "rxpost", "rx", "txdone", "chaos", "kick", "intr", "flags",
        "raw_desc", "hostile_desc", "hostile_msg", "raw_msg", "vring_num", "vring_base", "vring_move",
-       "mem", "msg_fail", "stall", "sleep", "call_swap", "forge_used", "poke", "connect_ol", "tx_ol"]
+       "mem", "msg_fail", "stall", "sleep", "call_swap", "forge_used", "poke", "connect_ol", "tx_ol", "log"]
 SIZES = [256, 64, 16, 1024, 128, 32, 8, 512, 4, 2, 2048, 4096, 32768]
 MEM_MB = [16, 4, 2, 1]
 STALL_BYTE = 0x5A
@@ -195,6 +195,12 @@ class Prog:
         self.b.append(len(segs))
         for n in segs:
             self.b += be(n, 2)
+
+    def log(self, g, what):
+        """Dirty-page logging: 0 on, 1 a new log, 2 off, 3 on with a log
+        at offset 4096 (refused: the connection ends)."""
+        self.op("log", g)
+        self.b.append(what)
 
     def poke(self, g, vq, area, offset, value):
         self.op("poke", g)
@@ -515,6 +521,30 @@ def offloads(p):
 
 
 @seed
+def migration(p):
+    """Both guests migrating: logging on while frames flow both ways, a
+    new log in the middle, packed and split, off again; then a log the
+    switch must refuse."""
+    p.connect(FUZZ, event_idx=1, mrg=1)
+    p.connect(PEER, packed=1, event_idx=1, mrg=1)
+    p.rxpost(PEER, n=64, length=2048)
+    p.rxpost(FUZZ, n=64, length=2048)
+    p.log(FUZZ, 0)
+    p.log(PEER, 0)
+    p.tx(FUZZ, n=16, length=1500)
+    p.tx(PEER, n=16, length=60)
+    p.log(PEER, 1)
+    p.tx(FUZZ, n=16, length=4000)
+    p.rx(PEER)
+    p.rx(FUZZ)
+    p.log(FUZZ, 2)
+    p.txdone(FUZZ)
+    p.txdone(PEER)
+    p.log(PEER, 3)
+    p.tx(FUZZ, n=8)
+
+
+@seed
 def hostile_descriptors(p):
     p.connect(FUZZ, packed=1, indirect=1)
     p.connect(PEER, indirect=1)
@@ -654,6 +684,8 @@ def show(data):
                 ["TCP", "UDP"][a >> 4 & 1], a >> 5 & 1, a >> 6 & 1, ln,
                 ["gso_size%2048", "flags", "gso_type", "gso_size", "csum_start", "csum_offset", "hdr_len",
                  "no NEEDS_CSUM"][mode], value, ",".join(map(str, segs)) or "-")
+        elif op == "log":
+            args = ["on", "new base", "off", "on at offset 4096 (refused)"][r.byte() % 4]
         elif op == "poke":
             a = r.byte()
             args = "vq=%d area=%d offset=%#x value=%#x" % (a & 7, (a >> 3) % 3, r.take(3), r.take(2))
