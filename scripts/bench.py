@@ -48,6 +48,10 @@ compare):
              with the flow hash, VXLAN) before it is sent;
 next to vqswitch's plain VM-to-VM figure (the mac-forwarding loop above)
 at the same size, in the same run.
+
+Dirty-page logging (--dirty-log): what a guest being live-migrated costs,
+with test guests instead (testpmd's virtio-user cannot log):
+scripts/bench_log.py, logging off and on in alternating rounds.
 """
 import argparse
 import csv
@@ -220,7 +224,23 @@ def main():
                     help="the datapath --before's build runs, compared with this build's")
     ap.add_argument("--tunnel", action="store_true",
                     help="also one-way VM to NIC and VM to VXLAN tunnel at each frame size")
+    ap.add_argument("--dirty-log", action="store_true",
+                    help="only what dirty-page logging (a guest being live-migrated) costs: test "
+                         "guests, 60 and 1514 bytes, logging off and on in alternating rounds "
+                         "(scripts/bench_log.py)")
     a = ap.parse_args()
+    if a.dirty_log:
+        import bench_log
+        results = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": a.seconds,
+                   "rounds": a.rounds, "dirty_log": {}}
+        for size, m in bench_log.run([60, 1514], max(1, int(a.seconds)), a.rounds,
+                                     out=lambda s: print(s, flush=True)).items():
+            results["dirty_log"][size] = {"off": {"mpps": m[False][0], "cycles_per_frame": m[False][1]},
+                                          "on": {"mpps": m[True][0], "cycles_per_frame": m[True][1]}}
+        os.makedirs(a.out, exist_ok=True)
+        with open(os.path.join(a.out, "dirty_log.json"), "w") as fh:
+            json.dump(results, fh, indent=1)
+        return 0
     sizes = [int(x) for x in a.sizes.split(",") if x]
     a.direct = a.direct or (a.before is not None and a.before_datapath == "direct")
     a.ovs = not a.no_ovs and bench_ovs.available()
