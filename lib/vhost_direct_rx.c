@@ -101,8 +101,12 @@ batch_flush(struct batch *b)
 	for (k = 0; k < b->n; k++)
 		if (!b->e[k].if_changed || !same(b->e[k].dst, b->e[k].src, b->e[k].len))
 			rte_memcpy(b->e[k].dst, b->e[k].src, b->e[k].len);
-	for (k = 0; unlikely(b->log != NULL) && k < b->n; k++)
-		vqs_ring_log_write(b->log, b->vid, b->e[k].dst, b->e[k].len);
+	if (unlikely(b->log != NULL)) { /* after every copy of the batch */
+		uint64_t marked = UINT64_MAX;
+
+		for (k = 0; k < b->n; k++)
+			vqs_ring_log_write(b->log, b->vid, b->e[k].dst, b->e[k].len, &marked);
+	}
 	b->n = 0;
 	b->n_hdr = 0;
 	b->flushes++;
@@ -118,7 +122,7 @@ batch_copy(struct batch *b, uint8_t *dst, const uint8_t *src, uint32_t len, bool
 		 * build): 5% fewer cycles per 1518-byte frame, measured. */
 		memcpy(dst, src, len);
 		if (unlikely(b->log != NULL))
-			vqs_ring_log_write(b->log, b->vid, dst, len);
+			vqs_ring_log_write(b->log, b->vid, dst, len, NULL);
 		return;
 	}
 	if (b->n == BATCH_ELEMS)
@@ -396,8 +400,8 @@ put_frame(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill
 			*nb_lo = (uint8_t)buffers;
 			*nb_hi = (uint8_t)(buffers >> 8);
 			if (unlikely(f->batch->log != NULL)) {
-				vqs_ring_log_write(r, f->batch->vid, nb_lo, 1);
-				vqs_ring_log_write(r, f->batch->vid, nb_hi, 1);
+				vqs_ring_log_write(r, f->batch->vid, nb_lo, 1, NULL);
+				vqs_ring_log_write(r, f->batch->vid, nb_hi, 1, NULL);
 			}
 		}
 	}

@@ -168,10 +168,14 @@ bool vqs_mem_gpa_of(const struct rte_vhost_memory *mem, const void *va, uint64_t
 
 /* Dirty-page logging (vhost_ring_log.c), only where r->log: after the
  * writes they stand for. [va, va + len) of guest memory written, within
- * one region; the used entries from old to r->used_idx and the used
- * index (split) just published; the kick suppression word just written
- * (split with EVENT_IDX: avail_event; packed: the device event area). */
-void vqs_ring_log_write(const struct vqs_direct_ring *r, int vid, const void *va, uint64_t len);
+ * one region; with marked (the page last marked, UINT64_MAX at first)
+ * not marked again when it lies in that page: for marks that all follow
+ * the writes they stand for (a batch's copies, then its marks). The used
+ * entries from old to r->used_idx and the used index (split) just
+ * published; the kick suppression word just written (split with
+ * EVENT_IDX: avail_event; packed: the device event area). */
+void vqs_ring_log_write(const struct vqs_direct_ring *r, int vid, const void *va, uint64_t len,
+			uint64_t *marked);
 /* Around marks (any thread): no log is replaced meanwhile. The
  * vhost-events thread, around a SET_LOG_BASE: waits for the marks being
  * made, and keeps new ones waiting until _end. */

@@ -89,15 +89,25 @@ vqs_mem_gpa_of(const struct rte_vhost_memory *mem, const void *va, uint64_t len,
 	return false;
 }
 
+#define LOG_PAGE 4096 /* VHOST_LOG_PAGE: one bit of the log */
+
 void
-vqs_ring_log_write(const struct vqs_direct_ring *r, int vid, const void *va, uint64_t len)
+vqs_ring_log_write(const struct vqs_direct_ring *r, int vid, const void *va, uint64_t len,
+		   uint64_t *marked)
 {
-	uint64_t gpa;
+	uint64_t gpa, last;
 
 	/* Within one region: vqs_ring_translate splits segments where
 	 * regions end. */
-	if (len > 0 && vqs_mem_gpa_of(r->mem, va, len, &gpa))
-		rte_vhost_log_write(vid, gpa, len);
+	if (len == 0 || !vqs_mem_gpa_of(r->mem, va, len, &gpa))
+		return;
+	last = (gpa + len - 1) / LOG_PAGE;
+	if (marked != NULL) {
+		if (gpa / LOG_PAGE == *marked && last == *marked)
+			return; /* marked after this write already */
+		*marked = last;
+	}
+	rte_vhost_log_write(vid, gpa, len);
 }
 
 /* A packed ring's used entries are its descriptors. librte_vhost logs
@@ -112,9 +122,10 @@ log_packed(const struct vqs_direct_ring *r, int vid, uint16_t old)
 
 	if (n == 0)
 		return;
-	vqs_ring_log_write(r, vid, &r->pdesc[from], (uint64_t)first * sizeof(r->pdesc[0]));
+	vqs_ring_log_write(r, vid, &r->pdesc[from], (uint64_t)first * sizeof(r->pdesc[0]), NULL);
 	if (n > first)
-		vqs_ring_log_write(r, vid, &r->pdesc[0], (uint64_t)(n - first) * sizeof(r->pdesc[0]));
+		vqs_ring_log_write(r, vid, &r->pdesc[0], (uint64_t)(n - first) * sizeof(r->pdesc[0]),
+				   NULL);
 }
 
 void
@@ -146,7 +157,7 @@ vqs_ring_log_kicks(const struct vqs_port *p, const struct vqs_direct_ring *r, ui
 	int vid = __atomic_load_n(&p->vhost.vid, __ATOMIC_RELAXED);
 
 	if (r->packed)
-		vqs_ring_log_write(r, vid, r->device_event, sizeof(*r->device_event));
+		vqs_ring_log_write(r, vid, r->device_event, sizeof(*r->device_event), NULL);
 	else if (r->event_idx) /* avail_event, after the used ring */
 		rte_vhost_log_used_vring(vid, vq, offsetof(struct vring_used, ring) +
 					 r->size * sizeof(struct vring_used_elem), sizeof(uint16_t));

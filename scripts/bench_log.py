@@ -50,9 +50,11 @@ def measure(size, log, seconds):
         sw = Switch(c, "blog", "add-br br0\nadd-port br0 a type=vhostuser\n"
                                "add-port br0 b type=vhostuser\n",
                     args=["--watchdog-interval", "0"], mem=256)
-        a = Guest(c, sw.sock("a"), A, event_idx=1, mrg_rxbuf=1, size=256)
-        b = Guest(c, sw.sock("b"), B, event_idx=1, mrg_rxbuf=1, size=1024)
-        b.rxpost(1024, "2048")
+        # Rings of 4096: the guests share a CPU, each fills or drains
+        # its ring in its time slice.
+        a = Guest(c, sw.sock("a"), A, event_idx=1, mrg=1, size=4096)
+        b = Guest(c, sw.sock("b"), B, event_idx=1, mrg=1, size=4096)
+        b.rxpost(4096, "2048")
         b.tx("ff:ff:ff:ff:ff:ff")  # b learned
         a.tx("ff:ff:ff:ff:ff:ff")
         time.sleep(0.3)

@@ -68,7 +68,7 @@ def dirty_log(c, name, **conf):
     # RX: short frames (one buffer each), long ones (several with
     # mergeable buffers, one big copy each without).
     logged_rx(g1, g2, 16, 60, "short frames")
-    logged_rx(g1, g2, 8, 1500 if not conf.get("mrg_rxbuf", 1) else 6000, "long frames")
+    logged_rx(g1, g2, 8, 1500 if not conf.get("mrg", 1) else 6000, "long frames")
     # TX completions: the used ring (packed: the descriptors) marked.
     g2.call("log do=snap")
     sent = g2.tx(M1, n=32)
@@ -101,15 +101,15 @@ def dirty_log(c, name, **conf):
 
 
 def test_dirty_log_split(c):
-    dirty_log(c, "mlogs", event_idx=1, mrg_rxbuf=1)
+    dirty_log(c, "mlogs", event_idx=1, mrg=1)
 
 
 def test_dirty_log_packed(c):
-    dirty_log(c, "mlogp", event_idx=1, packed=1, mrg_rxbuf=1)
+    dirty_log(c, "mlogp", event_idx=1, packed=1, mrg=1)
 
 
 def test_dirty_log_big_buffers(c):
-    dirty_log(c, "mlogb", event_idx=0, mrg_rxbuf=0)
+    dirty_log(c, "mlogb", event_idx=0, mrg=0)
 
 
 def test_log_base_offset_refused(c):
@@ -118,7 +118,7 @@ def test_log_base_offset_refused(c):
     guest's last pages land past the mapping, in the switch's memory. The
     switch refuses such a log (the connection ends); the guest's frames
     never make it mark that log, and the other guest keeps going."""
-    sw, g1, g2 = pair(c, "mlogo", event_idx=1, mrg_rxbuf=1)
+    sw, g1, g2 = pair(c, "mlogo", event_idx=1, mrg=1)
     g1.rxpost(64)
     g2.rxpost(64)
     r = g2.call("log do=on offset=4096", ok=False)
@@ -129,7 +129,7 @@ def test_log_base_offset_refused(c):
         g1.txdone()
     check(wait_for(lambda: sw.port("vm2")["state"] != "up", 3, 0.05),
           "the connection that sent it ended")
-    g3 = Guest(c, sw.sock("vm2"), M3, event_idx=1, mrg_rxbuf=1)
+    g3 = Guest(c, sw.sock("vm2"), M3, event_idx=1, mrg=1)
     sw.wait_port_state("vm2", "up")
     g3.rxpost(8)
     g1.tx(M3, n=4)
@@ -142,7 +142,7 @@ def test_rarp_announce(c):
     GUEST_ANNOUNCE): a RARP from the guest's MAC goes out of every other
     port, and the MAC table has the address on the port at once, also
     where it was learned on another port before (the guest's old one)."""
-    sw, g1, g2 = pair(c, "mrarp", event_idx=1, mrg_rxbuf=1)
+    sw, g1, g2 = pair(c, "mrarp", event_idx=1, mrg=1)
     g1.rxpost(64)
     g2.rxpost(64)
     moved = "02:00:00:00:0a:01"
