@@ -18,8 +18,9 @@ if [ "$mode" = --test ]; then
                scdoc systemd python3-prometheus-client
                # the fuzz target (tests/guest, scripts/fuzz.sh): clang and libFuzzer
                clang libclang-rt-14-dev
-               # the real-guest tests (tests/vm): QEMU, a kernel, busybox, iperf3
-               qemu-system-x86 linux-image-amd64 busybox-static iperf3 cpio
+               # the real-guest tests (tests/vm): QEMU, a kernel, busybox, iperf3,
+               # libc's static archive for the guests' udpcheck
+               qemu-system-x86 linux-image-amd64 busybox-static iperf3 cpio libc6-dev
                # the tunnel tests: Linux VTEPs in namespaces, pinged and captured,
                # their veths' segmentation offloads off
                iputils-ping tcpdump ethtool)

@@ -565,7 +565,8 @@ def leak_checker_of(pid):
 TEST_LOGS = []
 
 
-def show_logs(lines=40):
+def show_logs(lines=None):
+    lines = lines or int(os.environ.get("VQS_LOG_LINES", "40"))
     for path in TEST_LOGS:
         try:
             with open(path, errors="replace") as f:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds a minimal Linux guest for the real-guest tests from Debian's own
 # packages: the linux-image-amd64 kernel, and an initramfs with busybox,
-# the virtio-net modules and iperf3. Prints the kernel's path on the first
-# line and the initramfs's on the second.
+# the virtio-net modules, iperf3 and udpcheck (udpcheck.c beside this
+# script, built static: checked UDP streams and an announce watcher for
+# the migration test; a newer udpcheck.c rebuilds the initramfs). Prints
+# the kernel's path on the first line and the initramfs's on the second.
 #
 #   tests/vm/build-guest.sh OUTDIR
 set -euo pipefail
@@ -16,7 +18,8 @@ done
 [ -n "$kver" ] || { echo "build-guest.sh: no kernel in /boot with modules (apt-get install linux-image-amd64)" >&2; exit 1; }
 kernel=/boot/vmlinuz-$kver
 initrd=$out/guest-$kver.cpio.gz
-if [ ! -f "$initrd" ] || [ "$0" -nt "$initrd" ]; then
+src=$(dirname "$0")/udpcheck.c
+if [ ! -f "$initrd" ] || [ "$0" -nt "$initrd" ] || [ "$src" -nt "$initrd" ]; then
     root=$(mktemp -d)
     trap 'rm -rf "$root"' EXIT
     mkdir -p "$root"/{bin,proc,sys,dev,tmp,lib/modules,etc}
@@ -35,6 +38,7 @@ if [ ! -f "$initrd" ] || [ "$0" -nt "$initrd" ]; then
         mkdir -p "$root$(dirname "$lib")"
         cp -L "$lib" "$root$lib"
     done
+    gcc -static -O2 -Wall -o "$root/bin/udpcheck" "$src"
     cat > "$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin

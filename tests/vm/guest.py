@@ -1,9 +1,12 @@
 """Real Linux guests for vqswitch's tests: QEMU under TCG booting Debian's
 kernel with the initramfs build-guest.sh makes, one virtio-net NIC on a
-vhost-user socket, driven through its serial console."""
+vhost-user socket, driven through its serial console; QMP for the
+migration test."""
+import json
 import os
 import re
 import select
+import socket
 import subprocess
 import sys
 import time
@@ -33,24 +36,37 @@ class Guest:
     -netdev vhost-user and -device virtio-net-pci (e.g. "packed=on")."""
 
     def __init__(self, cleanup, name, sock, ip, mac, mtu=None, netdev="", device="", server=False,
-                 smp=1, wait=True):
+                 smp=1, wait=True, mem=256, qmp=None, incoming=None, append=""):
         """wait=False: booting when this returns (wait_ready() waits), so
-        that several guests boot at once."""
+        that several guests boot at once. mem: MB of guest memory. qmp: a
+        path for a QMP socket (self.qmp() talks to it). incoming: a
+        migration destination (e.g. "defer"): the guest arrives from
+        another QEMU with the same arguments, nothing boots. append: more
+        of the kernel's command line."""
         kernel, initrd = image()
         self.name = name
+        self.qmp_path, self._qmp = qmp, None
+        extra = append
         append = "console=ttyS0 quiet panic=-1 vqs_ip=%s" % ip
         if mtu:
             append += " vqs_mtu=%d" % mtu
+        if extra:
+            append += " " + extra
         chardev = "socket,id=c0,path=%s%s" % (sock, ",server=on,wait=off" if server else "")
         # vectors=0: QEMU 7.2 under TCG crashes when vhost-user starts with MSI-X.
-        self.cmd = ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", "256", "-smp", str(smp),
+        self.cmd = ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", str(mem), "-smp", str(smp),
                     "-nodefaults", "-display", "none", "-no-reboot",
                     "-kernel", kernel, "-initrd", initrd, "-append", append,
-                    "-object", "memory-backend-memfd,id=mem,size=256M,share=on",
+                    "-object", "memory-backend-memfd,id=mem,size=%dM,share=on" % mem,
                     "-numa", "node,memdev=mem", "-chardev", chardev,
                     "-netdev", "vhost-user,id=n0,chardev=c0" + netdev,
                     "-device", "virtio-net-pci,netdev=n0,vectors=0,romfile=,mac=%s%s" % (mac, device),
                     "-serial", "stdio"]
+        if qmp:
+            self.cmd += ["-qmp", "unix:%s,server=on,wait=off" % qmp]
+        if incoming:
+            self.cmd += ["-incoming", incoming]
+            wait = False
         self.proc = None
         self.buf = b""
         cleanup.add(self.kill)
@@ -58,6 +74,7 @@ class Guest:
 
     def boot(self, wait=True):
         self.buf = b""
+        self._qmp = None
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         if wait:
@@ -85,8 +102,14 @@ class Guest:
         self.buf = b""
         # The marker is computed by the shell, so the echoed command line
         # never contains it.
-        self.proc.stdin.write(("%s; echo VQS_RC=$? VQS_$((40+2))_END\n" % command).encode())
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(("%s; echo VQS_RC=$? VQS_$((40+2))_END\n" % command).encode())
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            rest = self.proc.stdout.read()
+            raise TestFailure("%s: QEMU exited (%s) before '%s':\n%s" %
+                              (self.name, self.proc.wait(), command,
+                               (self.buf + rest)[-3000:].decode(errors="replace")))
         self._wait("VQS_42_END", timeout)
         text = self.buf.decode(errors="replace")
         m = re.search(r"VQS_RC=(\d+) VQS_42_END", text)
@@ -98,7 +121,67 @@ class Guest:
             raise TestFailure("%s: '%s' failed (%d):\n%s" % (self.name, command, rc, out[-3000:]))
         return out
 
+    def qmp(self, timeout=10):
+        """The QMP client of this QEMU, connected on first use."""
+        if self._qmp is None:
+            self._qmp = Qmp(self.qmp_path, timeout)
+        return self._qmp
+
     def kill(self):
+        if self._qmp is not None:
+            self._qmp.close()
+            self._qmp = None
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.qmp_path and os.path.exists(self.qmp_path):
+            os.unlink(self.qmp_path)
+
+
+class Qmp:
+    """A QMP client: capabilities negotiated, one command at a time,
+    events kept aside (self.events)."""
+
+    def __init__(self, path, timeout=10):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        deadline = time.time() + timeout
+        while True:  # QEMU creates the socket as it starts
+            try:
+                self.sock.connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.time() > deadline:
+                    raise TestFailure("no QMP socket at %s after %ss" % (path, timeout))
+                time.sleep(0.05)
+        self.file = self.sock.makefile("rb")
+        self.events = []
+        greeting = self._read()
+        if "QMP" not in greeting:
+            raise TestFailure("not a QMP greeting: %s" % greeting)
+        self.execute("qmp_capabilities")
+
+    def _read(self):
+        line = self.file.readline()
+        if not line:
+            raise TestFailure("QMP connection closed")
+        return json.loads(line)
+
+    def execute(self, command, **arguments):
+        """The command's return value; its error raises TestFailure."""
+        msg = {"execute": command}
+        if arguments:
+            msg["arguments"] = arguments
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            reply = self._read()
+            if "event" in reply:
+                self.events.append(reply)
+            elif "error" in reply:
+                raise TestFailure("QMP %s %s: %s" % (command, arguments, reply["error"].get("desc")))
+            elif "return" in reply:
+                return reply["return"]
+
+    def close(self):
+        self.file.close()
+        self.sock.close()
