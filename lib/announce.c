@@ -38,8 +38,16 @@ vqs_announce_request(struct vqs_port *p, const uint8_t mac[6])
 
 	for (i = 0; i < 6; i++)
 		v |= (uint64_t)mac[i] << (8 * i);
-	__atomic_store_n(&p->vhost.announce, v, __ATOMIC_RELEASE);
-	vqs_pmds_wake(vqs_vhost_sw); /* a sleeping PMD sends it at once */
+	/* A sleeping PMD sends it at once; a flood of requests wakes the
+	 * PMDs once, not once a request. */
+	if (!(__atomic_exchange_n(&p->vhost.announce, v, __ATOMIC_ACQ_REL) & ANNOUNCE_PENDING))
+		vqs_pmds_wake(vqs_vhost_sw);
+}
+
+void
+vqs_announce_forget(struct vqs_port *p)
+{
+	__atomic_store_n(&p->vhost.announce, 0, __ATOMIC_RELAXED);
 }
 
 /* RARP, "reverse request" (RFC 903): from and about the address. */
@@ -71,7 +79,8 @@ vqs_announce_take(struct vqs_port *p, struct rte_mempool *pool)
 	struct rte_mbuf *m;
 	int i;
 
-	if (!(v & ANNOUNCE_PENDING))
+	/* A request that came before the device started waits for it. */
+	if (!(v & ANNOUNCE_PENDING) || !__atomic_load_n(&p->vhost.ready, __ATOMIC_ACQUIRE))
 		return NULL;
 	m = rte_pktmbuf_alloc(pool);
 	if (m == NULL)

@@ -15,8 +15,13 @@ struct vqs_port;
  * polls its queue 0, which is woken. */
 void vqs_announce_request(struct vqs_port *p, const uint8_t mac[6]);
 
+/* vhost-events thread (destroy_device): a request not sent yet is
+ * dropped with the device it came for. */
+void vqs_announce_forget(struct vqs_port *p);
+
 /* PMD: the RARP frame of an announcement requested on p, taken (NULL if
- * none is, or no mbuf is left: then the request stays). */
+ * none is, the device has not started yet, or no mbuf is left: then the
+ * request stays). */
 struct rte_mbuf *vqs_announce_take(struct vqs_port *p, struct rte_mempool *pool);
 
 #endif

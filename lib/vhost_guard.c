@@ -62,6 +62,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -93,6 +94,22 @@
 struct msg_region {
 	uint64_t guest_phys_addr, memory_size, userspace_addr, mmap_offset;
 };
+
+/* The hooks get librte_vhost 22.11's message context (struct
+ * vhu_msg_context in its vhost_user.h, which says that external handlers
+ * rely on it): the message, VhostUserMsg of VHU_MSG_SIZE bytes, then the
+ * descriptors that came with it. */
+#define VHU_MSG_SIZE 644
+struct msg_fds {
+	int fds[VHOST_MAX_REGIONS];
+	int fd_num;
+} __attribute__((packed));
+
+static struct msg_fds *
+fds_of(void *msg)
+{
+	return (struct msg_fds *)((char *)msg + VHU_MSG_SIZE);
+}
 
 struct msg_head {
 	uint32_t request, flags, size;
@@ -333,13 +350,105 @@ refuse_with_reader_inside(struct vqs_port *p, const struct msg_head *m)
 	return RTE_VHOST_MSG_RESULT_ERR;
 }
 
+/* Closes the descriptors that came with a message the library never
+ * sees (a message the hook answers itself). */
+static void
+close_fds(void *msg)
+{
+	struct msg_fds *f = fds_of(msg);
+	int i, n = f->fd_num;
+
+	for (i = 0; i < n && i < VHOST_MAX_REGIONS; i++)
+		if (f->fds[i] >= 0)
+			close(f->fds[i]);
+	f->fd_num = 0;
+}
+
+/*
+ * The log's file can never be shorter than the mapping: sealed against
+ * shrinking, as QEMU's is (a memfd with F_SEAL_GROW | F_SEAL_SHRINK |
+ * F_SEAL_SEAL), and long enough now. Otherwise the frontend could
+ * truncate it under the switch, and a mark would fault: guest_fault.c
+ * repairs faults in guest memory a page at a time, which a log on
+ * hugetlbfs has no such page of. No descriptor, or more than one: the
+ * library refuses it.
+ */
+static bool
+log_fd_ok(void *msg, const struct msg_head *m)
+{
+	const struct msg_fds *f = fds_of(msg);
+	struct stat st;
+	int seals;
+
+	if (f->fd_num != 1)
+		return true;
+	seals = fcntl(f->fds[0], F_GET_SEALS);
+	return seals >= 0 && (seals & F_SEAL_SHRINK) && fstat(f->fds[0], &st) == 0 &&
+	       (uint64_t)st.st_size >= m->log.mmap_size;
+}
+
+/*
+ * Values the library would only refuse too late, or not at all, refused
+ * on every connection, the port's or one waiting for the port (which
+ * takes over with what it set up): the message is made to fail the
+ * library's first check, which closes its descriptors too, and, with
+ * its NEED_REPLY taken off, ends the connection. false if refused.
+ */
+static bool
+values_ok(int vid, const struct vqs_port *p, void *msg)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+	struct msg_head *m = msg;
+	const char *why;
+	char who[48];
+	uint32_t bad;
+
+	switch (m->request) {
+	case VHOST_USER_SET_MEM_TABLE:
+		if (mem_table_ok(m, &bad))
+			return true;
+		why = "a memory table with a bad region";
+		poison_mem_table(m);
+		break;
+	case VHOST_USER_SET_VRING_NUM:
+		if (vring_num_ok(m->state.num))
+			return true;
+		why = "a vring size that is not a power of 2 from 2 to 32768";
+		m->state.num = 32769; /* refused before it is stored */
+		break;
+	case VHOST_USER_SET_FEATURES:
+		if (features_ok(m->u64) && offloads_ok(m->u64))
+			return true;
+		why = features_ok(m->u64) ? "TSO without checksum offload" : "packed rings without VERSION_1";
+		m->u64 |= UNOFFERED_FEATURE;
+		break;
+	case VHOST_USER_SET_LOG_BASE:
+		if (!log_base_ok(m))
+			why = "a dirty log at an offset";
+		else if (!log_fd_ok(msg, m))
+			why = "a dirty log in a file not sealed against shrinking, or shorter than the log";
+		else
+			return true;
+		poison_log_base(m);
+		break;
+	default:
+		return true;
+	}
+	m->flags &= ~VHOST_USER_NEED_REPLY;
+	if (p != NULL)
+		snprintf(who, sizeof(who), "port %s", p->conf.name);
+	else
+		snprintf(who, sizeof(who), "vhost-user connection %d", vid);
+	VQS_LOG_RL(&rl, WARNING, "%s: guest sent %s: refused", who, why);
+	return false;
+}
+
 static enum rte_vhost_msg_result
 pre_msg(int vid, void *msg)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
 	struct vqs_port *p;
 	struct msg_head *m = msg;
-	uint32_t bad;
 
 	if (!postcopy_guard(vid, m)) {
 		poison_mem_table(m);
@@ -352,12 +461,13 @@ pre_msg(int vid, void *msg)
 		p = vqs_vhost_port_of_vid(vid);
 		if (p != NULL && m->size >= sizeof(m->u64))
 			vqs_announce_request(p, (const uint8_t *)&m->u64);
+		close_fds(msg); /* the library's check of them is skipped */
 		return RTE_VHOST_MSG_RESULT_OK;
 	}
 	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE)
 		reply_held[vid] = false;
 	p = vqs_vhost_port_of_vid(vid);
-	if (p == NULL)
+	if (!values_ok(vid, p, msg) || p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE) {
 		reply_held[vid] = must_succeed(m->request) && (m->flags & VHOST_USER_NEED_REPLY);
@@ -374,37 +484,26 @@ pre_msg(int vid, void *msg)
 	case VHOST_USER_SET_VRING_KICK:
 		__atomic_fetch_add(&p->vhost.fd_gen, 1, __ATOMIC_SEQ_CST);
 		break;
-	case VHOST_USER_SET_MEM_TABLE:
-		if (!mem_table_ok(m, &bad)) {
-			VQS_LOG_RL(&rl, WARNING, "port %s: guest sent a memory table with a bad region %u: refused",
-				   p->conf.name, bad);
-			poison_mem_table(m);
-		} else if (!pause_port(p)) {
+	case VHOST_USER_SET_MEM_TABLE: /* its values checked above */
+		if (!pause_port(p)) {
 			VQS_LOG_RL(&rl, WARNING, "port %s: memory table change refused: a thread was inside librte_vhost on this guest's rings; the guest must reconnect",
 				   p->conf.name);
 			poison_mem_table(m);
 		}
 		break;
 	case VHOST_USER_SET_VRING_NUM:
-		if (!vring_num_ok(m->state.num)) {
-			VQS_LOG_RL(&rl, WARNING, "port %s: guest asked for a vring of %u entries: refused",
-				   p->conf.name, m->state.num);
-			m->state.num = 32769; /* refused before it is stored */
-			break;
-		}
 		if (!pause_port(p) && !ring_msg_safe(vid, m))
 			return refuse_with_reader_inside(p, m);
 		break;
 	case VHOST_USER_SET_FEATURES:
-		if (!features_ok(m->u64) || !offloads_ok(m->u64)) {
-			VQS_LOG_RL(&rl, WARNING, "port %s: guest asked for %s: refused", p->conf.name,
-				   features_ok(m->u64) ? "TSO without checksum offload" :
-							 "packed rings without VERSION_1");
-			m->u64 |= UNOFFERED_FEATURE;
-			break;
-		}
 		vqs_vhost_offload_fallback(p, m->u64);
-		pause_port(p);
+		/* A burst still going on after the wait would write without
+		 * the marks that logging asks for from now on. */
+		if (!pause_port(p) && ((m->u64 >> VHOST_F_LOG_ALL) & 1)) {
+			VQS_LOG_RL(&rl, WARNING, "port %s: dirty logging refused: a thread was inside librte_vhost on this guest's rings; the guest must reconnect",
+				   p->conf.name);
+			m->u64 |= UNOFFERED_FEATURE;
+		}
 		break;
 	case VHOST_USER_SET_VRING_BASE:
 		if (!pause_port(p) && !ring_msg_safe(vid, m))
@@ -419,13 +518,6 @@ pre_msg(int vid, void *msg)
 		 * destroy_device if the message fails). A PMD inside the
 		 * library (its own datapath) waits for the vq locks this
 		 * message holds, and finds the new log. */
-		if (!log_base_ok(m)) {
-			VQS_LOG_RL(&rl, WARNING, "port %s: guest sent a dirty log at offset %" PRIu64 " (size %u): refused",
-				   p->conf.name, m->size >= sizeof(m->log) ? m->log.mmap_offset : 0,
-				   m->size);
-			poison_log_base(m);
-			break;
-		}
 		pause_port(p);
 		vqs_ring_log_swap_begin(&p->vhost);
 		break;

@@ -37,6 +37,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_vhost.h>
 
+#include "announce.h"
 #include "guest_fault.h"
 #include "offload.h"
 #include "paths.h"
@@ -298,6 +299,7 @@ destroy_device(int vid)
 		return;
 	__atomic_store_n(&vh->paused, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->ready, 0, __ATOMIC_RELEASE);
+	vqs_announce_forget(p);
 	/* A SET_LOG_BASE that failed: its marks wait no more (the library
 	 * unmaps the log only after this returns). */
 	vqs_ring_log_swap_end(vh);

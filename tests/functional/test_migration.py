@@ -6,6 +6,7 @@ memory, a log replaced while frames flow must be the one marked, logging
 off must stop the marks; a dirty log the library would map wrongly is
 refused without harm; SEND_RARP announces the guest at its port. The real
 migration, two QEMUs under traffic: tests/vm/test_migration.py."""
+import os
 import sys
 import time
 
@@ -120,28 +121,43 @@ def test_dirty_log_big_buffers(c):
     dirty_log(c, "mlogb", event_idx=0, mrg=0)
 
 
-def test_log_base_offset_refused(c):
-    """librte_vhost 22.11 maps a dirty log from its offset and then adds
-    the offset again: with any offset but 0 (QEMU's), the marks for the
-    guest's last pages land past the mapping, in the switch's memory. The
-    switch refuses such a log (the connection ends); the guest's frames
-    never make it mark that log, and the other guest keeps going."""
+def test_bad_log_refused(c):
+    """Dirty logs the switch refuses (the connection ends), each from a
+    guest on the same port, and after each a new guest there gets frames:
+    - at offset 4096: librte_vhost 22.11 maps a log from its offset and
+      then adds the offset again, so the marks for the guest's last pages
+      would land past the mapping, in the switch's memory (QEMU's offset
+      is always 0);
+    - in a file not sealed against shrinking (QEMU seals its log): the
+      frontend could truncate it under the switch, and a mark would then
+      fault.
+    - at offset 4096 from a second connection to the port, one that waits
+      for the port's guest to go (and would take over with that log).
+    Frames flooded to the port meanwhile make no mark."""
     sw, g1, g2 = pair(c, "mlogo", event_idx=1, mrg=1)
     g1.rxpost(64)
-    g2.rxpost(64)
-    r = g2.call("log do=on offset=4096", ok=False)
-    check(isinstance(r, str), "a log at offset 4096 accepted: %s" % r)
-    for _ in range(4):  # frames towards it: logged, if it were taken
-        g1.tx("ff:ff:ff:ff:ff:ff", n=16)
-        time.sleep(0.05)
-        g1.txdone()
-    check(wait_for(lambda: sw.port("vm2")["state"] != "up", 3, 0.05),
-          "the connection that sent it ended")
-    g3 = Guest(c, sw.sock("vm2"), M3, event_idx=1, mrg=1)
-    sw.wait_port_state("vm2", "up")
-    g3.rxpost(8)
-    g1.tx(M3, n=4)
-    check(wait_for(lambda: g3.state(0)["pending"] >= 4, 5, 0.01), "a new guest on the port gets frames")
+    for n, bad in enumerate(("offset=4096", "sealed=0")):
+        g2.rxpost(64)
+        r = g2.call("log do=on " + bad, ok=False)
+        check(isinstance(r, str), "a log with %s accepted: %s" % (bad, r))
+        for _ in range(4):  # frames towards it: logged, if it were taken
+            g1.tx("ff:ff:ff:ff:ff:ff", n=16)
+            time.sleep(0.05)
+            g1.txdone()
+        check(wait_for(lambda: sw.port("vm2")["state"] != "up", 3, 0.05),
+              "the connection that sent a log with %s ended" % bad)
+        mac = "52:54:00:aa:00:%02x" % (n + 3)
+        g2 = Guest(c, sw.sock("vm2"), mac, event_idx=1, mrg=1)
+        sw.wait_port_state("vm2", "up")
+        g2.rxpost(8)
+        g1.tx(mac, n=4)
+        check(wait_for(lambda: g2.state(0)["pending"] >= 4, 5, 0.01), "a new guest on the port gets frames")
+    waiting = Guest(c, sw.sock("vm2"), "52:54:00:aa:00:09", event_idx=1, mrg=1)
+    r = waiting.call("log do=on offset=4096", ok=False)
+    check(isinstance(r, str), "a log at an offset accepted from a connection waiting for the port: %s" % r)
+    g2.rxpost(8)
+    g1.tx(mac, n=4)
+    check(wait_for(lambda: g2.state(0)["pending"] >= 8, 5, 0.01), "the port's guest still gets frames")
     check(sw.stop() == 0, "exit code")
 
 
@@ -170,9 +186,16 @@ def test_rarp_announce(c):
     check(dump["foreign"] == 1, "vm1 received one frame that is not a test frame (the RARP): %s" % dump)
     check(sw.port("vm2")["announcements"] == 1, "counted: %s" % sw.port("vm2")["announcements"])
     check(g2.state(0)["pending"] == 0, "nothing back to the announced guest")
+    # Descriptors sent along with SEND_RARP (QEMU sends none) are closed:
+    # a frontend could otherwise exhaust the switch's descriptors.
+    nfds = lambda: len(os.listdir("/proc/%d/fd" % sw.proc.pid))
+    before = nfds()
+    for _ in range(100):
+        g2.call("rarp mac=%s fds=8" % moved)
+    check(nfds() < before + 16, "descriptors sent with SEND_RARP kept: %d, then %d" % (before, nfds()))
     check(sw.stop() == 0, "exit code")
 
 
 if __name__ == "__main__":
     sys.exit(main([test_dirty_log_split, test_dirty_log_packed, test_dirty_log_big_buffers,
-                   test_log_base_offset_refused, test_rarp_announce]))
+                   test_bad_log_refused, test_rarp_announce]))

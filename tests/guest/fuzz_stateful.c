@@ -1139,7 +1139,8 @@ op_poke(struct fg *f, struct input *in)
 
 /* Dirty-page logging as a migrating QEMU drives it, on the running
  * device: on, a new log, off; or on with a log the switch must refuse
- * (at an offset: the connection ends). The rings stay the guest's. */
+ * (at an offset, or in a file that may shrink: the connection ends). The
+ * rings stay the guest's. */
 static void
 op_log(struct fg *f, struct input *in)
 {
@@ -1148,9 +1149,9 @@ op_log(struct fg *f, struct input *in)
 
 	if (!f->up)
 		return;
-	switch (a % 4) {
+	switch (a % 5) {
 	case 0:
-		guest_log_start(&f->g, 0, err, sizeof(err));
+		guest_log_start(&f->g, 0, true, err, sizeof(err));
 		break;
 	case 1:
 		guest_log_new_base(&f->g, err, sizeof(err));
@@ -1161,10 +1162,13 @@ op_log(struct fg *f, struct input *in)
 	default:
 		f->dirty = true;
 		frames_untrusted = true;
-		guest_log_start(&f->g, 4096, err, sizeof(err));
+		if (a % 5 == 3)
+			guest_log_start(&f->g, 4096, true, err, sizeof(err));
+		else
+			guest_log_start(&f->g, 0, false, err, sizeof(err));
 		break;
 	}
-	saw(17, (uint64_t)(a % 4) << 8 | (f->g.conn.fd >= 0));
+	saw(17, (uint64_t)(a % 5) << 8 | (f->g.conn.fd >= 0));
 }
 
 /* One step; false when the program must end (a stall). */

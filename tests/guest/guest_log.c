@@ -4,6 +4,7 @@
  * the end of ours (GMEM_BASE + size), in a memfd shared with the switch.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +40,10 @@ log_unmap(struct guest_log *l)
 }
 
 /* A fresh log handed to the switch; its reply read (the library always
- * answers SET_LOG_BASE, with an empty payload). */
+ * answers SET_LOG_BASE, with an empty payload). Sealed as QEMU seals its
+ * log (a file that can neither grow nor shrink), unless told not to. */
 static int
-log_base(struct guest *g, uint64_t offset, char *err, size_t len)
+log_base(struct guest *g, uint64_t offset, bool sealed, char *err, size_t len)
 {
 	struct guest_log *l = g->log;
 	uint64_t payload[2];
@@ -49,8 +51,9 @@ log_base(struct guest *g, uint64_t offset, char *err, size_t len)
 
 	log_unmap(l);
 	l->size = (GMEM_BASE + g->mem.size) / GUEST_LOG_PAGE / 8;
-	l->fd = memfd_create("vqguest-log", MFD_CLOEXEC);
-	if (l->fd < 0 || ftruncate(l->fd, (off_t)(l->size + offset)) != 0)
+	l->fd = memfd_create("vqguest-log", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (l->fd < 0 || ftruncate(l->fd, (off_t)(l->size + offset)) != 0 ||
+	    (sealed && fcntl(l->fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0))
 		return fail(err, len, "log memfd");
 	l->bits = mmap(NULL, l->size, PROT_READ | PROT_WRITE, MAP_SHARED, l->fd, (off_t)offset);
 	if (l->bits == MAP_FAILED) {
@@ -86,7 +89,7 @@ vrings_log(struct guest *g, bool on, char *err, size_t len)
 }
 
 int
-guest_log_start(struct guest *g, uint64_t offset, char *err, size_t len)
+guest_log_start(struct guest *g, uint64_t offset, bool sealed, char *err, size_t len)
 {
 	if (!(g->offered >> VHU_F_LOG_ALL & 1))
 		return fail(err, len, "the switch does not offer VHOST_F_LOG_ALL");
@@ -99,7 +102,7 @@ guest_log_start(struct guest *g, uint64_t offset, char *err, size_t len)
 	g->features |= 1ULL << VHU_F_LOG_ALL;
 	if (vhu_set_u64(&g->conn, VHU_SET_FEATURES, g->features) != 0)
 		return fail(err, len, "SET_FEATURES with LOG_ALL");
-	if (log_base(g, offset, err, len) != 0)
+	if (log_base(g, offset, sealed, err, len) != 0)
 		return -1;
 	return vrings_log(g, true, err, len);
 }
@@ -109,7 +112,7 @@ guest_log_new_base(struct guest *g, char *err, size_t len)
 {
 	if (g->log == NULL)
 		return fail(err, len, "logging is not on");
-	return log_base(g, 0, err, len);
+	return log_base(g, 0, true, err, len);
 }
 
 int

@@ -21,7 +21,7 @@ struct guest;
 /* Logging on: LOG_ALL in SET_FEATURES, a fresh log (SET_LOG_BASE; its
  * file mapped from offset, which only a hostile frontend makes other
  * than 0), every vring's log address (SET_VRING_ADDR). 0 or -1. */
-int guest_log_start(struct guest *g, uint64_t offset, char *err, size_t len);
+int guest_log_start(struct guest *g, uint64_t offset, bool sealed, char *err, size_t len);
 /* A fresh log in place of the one in use (QEMU resizing it). 0 or -1. */
 int guest_log_new_base(struct guest *g, char *err, size_t len);
 /* Logging off: SET_FEATURES without LOG_ALL, the vrings without a log

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "attack.h"
 #include "guest.h"
@@ -395,8 +397,8 @@ cmd_chaos(struct guest *g, int i, const struct args *a, char *out, size_t len)
 }
 
 /* Dirty-page logging as a migrating QEMU drives it (guest_log.h):
- * log do=on|base|off|snap|check [all=1] [offset=N]. check fails if a
- * page the switch wrote is not marked. */
+ * log do=on|base|off|snap|check [all=1] [offset=N] [sealed=0]. check
+ * fails if a page the switch wrote is not marked. */
 static int
 cmd_log(struct guest *g, const struct args *a, char *out, size_t len)
 {
@@ -404,7 +406,7 @@ cmd_log(struct guest *g, const struct args *a, char *out, size_t len)
 	long missing;
 
 	if (strcmp(what, "on") == 0)
-		return guest_log_start(g, (uint64_t)num(a, "offset", 0), out, len);
+		return guest_log_start(g, (uint64_t)num(a, "offset", 0), num(a, "sealed", 1) != 0, out, len);
 	if (strcmp(what, "base") == 0)
 		return guest_log_new_base(g, out, len);
 	if (strcmp(what, "off") == 0)
@@ -477,14 +479,22 @@ run(struct guest *g, struct guest_conf *c, const char *verb, const struct args *
 		return cmd_log(g, a, out, len);
 	if (strcmp(verb, "rarp") == 0 && connected) {
 		/* SEND_RARP, as QEMU sends it to the destination's backend
-		 * after a migration: the MAC in the payload's first bytes. */
+		 * after a migration: the MAC in the payload's first bytes.
+		 * fds=N (up to 8): N eventfds sent along, which QEMU never
+		 * does: the switch must close them. */
 		uint64_t payload = 0;
+		int fds[8], n = (int)num(a, "fds", 0), i, rc;
 
-		if (parse_mac(arg(a, "mac", NULL), (uint8_t *)&payload) != 0) {
-			snprintf(out, len, "rarp mac=XX:XX:XX:XX:XX:XX");
+		if (parse_mac(arg(a, "mac", NULL), (uint8_t *)&payload) != 0 || n < 0 || n > 8) {
+			snprintf(out, len, "rarp mac=XX:XX:XX:XX:XX:XX [fds=0..8]");
 			return -1;
 		}
-		return vhu_set_u64(&g->conn, VHU_SEND_RARP, payload) == 0 ? 0 : -1;
+		for (i = 0; i < n; i++)
+			fds[i] = eventfd(0, EFD_CLOEXEC);
+		rc = vhu_send(&g->conn, VHU_SEND_RARP, &payload, sizeof(payload), fds, n);
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+		return rc == 0 ? 0 : -1;
 	}
 	if (strcmp(verb, "word") == 0 && connected) {
 		/* A 16-bit word of guest memory (written first with set=):
