@@ -22,13 +22,12 @@ import argparse
 import os
 import statistics
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "functional"))
 from offload_frames import OFFLOADS, Frame, payload  # noqa: E402
-from vqguest import Guest  # noqa: E402
+from vqguest import Guest, blast_measured  # noqa: E402
 from vqtest import Cleanup, Switch  # noqa: E402
 
 A, B = "02:00:00:00:0a:01", "02:00:00:00:0b:01"
@@ -57,16 +56,7 @@ def measure(datapath, seconds):
         path = os.path.join(sw.dir, "gso.bin")
         with open(path, "wb") as fh:
             fh.write(f.hdr(gso_size=MSS) + f.bytes)
-        a.call("blast vq=1 file=%s ms=500" % path)  # warm-up
-        b.call("sink vq=0 ms=200")
-        sw.vqctl("pmd/stats-clear")
-        got = {}
-        t = threading.Thread(target=lambda: got.update(b.call("sink vq=0 ms=%d" % (seconds * 1000))))
-        t.start()
-        a.call("blast vq=1 file=%s ms=%d" % (path, seconds * 1000))
-        t.join()
-        st = sw.vqctl("pmd/stats-show", fmt="json")
-        busy = sum(p["busy_cycles"] for p in st.values())
+        got, busy = blast_measured(sw, a, b, path, seconds)
         pb = sw.port("b")
         return (got["bytes"] * 8 / seconds / 1e9, busy / max(1, got["bytes"]),
                 pb["drop_tx_full"] + pb["drop_no_mbuf"])

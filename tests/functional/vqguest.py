@@ -2,6 +2,7 @@
 its "ok key=value..." answer as a dict. See docs/testing.md."""
 import os
 import subprocess
+import threading
 
 from vqtest import BUILD, TestFailure
 
@@ -101,3 +102,20 @@ class Guest:
             except (BrokenPipeError, subprocess.TimeoutExpired):
                 self.proc.kill()
                 self.proc.wait()
+
+
+def blast_measured(sw, a, b, path, seconds):
+    """Guest a blasts the frame in file path at guest b (vq 1 to vq 0),
+    half a second to warm up and then for `seconds` while b sinks what
+    arrives, the PMDs' counters cleared between: (b's sink result, the
+    PMDs' busy cycles). The benchmarks' measurement."""
+    a.call("blast vq=1 file=%s ms=500" % path)
+    b.call("sink vq=0 ms=200")
+    sw.vqctl("pmd/stats-clear")
+    got = {}
+    t = threading.Thread(target=lambda: got.update(b.call("sink vq=0 ms=%d" % (seconds * 1000))))
+    t.start()
+    a.call("blast vq=1 file=%s ms=%d" % (path, seconds * 1000))
+    t.join()
+    st = sw.vqctl("pmd/stats-show", fmt="json")
+    return got, sum(p["busy_cycles"] for p in st.values())

@@ -56,13 +56,21 @@ on_signal(int sig)
 		stop = 1;
 }
 
+/* Seconds on a clock: CLOCK_MONOTONIC for intervals, CLOCK_REALTIME to
+ * compare with a kernel timestamp. */
 static double
-now(void)
+clock_s(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double
+now(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
 }
 
 /* The payload of datagram seq: xorshift32 seeded by it. */
@@ -169,15 +177,6 @@ do_send(const char *ip, int port, int rate, int size, int seconds)
 	return 0;
 }
 
-static double
-realtime(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Seconds the next datagram has been queued (its SO_TIMESTAMPNS), or -1. */
 static double
 queued_for(int fd)
@@ -195,7 +194,7 @@ queued_for(int fd)
 			struct timespec ts;
 
 			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-			return realtime() - (ts.tv_sec + ts.tv_nsec / 1e9);
+			return clock_s(CLOCK_REALTIME) - (ts.tv_sec + ts.tv_nsec / 1e9);
 		}
 	}
 	return 1e9;
