@@ -40,6 +40,22 @@ eth_find_or_probe(const char *devargs, uint16_t *port_id, bool *probed,
 	return 0;
 }
 
+/* rte_eth_dev_configure with RX interrupts (an idle PMD can sleep on
+ * them: --pmd-sleep), or without them where the device has none. */
+static int
+configure(uint16_t pid, uint16_t nb_rxq, uint16_t nb_txq, struct rte_eth_conf *conf)
+{
+	int rc;
+
+	conf->intr_conf.rxq = 1;
+	rc = rte_eth_dev_configure(pid, nb_rxq, nb_txq, conf);
+	if (rc != 0) {
+		conf->intr_conf.rxq = 0;
+		rc = rte_eth_dev_configure(pid, nb_rxq, nb_txq, conf);
+	}
+	return rc;
+}
+
 /* What the device does of guests' offloads (docs/offloads.md): TCP and
  * UDP checksums, TCP segmentation of frames in mbuf chains (IPv4 also
  * needs the IPv4 header checksum); *ol says which, the return value the
@@ -80,6 +96,8 @@ vqs_eth_port_start(struct vqs_port *p, uint16_t n_pmds,
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t pid, nb_rxq, nb_txq, nb_rxd = ETH_RX_DESC, nb_txd = ETH_TX_DESC;
+	char why[256];
+	const char *reason;
 	bool probed;
 	int socket, rc;
 	uint16_t q;
@@ -127,16 +145,23 @@ vqs_eth_port_start(struct vqs_port *p, uint16_t n_pmds,
 		}
 		conf.rxmode.mtu = p->conf.mtu;
 	}
-	/* RX interrupts, where the device has them, let an idle PMD sleep
-	 * (--pmd-sleep); a device without them is configured without. */
-	conf.intr_conf.rxq = 1;
-	rc = rte_eth_dev_configure(pid, nb_rxq, nb_txq, &conf);
-	if (rc != 0) {
-		conf.intr_conf.rxq = 0;
-		rc = rte_eth_dev_configure(pid, nb_rxq, nb_txq, &conf);
+	vqs_log_capture_start(why, sizeof(why));
+	rc = configure(pid, nb_rxq, nb_txq, &conf);
+	/* Some drivers take only as many TX queues as RX queues (net_tap:
+	 * a kernel queue is both): such a device gets as many, the ones
+	 * past the PMDs' unused. */
+	if (rc != 0 && nb_txq < nb_rxq && nb_rxq <= info.max_tx_queues &&
+	    configure(pid, nb_rxq, nb_rxq, &conf) == 0) {
+		VQS_LOG(INFO, "port %s: %s takes only as many TX queues as RX queues: %u of each",
+			p->conf.name, info.driver_name, nb_rxq);
+		nb_txq = nb_rxq;
+		rc = 0;
 	}
+	reason = vqs_log_capture_end();
 	if (rc != 0) {
-		snprintf(err, len, "cannot configure device: %s", strerror(-rc));
+		/* The driver's own words where it logged any. */
+		snprintf(err, len, "cannot configure device (%s, %u RX and %u TX queues): %s",
+			 info.driver_name, nb_rxq, nb_txq, reason[0] != '\0' ? reason : strerror(-rc));
 		return rc;
 	}
 	if (p->conf.mtu != 0) {

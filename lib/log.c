@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#define _GNU_SOURCE /* fopencookie */
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -31,9 +32,57 @@ static const char *const level_names[] = {
 	[RTE_LOG_INFO] = "info", [RTE_LOG_DEBUG] = "debug",
 };
 
+/* The log's stream: standard output, and the calling thread's capture
+ * buffer while it has one (vqs_log_capture_start). rte_log flushes after
+ * each message. */
+static __thread char *capture_buf;
+static __thread size_t capture_size, capture_used;
+
+static ssize_t
+log_write(void *cookie, const char *data, size_t n)
+{
+	size_t room;
+
+	if (capture_buf != NULL && capture_used + 1 < capture_size) {
+		room = RTE_MIN(n, capture_size - capture_used - 1);
+		memcpy(capture_buf + capture_used, data, room);
+		capture_used += room;
+		capture_buf[capture_used] = '\0';
+	}
+	n = fwrite(data, 1, n, stdout);
+	fflush(stdout);
+	return (ssize_t)n;
+}
+
+void
+vqs_log_capture_start(char *buf, size_t size)
+{
+	capture_buf = buf;
+	capture_size = size;
+	capture_used = 0;
+	if (size > 0)
+		buf[0] = '\0';
+}
+
+const char *
+vqs_log_capture_end(void)
+{
+	char *line = capture_buf, *end;
+
+	capture_buf = NULL;
+	if (line == NULL)
+		return "";
+	end = strchr(line, '\n');
+	if (end != NULL)
+		*end = '\0';
+	return line;
+}
+
 void
 vqs_log_init(void)
 {
+	static const cookie_io_functions_t io = { .write = log_write };
+	FILE *f;
 	unsigned int m;
 
 	for (m = 0; m < VQS_LOG_MODULES; m++) {
@@ -41,7 +90,10 @@ vqs_log_init(void)
 		if (vqs_logtypes[m] < 0)
 			vqs_logtypes[m] = RTE_LOGTYPE_USER1;
 	}
-	rte_openlog_stream(stdout);
+	f = fopencookie(NULL, "w", io);
+	if (f != NULL)
+		setvbuf(f, NULL, _IOLBF, 0);
+	rte_openlog_stream(f != NULL ? f : stdout);
 }
 
 static int

@@ -8,6 +8,7 @@
 #define VQS_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "answer.h"
@@ -40,5 +41,11 @@ int vqs_log_set(const char *spec, struct vqs_err *e);
 /* vlog/list: every log type whose name starts with "vqswitch" or "lib."
  * with its level, as fields of the object obj. */
 void vqs_log_list(struct vqs_answer *o, uint32_t obj);
+
+/* What the calling thread logs between the two calls (a driver's reason
+ * for refusing a setting, say), kept in buf as well as logged; _end
+ * returns its first line ("" if nothing was logged). */
+void vqs_log_capture_start(char *buf, size_t size);
+const char *vqs_log_capture_end(void);
 
 #endif

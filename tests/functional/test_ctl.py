@@ -542,7 +542,37 @@ def test_reconfigure(c):
     check(sw.stop() == 0, "exit code")
 
 
+def test_tap_rxq(c):
+    """OVS's `set Interface P options:n_rxq=N` on a net_tap port: net_tap
+    takes only as many TX queues as RX queues (a kernel queue is both),
+    and the switch asked for one TX queue per PMD, so the device refused
+    ("Operation not permitted"). Now the device gets as many TX queues as
+    RX queues: the port comes back with 2 RX queues, both polled, and
+    frames the host sends on the tap interface arrive."""
+    tap = "vqrxq%d" % (os.getpid() % 10000)
+    sw = Switch(c, "taprxq", "add-br br0\nadd-port br0 up type=dpdk devargs=net_tap0,iface=%s\n" % tap)
+    env = dict(os.environ, VQCTL_SOCKET=sw.ctl_socket)
+    r = subprocess.run([VQCTL, "set", "Interface", "up", "options:n_rxq=2"], capture_output=True,
+                       text=True, timeout=60, env=env)
+    check(r.returncode == 0, "set Interface up options:n_rxq=2: %s" % (r.stderr or r.stdout))
+    up = port_of(sw.vqctl("show", fmt="json"), "up")[1]
+    check(up["queues"] == 2 and up["state"] == "up", "up with 2 RX queues: %s" % up)
+    check(sorted(q["queue"] for p in sw.vqctl("pmd/rxq-show", fmt="json") for q in p["rxqs"]
+                 if q["port"] == "up") == [0, 1], "two RX queues polled")
+    check("takes only as many TX queues as RX queues" in sw.log_text(), "logged")
+    subprocess.run(["ip", "link", "set", tap, "up"], check=True)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    c.add(s.close)
+    s.bind((tap, 0))
+    before = sw.port("up")["rx_packets"]
+    for i in range(16):  # several flows: the kernel spreads them over the queues
+        s.send(frame("ff:ff:ff:ff:ff:ff", "02:00:00:00:0e:%02x" % i))
+    check(wait_for(lambda: sw.port("up")["rx_packets"] >= before + 16, 3, 0.05),
+          "frames from the host arrive: %s" % sw.port("up"))
+    check(sw.stop() == 0, "exit code")
+
+
 if __name__ == "__main__":
     sys.exit(main([test_verbs, test_bad_requests, test_churn, test_restart, test_vlan_isolation,
                    test_client_mode, test_port_scripts, test_ovs_names, test_ovs_script,
-                   test_reconfigure]))
+                   test_reconfigure, test_tap_rxq]))
