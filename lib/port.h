@@ -93,6 +93,10 @@ struct vqs_vhost_state {
 	 * being installed, during which none may start (vhost_ring_log.c). */
 	uint32_t log_writers;
 	uint8_t log_swap;
+	/* Threads inside (or about to enter) a librte_vhost call that takes
+	 * this device's vq locks, which a message being handled holds: only
+	 * such a thread can be blocked by the message (vhost_guard.c). */
+	uint32_t lib_inside;
 	uint8_t vring_enabled[2 * VQS_VHOST_MAX_QP];
 	uint8_t kicks_off[2 * VQS_VHOST_MAX_QP]; /* guest kicks disabled */
 	/* Kicks turned on by a PMD about to sleep on them: the control thread

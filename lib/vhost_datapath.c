@@ -219,7 +219,9 @@ vqs_vhost_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, uint32_t max_frame
 		return 0;
 	/* The library notifies the guest of the freed TX descriptors. */
 	RTE_PER_LCORE(vqs_notify_counter) = &vh->guest_notifications[vq];
+	vqs_lib_enter(vh);
 	n = rte_vhost_dequeue_burst(vid, vq, pool, pkts, n);
+	vqs_lib_exit(vh);
 	if (unlikely(__atomic_load_n(&vh->lib_log_len[vq], __ATOMIC_RELAXED) != 0) && n > 0)
 		lib_log_packed(p, vid, vq);
 	if (unlikely(__atomic_load_n(&vh->drop_calls, __ATOMIC_RELAXED) != 0) && n > 0)
@@ -276,10 +278,12 @@ vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 		if (!lib_avail_ok(p, vid, vq))
 			break;
 		ask = RTE_MIN(burst, n - sent);
+		vqs_lib_enter(vh);
 		delay = __atomic_load_n(&vh->enqueue_delay_us, __ATOMIC_RELAXED);
 		if (unlikely(delay != 0)) /* debug/delay-enqueue */
 			rte_delay_us_block(delay);
 		k = rte_vhost_enqueue_burst(vid, vq, pkts + sent, ask);
+		vqs_lib_exit(vh);
 		sent += k;
 		if (k == 0 || (k < ask && retries++ >= VQS_TX_RETRIES))
 			break;

@@ -258,12 +258,15 @@ pause_port(struct vqs_port *p)
 		return true;
 	__atomic_store_n(&vh->paused, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&vh->ready, 0, __ATOMIC_SEQ_CST);
-	/* Bounded: a PMD spinning in rte_vhost_enqueue_burst on a vq lock
-	 * that this very message holds never gets quiescent until we return. */
+	/* Bounded where it must be: a PMD spinning in rte_vhost_enqueue_burst
+	 * on a vq lock that this very message holds never gets quiescent
+	 * until we return, so past the bound the wait ends while a thread is
+	 * inside such a call on this device. Any other reader gets quiescent
+	 * (a descheduled one later), and is waited for. */
 	token = rte_rcu_qsbr_start(vqs_vhost_sw->qsv);
 	deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000000 * PAUSE_WAIT_US;
 	while ((done = rte_rcu_qsbr_check(vqs_vhost_sw->qsv, token, false)) == 0 &&
-	       rte_get_timer_cycles() < deadline)
+	       (rte_get_timer_cycles() < deadline || __atomic_load_n(&vh->lib_inside, __ATOMIC_SEQ_CST) == 0))
 		rte_delay_us_sleep(10);
 	return done != 0;
 }

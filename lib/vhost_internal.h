@@ -60,4 +60,22 @@ void vqs_vhost_guest_notified(int vid);
  * vring it hands to the library next. */
 RTE_DECLARE_PER_LCORE(uint64_t *, vqs_notify_counter);
 
+/* Around every librte_vhost call that takes the device's vq locks
+ * (rte_vhost_enqueue_burst, _dequeue_burst, _enable_guest_notification):
+ * a message that pauses the port waits without a bound for a thread
+ * outside such calls, and only so long for one inside (vhost_guard.c).
+ * SEQ_CST: the count before the call's look at anything, paired with the
+ * guard's ready store before its look at the count. */
+static inline void
+vqs_lib_enter(struct vqs_vhost_state *vh)
+{
+	__atomic_fetch_add(&vh->lib_inside, 1, __ATOMIC_SEQ_CST);
+}
+
+static inline void
+vqs_lib_exit(struct vqs_vhost_state *vh)
+{
+	__atomic_fetch_sub(&vh->lib_inside, 1, __ATOMIC_RELEASE);
+}
+
 #endif

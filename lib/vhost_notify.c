@@ -69,9 +69,13 @@ vqs_vhost_force_call(struct vqs_port *p, uint16_t q)
 int
 vqs_vhost_kicks(struct vqs_port *p, int vid, uint16_t q, bool on)
 {
-	int rc = rte_vhost_enable_guest_notification(vid, q, on);
 	struct rte_vhost_vring vr;
 	uint64_t f;
+	int rc;
+
+	vqs_lib_enter(&p->vhost);
+	rc = rte_vhost_enable_guest_notification(vid, q, on);
+	vqs_lib_exit(&p->vhost);
 
 	if (rc != 0 || rte_vhost_get_negotiated_features(vid, &f) != 0 || !((f >> VHOST_F_LOG_ALL) & 1))
 		return rc;

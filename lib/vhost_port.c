@@ -497,8 +497,10 @@ vqs_vhost_ctl_poll(struct vqs_switch *sw)
 			rte_rcu_qsbr_thread_offline(sw->qsv, sw->ctl_thread_id);
 			continue;
 		}
-		if (__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE))
-			again = kicks_off(p);
+		/* A device starting (pending raised before ready) or paused:
+		 * its set-up waits for it, else it would be lost, and the
+		 * guest would kick the switch on every frame for good. */
+		again = !__atomic_load_n(&vh->ready, __ATOMIC_ACQUIRE) || kicks_off(p);
 		rte_rcu_qsbr_thread_offline(sw->qsv, sw->ctl_thread_id);
 		if (again)
 			__atomic_store_n(&vh->notify_setup_pending, 1,
