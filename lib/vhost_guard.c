@@ -11,17 +11,17 @@
  * (which also closes its descriptors); and for the others the port is
  * paused ('ready' cleared, readers waited for) until the post hook says
  * the message succeeded. A failed one leaves the port paused until
- * destroy_device, which follows at once. The wait is bounded: a reader
- * blocked inside the library on a vq lock this message holds (a PMD in
- * rte_vhost_enqueue_burst, the control thread turning kicks off) only
- * gets on after it, and touches the rings then, before the post hook
- * could stop it. So when a reader could not be waited for, a message
+ * destroy_device, which follows at once. The wait is bounded while a
+ * reader is inside a library call that takes the device's vq locks
+ * (lib_inside): blocked on a lock this message holds (a PMD in
+ * rte_vhost_enqueue_burst, the control thread turning kicks off), it only
+ * gets on after the message, and touches the rings then, before the post
+ * hook could stop it. Any other reader is waited for. So when a reader could not be waited for, a message
  * that would leave a ring unusable is refused (the guest must
  * reconnect): a new memory table (it could fail after the old one is
  * gone), a new size for a mapped ring, a packed position past the ring.
  * The bound is short: a PMD spinning on that lock forwards nothing
- * meanwhile, and PMDs pass a quiescent state every few microseconds
- * otherwise.
+ * meanwhile.
  *
  * Postcopy live migration is never offered (no VHOST_USER_PROTOCOL_F_
  * PAGEFAULT), but librte_vhost 22.11 obeys POSTCOPY_LISTEN anyway: the
