@@ -16,7 +16,8 @@
  * (lib_inside): blocked on a lock this message holds (a PMD in
  * rte_vhost_enqueue_burst, the control thread turning kicks off), it only
  * gets on after the message, and touches the rings then, before the post
- * hook could stop it. Any other reader is waited for. So when a reader could not be waited for, a message
+ * hook could stop it. Any other reader is waited for. So when a reader
+ * could not be waited for, a message
  * that would leave a ring unusable is refused (the guest must
  * reconnect): a new memory table (it could fail after the old one is
  * gone), a new size for a mapped ring, a packed position past the ring.
@@ -402,34 +403,35 @@ values_ok(int vid, const struct vqs_port *p, void *msg)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
 	struct msg_head *m = msg;
-	const char *why;
-	char who[48];
+	char who[48], why[96];
 	uint32_t bad;
 
 	switch (m->request) {
 	case VHOST_USER_SET_MEM_TABLE:
 		if (mem_table_ok(m, &bad))
 			return true;
-		why = "a memory table with a bad region";
+		snprintf(why, sizeof(why), "a memory table with a bad region %u", bad);
 		poison_mem_table(m);
 		break;
 	case VHOST_USER_SET_VRING_NUM:
 		if (vring_num_ok(m->state.num))
 			return true;
-		why = "a vring size that is not a power of 2 from 2 to 32768";
+		snprintf(why, sizeof(why), "a vring of %u entries", m->state.num);
 		m->state.num = 32769; /* refused before it is stored */
 		break;
 	case VHOST_USER_SET_FEATURES:
 		if (features_ok(m->u64) && offloads_ok(m->u64))
 			return true;
-		why = features_ok(m->u64) ? "TSO without checksum offload" : "packed rings without VERSION_1";
+		snprintf(why, sizeof(why), "%s", features_ok(m->u64) ? "TSO without checksum offload" :
+									"packed rings without VERSION_1");
 		m->u64 |= UNOFFERED_FEATURE;
 		break;
 	case VHOST_USER_SET_LOG_BASE:
 		if (!log_base_ok(m))
-			why = "a dirty log at an offset";
+			snprintf(why, sizeof(why), "a dirty log at offset %" PRIu64 " (size %u)",
+				 m->size >= sizeof(m->log) ? m->log.mmap_offset : 0, m->size);
 		else if (!log_fd_ok(msg, m))
-			why = "a dirty log in a file not sealed against shrinking, or shorter than the log";
+			snprintf(why, sizeof(why), "a dirty log in a file not sealed against shrinking, or shorter than the log");
 		else
 			return true;
 		poison_log_base(m);
