@@ -3,7 +3,8 @@
 # packages: the linux-image-amd64 kernel, and an initramfs with busybox,
 # the virtio-net modules, iperf3 and udpcheck (udpcheck.c beside this
 # script, built static: checked UDP streams and an announce watcher for
-# the migration test; a newer udpcheck.c rebuilds the initramfs). Prints
+# the migration test; a changed udpcheck.c or script makes a new
+# initramfs). Prints
 # the kernel's path on the first line and the initramfs's on the second.
 #
 #   tests/vm/build-guest.sh OUTDIR
@@ -17,9 +18,11 @@ for v in $(ls /lib/modules | sort -V); do
 done
 [ -n "$kver" ] || { echo "build-guest.sh: no kernel in /boot with modules (apt-get install linux-image-amd64)" >&2; exit 1; }
 kernel=/boot/vmlinuz-$kver
-initrd=$out/guest-$kver.cpio.gz
 src=$(dirname "$0")/udpcheck.c
-if [ ! -f "$initrd" ] || [ "$0" -nt "$initrd" ] || [ "$src" -nt "$initrd" ]; then
+# Named by what it is made of: checkouts of other versions (another
+# worktree, CI's clone) each get their own, whatever the files' times.
+initrd=$out/guest-$kver-$(cat "$0" "$src" | md5sum | cut -c1-12).cpio.gz
+if [ ! -f "$initrd" ]; then
     root=$(mktemp -d)
     trap 'rm -rf "$root"' EXIT
     mkdir -p "$root"/{bin,proc,sys,dev,tmp,lib/modules,etc}
@@ -48,15 +51,26 @@ mount -t devtmpfs dev /dev
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m.ko; done
 arg() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 ip link set lo up
-ip addr add "$(arg vqs_ip)" dev eth0
-[ -n "$(arg vqs_mtu)" ] && ip link set eth0 mtu "$(arg vqs_mtu)"
-ip link set eth0 up
+# vqs_ifs=NAME@MAC@ADDRESS@MTU,...: each NIC found by its MAC, renamed
+# (while down), addressed and brought up.
+for spec in $(arg vqs_ifs | tr , ' '); do
+    set -- $(echo "$spec" | tr @ ' ')
+    dev=
+    for d in /sys/class/net/*; do
+        [ "$(cat "$d/address")" = "$2" ] && dev=${d##*/}
+    done
+    [ -n "$dev" ] || { echo "VQS_NO_NIC $2"; continue; }
+    [ "$dev" = "$1" ] || ip link set "$dev" name "$1"
+    ip addr add "$3" dev "$1"
+    [ -n "$4" ] && ip link set "$1" mtu "$4"
+    ip link set "$1" up
+done
 echo VQS_GUEST_READY
 exec setsid cttyhack sh
 INIT
     chmod +x "$root/init"
-    (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$initrd.tmp"
-    mv "$initrd.tmp" "$initrd"
+    (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$initrd.tmp.$$"
+    mv "$initrd.tmp.$$" "$initrd"
 fi
 echo "$kernel"
 echo "$initrd"

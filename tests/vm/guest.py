@@ -1,6 +1,6 @@
 """Real Linux guests for vqswitch's tests: QEMU under TCG booting Debian's
-kernel with the initramfs build-guest.sh makes, one virtio-net NIC on a
-vhost-user socket, driven through its serial console; QMP for the
+kernel with the initramfs build-guest.sh makes, with virtio-net NICs on
+vhost-user sockets, driven through its serial console; QMP for the
 migration test."""
 import json
 import os
@@ -31,12 +31,26 @@ def image():
     return _image
 
 
-class Guest:
-    """A VM with one NIC on `sock`. netdev/device: extra QEMU properties for
-    -netdev vhost-user and -device virtio-net-pci (e.g. "packed=on")."""
+class Nic:
+    """One virtio-net NIC of a guest on vhost-user socket sock: its MAC,
+    its address (a.b.c.d/len), the name the guest's init gives it (by its
+    MAC), its MTU, and extra QEMU properties for -netdev vhost-user and
+    -device virtio-net-pci (e.g. device=",packed=on"); server: QEMU
+    listens on sock (the switch's port is a client)."""
 
-    def __init__(self, cleanup, name, sock, ip, mac, mtu=None, netdev="", device="", server=False,
-                 smp=1, wait=True, mem=256, qmp=None, incoming=None, append=""):
+    def __init__(self, sock, mac, ip, name="eth0", mtu=None, netdev="", device="", server=False):
+        self.sock, self.mac, self.ip, self.name = sock, mac, ip, name
+        self.mtu, self.netdev, self.device, self.server = mtu, netdev, device, server
+
+
+class Guest:
+    """A VM with one NIC on `sock` (netdev, device: its QEMU properties,
+    see Nic), or with several: nics, a list of Nic. Its init names each
+    NIC by its MAC and gives it its address and MTU, so that one boot can
+    carry several device variants, each on a port of its own."""
+
+    def __init__(self, cleanup, name, sock=None, ip=None, mac=None, mtu=None, netdev="", device="",
+                 server=False, smp=1, wait=True, mem=256, qmp=None, incoming=None, append="", nics=None):
         """wait=False: booting when this returns (wait_ready() waits), so
         that several guests boot at once. mem: MB of guest memory. qmp: a
         path for a QMP socket (self.qmp() talks to it). incoming: a
@@ -46,22 +60,25 @@ class Guest:
         kernel, initrd = image()
         self.name = name
         self.qmp_path, self._qmp = qmp, None
+        self.nics = nics or [Nic(sock, mac, ip, mtu=mtu, netdev=netdev, device=device, server=server)]
+        # vqs_ifs: NAME@MAC@ADDRESS@MTU for each NIC (build-guest.sh's init).
+        ifs = ",".join("%s@%s@%s@%s" % (n.name, n.mac, n.ip, n.mtu or "") for n in self.nics)
         extra = append
-        append = "console=ttyS0 quiet panic=-1 vqs_ip=%s" % ip
-        if mtu:
-            append += " vqs_mtu=%d" % mtu
+        append = "console=ttyS0 quiet panic=-1 vqs_ifs=%s" % ifs
         if extra:
             append += " " + extra
-        chardev = "socket,id=c0,path=%s%s" % (sock, ",server=on,wait=off" if server else "")
-        # vectors=0: QEMU 7.2 under TCG crashes when vhost-user starts with MSI-X.
         self.cmd = ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", str(mem), "-smp", str(smp),
                     "-nodefaults", "-display", "none", "-no-reboot",
                     "-kernel", kernel, "-initrd", initrd, "-append", append,
                     "-object", "memory-backend-memfd,id=mem,size=%dM,share=on" % mem,
-                    "-numa", "node,memdev=mem", "-chardev", chardev,
-                    "-netdev", "vhost-user,id=n0,chardev=c0" + netdev,
-                    "-device", "virtio-net-pci,netdev=n0,vectors=0,romfile=,mac=%s%s" % (mac, device),
-                    "-serial", "stdio"]
+                    "-numa", "node,memdev=mem", "-serial", "stdio"]
+        for i, n in enumerate(self.nics):
+            chardev = "socket,id=c%d,path=%s%s" % (i, n.sock, ",server=on,wait=off" if n.server else "")
+            # vectors=0: QEMU 7.2 under TCG crashes when vhost-user starts with MSI-X.
+            self.cmd += ["-chardev", chardev,
+                         "-netdev", "vhost-user,id=n%d,chardev=c%d%s" % (i, i, n.netdev),
+                         "-device", "virtio-net-pci,netdev=n%d,vectors=0,romfile=,mac=%s%s" %
+                         (i, n.mac, n.device)]
         if qmp:
             self.cmd += ["-qmp", "unix:%s,server=on,wait=off" % qmp]
         if incoming:
