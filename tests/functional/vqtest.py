@@ -40,7 +40,13 @@ def check(cond, msg):
         raise TestFailure(msg)
 
 
+# Set by main_tap(): stdout is TAP, every line of ours a comment.
+TAP = False
+
+
 def log(msg):
+    if TAP:
+        msg = "\n".join("# " + line for line in str(msg).split("\n"))
     print(msg, flush=True)
 
 
@@ -236,16 +242,28 @@ class Switch:
         raise TestFailure("port %s: %s vrings enabled, kicks off on %s; expected %d" %
                           (name, p["vrings_enabled"], p["vrings_kicks_off"], vrings))
 
-    def pmd_cpu_seconds(self, lcore=1):
-        """CPU time the PMD thread on an lcore has used (from /proc)."""
+    def _pmd_task(self, lcore):
         task = "/proc/%d/task" % self.proc.pid
         for tid in os.listdir(task):
             with open("%s/%s/comm" % (task, tid)) as f:
                 if f.read().strip() == "rte-worker-%d" % lcore:
-                    with open("%s/%s/stat" % (task, tid)) as f:
-                        fields = f.read().rsplit(")", 1)[1].split()
-                    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                    return "%s/%s" % (task, tid)
         raise TestFailure("no PMD thread for lcore %d" % lcore)
+
+    def pmd_cpu_seconds(self, lcore=1):
+        """CPU time the PMD thread on an lcore has used (from /proc)."""
+        with open(self._pmd_task(lcore) + "/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def pmd_runnable_seconds(self, lcore=1):
+        """Time the PMD thread on an lcore has been runnable: on a CPU or
+        waiting for one (the scheduler's schedstat). A polling PMD is
+        runnable all the time, however busy the machine; a sleeping one
+        is not."""
+        with open(self._pmd_task(lcore) + "/schedstat") as f:
+            run_ns, wait_ns = f.read().split()[:2]
+        return (int(run_ns) + int(wait_ns)) / 1e9
 
     def stop(self):
         """SIGTERM and wait; returns the exit code."""
@@ -574,8 +592,7 @@ def show_logs(lines=None):
         except OSError:
             continue
         log("---- last %d lines of %s" % (len(tail), path))
-        sys.stdout.write("".join(tail))
-    sys.stdout.flush()
+        log("".join(tail).rstrip("\n"))
 
 
 def main(tests):
@@ -605,4 +622,62 @@ def main(tests):
             show_logs()
         finally:
             c.run()
+    return 1 if failed else 0
+
+
+def main_tap(groups):
+    """Runs one group of cases that share their set-up (a boot of guests
+    costs seconds under TCG), each case reported as a line of TAP (meson's
+    protocol 'tap', which scripts/test.sh counts case by case). groups maps
+    a group's name (the first argument) to (setup, cases): setup(cleanup)
+    makes what every case(env) is given and returns it; the other
+    arguments pick cases by name. A failed case does not stop the next
+    (each leaves the set-up as it found it, or runs last); a failed set-up
+    fails them all. Exit code 0 only if all passed."""
+    global TAP
+    if os.geteuid() != 0:
+        print("functional tests need root (DPDK, veth, raw sockets)")
+        return 1
+    if len(sys.argv) < 2 or sys.argv[1] not in groups:
+        print("usage: %s GROUP [CASE...]; groups: %s" % (sys.argv[0], ", ".join(sorted(groups))))
+        return 1
+    setup, cases = groups[sys.argv[1]]
+    only = {a[5:] if a.startswith("test_") else a for a in sys.argv[2:]}
+    named = {(t.__name__[5:] if t.__name__.startswith("test_") else t.__name__): t for t in cases}
+    unknown = only - set(named)
+    if unknown:
+        print("no such case in %s: %s" % (sys.argv[1], ", ".join(sorted(unknown))))
+        return 1
+    cases = [t for name, t in named.items() if not only or name in only]
+    TAP = True
+    print("1..%d" % len(cases), flush=True)
+    c = Cleanup()
+    failed = 0
+    start = time.time()
+    try:
+        env, broken = setup(c), None
+        log("set-up %.1fs" % (time.time() - start))
+    except Exception as e:
+        env, broken = None, "set-up: %s: %s" % (type(e).__name__, e)
+        log("FAIL " + broken)
+        show_logs()
+    try:
+        for n, t in enumerate(cases, 1):
+            name = t.__name__[5:] if t.__name__.startswith("test_") else t.__name__
+            if broken:
+                failed += 1
+                print("not ok %d - %s" % (n, name), flush=True)
+                continue
+            start = time.time()
+            try:
+                t(env)
+                log("PASS %s (%.1fs)" % (name, time.time() - start))
+                print("ok %d - %s" % (n, name), flush=True)
+            except Exception as e:
+                failed += 1
+                log("FAIL %s: %s: %s" % (name, type(e).__name__, e))
+                show_logs()
+                print("not ok %d - %s" % (n, name), flush=True)
+    finally:
+        c.run()
     return 1 if failed else 0
