@@ -28,7 +28,9 @@ elif [ "$mode" != --run ]; then
     echo "usage: setup.sh [--run|--test]" >&2
     exit 2
 fi
-HUGEPAGES=${VQS_HUGEPAGES:-512}
+# The tests run three streams at once (scripts/test.sh), each with up to
+# a switch and a generator: twice the hugepages of one.
+HUGEPAGES=${VQS_HUGEPAGES:-$([ "$mode" = --test ] && echo 1024 || echo 512)}
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "setup.sh: run as root (DPDK needs hugepages and raw devices)" >&2
