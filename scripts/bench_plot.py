@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Draws scripts/bench.py's results (DIR/results.json) as PNG plots in DIR,
 with matplotlib (Debian: python3-matplotlib):
-  frame-size.png  Mpps by frame size, vqswitch against testpmd io-forward
-                  and, when it was measured, OVS-DPDK
+  frame-size.png  by frame size, in Mpps and in Gbit/s of frames (with
+                  their FCS, without preamble and gap): vqswitch's datapaths
+                  (the direct one when bench.py ran with --direct) against
+                  testpmd io-forward and, when it was measured, OVS-DPDK
   guests.png      Mpps against the number of connected guests (two busy)
 Each point is the median of the runs, the bar their range."""
 import json
@@ -21,22 +23,28 @@ def point(runs):
     return med, med - min(mpps), max(mpps) - med
 
 
-def draw(xs, series, xlabel, title, path, log_x=False):
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
-    for label, runs in series:
-        pts = [point(r) for r in runs]
-        ax.errorbar(xs, [p[0] for p in pts], yerr=[[p[1] for p in pts], [p[2] for p in pts]],
-                    marker="o", capsize=4, label=label)
-    if log_x:
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(xs)
-        ax.set_xticklabels([str(x) for x in xs])
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("Mpps (both directions)")
-    ax.set_ylim(bottom=0)
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend()
+def draw(xs, series, xlabel, title, path, log_x=False, gbps=False):
+    """One panel of Mpps against xs; gbps: a second one beside it of the
+    same runs in Gbit/s, xs being frame sizes in bytes."""
+    panels = [("Mpps (both directions)", lambda x, v: v)]
+    if gbps:
+        panels.append(("Gbit/s of frames (both directions)", lambda x, v: v * x * 8 / 1000))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 4.0), dpi=100, squeeze=False)
+    for ax, (ylabel, scale) in zip(axes[0], panels):
+        for label, runs in series:
+            pts = [[scale(x, v) for v in point(r)] for x, r in zip(xs, runs)]
+            ax.errorbar(xs, [p[0] for p in pts], yerr=[[p[1] for p in pts], [p[2] for p in pts]],
+                        marker="o", capsize=4, label=label)
+        if log_x:
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(xs)
+            ax.set_xticklabels([str(x) for x in xs])
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(bottom=0)
+        ax.set_title(title)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -54,7 +62,8 @@ def main(out):
         kinds = [k for k in ("vqswitch", "direct", "baseline", "ovs") if k in r["frame_sizes"][sizes[0]]]
         draw([int(s) for s in sizes],
              [(labels[k], [r["frame_sizes"][s][k] for s in sizes]) for k in kinds],
-             "frame size (bytes)", "VM to VM, one PMD core", os.path.join(out, "frame-size.png"))
+             "frame size (bytes, with FCS)", "VM to VM, one PMD core", os.path.join(out, "frame-size.png"),
+             gbps=True)
     guests = sorted(r["guests"], key=int)
     if guests:
         draw([int(n) for n in guests], [("vqswitch (direct), two guests busy", [r["guests"][n] for n in guests])],
