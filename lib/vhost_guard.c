@@ -502,13 +502,17 @@ pre_msg(int vid, void *msg)
 		break;
 	case VHOST_USER_SET_FEATURES:
 		vqs_vhost_offload_fallback(p, m->u64);
-		/* A burst still going on after the wait would write without
-		 * the marks that logging asks for from now on. */
-		if (!pause_port(p) && ((m->u64 >> VHOST_F_LOG_ALL) & 1)) {
-			VQS_LOG_RL(&rl, WARNING, "port %s: dirty logging refused: a thread was inside librte_vhost on this guest's rings; the guest must reconnect",
-				   p->conf.name);
-			m->u64 |= UNOFFERED_FEATURE;
-		}
+		/* Logging may start even if a reader could not be waited for:
+		 * the only ones not waited for are inside a library call,
+		 * before the vq lock that this message holds (the library
+		 * takes every vq lock before this hook and frees them after
+		 * the post hook). Such a burst writes once the message is
+		 * done, under the new features, which the library marks by;
+		 * and the post hook has the switch's own marks after it
+		 * (lib_log_len, vqs_vhost_notify's) follow them before it
+		 * frees the locks. Refusing (as up to 2026-12) failed real
+		 * migrations whenever a PMD was descheduled in a burst. */
+		pause_port(p);
 		break;
 	case VHOST_USER_SET_VRING_BASE:
 		if (!pause_port(p) && !ring_msg_safe(vid, m))
