@@ -173,8 +173,11 @@ vhu_get_u64(struct vhu_conn *c, uint32_t request, uint64_t *out)
 {
 	struct vhu_msg msg;
 
+	/* A backend always answers these; 10 s: one that is slow to (its
+	 * vhost-events thread waiting out a grace period for a descheduled
+	 * PMD, under ASan, on a loaded machine) is not one that does not. */
 	if (vhu_send(c, request, NULL, 0, NULL, 0) != 0 ||
-	    vhu_recv_reply(c, request, &msg, 2000) != 0 || msg.size != sizeof(uint64_t))
+	    vhu_recv_reply(c, request, &msg, 10000) != 0 || msg.size != sizeof(uint64_t))
 		return -1;
 	*out = msg.payload.u64;
 	return 0;

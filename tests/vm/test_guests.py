@@ -396,7 +396,7 @@ def test_vxlan_to_linux_vtep(e):
     encapsulated."""
     sw, g1, vt = e.sw, e.g1, e.vtep
     ping(g1, VTEP_IP, count=5)
-    r = vt.sh("ping -c 3 -W 3 %s" % e.nets["vx"].ips[0], check_rc=False)
+    r = vt.sh("ping -c 3 -w 20 %s" % e.nets["vx"].ips[0], check_rc=False)  # see test_tunnel.ping
     check(r.returncode == 0, "VTEP -> guest ping: %s" % r.stdout)
     srv = vt.popen(["iperf3", "-s"])
     try:
