@@ -277,6 +277,12 @@ def save(out, results):
 
 
 def ratio(size, runs, a, b, what):
+    if min(x[0] for x in runs[a] + runs[b]) <= 0:
+        # A switch that moved nothing (OVS-DPDK's ports keep its default
+        # MTU, so 9000-byte frames never pass): no ratio to print.
+        print("%-8s ratio     %10s %10s           (%s: a run moved nothing)" % (
+            "%d B" % (size + 4), "-", "-", what), flush=True)
+        return
     print("%-8s ratio     %9.2fx %9.2fx           (%s; round by round: %s)" % (
         "%d B" % (size + 4), max(x[0] for x in runs[a]) / max(x[0] for x in runs[b]),
         statistics.median(x[0] for x in runs[a]) / statistics.median(x[0] for x in runs[b]),

@@ -32,9 +32,12 @@ def draw(xs, series, xlabel, title, path, log_x=False, gbps=False):
     fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 4.0), dpi=100, squeeze=False)
     for ax, (ylabel, scale) in zip(axes[0], panels):
         for label, runs in series:
-            pts = [[scale(x, v) for v in point(r)] for x, r in zip(xs, runs)]
-            ax.errorbar(xs, [p[0] for p in pts], yerr=[[p[1] for p in pts], [p[2] for p in pts]],
-                        marker="o", capsize=4, label=label)
+            # A size where a switch moved nothing (OVS-DPDK at 9000 bytes,
+            # its MTU) is left out, not drawn as zero.
+            kept = [(x, r) for x, r in zip(xs, runs) if point(r)[0] > 0]
+            pts = [[scale(x, v) for v in point(r)] for x, r in kept]
+            ax.errorbar([x for x, _ in kept], [p[0] for p in pts],
+                        yerr=[[p[1] for p in pts], [p[2] for p in pts]], marker="o", capsize=4, label=label)
         if log_x:
             ax.set_xscale("log", base=2)
             ax.set_xticks(xs)
