@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,17 +9,6 @@
 #include "conf.h"
 #include "conf_tnl.h"
 #include "paths.h"
-
-int
-vqs_err_set(struct vqs_err *e, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 const char *
 vqs_port_type_name(enum vqs_port_type t)

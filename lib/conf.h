@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 
+#include "err.h"
 #include "vqs.h"
 
 #define VQS_DEFAULT_MAC_AGING      300
@@ -98,14 +99,6 @@ struct vqs_conf {
 	uint16_t n_ports;
 	struct vqs_port_conf ports[VQS_MAX_PORTS];
 };
-
-/* Errors are one line of text in err (no trailing newline). */
-struct vqs_err {
-	char msg[256];
-};
-
-int vqs_err_set(struct vqs_err *e, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 const char *vqs_port_type_name(enum vqs_port_type t);
 static inline bool

@@ -19,7 +19,7 @@
 
 #include <sys/types.h>
 
-#include "conf.h"
+#include "err.h"
 
 #define VQS_CTL_MAX_REQUEST 4096 /* bytes in one request line */
 #define VQS_CTL_MAX_CLIENTS 16

@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "conf.h"
+#include "err.h"
 
 #define VQS_JSON_MAX_FIELDS 8
 #define VQS_JSON_MAX_ARRAY  64

@@ -11,7 +11,7 @@
 #include <rte_log.h>
 
 #include "buf.h"
-#include "conf.h"
+#include "err.h"
 #include "log.h"
 
 int vqs_logtypes[VQS_LOG_MODULES];

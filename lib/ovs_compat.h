@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "conf.h"
+#include "err.h"
 #include "vqs.h"
 
 #define VQS_CHAIN_MAX  8                 /* commands in one chain */

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include <rte_common.h>
 #include <rte_eal.h>
 
 static int unit_failures;
