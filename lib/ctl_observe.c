@@ -108,10 +108,26 @@ cmd_metrics(struct vqs_ctl_ctx *x, int argc, char **argv)
 	return 0;
 }
 
+struct vlog_list {
+	struct vqs_answer *ans;
+	uint32_t obj;
+};
+
+/* One log type and its level, a field of the answer's object. */
+static void
+vlog_list_one(void *arg, const char *name, const char *level)
+{
+	struct vlog_list *l = arg;
+
+	vqs_answer_str(l->ans, l->obj, name, level);
+}
+
 static int
 cmd_vlog_list(struct vqs_ctl_ctx *x, int argc, char **argv)
 {
-	vqs_log_list(x->ans, vqs_answer_obj(x->ans, VQS_ANSWER_TOP, NULL));
+	struct vlog_list l = { x->ans, vqs_answer_obj(x->ans, VQS_ANSWER_TOP, NULL) };
+
+	vqs_log_list(vlog_list_one, &l);
 	return 0;
 }
 

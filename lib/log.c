@@ -171,7 +171,7 @@ vqs_log_set(const char *spec, struct vqs_err *e)
 }
 
 void
-vqs_log_list(struct vqs_answer *o, uint32_t obj)
+vqs_log_list(void (*fn)(void *arg, const char *name, const char *level), void *arg)
 {
 	char *types = log_types(), *line, *save;
 
@@ -180,7 +180,7 @@ vqs_log_list(struct vqs_answer *o, uint32_t obj)
 		char *level = strchr(line, ' ');
 
 		*level++ = '\0';
-		vqs_answer_str(o, obj, line, level);
+		fn(arg, line, level);
 	}
 	free(types);
 }

@@ -11,8 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "answer.h"
-
 struct vqs_err;
 
 enum vqs_log_module {
@@ -38,9 +36,10 @@ void vqs_log_init(void);
 /* vlog/set: "PATTERN:LEVEL" (a glob over log type names, e.g.
  * "vqswitch.*:debug"; LEVEL emerg..debug, or a number 1-8). */
 int vqs_log_set(const char *spec, struct vqs_err *e);
-/* vlog/list: every log type whose name starts with "vqswitch" or "lib."
- * with its level, as fields of the object obj. */
-void vqs_log_list(struct vqs_answer *o, uint32_t obj);
+/* vlog/list: fn(arg, name, level) for every log type, in the order
+ * rte_log_dump() lists them (the caller renders them: log.c knows nothing
+ * of answers, which belong to the control plane). */
+void vqs_log_list(void (*fn)(void *arg, const char *name, const char *level), void *arg);
 
 /* What the calling thread logs between the two calls (a driver's reason
  * for refusing a setting, say), kept in buf as well as logged; _end
