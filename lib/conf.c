@@ -38,24 +38,6 @@ valid_name(const char *s)
 	return true;
 }
 
-int
-vqs_conf_parse_u32(const char *key, const char *v, uint32_t min, uint32_t max,
-	  uint32_t *out, struct vqs_err *e)
-{
-	unsigned long long x;
-	char *end;
-
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (!isdigit((unsigned char)*v) || *end != '\0' || errno != 0 ||
-	    x < min || x > max)
-		return vqs_err_set(e, -EINVAL,
-				   "%s=%s: expected a whole number from %u to %u",
-				   key, v, min, max);
-	*out = (uint32_t)x;
-	return 0;
-}
-
 struct vqs_br_conf *
 vqs_conf_bridge(struct vqs_conf *c, const char *name)
 {

@@ -10,27 +10,6 @@
 
 #include "conf_tnl.h"
 
-bool
-vqs_parse_ipv4(const char *s, uint32_t *ip)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return false;
-	*ip = a.s_addr;
-	return true;
-}
-
-const char *
-vqs_ipv4_str(uint32_t ip, char *buf, size_t len)
-{
-	struct in_addr a = { .s_addr = ip };
-
-	if (inet_ntop(AF_INET, &a, buf, (socklen_t)len) == NULL)
-		strlcpy(buf, "?", len);
-	return buf;
-}
-
 /* A unicast address a tunnel can use: not 0.0.0.0, multicast, broadcast
  * or loopback. */
 static bool
