@@ -9,7 +9,6 @@
 #include "pmd.h"
 #include "port.h"
 #include "switch.h"
-#include "tunnel.h"
 #include "vhost_direct.h"
 #include "vhost_port.h"
 
@@ -294,6 +293,53 @@ vqs_port_rx_missed(const struct vqs_port *p)
 
 	return p->conf.type != VQS_PORT_ETH ? 0 :
 	       now - RTE_MIN(now, __atomic_load_n(&p->eth.missed_base, __ATOMIC_RELAXED));
+}
+
+/* A tunnel port's counters per remote (struct vqs_vxlan_state): here with
+ * the port's other counters, so that clearing a port's counters clears
+ * them too without port.c calling into tunnel.c, which sends through
+ * port.c (vqs_port_tx on the underlay): the two depended on each other. */
+static void
+remote_total(const struct vqs_port *p, uint16_t n_pmds, uint16_t r,
+	     struct vqs_tnl_remote_stats *out)
+{
+	uint16_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; p->vx.remote != NULL && i < n_pmds; i++) {
+		const struct vqs_tnl_remote_stats *s = &p->vx.remote[i][r];
+
+		out->rx_packets += vqs_read(&s->rx_packets);
+		out->rx_bytes += vqs_read(&s->rx_bytes);
+		out->tx_packets += vqs_read(&s->tx_packets);
+		out->tx_bytes += vqs_read(&s->tx_bytes);
+	}
+}
+
+#define REMOTE_FIELDS (sizeof(struct vqs_tnl_remote_stats) / sizeof(uint64_t))
+
+void
+vqs_tnl_remote_stats(const struct vqs_port *p, uint16_t n_pmds, uint16_t r,
+		     struct vqs_tnl_remote_stats *out)
+{
+	struct vqs_tnl_remote_stats now;
+
+	remote_total(p, n_pmds, r, &now);
+	vqs_counters_since((const uint64_t *)&now, (const uint64_t *)&p->vx.base[r],
+			   (uint64_t *)out, REMOTE_FIELDS);
+}
+
+void
+vqs_tnl_remote_stats_clear(struct vqs_port *p, uint16_t n_pmds)
+{
+	struct vqs_tnl_remote_stats now;
+	uint16_t r;
+
+	for (r = 0; r < VQS_VXLAN_MAX_REMOTES; r++) {
+		remote_total(p, n_pmds, r, &now);
+		vqs_counters_rebase((const uint64_t *)&now, (uint64_t *)&p->vx.base[r],
+				    REMOTE_FIELDS);
+	}
 }
 
 void

@@ -221,8 +221,14 @@ void vqs_port_tx(struct vqs_port *p, struct vqs_pmd *pmd,
 /* Any thread: the sum over the PMDs since the last clear. */
 void vqs_port_stats_sum(const struct vqs_port *p, uint16_t n_pmds,
 			struct vqs_port_stats *out);
-/* Control thread: the PMDs keep counting; clearing moves the baseline. */
+/* Control thread: the PMDs keep counting; clearing moves the baseline
+ * (a tunnel port's per-remote counters too). */
 void vqs_port_stats_clear(struct vqs_port *p, uint16_t n_pmds);
+/* Any thread: a tunnel port's counters of remote r since the last clear;
+ * control thread: clear. */
+void vqs_tnl_remote_stats(const struct vqs_port *p, uint16_t n_pmds, uint16_t r,
+			  struct vqs_tnl_remote_stats *out);
+void vqs_tnl_remote_stats_clear(struct vqs_port *p, uint16_t n_pmds);
 
 /* Frames the device dropped before a PMD read them (ethdev imissed, e.g. a
  * NIC ring or a kernel socket that overflowed while its PMD was not

@@ -56,11 +56,6 @@ void vqs_tnl_tx(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot,
  * freed by stop. */
 int vqs_tnl_port_start(struct vqs_port *p, uint16_t n_pmds);
 void vqs_tnl_port_stop(struct vqs_port *p);
-/* Any thread: a tunnel port's counters of remote r since the last clear;
- * control thread: clear. */
-void vqs_tnl_remote_stats(const struct vqs_port *p, uint16_t n_pmds, uint16_t r,
-			  struct vqs_tnl_remote_stats *out);
-void vqs_tnl_remote_stats_clear(struct vqs_port *p, uint16_t n_pmds);
 
 /* The remote a MAC table entry of port p points at ("" if none). */
 const char *vqs_tnl_remote_str(const struct vqs_port *p, uint16_t dest, char *buf, size_t len);
