@@ -132,7 +132,7 @@ struct vqs_vhost_state {
 	uint8_t ol_host, ol_guest;
 	uint8_t ol_keep;      /* conf offloads-kept: the fallback is allowed */
 	uint8_t ol_fallback;  /* the socket offers offloads for a frontend that
-			       * kept them (vqs_vhost_offload_fallback) */
+			       * kept them (vhost_guard.c, offload_fallback) */
 	uint64_t ol_kept;     /* connections that kept offloads not offered */
 	const uint16_t *lib_avail[2 * VQS_VHOST_MAX_QP];
 	uint16_t lib_size[2 * VQS_VHOST_MAX_QP];

@@ -56,6 +56,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -73,6 +74,7 @@
 
 #include "announce.h"
 #include "guest_fault.h"
+#include "offload.h"
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_internal.h"
@@ -448,6 +450,37 @@ values_ok(int vid, const struct vqs_port *p, void *msg)
 	return false;
 }
 
+/* On SET_FEATURES: offloads the guest's frontend asks for that the port
+ * no longer offers (turned off, or offered before a restart) are offered
+ * again for this connection, so that the message is not refused: QEMU
+ * would reconnect and ask again without end. new_connection
+ * (vhost_port.c) takes them away again for the next connection. */
+static void
+offload_fallback(struct vqs_port *p, uint64_t want)
+{
+	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
+	uint64_t offered = 0, missing;
+
+	if (rte_vhost_driver_get_features(p->conf.path, &offered) != 0)
+		return;
+	missing = want & ~offered & VQS_OL_FEATURES;
+	if (missing == 0)
+		return;
+	/* Only where they were offered (offloads-kept): the operator's off
+	 * holds for every other frontend, which is refused them. */
+	if (!__atomic_load_n(&p->vhost.ol_keep, __ATOMIC_RELAXED)) {
+		VQS_LOG_RL(&rl, WARNING, "port %s: a frontend asks for offloads 0x%" PRIx64 " the port never offered: refused",
+			   p->conf.name, missing);
+		return;
+	}
+	if (rte_vhost_driver_enable_features(p->conf.path, missing) != 0)
+		return;
+	__atomic_store_n(&p->vhost.ol_fallback, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&p->vhost.ol_kept, 1, __ATOMIC_RELAXED);
+	VQS_LOG_RL(&rl, WARNING, "port %s: the guest's frontend still uses offloads 0x%" PRIx64 " that the port does not offer (offloads=off, or changed by a restart): kept for this connection, as a frontend refused them would reconnect without end; they go when the guest's driver negotiates afresh",
+		   p->conf.name, missing);
+}
+
 static enum rte_vhost_msg_result
 pre_msg(int vid, void *msg)
 {
@@ -501,7 +534,7 @@ pre_msg(int vid, void *msg)
 			return refuse_with_reader_inside(p, m);
 		break;
 	case VHOST_USER_SET_FEATURES:
-		vqs_vhost_offload_fallback(p, m->u64);
+		offload_fallback(p, m->u64);
 		/* Logging may start even if a reader could not be waited for:
 		 * the only ones not waited for are inside a library call,
 		 * before the vq lock that this message holds (the library

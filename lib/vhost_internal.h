@@ -2,6 +2,7 @@
  * What the parts of a vhost-user port share among themselves (not for the
  * rest of the switch, which uses vhost_port.h):
  *   vhost_port.c      lifecycle: sockets, connections, device callbacks
+ *   vhost_lookup.c    the port of a vid, for the callbacks and the guard
  *   vhost_guard.c     the message guard: vhost-user messages checked,
  *                     and the port paused, before librte_vhost acts
  *   vhost_notify.c    eventfds: forced calls, counted and dropped calls
@@ -19,11 +20,14 @@
 
 #include "vhost_port.h"
 
-/* The switch the callbacks serve (vqs_vhost_init). */
+/* The switch the callbacks serve (vqs_vhost_init, vhost_lookup.c). */
 extern struct vqs_switch *vqs_vhost_sw;
 
-/* The port whose one connection vid is; NULL for any other vid (a refused
- * second frontend on the same socket changes nothing). */
+/* vhost_lookup.c: the port whose socket connection vid came to, whichever
+ * connection it is (NULL: none); and the port whose one connection vid
+ * is, NULL for any other vid (a refused second frontend on the same
+ * socket changes nothing). */
+struct vqs_port *vqs_vhost_port_of_socket(int vid);
 struct vqs_port *vqs_vhost_port_of_vid(int vid);
 
 /* vhost_guard.c: the message hooks on connection vid, before its first
@@ -33,12 +37,6 @@ int vqs_vhost_guard_connection(int vid, const char *path, bool client);
 /* Control thread: ends connection vid of the port on path (the library's
  * read sees its end, and destroy_device follows). */
 void vqs_vhost_guard_close(int vid, const char *path, bool client);
-
-/* vhost_port.c, on SET_FEATURES: offloads the guest's frontend asks for
- * that the port no longer offers (turned off, or offered before a
- * restart) are offered again for this connection, so that the message
- * is not refused: QEMU would reconnect and ask again without end. */
-void vqs_vhost_offload_fallback(struct vqs_port *p, uint64_t want);
 
 /* vhost_datapath.c, --datapath=library: checks every vring of device vid
  * that the port polls, as it is now (rings inside guest memory at their

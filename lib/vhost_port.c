@@ -28,7 +28,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,8 +46,6 @@
 #include "vhost_direct.h"
 #include "vhost_internal.h"
 
-struct vqs_switch *vqs_vhost_sw;
-
 /* Offloads never offered: UFO, ECN and the legacy GSO bit (offload.h);
  * checksum and TSO only where the port's offloads= says (offload.h). */
 #define VQS_VHOST_OFFLOAD_FEATURES \
@@ -58,72 +55,6 @@ struct vqs_switch *vqs_vhost_sw;
 	 (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) | \
 	 (1ULL << VIRTIO_NET_F_GUEST_ECN) | (1ULL << VIRTIO_NET_F_GUEST_UFO) | \
 	 (1ULL << VIRTIO_NET_F_GSO))
-
-void
-vqs_vhost_offload_fallback(struct vqs_port *p, uint64_t want)
-{
-	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
-	uint64_t offered = 0, missing;
-
-	if (rte_vhost_driver_get_features(p->conf.path, &offered) != 0)
-		return;
-	missing = want & ~offered & VQS_OL_FEATURES;
-	if (missing == 0)
-		return;
-	/* Only where they were offered (offloads-kept): the operator's off
-	 * holds for every other frontend, which is refused them. */
-	if (!__atomic_load_n(&p->vhost.ol_keep, __ATOMIC_RELAXED)) {
-		VQS_LOG_RL(&rl, WARNING, "port %s: a frontend asks for offloads 0x%" PRIx64 " the port never offered: refused",
-			   p->conf.name, missing);
-		return;
-	}
-	if (rte_vhost_driver_enable_features(p->conf.path, missing) != 0)
-		return;
-	__atomic_store_n(&p->vhost.ol_fallback, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&p->vhost.ol_kept, 1, __ATOMIC_RELAXED);
-	VQS_LOG_RL(&rl, WARNING, "port %s: the guest's frontend still uses offloads 0x%" PRIx64 " that the port does not offer (offloads=off, or changed by a restart): kept for this connection, as a frontend refused them would reconnect without end; they go when the guest's driver negotiates afresh",
-		   p->conf.name, missing);
-}
-
-void
-vqs_vhost_init(struct vqs_switch *sw)
-{
-	vqs_vhost_sw = sw;
-}
-
-/*
- * The port stays valid after the lock is dropped: a port is freed only
- * after rte_vhost_driver_unregister() returned, and that waits for every
- * callback running on the port's socket.
- */
-static struct vqs_port *
-port_of_socket(int vid)
-{
-	char path[VQS_PATH_MAX];
-	struct vqs_port *found = NULL;
-	uint16_t i;
-
-	if (rte_vhost_get_ifname(vid, path, sizeof(path)) < 0)
-		return NULL;
-	pthread_mutex_lock(&vqs_vhost_sw->lock);
-	for (i = 0; i < VQS_MAX_PORTS && found == NULL; i++) {
-		struct vqs_port *p = vqs_vhost_sw->ports[i];
-
-		if (p != NULL && vqs_port_type_is_vhost(p->conf.type) &&
-		    strcmp(p->conf.path, path) == 0)
-			found = p;
-	}
-	pthread_mutex_unlock(&vqs_vhost_sw->lock);
-	return found;
-}
-
-struct vqs_port *
-vqs_vhost_port_of_vid(int vid)
-{
-	struct vqs_port *p = port_of_socket(vid);
-
-	return p != NULL && __atomic_load_n(&p->vhost.conn_vid, __ATOMIC_RELAXED) == vid ? p : NULL;
-}
 
 /*
  * A server socket accepts any number of frontends, and librte_vhost gives
@@ -144,7 +75,7 @@ static int
 new_connection(int vid)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
-	struct vqs_port *p = port_of_socket(vid);
+	struct vqs_port *p = vqs_vhost_port_of_socket(vid);
 	struct vqs_vhost_state *vh;
 
 	if (p == NULL)
@@ -154,7 +85,7 @@ new_connection(int vid)
 	if (vqs_vhost_guard_connection(vid, p->conf.path, p->conf.type == VQS_PORT_VHOST_CLIENT) != 0)
 		return -1;
 	/* A connection before may have been let keep offloads the port no
-	 * longer offers (vqs_vhost_offload_fallback): not this one. */
+	 * longer offers (vhost_guard.c, offload_fallback): not this one. */
 	if (__atomic_exchange_n(&vh->ol_fallback, 0, __ATOMIC_RELAXED))
 		rte_vhost_driver_disable_features(p->conf.path, VQS_OL_FEATURES);
 	if (__atomic_load_n(&vh->conn_vid, __ATOMIC_RELAXED) < 0) {
@@ -181,7 +112,7 @@ static void start_device(struct vqs_port *p, int vid);
 static void
 destroy_connection(int vid)
 {
-	struct vqs_port *p = port_of_socket(vid);
+	struct vqs_port *p = vqs_vhost_port_of_socket(vid);
 	struct vqs_vhost_state *vh;
 	int next;
 	uint16_t q;
@@ -221,7 +152,7 @@ destroy_connection(int vid)
 static int
 new_device(int vid)
 {
-	struct vqs_port *p = port_of_socket(vid);
+	struct vqs_port *p = vqs_vhost_port_of_socket(vid);
 
 	if (p == NULL)
 		return -1;
@@ -280,7 +211,7 @@ static void
 destroy_device(int vid)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT;
-	struct vqs_port *p = port_of_socket(vid);
+	struct vqs_port *p = vqs_vhost_port_of_socket(vid);
 	struct vqs_vhost_state *vh;
 	unsigned int q;
 
@@ -321,7 +252,7 @@ destroy_device(int vid)
 static int
 vring_state_changed(int vid, uint16_t queue_id, int enable)
 {
-	struct vqs_port *p = port_of_socket(vid);
+	struct vqs_port *p = vqs_vhost_port_of_socket(vid);
 
 	if (p == NULL || queue_id >= 2 * p->conf.queues)
 		return 0;
