@@ -1,5 +1,31 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Limits and logging shared by every vqswitch module.
+ *
+ * lib/base: the tools every other folder of lib/ uses, and that use none
+ * of them (nothing in base/ includes a header from outside base/include/).
+ * Every header of base/include/ is public, one a tool, included on its
+ * own where it is needed:
+ *   vqs.h             limits (each constant with its reason), per-PMD
+ *                     counters, the log macro, the monotonic clock
+ *   err.h             struct vqs_err: one line of text beside an errno
+ *   log.h             a log type per module; vlog/set, vlog/list
+ *   ratelimit.h       log lines that a guest or a peer can trigger
+ *   buf.h, json.h     growing text; the control protocol's JSON
+ *   paths.h           directories, sockets and the instance lock root
+ *                     makes for other users
+ *   syscall_filter.h  system calls refused to the whole process
+ *
+ * Threads. The tools keep no state shared between threads, but for:
+ *  - the counters below: each has one writer (the PMD that owns it),
+ *    relaxed stores; any thread reads them relaxed and never writes them;
+ *    clearing moves a baseline (vqs_counters_rebase), on the control
+ *    thread.
+ *  - the log (log.h): VQS_LOG and VQS_LOG_RL on any thread;
+ *    vqs_log_init once, before rte_eal_init; a capture
+ *    (vqs_log_capture_start/_end) is the calling thread's own.
+ *  - a rate limit (ratelimit.h): any thread, under its own spinlock.
+ * A vqs_buf or a parsed JSON object belongs to the thread that made it.
+ * syscall_filter.h is for start-up, before rte_eal_init.
  */
 #ifndef VQS_H
 #define VQS_H
