@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "buf.h"
-#include "conf.h"
+#include "vqs_model.h"
 
 struct vqs_switch;
 

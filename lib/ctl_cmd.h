@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "conf.h"
+#include "vqs_model.h"
 #include "ctl.h"
 #include "answer.h"
 

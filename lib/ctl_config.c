@@ -19,7 +19,7 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
-#include "conf_tnl.h"
+#include "vqs_model.h"
 #include "ctl_cmd.h"
 #include "eth_port.h"
 #include "pmd.h"

@@ -14,7 +14,7 @@
 
 #include <rte_ether.h>
 
-#include "conf.h"
+#include "vqs_model.h"
 #include "fdb.h"
 #include "port.h"
 #include "vring_peek.h"

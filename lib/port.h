@@ -11,7 +11,7 @@
 #include <rte_mbuf.h>
 #include <rte_spinlock.h>
 
-#include "conf.h"
+#include "vqs_model.h"
 #include "vqs.h"
 
 struct vqs_direct_qp;

@@ -13,7 +13,7 @@
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 
-#include "conf.h"
+#include "vqs_model.h"
 #include "dp.h"
 #include "fdb.h"
 #include "port.h"

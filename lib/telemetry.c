@@ -18,8 +18,7 @@
 #include <rte_lcore.h>
 #include <rte_telemetry.h>
 
-#include "conf.h"
-#include "conf_tnl.h"
+#include "vqs_model.h"
 #include "fdb.h"
 #include "pmd.h"
 #include "stats.h"

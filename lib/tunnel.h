@@ -19,7 +19,7 @@
 
 #include <rte_mbuf.h>
 
-#include "conf.h"
+#include "vqs_model.h"
 #include "port.h"
 
 struct vqs_dp;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "vqs_model.h"
 #include "ctl.h"
 #include "unit.h"
 

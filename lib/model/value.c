@@ -13,7 +13,7 @@
 #include <arpa/inet.h>
 #include <bsd/string.h>
 
-#include "conf.h"
+#include "vqs_model.h"
 
 int
 vqs_conf_parse_u32(const char *key, const char *v, uint32_t min, uint32_t max,

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conf.h"
+#include "vqs_model.h"
 
 /* Whether the word kv is "key=..." */
 static inline bool
@@ -38,7 +38,5 @@ int vqs_conf_tnl_check_underlay(const struct vqs_conf *c, const struct vqs_port_
 /* The port's tunnel options as add-port words (" key=value" each). */
 void vqs_conf_tnl_write(const struct vqs_port_conf *p, FILE *f);
 bool vqs_conf_tnl_equal(const struct vqs_port_conf *a, const struct vqs_port_conf *b);
-/* The remote_ip= list as text ("192.0.2.20,192.0.2.30"). */
-void vqs_conf_format_remotes(const struct vqs_vxlan_conf *vx, char *buf, size_t len);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include <bsd/string.h>
 
-#include "conf.h"
+#include "vqs_model.h"
 #include "conf_tnl.h"
 #include "paths.h"
 

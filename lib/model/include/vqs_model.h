@@ -2,6 +2,23 @@
  * The configuration model: bridges and ports as the operator asked for
  * them. It is what commands change (after validation), what the state file
  * records, and what the switch is built from. No DPDK state lives here.
+ *
+ * lib/model: this header is the folder's public contract. conf.c holds
+ * the model and checks commands against it, conf_tnl.c the tunnel
+ * settings (its helpers, conf_tnl.h, are conf.c's alone), value.c the
+ * numbers and addresses both read. The model uses base and nothing
+ * else: no other folder, no DPDK.
+ *
+ * Threads. Nothing here locks or keeps state: each function works on the
+ * struct vqs_conf (or the port or bridge) it is handed. The running
+ * switch's model (struct vqs_switch's conf) belongs to the control
+ * thread, which reads and changes it one command at a time: a command is
+ * parsed and validated first (vqs_conf_parse_*, which change nothing),
+ * then applied (vqs_conf_add_*, _del_*, _set_*); a file is run against a
+ * copy before anything is applied (vqs_ctl_load_file). No other thread
+ * reads it: a port keeps a copy of its settings (struct vqs_port's conf,
+ * read by other threads under the switch's lock), and each datapath
+ * snapshot copies what the PMDs need (VLANs, tunnel settings).
  */
 #ifndef VQS_CONF_H
 #define VQS_CONF_H
@@ -189,5 +206,7 @@ bool vqs_conf_equal(const struct vqs_conf *a, const struct vqs_conf *b);
 void vqs_vlan_format_trunks(const struct vqs_vlan_conf *v, char *buf);
 /* "0:2,1:3" style affinity list, or "". */
 void vqs_conf_format_affinity(const struct vqs_port_conf *p, char *buf, size_t len);
+/* The remote_ip= list as text ("192.0.2.20,192.0.2.30"); conf_tnl.c. */
+void vqs_conf_format_remotes(const struct vqs_vxlan_conf *vx, char *buf, size_t len);
 
 #endif
