@@ -59,7 +59,7 @@ struct vqs_dp_rxq {
 	uint16_t slot;
 	uint16_t qid;
 	bool vhost;
-	bool direct;  /* a guest TX vring the switch reads itself (vhost_direct.h) */
+	bool direct;  /* a guest TX vring the switch reads itself (vqs_direct.h) */
 	struct vqs_port *port;
 	/* The one mutable part of a snapshot: written by the PMD that polls
 	 * this queue, and by no other thread. Zero in a new snapshot. */

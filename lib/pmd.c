@@ -18,7 +18,7 @@
 #include "announce.h"
 #include "pmd.h"
 #include "switch.h"
-#include "vhost_direct.h"
+#include "vqs_direct.h"
 #include "vhost_port.h"
 #include "vring_peek.h"
 

@@ -9,7 +9,7 @@
 #include "pmd.h"
 #include "port.h"
 #include "switch.h"
-#include "vhost_direct.h"
+#include "vqs_direct.h"
 #include "vhost_port.h"
 
 const char *const vqs_drop_names[VQS_DROP_MAX] = {
@@ -93,7 +93,7 @@ own_copy(struct rte_mbuf *m, struct rte_mempool *pool, struct vqs_port_stats *st
 }
 
 /* Whether some of m points into guest memory: after its head, which is
- * the switch's own (vhost_direct.c), or a tunnel's outer headers. */
+ * the switch's own (direct/guest_tx.c), or a tunnel's outer headers. */
 static inline bool
 in_guest(const struct rte_mbuf *m)
 {
@@ -157,7 +157,7 @@ eth_in_software(struct vqs_port *p, struct vqs_pmd *pmd, struct rte_mbuf *m)
  * Frames to an ethdev, in one pass. An ethdev keeps what it sends until
  * the hardware is done with it, which may be after the guest's buffer
  * went back to the guest (or the guest went): a frame that points into
- * guest memory (vhost_direct.h) is copied into mbufs of our own first. A
+ * guest memory (vqs_direct.h) is copied into mbufs of our own first. A
  * frame's offloads (which the device takes: vqs_port_offload_caps_for)
  * go to it in the mbuf's flags (eth_offloads), checked by its driver one
  * frame at a time (rte_eth_tx_prepare, which also writes the

@@ -90,7 +90,7 @@ struct vqs_vhost_state {
 	uint64_t announce;
 	uint64_t announced;
 	/* Dirty log marks in progress (PMDs, control thread), and a new log
-	 * being installed, during which none may start (vhost_ring_log.c). */
+	 * being installed, during which none may start (direct/ring_log.c). */
 	uint32_t log_writers;
 	uint8_t log_swap;
 	/* Threads inside (or about to enter) a librte_vhost call that takes
@@ -142,7 +142,7 @@ struct vqs_vhost_state {
 	uint64_t lib_log_gpa[2 * VQS_VHOST_MAX_QP];
 	uint32_t lib_log_len[2 * VQS_VHOST_MAX_QP];
 	/* --datapath=direct: the guest vrings the switch processes itself,
-	 * per queue pair (vhost_direct.h); NULL with the library's datapath. */
+	 * per queue pair (vqs_direct.h); NULL with the library's datapath. */
 	struct vqs_direct_qp *direct;
 	uint64_t watchdog_kicks;   /* control thread */
 	uint64_t rx_stalls;        /* control thread: guest TX rings that stopped */

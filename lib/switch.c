@@ -180,7 +180,7 @@ tagged_copy(struct rte_mbuf *m, struct rte_mempool *pool)
 
 /* The frame, tagged: in place when it can be, else as a copy (m shared,
  * or not a direct mbuf: one pointing into a guest's memory,
- * vhost_direct.h, which rte_vlan_insert refuses; or no headroom). NULL
+ * vqs_direct.h, which rte_vlan_insert refuses; or no headroom). NULL
  * (m freed) if out of mbufs. */
 static struct rte_mbuf *
 tag_frame(struct rte_mbuf *m, struct rte_mempool *pool)

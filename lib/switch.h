@@ -66,7 +66,7 @@ struct vqs_switch {
 		char error[256];
 	} port_errors[VQS_MAX_PORTS];
 	bool debug_commands;         /* --enable-debug-commands */
-	bool direct;                 /* --datapath=direct (vhost_direct.h) */
+	bool direct;                 /* --datapath=direct (vqs_direct.h) */
 	uint32_t debug_fail_publish; /* debug/fail-publish: snapshots still to fail */
 };
 

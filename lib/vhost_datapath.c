@@ -37,7 +37,7 @@
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_internal.h"
-#include "vhost_ring.h"
+#include "vqs_direct.h"
 
 /* Vring vq of device vid as it is now: false if it must not be used. */
 static bool

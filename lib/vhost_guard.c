@@ -78,7 +78,7 @@
 #include "ratelimit.h"
 #include "switch.h"
 #include "vhost_internal.h"
-#include "vhost_ring.h"
+#include "vqs_direct.h"
 
 #define VHOST_USER_SET_FEATURES 2
 #define VHOST_USER_SET_MEM_TABLE 5
@@ -556,7 +556,7 @@ pre_msg(int vid, void *msg)
 		break;
 	case VHOST_USER_SET_LOG_BASE:
 		/* The library unmaps the old log: no mark may be in progress
-		 * on it (vhost_ring_log.c; until the post hook, or
+		 * on it (direct/ring_log.c; until the post hook, or
 		 * destroy_device if the message fails). A PMD inside the
 		 * library (its own datapath) waits for the vq locks this
 		 * message holds, and finds the new log. */

@@ -19,7 +19,7 @@
 
 #include "switch.h"
 #include "vhost_internal.h"
-#include "vhost_ring.h"
+#include "vqs_direct.h"
 
 int
 vqs_vhost_vring_fd_dup(struct vqs_port *p, uint16_t q, bool kick)

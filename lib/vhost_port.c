@@ -43,7 +43,7 @@
 #include "pmd.h"
 #include "ratelimit.h"
 #include "switch.h"
-#include "vhost_direct.h"
+#include "vqs_direct.h"
 #include "vhost_internal.h"
 
 /* Offloads never offered: UFO, ECN and the legacy GSO bit (offload.h);
@@ -316,7 +316,7 @@ vqs_vhost_port_start(struct vqs_port *p, gid_t gid, char *err, size_t len)
 	if (vqs_conf_offloads(vqs_vhost_sw->conf, &p->conf))
 		disable &= ~VQS_OL_FEATURES;
 	/* Dirty-page logging (VHOST_F_LOG_ALL) is offered on both
-	 * datapaths: the direct one logs its own writes (vhost_ring_log.c). */
+	 * datapaths: the direct one logs its own writes (direct/ring_log.c). */
 	if (vqs_vhost_sw->direct && vqs_direct_port_init(p) != 0) {
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;

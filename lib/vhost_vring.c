@@ -5,7 +5,7 @@
 
 #include <rte_vhost.h>
 
-#include "vhost_direct.h"
+#include "vqs_direct.h"
 #include "vhost_internal.h"
 
 /* Chains the guest made available from pos on: available descriptors

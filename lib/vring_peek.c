@@ -5,8 +5,7 @@
 #include <rte_vhost.h>
 
 #include "port.h"
-#include "vhost_direct.h"
-#include "vhost_ring.h"
+#include "vqs_direct.h"
 #include "vring_peek.h"
 
 /* The ring's size and pointers are the library's, which does not check

@@ -2,7 +2,7 @@
  * --datapath=direct: the switch processes a guest's split vrings itself
  * instead of rte_vhost_dequeue_burst and rte_vhost_enqueue_burst, on
  * librte_vhost's control plane (as SPDK's vhost target does): TX vrings in
- * vhost_direct.c, RX vrings in vhost_direct_rx.c. A frame that lies in one guest buffer is not
+ * guest_tx.c, RX vrings in guest_rx.c. A frame that lies in one guest buffer is not
  * copied out: its mbuf points into guest memory (an external buffer), and
  * the one copy a VM-to-VM frame gets is the destination's enqueue. Such an
  * mbuf must be gone before the pass that took it ends (vqs_port_tx copies
@@ -11,6 +11,26 @@
  * one call decision. Split and packed rings alike; tagged frames are
  * copied. See docs/notifications.md,
  * "The direct datapath".
+ *
+ * lib/direct: this header is the folder's public contract. Inside: the
+ * ring primitives and their barriers (ring.h: ring.c, split rings and
+ * what both layouts share; ring_packed.c; ring_log.c, the dirty log of a
+ * migrating guest), used by guest_tx.c and guest_rx.c. The folder works
+ * on the port record and the offloads of lib/switch (vqs_switch.h), and
+ * takes a ring over from librte_vhost again whenever lib/vhost says it
+ * may have changed (ring_gen, base_gen and fd_gen in the port's vhost
+ * state, bumped on the vhost-events thread).
+ *
+ * Threads. A vring the switch processes is touched only by the PMD that
+ * holds its spinlock (a TX vring: the PMD that polls it, which try-locks
+ * it for a pass; an RX vring: any PMD sending to the guest, one burst at
+ * a time), and by destroy_device (vqs_direct_save) after its grace
+ * period, when no PMD can be inside. The control thread, RCU-online,
+ * only try-locks a ring to make a call it owes (vqs_direct_flush_calls),
+ * and allocates and frees a port's rings at its start and stop, when no
+ * PMD polls it. Every store into guest memory is ordered against the
+ * guest's reads as docs/notifications.md says, one comment per barrier
+ * in ring.c and ring_packed.c.
  */
 #ifndef VQS_VHOST_DIRECT_H
 #define VQS_VHOST_DIRECT_H
@@ -18,26 +38,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/virtio_ring.h>
+
 #include <rte_mbuf.h>
 
-#include "vhost_ring.h"
-
 struct vqs_port;
+struct vqs_vhost_state;
 struct rte_mempool;
-
-/* One guest TX vring (queue pair q's odd vring). */
-struct vqs_direct_txq {
-	struct vqs_direct_ring r;
-	uint16_t slots;        /* entries of taken[] and shinfo[] */
-	struct vqs_chain *taken; /* chains taken, by the slot they start at */
-	struct rte_mbuf_ext_shared_info *shinfo; /* one per chain id */
-};
-
-/* Queue pair q: the guest's TX vring (2q + 1) and RX vring (2q). */
-struct vqs_direct_qp {
-	struct vqs_direct_txq tx;
-	struct vqs_direct_ring rx;
-};
+struct rte_vhost_memory;
+struct rte_vhost_vring;
 
 /* Port start (direct datapath): the per-vring state, or -ENOMEM. */
 int vqs_direct_port_init(struct vqs_port *p);
@@ -86,5 +95,44 @@ bool vqs_direct_position(const struct vqs_port *p, uint16_t vq, uint16_t *last_a
 /* Whether the watchdog may read used_event of split vring vq without
  * EVENT_IDX (struct vqs_direct_ring's used_hint). Any thread, RCU-online. */
 bool vqs_direct_used_hint(const struct vqs_port *p, uint16_t vq);
+
+/*
+ * For lib/vhost, which checks and reads the same rings for librte_vhost's
+ * datapath and for operators, and whose messages replace a dirty log
+ * while the PMDs may be marking it.
+ */
+
+/* Packed positions carry the wrap counter in bit 15, as
+ * rte_vhost_get_vring_base and rte_vhost_set_vring_base hand them over. */
+#define VQS_PACKED_WRAP 0x8000u
+#define VQS_PACKED_IDX 0x7fffu
+
+/* Whether a packed descriptor's flags say "made available" in the lap
+ * whose avail wrap counter is wrap: AVAIL equals it, USED does not. */
+static inline bool
+vqs_packed_flags_avail(uint16_t flags, bool wrap)
+{
+	return !!(flags & (1u << VRING_PACKED_DESC_F_AVAIL)) == wrap &&
+	       !!(flags & (1u << VRING_PACKED_DESC_F_USED)) != wrap;
+}
+
+/* Whether a ring of this size lies in guest memory: the descriptor table,
+ * the avail ring (with used_event under EVENT_IDX) and the used ring (with
+ * avail_event), or the packed descriptor ring and both event structures,
+ * each inside one region of mem. */
+bool vqs_ring_geometry_ok(const struct rte_vhost_memory *mem, const struct rte_vhost_vring *vr,
+			  bool packed, bool event_idx);
+/* The guest-physical address of [va, va + len), which lies in one region
+ * of mem; false if it does not. */
+bool vqs_mem_gpa_of(const struct rte_vhost_memory *mem, const void *va, uint64_t len,
+		    uint64_t *gpa);
+
+/* Around marks (any thread): no log is replaced meanwhile. The
+ * vhost-events thread, around a SET_LOG_BASE: waits for the marks being
+ * made, and keeps new ones waiting until _end. */
+void vqs_ring_log_enter(struct vqs_vhost_state *vh);
+void vqs_ring_log_exit(struct vqs_vhost_state *vh);
+void vqs_ring_log_swap_begin(struct vqs_vhost_state *vh);
+void vqs_ring_log_swap_end(struct vqs_vhost_state *vh);
 
 #endif

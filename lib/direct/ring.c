@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * A split vring the switch processes itself (vhost_ring.h), and what both
+ * A split vring the switch processes itself (ring.h), and what both
  * layouts share: set-up, hand-back, the guest's call. Ordering, with
  * the guest's side (Linux drivers/virtio/virtio_ring.c) it pairs with:
  *  - avail->idx is loaded with acquire (by the callers): pairs with the
@@ -26,9 +26,9 @@
 
 #include "ratelimit.h"
 #include "switch.h"
-#include "vhost_internal.h"
+#include "vhost_port.h"
 #include "offload.h"
-#include "vhost_ring.h"
+#include "ring.h"
 
 void
 vqs_ring_init(struct vqs_direct_ring *r)

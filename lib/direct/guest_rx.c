@@ -2,7 +2,7 @@
  *
  * Guest RX vrings filled by the switch (split and packed rings), instead of
  * rte_vhost_enqueue_burst. Each frame is copied once, from its mbuf
- * (which may point into the sending guest's memory: vhost_direct.c)
+ * (which may point into the sending guest's memory: guest_tx.c)
  * straight into the receiving guest's buffers. With MRG_RXBUF a frame
  * takes as many avail chains as it needs, each given back with the bytes
  * written into it, and num_buffers in its header says how many (the
@@ -14,8 +14,8 @@
  * memory, a header that does not fit) stops the ring there, as it stops
  * librte_vhost: nothing is consumed, the watchdog sees it. The burst's
  * used entries are published with one used index store (packed: one
- * store of the first entry's flags) and one call decision (vhost_ring.c,
- * vhost_ring_packed.c). The used entries are kept in r->stage until the
+ * store of the first entry's flags) and one call decision (ring.c,
+ * ring_packed.c). The used entries are kept in r->stage until the
  * burst is sure and its copies are made, then written together: packed
  * ones would overwrite descriptors the guest still owns if a frame were
  * undone; split ones, written as frames went, kept the guest's used ring
@@ -34,8 +34,9 @@
 #include "offload.h"
 #include "ratelimit.h"
 #include "switch.h"
-#include "vhost_direct.h"
-#include "vhost_internal.h"
+#include "ring.h"
+#include "vqs_direct.h"
+#include "vhost_port.h"
 
 /*
  * Short copies are deferred to the end of the burst and made together, as
@@ -248,7 +249,7 @@ put_whole(const struct vqs_direct_ring *r, const struct rte_mbuf *m, struct fill
 		return false;
 	batch_copy(f->batch, f->s[0].va, (const uint8_t *)hdr, r->hdr_len, true);
 	/* A frame from a guest's TX vring may be two: its head, copied,
-	 * and the rest in the sender's buffer (vhost_direct.c). */
+	 * and the rest in the sender's buffer (guest_tx.c). */
 	for (seg = m; seg != NULL; seg = seg->next) {
 		batch_copy(f->batch, dst, rte_pktmbuf_mtod(seg, const uint8_t *), seg->data_len,
 			   false);

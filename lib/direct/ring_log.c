@@ -34,7 +34,7 @@
 #include <rte_vhost.h>
 
 #include "switch.h"
-#include "vhost_ring.h"
+#include "ring.h"
 
 void
 vqs_ring_log_enter(struct vqs_vhost_state *vh)

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * A guest's vring as the direct datapath holds it: what both directions
- * share (vhost_direct.c reads guest TX vrings, vhost_direct_rx.c fills
+ * share (guest_tx.c reads guest TX vrings, guest_rx.c fills
  * guest RX vrings). Taking a ring over from librte_vhost, translating and
  * checking descriptor chains, publishing used entries and deciding the
  * guest's interrupt, handing the positions back: split rings in
- * vhost_ring.c, packed rings in vhost_ring_packed.c. The barriers and the
+ * ring.c, packed rings in ring_packed.c. The barriers and the
  * guest's barriers they pair with: docs/notifications.md, "The direct
  * datapath".
  */
@@ -17,6 +17,8 @@
 #include <linux/virtio_ring.h>
 
 #include <rte_spinlock.h>
+
+#include "vqs_direct.h"
 
 struct vqs_port;
 struct vqs_vhost_state;
@@ -46,7 +48,7 @@ struct vqs_chain {
 };
 
 /* A used entry of an RX burst, kept until the burst is sure and its
- * copies made (vhost_direct_rx.c): a packed used entry overwrites the
+ * copies made (guest_rx.c): a packed used entry overwrites the
  * descriptor the guest made available, so nothing is written for a frame
  * that may still be undone; and the entries written together cost the
  * guest's used ring lines one trip between the CPUs, not many. */
@@ -55,11 +57,6 @@ struct vqs_used_stage {
 	uint16_t id;
 	uint32_t len;
 };
-
-/* Packed positions carry the wrap counter in bit 15, as
- * rte_vhost_get_vring_base and rte_vhost_set_vring_base hand them over. */
-#define VQS_PACKED_WRAP 0x8000u
-#define VQS_PACKED_IDX 0x7fffu
 
 /* One vring the switch processes itself. Only the PMD holding 'lock'
  * touches it, and destroy_device after its grace period. */
@@ -76,7 +73,7 @@ struct vqs_direct_ring {
 				* hint of what the guest consumed) */
 	bool mrg_rxbuf;        /* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	bool log;              /* VHOST_F_LOG_ALL negotiated: every write into
-				* guest memory is logged (vhost_ring_log.c) */
+				* guest memory is logged (ring_log.c) */
 	uint16_t hdr_len;      /* virtio-net header before each frame */
 	uint8_t ol;            /* offloads (VQS_OL_*): a TX ring's guest may ask
 				* for them, an RX ring's guest takes them */
@@ -111,6 +108,20 @@ struct vqs_direct_ring {
 				* saw before) */
 };
 
+/* One guest TX vring (queue pair q's odd vring). */
+struct vqs_direct_txq {
+	struct vqs_direct_ring r;
+	uint16_t slots;        /* entries of taken[] and shinfo[] */
+	struct vqs_chain *taken; /* chains taken, by the slot they start at */
+	struct rte_mbuf_ext_shared_info *shinfo; /* one per chain id */
+};
+
+/* Queue pair q: the guest's TX vring (2q + 1) and RX vring (2q). */
+struct vqs_direct_qp {
+	struct vqs_direct_txq tx;
+	struct vqs_direct_ring rx;
+};
+
 /* Who reads a vring: the switch, or nobody until the next pass (set-up
  * failed: if the switch holds its positions the library's are stale, so
  * the library must not touch it either). */
@@ -125,12 +136,6 @@ void vqs_ring_release(struct vqs_direct_ring *r);
  * device (base_gen), then *new_base is set. */
 enum vqs_ring_owner vqs_ring_setup(struct vqs_port *p, struct vqs_direct_ring *r,
 				   uint16_t vq, uint32_t gen, bool *new_base);
-/* Whether a ring of this size lies in guest memory: the descriptor table,
- * the avail ring (with used_event under EVENT_IDX) and the used ring (with
- * avail_event), or the packed descriptor ring and both event structures,
- * each inside one region of mem. */
-bool vqs_ring_geometry_ok(const struct rte_vhost_memory *mem, const struct rte_vhost_vring *vr,
-			  bool packed, bool event_idx);
 /* destroy_device, after its grace period: the positions go back to the
  * library, which answers GET_VRING_BASE with them. */
 void vqs_ring_save(struct vqs_port *p, struct vqs_direct_ring *r, int vid, uint16_t vq);
@@ -158,15 +163,10 @@ int64_t vqs_ring_chain(const struct vqs_direct_ring *r, uint16_t head, bool writ
  * made after a full fence; an owed call is retried. Packed rings: the
  * store is the flags of the first entry (vqs_packed_publish). */
 void vqs_ring_publish(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq, uint16_t old);
-/* The guest's call eventfd written (vhost_ring.c), or the call owed. */
+/* The guest's call eventfd written (ring.c), or the call owed. */
 void vqs_ring_call(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq);
 
-/* The guest-physical address of [va, va + len), which lies in one region
- * of mem; false if it does not. */
-bool vqs_mem_gpa_of(const struct rte_vhost_memory *mem, const void *va, uint64_t len,
-		    uint64_t *gpa);
-
-/* Dirty-page logging (vhost_ring_log.c), only where r->log: after the
+/* Dirty-page logging (ring_log.c), only where r->log: after the
  * writes they stand for. [va, va + len) of guest memory written, within
  * one region; with marked (the page last marked, UINT64_MAX at first)
  * not marked again when it lies in that page: for marks that all follow
@@ -176,13 +176,6 @@ bool vqs_mem_gpa_of(const struct rte_vhost_memory *mem, const void *va, uint64_t
  * EVENT_IDX: avail_event; packed: the device event area). */
 void vqs_ring_log_write(const struct vqs_direct_ring *r, int vid, const void *va, uint64_t len,
 			uint64_t *marked);
-/* Around marks (any thread): no log is replaced meanwhile. The
- * vhost-events thread, around a SET_LOG_BASE: waits for the marks being
- * made, and keeps new ones waiting until _end. */
-void vqs_ring_log_enter(struct vqs_vhost_state *vh);
-void vqs_ring_log_exit(struct vqs_vhost_state *vh);
-void vqs_ring_log_swap_begin(struct vqs_vhost_state *vh);
-void vqs_ring_log_swap_end(struct vqs_vhost_state *vh);
 void vqs_ring_log_used(const struct vqs_port *p, const struct vqs_direct_ring *r, uint16_t vq,
 		       uint16_t old);
 void vqs_ring_log_kicks(const struct vqs_port *p, const struct vqs_direct_ring *r, uint16_t vq);
@@ -194,7 +187,7 @@ vqs_ring_slot(const struct vqs_direct_ring *r, uint16_t pos)
 	return r->packed ? (uint16_t)(pos & VQS_PACKED_IDX) : (uint16_t)(pos & (r->size - 1));
 }
 
-/* Packed ring primitives (vhost_ring_packed.c). */
+/* Packed ring primitives (ring_packed.c). */
 static inline uint16_t
 vqs_packed_advance(const struct vqs_direct_ring *r, uint16_t pos, uint16_t n)
 {
@@ -215,15 +208,6 @@ vqs_packed_distance(const struct vqs_direct_ring *r, uint16_t from, uint16_t to)
 	uint16_t a = from & VQS_PACKED_IDX, b = to & VQS_PACKED_IDX;
 
 	return ((from ^ to) & VQS_PACKED_WRAP) ? (uint16_t)(r->size - a + b) : (uint16_t)(b - a);
-}
-
-/* Whether a packed descriptor's flags say "made available" in the lap
- * whose avail wrap counter is wrap: AVAIL equals it, USED does not. */
-static inline bool
-vqs_packed_flags_avail(uint16_t flags, bool wrap)
-{
-	return !!(flags & (1u << VRING_PACKED_DESC_F_AVAIL)) == wrap &&
-	       !!(flags & (1u << VRING_PACKED_DESC_F_USED)) != wrap;
 }
 
 /* Whether the guest made the descriptor at pos available (acquire). */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * A packed vring the switch processes itself (vhost_ring.h). One ring of
+ * A packed vring the switch processes itself (ring.h). One ring of
  * descriptors that both sides write: the guest makes a chain available by
  * storing its first descriptor's flags last (AVAIL = its wrap counter,
  * USED = the opposite); the switch gives a chain back by writing one used
@@ -28,8 +28,8 @@
 #include <rte_vhost.h>
 
 #include "switch.h"
-#include "vhost_internal.h"
-#include "vhost_ring.h"
+#include "vhost_port.h"
+#include "ring.h"
 
 #define F_AVAIL (1u << VRING_PACKED_DESC_F_AVAIL)
 #define F_USED (1u << VRING_PACKED_DESC_F_USED)

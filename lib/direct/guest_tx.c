@@ -3,8 +3,8 @@
  * Guest TX vrings processed by the switch (split and packed rings): chains
  * taken as the guest made them available, frames made into mbufs (or
  * pointing into guest memory), the chains given back in order once those
- * mbufs are gone. The ring primitives and their barriers: vhost_ring.c,
- * vhost_ring_packed.c. Every descriptor is read
+ * mbufs are gone. The ring primitives and their barriers: ring.c,
+ * ring_packed.c. Every descriptor is read
  * once into a local copy, its address translated through our copy of the
  * memory table and bounds-checked; a bad chain goes back used with length
  * 0 and counts as drop_bad_desc.
@@ -23,8 +23,9 @@
 #include "offload.h"
 #include "ratelimit.h"
 #include "switch.h"
-#include "vhost_direct.h"
-#include "vhost_internal.h"
+#include "ring.h"
+#include "vqs_direct.h"
+#include "vhost_port.h"
 
 #define COPY_BELOW 512 /* shorter frames are copied (measured: scripts/bench.sh --direct) */
 /* A frame left in guest memory has this much copied into an mbuf of the
