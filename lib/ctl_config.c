@@ -19,13 +19,13 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
-#include "vqs_model.h"
 #include "ctl_cmd.h"
 #include "eth_port.h"
 #include "pmd.h"
 #include "switch.h"
 #include "tunnel.h"
-#include "vhost_port.h"
+#include "vqs_model.h"
+#include "vqs_vhost.h"
 
 #define SET_ARGS "port PORT KEY=VALUE... (add-port's) | bridge BRIDGE mac-aging=|mac-table-size= " \
 	"| pmd sleep=on|off|MS | switch offloads=on|off"

@@ -8,7 +8,7 @@
 
 #include "ctl_cmd.h"
 #include "switch.h"
-#include "vhost_port.h"
+#include "vqs_vhost.h"
 
 /* debug/drop-calls PORT N: swallows the next N guest interrupts
  * librte_vhost raises on the port (a lost-interrupt test; the watchdog's
@@ -35,7 +35,7 @@ cmd_debug_drop_calls(struct vqs_ctl_ctx *x, int argc, char **argv)
 /* debug/delay-enqueue PORT US: on the library datapath, the PMDs wait US
  * microseconds between their checks and each rte_vhost_enqueue_burst to
  * the port: a message that takes the vq locks meanwhile finds a PMD about
- * to wait for them (tests of the message guard, lib/vhost_guard.c). */
+ * to wait for them (tests of the message guard, lib/vhost/guard.c). */
 static int
 cmd_debug_delay_enqueue(struct vqs_ctl_ctx *x, int argc, char **argv)
 {

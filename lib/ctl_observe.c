@@ -12,7 +12,7 @@
 #include "metrics.h"
 #include "stats.h"
 #include "switch.h"
-#include "vhost_port.h"
+#include "vqs_vhost.h"
 
 /* Ports named by argv[1], or all of them; calls fn for each, with top. */
 static int

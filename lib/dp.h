@@ -14,11 +14,11 @@
 
 #include <rte_ether.h>
 
-#include "vqs_model.h"
 #include "fdb.h"
+#include "peek.h"
 #include "port.h"
-#include "vring_peek.h"
 #include "vqs.h"
+#include "vqs_model.h"
 
 struct vqs_switch;
 struct vqs_neigh_table;

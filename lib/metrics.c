@@ -17,7 +17,7 @@
 #include "metrics.h"
 #include "pmd.h"
 #include "switch.h"
-#include "vhost_port.h"
+#include "vqs_vhost.h"
 
 /* A label value, escaped as the format wants (backslash, quote, newline). */
 static void

@@ -15,12 +15,10 @@
 #include <rte_malloc.h>
 #include <rte_vhost.h>
 
-#include "announce.h"
 #include "pmd.h"
 #include "switch.h"
 #include "vqs_direct.h"
-#include "vhost_port.h"
-#include "vring_peek.h"
+#include "vqs_vhost.h"
 
 /* epoll data: eventfds we drain on waking; RX interrupt fds of ethdevs
  * must not be read (for net_tap the fd is the device itself). */
@@ -183,7 +181,7 @@ vqs_pmds_assign_port(struct vqs_switch *sw, struct vqs_port *p,
 	return 0;
 }
 
-/* The RARP of a migrated guest (announce.c), switched as if the guest
+/* The RARP of a migrated guest (vhost/announce.c), switched as if the guest
  * had sent it on rq. */
 static uint32_t
 announce(struct vqs_pmd *pmd, const struct vqs_dp *dp, struct vqs_dp_rxq *rq, uint64_t *now)
@@ -199,7 +197,7 @@ announce(struct vqs_pmd *pmd, const struct vqs_dp *dp, struct vqs_dp_rxq *rq, ui
 }
 
 /* One pass over the PMD's RX queues; returns the frames it moved. Guest
- * vrings are peeked at first (vring_peek.h) unless full, and sends what
+ * vrings are peeked at first (vhost/include/peek.h) unless full, and sends what
  * the pass switched; then the guest TX vrings read directly get their
  * chains back (every mbuf pointing into them is freed by then). */
 static uint32_t

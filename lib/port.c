@@ -10,7 +10,7 @@
 #include "port.h"
 #include "switch.h"
 #include "vqs_direct.h"
-#include "vhost_port.h"
+#include "vqs_vhost.h"
 
 const char *const vqs_drop_names[VQS_DROP_MAX] = {
 	[VQS_DROP_BAD_FRAME] = "bad_frame",

@@ -66,27 +66,27 @@ struct vqs_port_stats {
 /*
  * vhost state is written by librte_vhost's callbacks (vhost-events thread)
  * and read by the PMDs and the control thread: every field is accessed
- * atomically. 'ready' gates every use of 'vid'; see vhost_port.c for the
+ * atomically. 'ready' gates every use of 'vid'; see vhost/port.c for the
  * handshake that makes destroy_device safe.
  */
 struct vqs_vhost_state {
 	int conn_vid;   /* the one connection the port serves, -1: none */
 	int wait_vid;   /* the next one, ignored until conn_vid goes; -1: none */
 	/* What the library said of wait_vid's device while it waited: it
-	 * takes effect when wait_vid takes over (vhost_port.c). */
+	 * takes effect when wait_vid takes over (vhost/port.c). */
 	uint8_t wait_started;
 	uint8_t wait_enabled[2 * VQS_VHOST_MAX_QP];
 	uint64_t conn_refused; /* connections beyond those two, refused */
 	uint64_t conn_extra;   /* connections that had to wait (a second frontend) */
 	/* Bumped (before 'ready' is set again) whenever a vring's pointers
-	 * may have changed: see vring_peek.h. Next to 'ready': an idle vring
+	 * may have changed: see vhost/include/peek.h. Next to 'ready': an idle vring
 	 * costs a PMD this one cache line of the port. */
 	uint32_t ring_gen;
 	uint32_t base_gen; /* bumped by new_device: the rings' positions are new */
 	int vid;
 	uint8_t ready;
 	/* A RARP to send for the guest (SEND_RARP after a live migration):
-	 * its MAC address and a pending bit (announce.c); announced: sent. */
+	 * its MAC address and a pending bit (vhost/announce.c); announced: sent. */
 	uint64_t announce;
 	uint64_t announced;
 	/* Dirty log marks in progress (PMDs, control thread), and a new log
@@ -95,7 +95,7 @@ struct vqs_vhost_state {
 	uint8_t log_swap;
 	/* Threads inside (or about to enter) a librte_vhost call that takes
 	 * this device's vq locks, which a message being handled holds: only
-	 * such a thread can be blocked by the message (vhost_guard.c). */
+	 * such a thread can be blocked by the message (vhost/guard.c). */
 	uint32_t lib_inside;
 	uint8_t vring_enabled[2 * VQS_VHOST_MAX_QP];
 	uint8_t kicks_off[2 * VQS_VHOST_MAX_QP]; /* guest kicks disabled */
@@ -132,7 +132,7 @@ struct vqs_vhost_state {
 	uint8_t ol_host, ol_guest;
 	uint8_t ol_keep;      /* conf offloads-kept: the fallback is allowed */
 	uint8_t ol_fallback;  /* the socket offers offloads for a frontend that
-			       * kept them (vhost_guard.c, offload_fallback) */
+			       * kept them (vhost/guard.c, offload_fallback) */
 	uint64_t ol_kept;     /* connections that kept offloads not offered */
 	const uint16_t *lib_avail[2 * VQS_VHOST_MAX_QP];
 	uint16_t lib_size[2 * VQS_VHOST_MAX_QP];

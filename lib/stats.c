@@ -9,7 +9,7 @@
 #include "pmd.h"
 #include "port.h"
 #include "stats.h"
-#include "vhost_port.h"
+#include "vqs_vhost.h"
 
 static void
 add_u64(struct vqs_fields *o, const char *key, uint64_t v)

@@ -18,14 +18,14 @@
 #include <rte_lcore.h>
 #include <rte_telemetry.h>
 
-#include "vqs_model.h"
 #include "fdb.h"
 #include "pmd.h"
 #include "stats.h"
 #include "switch.h"
-#include "tunnel.h"
 #include "telemetry.h"
-#include "vhost_port.h"
+#include "tunnel.h"
+#include "vqs_model.h"
+#include "vqs_vhost.h"
 
 /* The telemetry library gives callbacks no context pointer. */
 static struct vqs_switch *tel_sw;

@@ -27,18 +27,16 @@
 
 #include "ctl.h"
 #include "ctl_server.h"
-#include "guest_fault.h"
+#include "neigh.h"
 #include "offload.h"
 #include "options.h"
 #include "paths.h"
-#include "sd_notify.h"
 #include "pmd.h"
-#include "neigh.h"
+#include "sd_notify.h"
 #include "switch.h"
 #include "syscall_filter.h"
 #include "telemetry.h"
-#include "vhost_port.h"
-#include "watchdog.h"
+#include "vqs_vhost.h"
 
 
 #define CTL_PERIOD_MS 10 /* control loop tick */
@@ -348,7 +346,7 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
-	/* Guest memory a frontend shrinks under the switch: lib/guest_fault.c. */
+	/* Guest memory a frontend shrinks under the switch: lib/vhost/guest_fault.c. */
 	if (vqs_guest_fault_install() != 0)
 		VQS_LOG(WARNING, "no SIGBUS handler for guest memory: %s", strerror(errno));
 	/* Before any frame: where a frame's offloads are kept (offload.h). */

@@ -33,10 +33,10 @@
 
 #include "offload.h"
 #include "ratelimit.h"
-#include "switch.h"
 #include "ring.h"
+#include "switch.h"
 #include "vqs_direct.h"
-#include "vhost_port.h"
+#include "vqs_vhost.h"
 
 /*
  * Short copies are deferred to the end of the burst and made together, as

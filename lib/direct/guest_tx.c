@@ -22,10 +22,10 @@
 
 #include "offload.h"
 #include "ratelimit.h"
-#include "switch.h"
 #include "ring.h"
+#include "switch.h"
 #include "vqs_direct.h"
-#include "vhost_port.h"
+#include "vqs_vhost.h"
 
 #define COPY_BELOW 512 /* shorter frames are copied (measured: scripts/bench.sh --direct) */
 /* A frame left in guest memory has this much copied into an mbuf of the

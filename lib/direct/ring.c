@@ -24,11 +24,11 @@
 
 #include <rte_vhost.h>
 
-#include "ratelimit.h"
-#include "switch.h"
-#include "vhost_port.h"
 #include "offload.h"
+#include "ratelimit.h"
 #include "ring.h"
+#include "switch.h"
+#include "vqs_vhost.h"
 
 void
 vqs_ring_init(struct vqs_direct_ring *r)
@@ -253,7 +253,7 @@ vqs_ring_chain(const struct vqs_direct_ring *r, uint16_t head, bool writable,
 }
 
 /* The guest's call eventfd, through our duplicate: made again whenever
- * the library may have replaced the eventfd (fd_gen, vhost_notify.c). */
+ * the library may have replaced the eventfd (fd_gen, vhost/notify.c). */
 void
 vqs_ring_call(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq)
 {
@@ -282,7 +282,7 @@ vqs_ring_call(struct vqs_port *p, struct vqs_direct_ring *r, uint16_t vq)
 	 * the superseded eventfd, read by nobody once QEMU has checked it:
 	 * the call is made again on the new one. One call too many is
 	 * harmless, one too few stalls the guest. Pairs with the SEQ_CST
-	 * increment in vhost_guard.c's pre hook. */
+	 * increment in vhost/guard.c's pre hook. */
 	if (__atomic_load_n(&vh->fd_gen, __ATOMIC_SEQ_CST) != gen)
 		r->call_owed = true;
 }

@@ -16,7 +16,7 @@
  *
  * The log may be replaced (SET_LOG_BASE) and LOG_ALL turned on or off
  * (SET_FEATURES) while the device runs: both pause the port until the
- * library has the new state (vhost_guard.c), and the rings are set up
+ * library has the new state (vhost/guard.c), and the rings are set up
  * again after (ring_gen), so r->log follows the features. The pause
  * waits for the PMDs only so long (a PMD may be waiting for a vq lock
  * that the message holds), and a PMD that is slow to finish its burst
@@ -33,8 +33,8 @@
 #include <rte_pause.h>
 #include <rte_vhost.h>
 
-#include "switch.h"
 #include "ring.h"
+#include "switch.h"
 
 void
 vqs_ring_log_enter(struct vqs_vhost_state *vh)

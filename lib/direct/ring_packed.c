@@ -27,9 +27,9 @@
 
 #include <rte_vhost.h>
 
-#include "switch.h"
-#include "vhost_port.h"
 #include "ring.h"
+#include "switch.h"
+#include "vqs_vhost.h"
 
 #define F_AVAIL (1u << VRING_PACKED_DESC_F_AVAIL)
 #define F_USED (1u << VRING_PACKED_DESC_F_USED)

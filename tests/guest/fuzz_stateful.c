@@ -172,7 +172,7 @@ static uint64_t reconnect_gap_us;
 /* VQS_DATAPATH=library: librte_vhost reads what the switch checked again
  * (an avail index), so a guest racing its own avail index may get used
  * entries for stale buffers of its own, a call's worth, before the switch
- * stops the ring (lib/vhost_datapath.c): after avail_back, avail_ahead
+ * stops the ring (lib/vhost/datapath.c): after avail_back, avail_ahead
  * or desc_flip on such a vring its used entries are not checked. The
  * switch must still live and serve everyone else. */
 static bool library_datapath;

@@ -55,7 +55,7 @@
 				* before they are sent: two library bursts */
 #define VQS_TX_RETRIES    8    /* extra tries while a full ring still drains */
 #define VQS_FULL_POLL_PASSES 1024 /* a power of two: passes between polls that
-				   * do not trust the peek (vring_peek.h) */
+				   * do not trust the peek (vhost/include/peek.h) */
 #define VQS_MAX_FRAME_LEN 9216 /* default largest frame switched (9000 MTU + headers) */
 #define VQS_MAX_FRAME_LIMIT 65535 /* --max-frame-len at most */
 #define VQS_MIN_FRAME_LEN 14   /* an Ethernet header */

@@ -5,8 +5,8 @@
 
 #include <rte_vhost.h>
 
+#include "internal.h"
 #include "vqs_direct.h"
-#include "vhost_internal.h"
 
 /* Chains the guest made available from pos on: available descriptors
  * that end a chain, up to the first that is not available. */

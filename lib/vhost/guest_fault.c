@@ -34,6 +34,7 @@
 #include <rte_vhost.h>
 
 #include "guest_fault.h"
+#include "vqs_vhost.h"
 
 #define HUGETLBFS_MAGIC 0x958458f6
 #define RANGES (8 + 1) /* memory regions (VHOST_MEMORY_MAX_NREGIONS), the log */

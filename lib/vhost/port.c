@@ -22,7 +22,7 @@
  * until it succeeds. Host->guest interrupts are raised by the library inside
  * every enqueue/dequeue call that used descriptors: see docs/notifications.md.
  *
- * The other parts of a port: vhost_internal.h.
+ * The other parts of a port: internal.h.
  */
 #define VQS_LOG_MODULE VQS_LOG_VHOST
 
@@ -38,13 +38,13 @@
 
 #include "announce.h"
 #include "guest_fault.h"
+#include "internal.h"
 #include "offload.h"
 #include "paths.h"
 #include "pmd.h"
 #include "ratelimit.h"
 #include "switch.h"
 #include "vqs_direct.h"
-#include "vhost_internal.h"
 
 /* Offloads never offered: UFO, ECN and the legacy GSO bit (offload.h);
  * checksum and TSO only where the port's offloads= says (offload.h). */
@@ -85,7 +85,7 @@ new_connection(int vid)
 	if (vqs_vhost_guard_connection(vid, p->conf.path, p->conf.type == VQS_PORT_VHOST_CLIENT) != 0)
 		return -1;
 	/* A connection before may have been let keep offloads the port no
-	 * longer offers (vhost_guard.c, offload_fallback): not this one. */
+	 * longer offers (guard.c, offload_fallback): not this one. */
 	if (__atomic_exchange_n(&vh->ol_fallback, 0, __ATOMIC_RELAXED))
 		rte_vhost_driver_disable_features(p->conf.path, VQS_OL_FEATURES);
 	if (__atomic_load_n(&vh->conn_vid, __ATOMIC_RELAXED) < 0) {

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Guest memory that its frontend truncates under the switch: see
- * guest_fault.c.
+ * guest_fault.c. What the device callbacks and the control thread call;
+ * the handler's installation, at start-up, is in vqs_vhost.h.
  */
 #ifndef VQS_GUEST_FAULT_H
 #define VQS_GUEST_FAULT_H
 
 #include <stdbool.h>
 
-/* Installs the SIGBUS handler (once, at start-up, before any guest). */
-int vqs_guest_fault_install(void);
 /* vhost-events thread: device vid's memory (and dirty log) as the library
  * has it mapped now; called whenever that may have changed. */
 void vqs_guest_fault_watch(int vid);

@@ -74,10 +74,10 @@
 
 #include "announce.h"
 #include "guest_fault.h"
+#include "internal.h"
 #include "offload.h"
 #include "ratelimit.h"
 #include "switch.h"
-#include "vhost_internal.h"
 #include "vqs_direct.h"
 
 #define VHOST_USER_SET_FEATURES 2
@@ -454,7 +454,7 @@ values_ok(int vid, const struct vqs_port *p, void *msg)
  * no longer offers (turned off, or offered before a restart) are offered
  * again for this connection, so that the message is not refused: QEMU
  * would reconnect and ask again without end. new_connection
- * (vhost_port.c) takes them away again for the next connection. */
+ * (port.c) takes them away again for the next connection. */
 static void
 offload_fallback(struct vqs_port *p, uint64_t want)
 {
@@ -648,7 +648,7 @@ post_msg(int vid, void *msg)
 		__atomic_fetch_add(&p->vhost.fd_gen, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&p->vhost.paused, __ATOMIC_RELAXED)) {
 		/* the rings are consistent again, maybe elsewhere: the PMDs
-		 * take their pointers again (vring_peek.h), checked */
+		 * take their pointers again (peek.h), checked */
 		__atomic_store_n(&p->vhost.paused, 0, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&p->vhost.ring_gen, 1, __ATOMIC_RELAXED);
 		vqs_vhost_lib_check(p, vid);

@@ -49,8 +49,7 @@
 #include "port.h"
 #include "ratelimit.h"
 #include "switch.h"
-#include "vhost_port.h"
-#include "watchdog.h"
+#include "vqs_vhost.h"
 
 #define LOG_EVERY_S 60
 

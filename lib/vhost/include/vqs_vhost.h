@@ -1,6 +1,48 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * vhost-user ports through librte_vhost: socket set-up, the device
  * lifecycle callbacks, and the data path.
+ *
+ * lib/vhost: this header is the folder's public contract, with peek.h,
+ * the PMD's look at a guest TX vring, which it includes. Inside, as DPDK
+ * splits socket.c / vhost_user.c / virtio_net.c: port.c (sockets,
+ * connections, device callbacks), lookup.c (the port of a vid), guard.c
+ * (vhost-user messages checked, and the port paused, before the library
+ * acts), notify.c (eventfds outside the library's use), vring.c (what
+ * operators read of a vring), datapath.c (frames through librte_vhost,
+ * --datapath=library), peek.c, announce.c (the RARP after a live
+ * migration), guest_fault.c (guest memory its frontend truncates) and
+ * watchdog.c (interrupts a guest evidently missed); internal.h is what
+ * they share. The folder uses the switch's port record and services
+ * (vqs_switch.h) and the direct datapath's rings (vqs_direct.h), whose
+ * state it sets up and hands back with each device.
+ *
+ * Threads (docs/architecture.md, "vhost lifecycle"):
+ *  - librte_vhost runs the device callbacks and the message hooks on its
+ *    vhost-events thread (a client port's connection: the thread that
+ *    connects). They find their port by socket path under the switch's
+ *    lock; the port stays valid after it is dropped, as it is freed only
+ *    after rte_vhost_driver_unregister() returned, which waits for every
+ *    callback on its socket.
+ *  - vring_state_changed runs with every vq lock of the device held: it
+ *    records and returns. Waiting for a PMD there could deadlock with a
+ *    PMD spinning on one of those locks in rte_vhost_enqueue_burst.
+ *  - new_device publishes the vid, then sets the port's 'ready' (release);
+ *    a reader that sees ready (acquire) sees the vid. destroy_device
+ *    clears ready and waits for an RCU grace period. Every PMD is an RCU
+ *    reader, and so is the control thread or a telemetry client while it
+ *    touches a vid: "RCU-online" below. After the grace period no thread
+ *    is inside an API call on the vid, and the library may free it.
+ *  - PMDs call vqs_vhost_rx and _tx, the peek (peek.h) and
+ *    vqs_announce_take, and before a sleep vqs_vhost_kicks and
+ *    vqs_vhost_vring_fd_dup; any thread the readouts
+ *    (vqs_vhost_vring_info, RCU-online; vqs_vhost_vrings_count); the
+ *    control thread the rest.
+ *  - Lock order: a device's vq locks (librte_vhost's), then the switch's
+ *    lock: vring_state_changed looks its port up under the switch's lock
+ *    with every vq lock held, so nothing calls into librte_vhost with the
+ *    switch's lock held. A port's kick_lock, only ever try-locked (a PMD
+ *    arming kicks before it sleeps, the control thread turning them
+ *    off), before the vq lock rte_vhost_enable_guest_notification takes.
  */
 #ifndef VQS_VHOST_PORT_H
 #define VQS_VHOST_PORT_H
@@ -8,8 +50,11 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "peek.h"
 #include "port.h"
 
+struct rte_mbuf;
+struct rte_mempool;
 struct vqs_switch;
 
 /* Once, before any vhost port starts: the callbacks find ports here. */
@@ -101,5 +146,21 @@ uint16_t vqs_vhost_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id, uint32_t 
 		      struct rte_mempool *pool, struct rte_mbuf **pkts, uint16_t n);
 int vqs_vhost_tx(struct vqs_port *p, uint16_t pmd_id, struct rte_mbuf **pkts,
 		 uint16_t n);
+
+/* PMD: the RARP frame of an announcement requested on p, taken (NULL if
+ * none is, the device has not started yet, or no mbuf is left: then the
+ * request stays). The request comes with SEND_RARP after a live
+ * migration (announce.c). */
+struct rte_mbuf *vqs_announce_take(struct vqs_port *p, struct rte_mempool *pool);
+
+/* Guest memory that its frontend truncates under the switch (see
+ * guest_fault.c): installs the SIGBUS handler (once, at start-up, before
+ * any guest). */
+int vqs_guest_fault_install(void);
+
+/* The lost-interrupt watchdog: re-raises a guest interrupt on a vring
+ * where the guest is waiting for one it evidently never got. Control
+ * thread, once per watchdog period. */
+void vqs_watchdog_check(struct vqs_switch *sw);
 
 #endif

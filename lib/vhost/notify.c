@@ -2,7 +2,7 @@
  * A port's eventfds outside the library's own use of them: forced calls
  * (the watchdog's), calls counted per vring, and calls dropped on purpose
  * (debug/drop-calls). The library closes a vring's eventfd only around a
- * SET_VRING_KICK/CALL message (fd_gen odd, vhost_guard.c) or when the
+ * SET_VRING_KICK/CALL message (fd_gen odd, guard.c) or when the
  * device goes (destroy_device's grace period).
  */
 #define VQS_LOG_MODULE VQS_LOG_VHOST
@@ -17,8 +17,8 @@
 
 #include <rte_rcu_qsbr.h>
 
+#include "internal.h"
 #include "switch.h"
-#include "vhost_internal.h"
 #include "vqs_direct.h"
 
 int

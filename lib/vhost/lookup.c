@@ -2,8 +2,8 @@
  *
  * Which port a librte_vhost callback or message hook is about: the library
  * names a connection by its vid, the switch a port by its socket path.
- * Apart from the lifecycle (vhost_port.c) so that the message guard
- * (vhost_guard.c) finds its port without calling into the file that
+ * Apart from the lifecycle (port.c) so that the message guard
+ * (guard.c) finds its port without calling into the file that
  * registers its hooks: the two called each other.
  */
 #include <pthread.h>
@@ -11,8 +11,8 @@
 
 #include <rte_vhost.h>
 
+#include "internal.h"
 #include "switch.h"
-#include "vhost_internal.h"
 
 struct vqs_switch *vqs_vhost_sw;
 

@@ -33,10 +33,10 @@
 #include <rte_cycles.h>
 #include <rte_vhost.h>
 
+#include "internal.h"
 #include "offload.h"
 #include "ratelimit.h"
 #include "switch.h"
-#include "vhost_internal.h"
 #include "vqs_direct.h"
 
 /* Vring vq of device vid as it is now: false if it must not be used. */

@@ -20,7 +20,7 @@
  * bump it before 'ready' or the vring's 'enabled' is set again. The caller must
  * have seen 'ready' set (acquire) in this pass, as an RCU reader: a
  * memory table is unmapped only after the port was paused and every
- * reader quiescent (vhost_guard.c, pause_port), so the pointers stay
+ * reader quiescent (guard.c, pause_port), so the pointers stay
  * mapped for the rest of the pass.
  *
  * Why no descriptor is missed: see docs/notifications.md, "Peeking".

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * A migrated guest announced at its new port (announce.c).
+ * A migrated guest announced at its new port (announce.c): the
+ * vhost-events thread's half; the PMD's, vqs_announce_take, is in
+ * vqs_vhost.h.
  */
 #ifndef VQS_ANNOUNCE_H
 #define VQS_ANNOUNCE_H
 
 #include <stdint.h>
 
-struct rte_mempool;
-struct rte_mbuf;
 struct vqs_port;
 
 /* vhost-events thread (SEND_RARP): the port's guest, with this MAC
@@ -18,10 +18,5 @@ void vqs_announce_request(struct vqs_port *p, const uint8_t mac[6]);
 /* vhost-events thread (destroy_device): a request not sent yet is
  * dropped with the device it came for. */
 void vqs_announce_forget(struct vqs_port *p);
-
-/* PMD: the RARP frame of an announcement requested on p, taken (NULL if
- * none is, the device has not started yet, or no mbuf is left: then the
- * request stays). */
-struct rte_mbuf *vqs_announce_take(struct vqs_port *p, struct rte_mempool *pool);
 
 #endif

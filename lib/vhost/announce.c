@@ -9,7 +9,7 @@
  * a RARP from that address, as OVS and librte_vhost do. librte_vhost
  * sends it only from inside rte_vhost_dequeue_burst, which the direct
  * datapath never calls, and mis-sizes a one-frame dequeue when it does
- * (vhost_guard.c): the switch sends it itself. The vhost-events thread
+ * (guard.c): the switch sends it itself. The vhost-events thread
  * records the request in the port's vhost state; the PMD polling the
  * port's queue 0 takes it and switches the frame as if the guest had
  * sent it: the MAC table learns the address on the new port at once, and
@@ -24,9 +24,9 @@
 #include <rte_mbuf.h>
 
 #include "announce.h"
+#include "internal.h"
 #include "pmd.h"
 #include "switch.h"
-#include "vhost_internal.h"
 
 #define ANNOUNCE_PENDING (1ULL << 48) /* over the 48 bits of the address */
 
