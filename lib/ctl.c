@@ -20,7 +20,7 @@
 
 #include "ctl_cmd.h"
 #include "ovs_compat.h"
-#include "switch.h"
+#include "vqs_switch.h"
 
 static char state_file[VQS_PATH_MAX * 2];
 

@@ -20,11 +20,8 @@
 #include <rte_malloc.h>
 
 #include "ctl_cmd.h"
-#include "eth_port.h"
-#include "pmd.h"
-#include "switch.h"
-#include "tunnel.h"
 #include "vqs_model.h"
+#include "vqs_switch.h"
 #include "vqs_vhost.h"
 
 #define SET_ARGS "port PORT KEY=VALUE... (add-port's) | bridge BRIDGE mac-aging=|mac-table-size= " \

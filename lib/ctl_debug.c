@@ -7,7 +7,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "ctl_cmd.h"
-#include "switch.h"
+#include "vqs_switch.h"
 #include "vqs_vhost.h"
 
 /* debug/drop-calls PORT N: swallows the next N guest interrupts

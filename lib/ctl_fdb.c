@@ -10,9 +10,7 @@
 #include <rte_ether.h>
 
 #include "ctl_cmd.h"
-#include "fdb.h"
-#include "switch.h"
-#include "tunnel.h"
+#include "vqs_switch.h"
 
 #define FDB_SHOW_LIMIT     10000  /* entries fdb/show lists unless asked */
 #define FDB_SHOW_LIMIT_MAX 100000 /* ... and at most: the control thread's

@@ -11,7 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "stats.h"
-#include "switch.h"
+#include "vqs_switch.h"
 #include "vqs_vhost.h"
 
 /* Ports named by argv[1], or all of them; calls fn for each, with top. */

@@ -7,9 +7,8 @@
 #include <rte_common.h>
 
 #include "ctl_cmd.h"
-#include "pmd.h"
 #include "stats.h"
-#include "switch.h"
+#include "vqs_switch.h"
 
 static int
 cmd_pmd_rxq_show(struct vqs_ctl_ctx *x, int argc, char **argv)

@@ -21,7 +21,7 @@
 #include "json.h"
 #include "paths.h"
 #include "ratelimit.h"
-#include "switch.h"
+#include "vqs_switch.h"
 
 struct client {
 	int fd;

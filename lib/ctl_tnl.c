@@ -10,10 +10,7 @@
 #include <rte_cycles.h>
 
 #include "ctl_cmd.h"
-#include "dp.h"
-#include "neigh.h"
-#include "switch.h"
-#include "tunnel.h"
+#include "vqs_switch.h"
 
 /* The neighbour's state as text, and its age in seconds. */
 static const char *

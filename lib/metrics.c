@@ -13,10 +13,8 @@
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 
-#include "fdb.h"
 #include "metrics.h"
-#include "pmd.h"
-#include "switch.h"
+#include "vqs_switch.h"
 #include "vqs_vhost.h"
 
 /* A label value, escaped as the format wants (backslash, quote, newline). */

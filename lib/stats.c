@@ -5,10 +5,8 @@
 
 #include <rte_cycles.h>
 
-#include "offload.h"
-#include "pmd.h"
-#include "port.h"
 #include "stats.h"
+#include "vqs_switch.h"
 #include "vqs_vhost.h"
 
 static void

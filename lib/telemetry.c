@@ -18,13 +18,10 @@
 #include <rte_lcore.h>
 #include <rte_telemetry.h>
 
-#include "fdb.h"
-#include "pmd.h"
 #include "stats.h"
-#include "switch.h"
 #include "telemetry.h"
-#include "tunnel.h"
 #include "vqs_model.h"
+#include "vqs_switch.h"
 #include "vqs_vhost.h"
 
 /* The telemetry library gives callbacks no context pointer. */

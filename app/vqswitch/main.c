@@ -27,15 +27,12 @@
 
 #include "ctl.h"
 #include "ctl_server.h"
-#include "neigh.h"
-#include "offload.h"
 #include "options.h"
 #include "paths.h"
-#include "pmd.h"
 #include "sd_notify.h"
-#include "switch.h"
 #include "syscall_filter.h"
 #include "telemetry.h"
+#include "vqs_switch.h"
 #include "vqs_vhost.h"
 
 

@@ -20,11 +20,10 @@
 #include <rte_prefetch.h>
 #include <rte_vhost.h>
 
-#include "offload.h"
 #include "ratelimit.h"
 #include "ring.h"
-#include "switch.h"
 #include "vqs_direct.h"
+#include "vqs_switch.h"
 #include "vqs_vhost.h"
 
 #define COPY_BELOW 512 /* shorter frames are copied (measured: scripts/bench.sh --direct) */

@@ -24,10 +24,9 @@
 
 #include <rte_vhost.h>
 
-#include "offload.h"
 #include "ratelimit.h"
 #include "ring.h"
-#include "switch.h"
+#include "vqs_switch.h"
 #include "vqs_vhost.h"
 
 void

@@ -34,7 +34,7 @@
 #include <rte_vhost.h>
 
 #include "ring.h"
-#include "switch.h"
+#include "vqs_switch.h"
 
 void
 vqs_ring_log_enter(struct vqs_vhost_state *vh)

@@ -28,7 +28,7 @@
 #include <rte_vhost.h>
 
 #include "ring.h"
-#include "switch.h"
+#include "vqs_switch.h"
 #include "vqs_vhost.h"
 
 #define F_AVAIL (1u << VRING_PACKED_DESC_F_AVAIL)

@@ -25,8 +25,7 @@
 
 #include "announce.h"
 #include "internal.h"
-#include "pmd.h"
-#include "switch.h"
+#include "vqs_switch.h"
 
 #define ANNOUNCE_PENDING (1ULL << 48) /* over the 48 bits of the address */
 

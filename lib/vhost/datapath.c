@@ -34,10 +34,9 @@
 #include <rte_vhost.h>
 
 #include "internal.h"
-#include "offload.h"
 #include "ratelimit.h"
-#include "switch.h"
 #include "vqs_direct.h"
+#include "vqs_switch.h"
 
 /* Vring vq of device vid as it is now: false if it must not be used. */
 static bool

@@ -75,10 +75,9 @@
 #include "announce.h"
 #include "guest_fault.h"
 #include "internal.h"
-#include "offload.h"
 #include "ratelimit.h"
-#include "switch.h"
 #include "vqs_direct.h"
+#include "vqs_switch.h"
 
 #define VHOST_USER_SET_FEATURES 2
 #define VHOST_USER_SET_MEM_TABLE 5

@@ -12,7 +12,7 @@
 #include <rte_vhost.h>
 
 #include "internal.h"
-#include "switch.h"
+#include "vqs_switch.h"
 
 struct vqs_switch *vqs_vhost_sw;
 

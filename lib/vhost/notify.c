@@ -18,8 +18,8 @@
 #include <rte_rcu_qsbr.h>
 
 #include "internal.h"
-#include "switch.h"
 #include "vqs_direct.h"
+#include "vqs_switch.h"
 
 int
 vqs_vhost_vring_fd_dup(struct vqs_port *p, uint16_t q, bool kick)

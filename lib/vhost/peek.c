@@ -5,8 +5,8 @@
 #include <rte_vhost.h>
 
 #include "peek.h"
-#include "port.h"
 #include "vqs_direct.h"
+#include "vqs_switch.h"
 
 /* The ring's size and pointers are the library's, which does not check
  * them against guest memory when a frontend resizes a mapped ring: only

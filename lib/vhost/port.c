@@ -39,12 +39,10 @@
 #include "announce.h"
 #include "guest_fault.h"
 #include "internal.h"
-#include "offload.h"
 #include "paths.h"
-#include "pmd.h"
 #include "ratelimit.h"
-#include "switch.h"
 #include "vqs_direct.h"
+#include "vqs_switch.h"
 
 /* Offloads never offered: UFO, ECN and the legacy GSO bit (offload.h);
  * checksum and TSO only where the port's offloads= says (offload.h). */

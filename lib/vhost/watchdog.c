@@ -46,9 +46,8 @@
 
 #include <rte_cycles.h>
 
-#include "port.h"
 #include "ratelimit.h"
-#include "switch.h"
+#include "vqs_switch.h"
 #include "vqs_vhost.h"
 
 #define LOG_EVERY_S 60

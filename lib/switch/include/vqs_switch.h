@@ -1,6 +1,50 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The switch: bridges, ports, PMDs, and the learning bridge that moves one
  * received burst to its destinations.
+ *
+ * lib/switch: this header is the folder's public contract, with the
+ * headers beside it that it includes: port.h (a port at run time, its
+ * device state and counters, and the dispatch to its type), pmd.h (the
+ * PMD threads and their loop), dp.h (the datapath snapshot the PMDs
+ * read), fdb.h (a bridge's MAC table), tunnel.h and neigh.h (VXLAN ports
+ * and their next hops), eth_port.h (ethdev ports) and offload.h (the
+ * offloads a guest's frame asks for). Inside: switch.c (the learning
+ * bridge and VLANs for one burst), frame.h (what the bridge does with a
+ * frame) and offload_sw.c (offloads done in software).
+ *
+ * The switch uses base and the model, and the two kinds of guest port it
+ * dispatches to: lib/vhost (vqs_vhost.h) and lib/direct (vqs_direct.h).
+ * Those use the port record, the mbuf pool, the RCU variable and
+ * vqs_pmds_wake from here: the three folders are the datapath, each
+ * reached through its public header alone, and none calls the control
+ * plane (lib/ctl, lib/observe), which drives them through these headers.
+ *
+ * Threads (docs/architecture.md):
+ *  - The control thread alone changes the switch: bridges, ports, the
+ *    PMDs' RX queues. Other threads that read ports or bridges (telemetry
+ *    clients, librte_vhost's callbacks) take sw->lock, which the control
+ *    thread holds only while it changes the tables, never while it waits.
+ *  - PMDs read only the published datapath snapshot (sw->dp, dp.h):
+ *    immutable, published with one atomic store; the control thread then
+ *    waits for an RCU grace period (sw->qsv) before it frees the old one,
+ *    or a port, an FDB position or a vhost device the old one named. A
+ *    PMD reports a quiescent state after every pass and holds nothing of
+ *    one pass into the next.
+ *  - RCU readers: each PMD (its id), the control thread while it touches
+ *    a vhost device (ctl_thread_id), telemetry clients (tel_thread_id,
+ *    one client at a time under tel_lock).
+ *  - A PMD never takes sw->lock and never blocks (but idle, with
+ *    --pmd-sleep, on its own eventfds, RCU-offline). Locks it can meet:
+ *    a vhost virtqueue lock inside rte_vhost_enqueue_burst (vqs_vhost.h),
+ *    the rte_hash writer lock while it adds an address (the control
+ *    thread holds it for one delete at a time), a shared ethdev TX
+ *    queue's spinlock and a guest RX vring's (other PMDs, one burst).
+ *  - Lock order, outermost first: tel_lock, then sw->lock; librte_vhost's
+ *    vq locks come before sw->lock (vqs_vhost.h). Spinlocks are innermost,
+ *    held for one burst or one call.
+ *  - Counters are per PMD, each written by its PMD alone (vqs_count,
+ *    vqs.h); any thread sums them, the control thread clears them by
+ *    moving a baseline.
  */
 #ifndef VQS_SWITCH_H
 #define VQS_SWITCH_H
@@ -13,11 +57,16 @@
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 
-#include "vqs_model.h"
 #include "dp.h"
+#include "eth_port.h"
 #include "fdb.h"
+#include "neigh.h"
+#include "offload.h"
+#include "pmd.h"
 #include "port.h"
+#include "tunnel.h"
 #include "vqs.h"
+#include "vqs_model.h"
 
 struct vqs_pmd;
 

@@ -9,8 +9,8 @@
 #include "frame.h"
 #include "offload_sw.h"
 #include "pmd.h"
-#include "switch.h"
 #include "tunnel.h"
+#include "vqs_switch.h"
 
 _Static_assert(VQS_MAX_PORTS <= 256, "a MAC table entry keeps the slot in 8 bits (VQS_FDB_DEST)");
 

@@ -19,8 +19,8 @@
 
 #include <rte_mbuf.h>
 
-#include "vqs_model.h"
 #include "port.h"
+#include "vqs_model.h"
 
 struct vqs_dp;
 struct vqs_pmd;

@@ -8,7 +8,7 @@
 #include "dp.h"
 #include "neigh.h"
 #include "pmd.h"
-#include "switch.h"
+#include "vqs_switch.h"
 
 void
 vqs_dp_free(struct vqs_dp *dp)

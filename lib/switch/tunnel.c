@@ -14,8 +14,8 @@
 #include "dp.h"
 #include "neigh.h"
 #include "pmd.h"
-#include "switch.h"
 #include "tunnel.h"
+#include "vqs_switch.h"
 
 #define VXLAN_FLAG_I   RTE_BE32(0x08000000) /* "a valid VNI" */
 #define SRC_PORT_MIN   49152u               /* RFC 7348: the dynamic range */

@@ -16,8 +16,8 @@
 #include <rte_vhost.h>
 
 #include "pmd.h"
-#include "switch.h"
 #include "vqs_direct.h"
+#include "vqs_switch.h"
 #include "vqs_vhost.h"
 
 /* epoll data: eventfds we drain on waking; RX interrupt fds of ethdevs

@@ -11,8 +11,8 @@
 #include <rte_mbuf.h>
 #include <rte_spinlock.h>
 
-#include "vqs_model.h"
 #include "vqs.h"
+#include "vqs_model.h"
 
 struct vqs_direct_qp;
 

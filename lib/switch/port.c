@@ -8,8 +8,8 @@
 #include "offload_sw.h"
 #include "pmd.h"
 #include "port.h"
-#include "switch.h"
 #include "vqs_direct.h"
+#include "vqs_switch.h"
 #include "vqs_vhost.h"
 
 const char *const vqs_drop_names[VQS_DROP_MAX] = {
