@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "answer.h"
-#include "stats.h"
+#include "vqs_observe.h"
 
 void
 vqs_answer_init(struct vqs_answer *o)

@@ -9,8 +9,7 @@
 
 #include "ctl_cmd.h"
 #include "log.h"
-#include "metrics.h"
-#include "stats.h"
+#include "vqs_observe.h"
 #include "vqs_switch.h"
 #include "vqs_vhost.h"
 

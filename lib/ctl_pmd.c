@@ -7,7 +7,7 @@
 #include <rte_common.h>
 
 #include "ctl_cmd.h"
-#include "stats.h"
+#include "vqs_observe.h"
 #include "vqs_switch.h"
 
 static int

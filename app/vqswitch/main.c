@@ -31,7 +31,7 @@
 #include "paths.h"
 #include "sd_notify.h"
 #include "syscall_filter.h"
-#include "telemetry.h"
+#include "vqs_observe.h"
 #include "vqs_switch.h"
 #include "vqs_vhost.h"
 
