@@ -24,9 +24,8 @@
 #include <bsd/string.h>
 
 #include "buf.h"
-#include "ctl.h"
-#include "ctl_server.h"
 #include "json.h"
+#include "vqs_ctl.h"
 
 #define DEFAULT_SOCKET VQS_RUN_DIR "/vqswitch.ctl" /* VQS_RUN_DIR: from meson */
 #define REPLY_TIMEOUT_MS 60000 /* deleting a busy port waits for its guest */

@@ -25,12 +25,11 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
-#include "ctl.h"
-#include "ctl_server.h"
 #include "options.h"
 #include "paths.h"
 #include "sd_notify.h"
 #include "syscall_filter.h"
+#include "vqs_ctl.h"
 #include "vqs_observe.h"
 #include "vqs_switch.h"
 #include "vqs_vhost.h"

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vqs_model.h"
-#include "ctl.h"
 #include "unit.h"
+#include "vqs_ctl.h"
+#include "vqs_model.h"
 
 
 static struct vqs_conf conf;

@@ -7,7 +7,7 @@
 #include <rte_common.h>
 #include <rte_rcu_qsbr.h>
 
-#include "ctl_cmd.h"
+#include "cmd.h"
 #include "log.h"
 #include "vqs_observe.h"
 #include "vqs_switch.h"

@@ -12,9 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vqs_model.h"
-#include "ctl.h"
 #include "answer.h"
+#include "vqs_ctl.h"
+#include "vqs_model.h"
 
 struct vqs_switch;
 struct vqs_bridge;
@@ -50,12 +50,12 @@ struct vqs_ctl_cmd {
 /* Called once per module, by vqs_ctl_init(), in the order of vqctl --help. */
 void vqs_ctl_register(const char *section, const struct vqs_ctl_cmd *cmds, unsigned int n);
 
-void vqs_ctl_config_register(void);  /* ctl_config.c: bridges, ports, show */
-void vqs_ctl_fdb_register(void);     /* ctl_fdb.c: MAC tables */
-void vqs_ctl_tnl_register(void);     /* ctl_tnl.c: tunnels */
-void vqs_ctl_pmd_register(void);     /* ctl_pmd.c: PMD threads */
-void vqs_ctl_observe_register(void); /* ctl_observe.c: counters, vrings, logs */
-void vqs_ctl_debug_register(void);   /* ctl_debug.c: fault injection */
+void vqs_ctl_config_register(void);  /* config.c: bridges, ports, show */
+void vqs_ctl_fdb_register(void);     /* fdb.c: MAC tables */
+void vqs_ctl_tnl_register(void);     /* tnl.c: tunnels */
+void vqs_ctl_pmd_register(void);     /* pmd.c: PMD threads */
+void vqs_ctl_observe_register(void); /* observe.c: counters, vrings, logs */
+void vqs_ctl_debug_register(void);   /* debug.c: fault injection */
 
 /* Look-ups that set x->r->err when they find nothing. */
 struct vqs_br_conf *vqs_ctl_find_bridge(struct vqs_ctl_ctx *x, const char *name);

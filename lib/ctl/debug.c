@@ -6,7 +6,7 @@
 #include <rte_common.h>
 #include <rte_rcu_qsbr.h>
 
-#include "ctl_cmd.h"
+#include "cmd.h"
 #include "vqs_switch.h"
 #include "vqs_vhost.h"
 

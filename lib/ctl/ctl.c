@@ -18,7 +18,7 @@
 #include <bsd/string.h>
 #include <rte_common.h>
 
-#include "ctl_cmd.h"
+#include "cmd.h"
 #include "ovs_compat.h"
 #include "vqs_switch.h"
 

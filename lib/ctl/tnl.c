@@ -9,7 +9,7 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 
-#include "ctl_cmd.h"
+#include "cmd.h"
 #include "vqs_switch.h"
 
 /* The neighbour's state as text, and its age in seconds. */

@@ -19,7 +19,7 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
-#include "ctl_cmd.h"
+#include "cmd.h"
 #include "vqs_model.h"
 #include "vqs_switch.h"
 #include "vqs_vhost.h"

@@ -1,6 +1,30 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Control commands: the vqctl verbs, run on the control thread against the
  * running switch, and the config and state files made of them.
+ *
+ * lib/ctl: this header is the folder's public contract, with server.h
+ * (the control socket and its protocol), which it includes. Inside:
+ * ctl.c (the command registry and dispatcher, ovs-vsctl chains, the log
+ * line of every change, the config and state files), cmd.h (what a
+ * module needs to register its commands), the modules' commands
+ * (config.c: bridges, ports, show; fdb.c; tnl.c; pmd.c; observe.c:
+ * counters, vrings, logs; debug.c: fault injection), answer.c (a query's
+ * answer, rendered as JSON or as text), ovs_compat.c (ovs-vsctl's
+ * syntax) and server.c (the socket). The control plane is the top of
+ * lib/: it drives the model, the switch, the vhost ports and the
+ * observers through their public headers, and none of them calls it
+ * (it never touches the direct datapath, which the switch and the vhost
+ * ports drive).
+ *
+ * Threads. Commands run on the control thread (the main lcore), one at a
+ * time, each to its end before the next request is read; they may block
+ * (an RCU grace period, a device's start, a state file's fsync; a reply
+ * waits at most VQS_CTL_SEND_MS for a slow reader). A command changes
+ * the switch as vqs_switch.h says (the tables under sw->lock, never held
+ * while it waits) and is RCU-online only while it touches a vhost device.
+ * vqs_ctl_init, vqs_ctl_print_commands, vqs_ctl_split and
+ * vqs_ctl_check_file touch no switch and may run on any thread (vqctl
+ * prints the commands; main.c checks a config file before EAL starts).
  */
 #ifndef VQS_CTL_H
 #define VQS_CTL_H
@@ -9,6 +33,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "server.h"
 #include "vqs_model.h"
 
 struct vqs_switch;
@@ -22,7 +47,7 @@ struct vqs_ctl_reply {
 	bool unsaved;        /* applied, but the state file could not be written */
 };
 
-/* Registers every module's commands (ctl_cmd.h); once, any thread. The
+/* Registers every module's commands (cmd.h); once, any thread. The
  * functions below do it themselves when needed. */
 void vqs_ctl_init(void);
 /* Every command, by section, as vqctl --help shows them. */

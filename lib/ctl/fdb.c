@@ -9,7 +9,7 @@
 #include <rte_cycles.h>
 #include <rte_ether.h>
 
-#include "ctl_cmd.h"
+#include "cmd.h"
 #include "vqs_switch.h"
 
 #define FDB_SHOW_LIMIT     10000  /* entries fdb/show lists unless asked */

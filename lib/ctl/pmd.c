@@ -6,7 +6,7 @@
 
 #include <rte_common.h>
 
-#include "ctl_cmd.h"
+#include "cmd.h"
 #include "vqs_observe.h"
 #include "vqs_switch.h"
 

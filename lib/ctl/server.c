@@ -16,11 +16,11 @@
 #include <bsd/string.h>
 
 #include "buf.h"
-#include "ctl.h"
-#include "ctl_server.h"
 #include "json.h"
 #include "paths.h"
 #include "ratelimit.h"
+#include "server.h"
+#include "vqs_ctl.h"
 #include "vqs_switch.h"
 
 struct client {
