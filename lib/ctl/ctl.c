@@ -127,6 +127,15 @@ static const struct vqs_ctl_cmd own_commands[] = {
 	{ "help", "COMMAND", "one command's arguments and what it does", 1, 1, VQS_CMD_QUERY, cmd_help },
 };
 
+/*
+ * The one place the registry names its modules, in the order of vqctl
+ * --help. A deliberate cycle, the registration interface's: each module
+ * calls the registry (cmd.h: vqs_ctl_register, the look-ups) and the
+ * registry knows nothing of a module but its register function, called
+ * here once. Modules registering themselves (constructors) would leave
+ * the order to the linker, and a static library drops the objects that
+ * nothing references.
+ */
 static void
 register_all(void)
 {

@@ -38,7 +38,12 @@ vqs_announce_request(struct vqs_port *p, const uint8_t mac[6])
 	for (i = 0; i < 6; i++)
 		v |= (uint64_t)mac[i] << (8 * i);
 	/* A sleeping PMD sends it at once; a flood of requests wakes the
-	 * PMDs once, not once a request. */
+	 * PMDs once, not once a request. A deliberate cycle between the
+	 * folders: the vhost-events thread wakes the PMDs through the
+	 * switch's vqs_pmds_wake (as new_device and vring_state_changed
+	 * do), and the PMD loop takes the frame back through vqs_vhost.h
+	 * (vqs_announce_take); the request lives in the port's vhost state,
+	 * and neither side reaches into the other's files. */
 	if (!(__atomic_exchange_n(&p->vhost.announce, v, __ATOMIC_ACQ_REL) & ANNOUNCE_PENDING))
 		vqs_pmds_wake(vqs_vhost_sw);
 }
