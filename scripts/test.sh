@@ -5,8 +5,8 @@
 # test-guest suites again against an AddressSanitizer and
 # UndefinedBehaviorSanitizer build, stateful fuzzing (the seeds on the
 # library datapath, 30 s on the direct one) (scripts/fuzz.sh), the offload
-# code fuzzed in process for 10 s (tests/unit/fuzz_offload.c), and the
-# Debian package built, installed, checked and purged (scripts/deb.sh
+# code fuzzed in process for 10 s (tests/unit/switch/fuzz_offload.c), and
+# the Debian package built, installed, checked and purged (scripts/deb.sh
 # --check). Ends with "N passed, N failed" (a TAP test counts each case
 # it reports: the real guests' groups, which share a boot); exits
 # non-zero if any failed.
@@ -111,14 +111,14 @@ asan_build() {
 # a PMD that sleeps on that drains the rest one per wake): a run that
 # explores it finds the library's own holes listed there. Then the
 # default datapath for 30 s, then the offload code in process
-# (tests/unit/fuzz_offload.c), 10 s from its seeds (about 100,000
+# (tests/unit/switch/fuzz_offload.c), 10 s from its seeds (about 100,000
 # inputs). It needs no namespace: its guests are vhost-user sockets.
 fuzz() {
     VQS_DATAPATH=library VQS_FUZZ_PMD_SLEEP= timeout -k 10 600 \
             bash scripts/fuzz.sh 40 -runs=0 build-fuzz/corpus-stateful &&
         VQS_DATAPATH=direct timeout -k 10 600 bash scripts/fuzz.sh 30 &&
         ninja -C build-fuzz tests/unit/fuzz_offload >/dev/null &&
-        python3 tests/unit/fuzz_offload_seeds.py build-fuzz/corpus-offload &&
+        python3 tests/unit/switch/fuzz_offload_seeds.py build-fuzz/corpus-offload &&
         timeout -k 10 120 build-fuzz/tests/unit/fuzz_offload -max_total_time=10 -max_len=12000 \
             -print_final_stats=1 -artifact_prefix=build-fuzz/ build-fuzz/corpus-offload \
             2>build-fuzz/last-fuzz-offload.log || {

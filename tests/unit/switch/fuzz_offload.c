@@ -28,7 +28,7 @@
  * with another destination; bit 3: later pieces of 700 bytes, as one
  * left in guest memory, else 2 KB copies; bits 4-7: the first piece's
  * length, at least VQS_OL_HEAD), the 10-byte header (little endian), the
- * frame. Seeds: tests/unit/fuzz_offload_seeds.py. Run by scripts/test.sh.
+ * frame. Seeds: tests/unit/switch/fuzz_offload_seeds.py. Run by scripts/test.sh.
  */
 #include <stdlib.h>
 #include <string.h>
