@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
  * Values of key=value words that more than one part of the switch reads:
- * whole numbers and IPv4 addresses (declared in conf.h). Apart from
+ * whole numbers and IPv4 addresses (declared in vqs_model.h). Apart from
  * conf.c, which calls conf_tnl.c's tunnel helpers, so that conf_tnl.c
  * calls nothing of conf.c's: it used to call back for the number parser,
  * and the two depended on each other.
