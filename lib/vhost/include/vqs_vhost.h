@@ -33,10 +33,11 @@
  *    touches a vid: "RCU-online" below. After the grace period no thread
  *    is inside an API call on the vid, and the library may free it.
  *  - PMDs call vqs_vhost_rx and _tx, the peek (peek.h) and
- *    vqs_announce_take, and before a sleep vqs_vhost_kicks and
- *    vqs_vhost_vring_fd_dup; any thread the readouts
- *    (vqs_vhost_vring_info, RCU-online; vqs_vhost_vrings_count); the
- *    control thread the rest.
+ *    vqs_announce_take. vqs_vhost_kicks and vqs_vhost_vring_fd_dup (a
+ *    PMD before it sleeps, the direct datapath for a call eventfd, the
+ *    control thread) and the readouts (vqs_vhost_vring_info,
+ *    vqs_vhost_vrings_count) run on any thread, RCU-online where they
+ *    say so. The control thread calls the rest.
  *  - Lock order: a device's vq locks (librte_vhost's), then the switch's
  *    lock: vring_state_changed looks its port up under the switch's lock
  *    with every vq lock held, so nothing calls into librte_vhost with the
