@@ -77,7 +77,7 @@ def flag_steps(g1, g2):
     """Without EVENT_IDX: NO_INTERRUPT (packed: DISABLE) means no call; once
     cleared, one call per completed batch, not per frame; TX completions
     are signalled the same way. (The library datapath hands librte_vhost
-    one frame per call into mergeable buffers, lib/vhost_datapath.c, and
+    one frame per call into mergeable buffers, lib/vhost/datapath.c, and
     the library decides per call: there, one call per frame, none while
     NO_INTERRUPT is set.)"""
     check(g2.rxpost(128) == 128, "receiver posted its buffers")
