@@ -16,8 +16,9 @@
  * (lib_inside): blocked on a lock this message holds (a PMD in
  * rte_vhost_enqueue_burst, the control thread turning kicks off), it only
  * gets on after the message, and touches the rings then, before the post
- * hook could stop it. Any other reader is waited for. So when a reader
- * could not be waited for, a message
+ * hook could stop it. Without such a thread every reader is waited for;
+ * with one, the wait ends for all (the RCU check is global). So when a
+ * reader could not be waited for, a message
  * that would leave a ring unusable is refused (the guest must
  * reconnect): a new memory table (it could fail after the old one is
  * gone), a new size for a mapped ring, a packed position past the ring.
@@ -263,8 +264,11 @@ pause_port(struct vqs_port *p)
 	/* Bounded where it must be: a PMD spinning in rte_vhost_enqueue_burst
 	 * on a vq lock that this very message holds never gets quiescent
 	 * until we return, so past the bound the wait ends while a thread is
-	 * inside such a call on this device. Any other reader gets quiescent
-	 * (a descheduled one later), and is waited for. */
+	 * inside such a call on this device. The RCU check is global: the
+	 * wait then ends for every reader, one in the middle of a burst of
+	 * the direct datapath too (it returns false; the caller decides). Without such
+	 * a thread every reader gets quiescent (a descheduled one later),
+	 * and is waited for. */
 	token = rte_rcu_qsbr_start(vqs_vhost_sw->qsv);
 	deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000000 * PAUSE_WAIT_US;
 	while ((done = rte_rcu_qsbr_check(vqs_vhost_sw->qsv, token, false)) == 0 &&
@@ -534,17 +538,25 @@ pre_msg(int vid, void *msg)
 		break;
 	case VHOST_USER_SET_FEATURES:
 		offload_fallback(p, m->u64);
-		/* Logging may start even if a reader could not be waited for:
-		 * the only ones not waited for are inside a library call,
-		 * before the vq lock that this message holds (the library
-		 * takes every vq lock before this hook and frees them after
-		 * the post hook). Such a burst writes once the message is
-		 * done, under the new features, which the library marks by;
-		 * and the post hook has the switch's own marks after it
-		 * (lib_log_len, vqs_vhost_notify's) follow them before it
-		 * frees the locks. Refusing (as up to 2026-12) failed real
-		 * migrations whenever a PMD was descheduled in a burst. */
-		pause_port(p);
+		/* On the library datapath logging may start even if a reader
+		 * could not be waited for: the switch writes guest memory
+		 * only inside library calls there, and a thread inside one
+		 * is before the vq lock this message holds (the library takes
+		 * every vq lock before this hook and frees them after the post
+		 * hook) or past its writes: its burst runs after the message,
+		 * under the new features, which the library marks by, and the
+		 * switch's own marks after it (lib_log_len, vqs_vhost_notify)
+		 * follow the post hook's set-up. Refusing there failed
+		 * migrations whenever a PMD was descheduled in a burst.
+		 * On the direct datapath a bound that ends the wait ends it
+		 * for every reader (the RCU check is global), and a direct
+		 * burst that read r->log before the message would write
+		 * unmarked after it: refused (found by the hostile review). */
+		if (!pause_port(p) && p->vhost.direct != NULL && ((m->u64 >> VHOST_F_LOG_ALL) & 1)) {
+			VQS_LOG_RL(&rl, WARNING, "port %s: dirty logging refused: a thread was inside librte_vhost on this guest's rings; the guest must reconnect",
+				   p->conf.name);
+			m->u64 |= UNOFFERED_FEATURE;
+		}
 		break;
 	case VHOST_USER_SET_VRING_BASE:
 		if (!pause_port(p) && !ring_msg_safe(vid, m))
