@@ -314,8 +314,15 @@ def test_ring_shrunk_under_a_pmd(c):
     check(bad.rxpost(32) == 32, "the attacker posted 32 buffers")
     before = bad.state(0)["used_idx"]
     if library:
-        sw.vqctl("debug/delay-enqueue", "bad", "50000")
+        sw.vqctl("debug/delay-enqueue", "bad", "100000")
+    tx_before = g1.state(1)["used_idx"]
     g1.tx(BAD, n=32, length=60, seq=1)
+    # The PMD has taken g1's frames (their TX entries are used) and is held
+    # before its enqueue for 100 ms: the message comes then, however slow
+    # a loaded machine is to get the PMD there.
+    if library:
+        check(wait_for(lambda: g1.state(1)["used_idx"] != tx_before, 10, 0.002),
+              "the PMD took g1's frames")
     r = bad.call("vring_num vq=0 num=2")
     time.sleep(0.3)
     check(sw.alive(), "vqswitch died")

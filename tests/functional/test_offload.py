@@ -47,9 +47,26 @@ def setup(c, name, a_opts="", b_opts="", n_opts="", packed=0):
         g.rxpost(200, "4096")
     for g in (a, b, n):
         g.tx("ff:ff:ff:ff:ff:ff")
-    time.sleep(0.3)
-    for g in (a, b, n):
-        g.rxpost(g.rx()["used"], "4096")
+    # Each guest takes the others' broadcasts (those of its VLAN) out of
+    # the way: as many as the switch sent its port, once the switch has
+    # had all three (and twice in a row, the counters read apart).
+    # Waited for, not slept on: a late one, on a loaded machine, was
+    # counted by the test's first receiver.
+    got, settled = [0, 0, 0], [0]
+
+    def drained():
+        for i, g in enumerate((a, b, n)):
+            used = g.rx()["used"]
+            if used:
+                g.rxpost(used, "4096")
+                got[i] += used
+        ports = [sw.port(p) for p in ("a", "b", "n")]
+        done = all(p["rx_packets"] >= 1 for p in ports) and \
+            all(got[i] >= p["tx_packets"] for i, p in enumerate(ports))
+        settled[0] = settled[0] + 1 if done else 0
+        return settled[0] >= 2
+
+    check(wait_for(drained, 10, 0.05), "the set-up's broadcasts, received by a, b, n: %s" % got)
     return sw, a, b, n
 
 
