@@ -674,15 +674,19 @@ vqs_direct_complete(struct vqs_port *p, uint16_t q)
 	rte_spinlock_unlock(&r->lock);
 }
 
-void
+bool
 vqs_direct_kicks_on(struct vqs_port *p, uint16_t q)
 {
 	struct vqs_direct_txq *t = &p->vhost.direct[q].tx;
 	struct vqs_direct_ring *r = &t->r;
 	uint32_t gen = __atomic_load_n(&p->vhost.ring_gen, __ATOMIC_RELAXED);
 
+	/* Held (the control thread making an owed call): the library's
+	 * stale avail_event, just written by vqs_vhost_kicks, stays, and
+	 * the guest may never kick. Before: returned as if done, and a
+	 * sleeping PMD found a frame only at its 100 ms timeout. */
 	if (!rte_spinlock_trylock(&r->lock))
-		return;
+		return false;
 	/* An idle ring is not set up again by a pass (the peek finds it
 	 * empty): its pointers may be those of a memory table or ring
 	 * address that is gone. Taken again here, or nothing is written. */
@@ -699,6 +703,7 @@ vqs_direct_kicks_on(struct vqs_port *p, uint16_t q)
 		}
 	}
 	rte_spinlock_unlock(&r->lock);
+	return true; /* or a ring not usable: nothing to poll, nothing to kick for */
 }
 
 /* A ring's owed call, made if the PMD that has the ring is not in it. */

@@ -317,8 +317,8 @@ pmd_wake_on(struct vqs_pmd *pmd, const struct vqs_dp *dp)
 			wakeable = false;
 			continue;
 		}
-		if (rq->direct)
-			vqs_direct_kicks_on(p, rq->qid);
+		if (rq->direct && !vqs_direct_kicks_on(p, rq->qid))
+			wakeable = false;
 		if (!epoll_add_dup(pmd, w, vqs_vhost_vring_fd_dup(p, q, true), true))
 			wakeable = false;
 	}

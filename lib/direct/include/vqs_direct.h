@@ -70,8 +70,10 @@ uint16_t vqs_direct_rx(struct vqs_port *p, uint16_t q, uint16_t pmd_id,
 void vqs_direct_complete(struct vqs_port *p, uint16_t q);
 /* PMD before it sleeps: asks the guest to kick at the next avail entry
  * (EVENT_IDX: our own position in avail_event or the device event
- * structure, the library's is stale). */
-void vqs_direct_kicks_on(struct vqs_port *p, uint16_t q);
+ * structure, the library's is stale). false if it could not (the ring
+ * held by another thread): the guest may then not kick, and the PMD
+ * must not sleep long. */
+bool vqs_direct_kicks_on(struct vqs_port *p, uint16_t q);
 /* Control thread, RCU-online, the guest connected: the calls a ring
  * could not make (its eventfd being replaced) made now, for rings whose
  * PMD may not come back to them soon (an RX vring gets no pass until the
