@@ -681,7 +681,7 @@ vqs_direct_kicks_on(struct vqs_port *p, uint16_t q)
 	struct vqs_direct_ring *r = &t->r;
 	uint32_t gen = __atomic_load_n(&p->vhost.ring_gen, __ATOMIC_RELAXED);
 
-	/* Held (the control thread making an owed call): the library's
+	/* Held (an owed call being made, a burst not completed): the library's
 	 * stale avail_event, just written by vqs_vhost_kicks, stays, and
 	 * the guest may never kick. Before: returned as if done, and a
 	 * sleeping PMD found a frame only at its 100 ms timeout. */
