@@ -104,12 +104,13 @@ def ping(ns, ip, count=5, size=56, what=""):
     ARP on both sides of the tunnel)."""
     if not wait_for(lambda: ns.sh("ping -c 1 -W 1 -s %d %s" % (size, ip), check_rc=False).returncode == 0, 20, 0.2):
         raise AssertionError("%s: no answer from %s in 20 s" % (what, ip))
-    # -w: until count are answered (or 20 s), however late: with -W alone
-    # ping gives up two round trips after its last echo, and round trips
-    # on a loaded machine reach hundreds of milliseconds. A lost echo still
-    # shows as loss (ping sends another).
-    r = ns.sh("ping -c %d -i 0.2 -w 20 -s %d %s" % (count, size, ip), check_rc=False)
-    check(" 0% packet loss" in r.stdout, "%s: ping %s from %s: %s" % (what, ip, ns.name, r.stdout[-300:]))
+    # One echo at a time, each waited for up to 5 s: a series gives up on
+    # its last echo two round trips after sending it (-W), or counts
+    # echoes still in flight as lost (-w), and round trips on a loaded
+    # machine reached seconds. A lost echo is still lost.
+    r = ns.sh("for i in $(seq %d); do ping -c 1 -W 5 -s %d %s || exit 1; done" % (count, size, ip),
+              check_rc=False, timeout=60 + 6 * count)
+    check(r.returncode == 0, "%s: ping %s from %s: %s" % (what, ip, ns.name, r.stdout[-300:]))
 
 
 def iperf(server, client, ip, args="", what=""):
