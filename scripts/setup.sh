@@ -28,7 +28,7 @@ elif [ "$mode" != --run ]; then
     echo "usage: setup.sh [--run|--test]" >&2
     exit 2
 fi
-# The tests run three streams at once (scripts/test.sh), each with up to
+# The tests run two streams at once (scripts/test.sh), each with up to
 # a switch and a generator: twice the hugepages of one.
 HUGEPAGES=${VQS_HUGEPAGES:-$([ "$mode" = --test ] && echo 1024 || echo 512)}
 
