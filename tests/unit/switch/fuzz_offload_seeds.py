@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Seeds of tests/unit/fuzz_offload (its input format is in the comment at
+"""Seeds of tests/unit/switch/fuzz_offload (its input format is in the comment at
 the top of fuzz_offload.c): right headers for GSO TCP over IPv4 and IPv6,
 tagged and not, partial TCP and UDP checksums, for destinations that take
 everything, some offloads or none. python3 fuzz_offload_seeds.py DIR."""
@@ -7,7 +7,7 @@ import os
 import struct
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "functional"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "functional"))
 from offload_frames import UDP, Frame, payload  # noqa: E402
 
 A, B = "02:00:00:00:0a:01", "02:00:00:00:0b:01"
