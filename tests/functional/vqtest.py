@@ -648,7 +648,7 @@ def main_tap(groups):
     if unknown:
         print("no such case in %s: %s" % (sys.argv[1], ", ".join(sorted(unknown))))
         return 1
-    cases = [t for name, t in named.items() if not only or name in only]
+    cases = [(name, t) for name, t in named.items() if not only or name in only]
     TAP = True
     print("1..%d" % len(cases), flush=True)
     c = Cleanup()
@@ -662,8 +662,7 @@ def main_tap(groups):
         log("FAIL " + broken)
         show_logs()
     try:
-        for n, t in enumerate(cases, 1):
-            name = t.__name__[5:] if t.__name__.startswith("test_") else t.__name__
+        for n, (name, t) in enumerate(cases, 1):
             if broken:
                 failed += 1
                 print("not ok %d - %s" % (n, name), flush=True)

@@ -138,6 +138,18 @@ class Guest:
             raise TestFailure("%s: '%s' failed (%d):\n%s" % (self.name, command, rc, out[-3000:]))
         return out
 
+    def ping(self, ip, count=3, size=56):
+        """count echoes to ip, each answered. One at a time, each waited
+        for up to 5 s: busybox's ping gives up on the last echo of a
+        series two round trips (at least a second) after sending it, and
+        a loaded machine's round trips can be longer."""
+        out = self.check("n=0; for i in $(seq %d); do ping -c 1 -W 5 -s %d %s > /dev/null && n=$((n+1)); "
+                         "done; echo VQS_PINGS=$n" % (count, size, ip), timeout=30 + 6 * count)
+        m = re.search(r"VQS_PINGS=(\d+)", out)
+        if not m or int(m.group(1)) != count:
+            raise TestFailure("%s: %s of %d echoes to %s answered:\n%s" %
+                              (self.name, m and m.group(1), count, ip, out[-1500:]))
+
     def qmp(self, timeout=10):
         """The QMP client of this QEMU, connected on first use."""
         if self._qmp is None:

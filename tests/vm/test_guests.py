@@ -78,18 +78,6 @@ class Env:
         self.nets = {n.name: n for n in nets}
 
 
-def ping(g, ip, count=3, size=56):
-    """count echoes, each answered. One at a time, each waited for up to
-    5 s: busybox's ping gives up on the last echo of a series two round
-    trips (at least a second) after sending it, and a loaded machine's
-    round trips can be longer."""
-    out = g.check("n=0; for i in $(seq %d); do ping -c 1 -W 5 -s %d %s > /dev/null && n=$((n+1)); done; "
-                  "echo VQS_PINGS=$n" % (count, size, ip), timeout=30 + 6 * count)
-    m = re.search(r"VQS_PINGS=(\d+)", out)
-    check(m and int(m.group(1)) == count, "%s: %s of %d echoes to %s answered:\n%s" %
-          (g.name, m and m.group(1), count, ip, out[-1500:]))
-
-
 def iperf(client, server_ip, args="", seconds=3):
     out = client.check("iperf3 -c %s -t %d %s" % (server_ip, seconds, args), timeout=60 + seconds)
     m = re.findall(r"([\d.]+) ([KMG]?)bits/sec.*receiver", out)
@@ -118,7 +106,7 @@ def scenario(what):
 def ping_and_tcp(sw, g1, g2, net, seconds=2):
     scenario("ping, TCP both ways")
     ip1, ip2 = net.ips
-    ping(g1, ip2)
+    g1.ping(ip2)
     log("TCP g1->g2 %.1f Mbit/s, g2->g1 %.1f Mbit/s" %
         (iperf(g1, ip2, seconds=seconds) / 1e6, iperf(g1, ip2, "-R", seconds=seconds) / 1e6))
     no_watchdog_kicks(sw, net)
@@ -148,14 +136,14 @@ def udp_flood_then_ping(sw, g1, g2, net):
     ip1, ip2 = net.ips
     out = g1.check("iperf3 -c %s -u -b 0 -t 2" % ip2, timeout=60)
     check("receiver" in out, "UDP run:\n%s" % out)
-    ping(g1, ip2)
-    ping(g2, ip1)
+    g1.ping(ip2)
+    g2.ping(ip1)
     no_watchdog_kicks(sw, net)
 
 
 def jumbo(sw, g1, g2, net):
     """9000-byte MTU: ping of 9000 bytes and TCP."""
-    ping(g1, net.ips[1], size=8972)
+    g1.ping(net.ips[1], size=8972)
     iperf(g1, net.ips[1], seconds=2)
     st = sw.port(net.ports[0])
     check(st["drop_bad_frame"] == 0 and st["rx_bytes"] > 0, "%s %s" % (net.ports[0], st))
@@ -186,12 +174,12 @@ def pmd_sleep(sw, g1, g2, net):
     check(sleeping < 0.3, "a sleeping PMD does not: runnable %.2f" % sleeping)
     for gap in (0.3, 1.5):  # single packets after idles longer than 100 ms
         time.sleep(gap)
-        ping(g1, ip2, count=1)
-        ping(g2, ip1, count=1)
+        g1.ping(ip2, count=1)
+        g2.ping(ip1, count=1)
     # Pings 0.3 s apart: the PMD is asleep before each. Had a kick been
     # missed, the frame would wait for the 100 ms timeout.
     # Eleven sent, the first ten answered: busybox gives up on the last
-    # echo of a series a second after sending it (see ping()).
+    # echo of a series a second after sending it (see Guest.ping).
     out = g1.check("ping -c 11 -i 0.3 -W 3 %s" % ip2, timeout=60)
     rtts = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"seq=(\d+) ttl=\d+ time=([\d.]+) ms", out)}
     check(all(i in rtts for i in range(10)), "all ten pings: %s" % out)
@@ -233,7 +221,7 @@ def reboot_under_traffic(sw, g1, g2, net):
     p1 = net.ports[0]
     ip1, ip2 = net.ips
     before = sw.port(p1)
-    ping(g2, ip1)
+    g2.ping(ip1)
     g2.proc.stdin.write(("ping -i 0.2 %s > /tmp/ping.log 2>&1 &\n" % ip1).encode())
     g2.proc.stdin.flush()
     time.sleep(1)
@@ -242,7 +230,7 @@ def reboot_under_traffic(sw, g1, g2, net):
     time.sleep(1)
     g1.boot()
     sw.wait_port_state(p1, "up")
-    ping(g1, ip2)
+    g1.ping(ip2)
     out = g2.check("sleep 2; kill %1; tail -3 /tmp/ping.log")
     check(sw.alive(), "vqswitch died")
     p = sw.port(p1)
@@ -366,7 +354,7 @@ def guests_net(c):
 def test_two_queue_pairs(e):
     sw, g1, g2, net = e.sw, e.g1, e.g2, e.nets["mq"]
     sw.wait_kicks_off(net.ports[0], 4)
-    ping(g1, net.ips[1])
+    g1.ping(net.ips[1])
     serve(g2)
     iperf(g1, net.ips[1], "-P 4", seconds=2)
     check(sw.port(net.ports[0])["vrings_enabled"] == 4, "both queue pairs enabled")
@@ -376,7 +364,7 @@ def test_netns_host_through_nic_port(e):
     """A guest reaches a host in a network namespace, through a net_pcap
     port on a veth whose other end is in the namespace."""
     sw, g1, ns = e.sw, e.g1, e.ns
-    ping(g1, HOST_IP)
+    g1.ping(HOST_IP)
     r = subprocess.run(["ip", "netns", "exec", ns, "busybox", "ping", "-c", "3", "-W", "3", e.nets["ns"].ips[0]],
                        capture_output=True, text=True)
     check(r.returncode == 0, "host -> guest ping: %s %s" % (r.stdout, r.stderr))
@@ -391,7 +379,7 @@ def test_netns_host_through_nic_port(e):
     finally:
         srv.kill()
         srv.wait()
-    ping(g1, HOST_IP)
+    g1.ping(HOST_IP)
     errors = run(["ip", "netns", "exec", ns, "nstat", "-az", "TcpInCsumErrors", "UdpInCsumErrors",
                   "IpExtInCsumErrors"]).stdout
     check(all(int(l.split()[1]) == 0 for l in errors.splitlines()[1:] if l.strip()),
@@ -405,7 +393,7 @@ def test_vxlan_to_linux_vtep(e):
     TCP and UDP both ways, its GSO frames segmented before they are
     encapsulated."""
     sw, g1, vt = e.sw, e.g1, e.vtep
-    ping(g1, VTEP_IP, count=5)
+    g1.ping(VTEP_IP, count=5)
     r = vt.sh("ping -c 3 -w 20 %s" % e.nets["vx"].ips[0], check_rc=False)  # see test_tunnel.ping
     check(r.returncode == 0, "VTEP -> guest ping: %s" % r.stdout)
     srv = vt.popen(["iperf3", "-s"])
@@ -417,7 +405,7 @@ def test_vxlan_to_linux_vtep(e):
     finally:
         srv.kill()
         srv.wait()
-    ping(g1, VTEP_IP)
+    g1.ping(VTEP_IP)
     offloads_used(sw, e.nets["vx"].ports, sw_gso="vx")
     t = sw.vqctl("tnl/show", "vx", fmt="json")[0]["remotes"][0]
     check(t["rx_packets"] > 100 and t["tx_packets"] > 100, "tunnel counters: %s" % t)
@@ -430,7 +418,7 @@ def test_watchdog_off_guest_stalls(e):
     line for all its queues. That is luck, not recovery, and is not
     asserted.) Last: guest 1's NIC stays stalled."""
     sw, g1, g2, net = e.sw, e.g1, e.g2, e.nets["wd"]
-    ping(g2, net.ips[0])
+    g2.ping(net.ips[0])
     sw.vqctl("debug/drop-calls", net.ports[0], "1000000")
     for attempt in range(2):
         rc, out = g2.run("ping -c 3 -W 2 %s" % net.ips[0], timeout=60)

@@ -228,15 +228,6 @@ def move(g, dst, bandwidth, what):
     return a1[0] - a0[0], a1[1] - a0[1]
 
 
-def ping(sender, ip, count=3):
-    """As test_guests.ping: one echo at a time, each waited for."""
-    out = sender.check("n=0; for i in $(seq %d); do ping -c 1 -W 5 %s > /dev/null && n=$((n+1)); done; "
-                       "echo VQS_PINGS=$n" % (count, ip), timeout=30 + 6 * count)
-    m = re.search(r"VQS_PINGS=(\d+)", out)
-    check(m and int(m.group(1)) == count, "%s: %s of %d echoes to %s answered:\n%s" %
-          (sender.name, m and m.group(1), count, ip, out[-1500:]))
-
-
 def traffic_round(g, sender, dst, n, digest):
     """The other guest (sender) sends guest g a checked UDP stream and the
     file /tmp/f over TCP while g migrates to dst; both arrive intact at
@@ -268,7 +259,7 @@ def traffic_round(g, sender, dst, n, digest):
     check(r["corrupt"] == 0 and r["dup"] == 0,
           "UDP payloads corrupt or stale at the destination (a write the dirty log missed?): %s" % r)
     check(r["received"] > sent["sent"] // 2, "UDP: most datagrams arrive: %s of %s" % (r, sent))
-    ping(sender, g.ip)
+    sender.ping(g.ip)
 
 
 def quiet_round(g, other, dst):
@@ -278,7 +269,7 @@ def quiet_round(g, other, dst):
     _, rarps = move(g, dst, 1 << 30, "RARP")
     check(rarps > 0, "no RARP: the other guest saw none from %s" % g.mac)
     dst.check("echo alive")
-    ping(other.cur, g.ip)
+    other.cur.ping(g.ip)
 
 
 def destination_dies(g, other):
@@ -300,7 +291,7 @@ def destination_dies(g, other):
     check(q.execute("query-status").get("status") == "running",
           "the source runs on after a failed migration: %s" % q.execute("query-status"))
     log("destination killed halfway: migration %s, the guest runs on" % st)
-    ping(other.cur, g.ip)
+    other.cur.ping(g.ip)
     check(g.port() == g.ports[0], "%s on %s after the failed migration: %s" % (g.mac, g.ports[0], g.port()))
     g.sw.wait_port_state(g.ports[1], "down")
     return g.qemu(g.ports[1])
@@ -314,7 +305,7 @@ def test_migration(c):
     d1 = g1.qemu("vm1b")
     for g in (g1, g2):
         g.cur.wait_ready()
-    ping(g2.cur, IP1)
+    g2.cur.ping(IP1)
     check((g1.port(), g2.port()) == ("vm1", "vm2"), "MACs learned on vm1, vm2: %s %s" % (g1.port(), g2.port()))
     g1.watcher, g2.watcher = g2, g1
     for g in (g1, g2):
