@@ -346,12 +346,17 @@ def test_control_clients(c):
         except socket.timeout:
             raise AssertionError("an idle control client was not closed")
     n = 10500
-    for i in range(n):
-        va.send(frame("ff:ff:ff:ff:ff:ff", "02:01:00:00:%02x:%02x" % (i >> 8, i & 0xFF)))
-        if i % 500 == 499:
-            time.sleep(0.05)
     macs = lambda: sw.vqctl("show", fmt="json")["bridges"][0]["macs"]
-    wait_for(lambda: macs() == n, 10, 0.2)
+    # A descheduled PMD lets the veth's socket drop frames (rx_missed):
+    # the same sources go again, up to five times, until the table holds
+    # more than a page; a source already learned only refreshes its entry.
+    for _ in range(5):
+        for i in range(n):
+            va.send(frame("ff:ff:ff:ff:ff:ff", "02:01:00:00:%02x:%02x" % (i >> 8, i & 0xFF)))
+            if i % 500 == 499:
+                time.sleep(0.05)
+        if wait_for(lambda: macs() == n, 10, 0.2):
+            break
     total = macs()
     check(total > 10000, "table filled: %d" % total)
     r = subprocess.run([VQCTL, "--socket", sw.ctl_socket, "--format", "json", "fdb/show", "br0"],
