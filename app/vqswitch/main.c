@@ -30,6 +30,7 @@
 #include "sd_notify.h"
 #include "syscall_filter.h"
 #include "vqs_ctl.h"
+#include "vqs_evpn.h"
 #include "vqs_observe.h"
 #include "vqs_switch.h"
 #include "vqs_vhost.h"
@@ -268,6 +269,7 @@ control_loop(struct vqs_switch *sw, struct vqs_ctl_server *srv, const struct vqs
 	while (quit_signal == 0) {
 		vqs_ctl_server_poll(srv, sw, CTL_PERIOD_MS);
 		vqs_vhost_ctl_poll(sw);
+		vqs_evpn_poll(sw);
 		if (wd_period != 0 && rte_get_tsc_cycles() >= next_wd) {
 			vqs_watchdog_check(sw);
 			next_wd = rte_get_tsc_cycles() + wd_period;

@@ -9,6 +9,7 @@
 #include <bsd/string.h>
 
 #include "options.h"
+#include "vqs_evpn.h"
 
 void
 vqs_options_usage(const char *prog)
@@ -50,12 +51,15 @@ vqs_options_usage(const char *prog)
 	       "                       packed rings; default), or librte_vhost (each\n"
 	       "                       frame copied twice; offers dirty-page logging;\n"
 	       "                       for trusted guests only)\n"
+	       "  --evpn-prefix P      names of EVPN ports' kernel devices: P<VNI>b,\n"
+	       "                       P<VNI>v, P<VNI>d, P<VNI>p (default %s; docs/evpn.md)\n"
 	       "  --stats-interval N   log port counters and PMD load every N seconds\n"
 	       "                       (default 0: never)\n"
 	       "  --version            print the version and exit\n"
 	       "  --help               print this help and exit\n",
 	       prog, prog, VQS_DEFAULT_STATE, VQS_CTL_SOCKET_NAME,
-	       VQS_DEFAULT_SOCKET_DIR, VQS_DEFAULT_MBUFS, VQS_MAX_FRAME_LEN, VQS_MAX_FRAME_LIMIT);
+	       VQS_DEFAULT_SOCKET_DIR, VQS_DEFAULT_MBUFS, VQS_MAX_FRAME_LEN, VQS_MAX_FRAME_LIMIT,
+	       VQS_EVPN_PREFIX);
 }
 
 static int
@@ -93,7 +97,7 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 {
 	enum { OPT_CONFIG = 256, OPT_STATE, OPT_NO_STATE, OPT_CTL_SOCKET,
 	       OPT_SOCKET_DIR, OPT_SOCKET_GROUP, OPT_CTL_GROUP, OPT_DEBUG_COMMANDS, OPT_MBUFS, OPT_STATS_INTERVAL, OPT_PMD_SLEEP, OPT_WATCHDOG,
-	       OPT_MAX_FRAME, OPT_DATAPATH,
+	       OPT_MAX_FRAME, OPT_DATAPATH, OPT_EVPN_PREFIX,
 	       OPT_VERSION, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
@@ -110,10 +114,12 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 		{ "watchdog-interval", required_argument, NULL, OPT_WATCHDOG },
 		{ "max-frame-len", required_argument, NULL, OPT_MAX_FRAME },
 		{ "datapath", required_argument, NULL, OPT_DATAPATH },
+		{ "evpn-prefix", required_argument, NULL, OPT_EVPN_PREFIX },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct vqs_err err;
 	const char *prog = argv[0];
 	uint32_t v;
 	int c;
@@ -202,6 +208,12 @@ vqs_options_parse(struct vqs_options *o, int argc, char **argv)
 				return -EINVAL;
 			}
 			o->direct = strcmp(optarg, "direct") == 0;
+			break;
+		case OPT_EVPN_PREFIX:
+			if (vqs_evpn_set_prefix(optarg, &err) != 0) {
+				fprintf(stderr, "vqswitch: %s\n", err.msg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_PMD_SLEEP:
 			v = 100;

@@ -24,6 +24,7 @@ const char *const vqs_log_names[VQS_LOG_MODULES] = {
 	[VQS_LOG_PMD] = "vqswitch.pmd",
 	[VQS_LOG_WATCHDOG] = "vqswitch.watchdog",
 	[VQS_LOG_TELEMETRY] = "vqswitch.telemetry",
+	[VQS_LOG_EVPN] = "vqswitch.evpn",
 };
 
 static const char *const level_names[] = {

@@ -53,6 +53,7 @@ void vqs_ctl_register(const char *section, const struct vqs_ctl_cmd *cmds, unsig
 void vqs_ctl_config_register(void);  /* config.c: bridges, ports, show */
 void vqs_ctl_fdb_register(void);     /* fdb.c: MAC tables */
 void vqs_ctl_tnl_register(void);     /* tnl.c: tunnels */
+void vqs_ctl_evpn_register(void);    /* evpn.c: BGP EVPN */
 void vqs_ctl_pmd_register(void);     /* pmd.c: PMD threads */
 void vqs_ctl_observe_register(void); /* observe.c: counters, vrings, logs */
 void vqs_ctl_debug_register(void);   /* debug.c: fault injection */

@@ -20,6 +20,7 @@
 #include <rte_malloc.h>
 
 #include "cmd.h"
+#include "vqs_evpn.h"
 #include "vqs_model.h"
 #include "vqs_switch.h"
 #include "vqs_vhost.h"
@@ -90,14 +91,17 @@ bridge_create(struct vqs_switch *sw, const struct vqs_br_conf *bc, struct vqs_er
 
 /* The device (or a tunnel port's counters); release: close a device EAL
  * probed too. */
+/* release: the switch exits (a hot-plugged ethdev is released, an EVPN
+ * port's shadow kept for the next start). */
 static void
-port_device_stop(struct vqs_port *p, bool release)
+port_device_stop(struct vqs_switch *sw, struct vqs_port *p, bool release)
 {
-	if (vqs_port_type_is_vhost(p->conf.type))
+	if (vqs_port_type_is_vhost(p->conf.type)) {
 		vqs_vhost_port_stop(p);
-	else if (p->conf.type == VQS_PORT_VXLAN)
+	} else if (p->conf.type == VQS_PORT_VXLAN) {
+		vqs_evpn_port_stop(sw, p, release);
 		vqs_tnl_port_stop(p);
-	else
+	} else
 		vqs_eth_port_stop(p, release);
 }
 
@@ -154,8 +158,11 @@ port_create(struct vqs_switch *sw, const struct vqs_port_conf *pc, struct vqs_er
 		rc = vqs_vhost_port_start(p, sw->socket_gid, e->msg, sizeof(e->msg));
 	} else if (pc->type == VQS_PORT_VXLAN) {
 		rc = vqs_tnl_port_start(p, sw->n_pmds);
-		if (rc != 0)
+		if (rc != 0) {
 			vqs_err_set(e, rc, "out of memory");
+		} else if ((rc = vqs_evpn_port_start(sw, p, e)) != 0) {
+			vqs_tnl_port_stop(p);
+		}
 	} else {
 		rc = vqs_eth_port_start(p, sw->n_pmds, sw->pool, e->msg, sizeof(e->msg));
 	}
@@ -168,7 +175,7 @@ port_create(struct vqs_switch *sw, const struct vqs_port_conf *pc, struct vqs_er
 	}
 	rc = vqs_pmds_assign_port(sw, p, pc, e);
 	if (rc != 0) {
-		port_device_stop(p, false);
+		port_device_stop(sw, p, false);
 		port_free(sw, p);
 		return NULL;
 	}
@@ -180,7 +187,7 @@ port_create(struct vqs_switch *sw, const struct vqs_port_conf *pc, struct vqs_er
 static void
 port_undo(struct vqs_switch *sw, struct vqs_port *p)
 {
-	port_device_stop(p, false);
+	port_device_stop(sw, p, false);
 	port_free(sw, p);
 }
 
@@ -197,7 +204,7 @@ port_delete(struct vqs_switch *sw, struct vqs_port *p, bool release)
 		p->deleting = false;
 		return -ENOMEM;
 	}
-	port_device_stop(p, release);
+	port_device_stop(sw, p, release);
 	if (b != NULL)
 		vqs_fdb_flush_port(b->fdb, p->slot);
 	port_free(sw, p);
@@ -644,6 +651,7 @@ show_vxlan(struct vqs_ctl_ctx *x, uint32_t o, const struct vqs_port_conf *pc)
 	vqs_answer_uint(x->ans, o, "vni", pc->vx.vni);
 	vqs_answer_str(x->ans, o, "local_ip", vqs_ipv4_str(pc->vx.local_ip, a, sizeof(a)));
 	vqs_answer_str(x->ans, o, "remote_ip", remotes);
+	vqs_answer_str(x->ans, o, "evpn", pc->vx.evpn ? "on" : "off");
 	vqs_answer_uint(x->ans, o, "dst_port", pc->vx.dst_port);
 	vqs_answer_uint(x->ans, o, "ttl", pc->vx.ttl);
 	if (pc->vx.tos == VQS_TOS_INHERIT)

@@ -142,6 +142,7 @@ register_all(void)
 	vqs_ctl_config_register();
 	vqs_ctl_fdb_register();
 	vqs_ctl_tnl_register();
+	vqs_ctl_evpn_register();
 	vqs_ctl_pmd_register();
 	vqs_ctl_observe_register();
 	vqs_ctl_register("Help", own_commands, RTE_DIM(own_commands));

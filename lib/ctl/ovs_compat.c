@@ -81,6 +81,7 @@ push_setting(struct vqs_chain *ch, struct vqs_chain_cmd *c, const char *kv, bool
 		{ "options:dst_port=", "dst_port=" },
 		{ "options:ttl=", "ttl=" },
 		{ "options:tos=", "tos=" },
+		{ "options:evpn=", "evpn=" },
 	};
 	char word[512];
 	unsigned int i;

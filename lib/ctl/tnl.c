@@ -115,6 +115,7 @@ show_tunnel(struct vqs_ctl_ctx *x, uint32_t list, const struct vqs_dp *dp, uint1
 	vqs_answer_uint(x->ans, o, "vni", vx->conf.vni);
 	vqs_answer_str(x->ans, o, "local_ip", vqs_ipv4_str(vx->conf.local_ip, ip, sizeof(ip)));
 	vqs_answer_uint(x->ans, o, "dst_port", vx->conf.dst_port);
+	vqs_answer_str(x->ans, o, "evpn", vx->conf.evpn ? "on" : "off");
 	vqs_answer_str(x->ans, o, "underlay", vx->ul >= 0 ? dp->ports[vx->ul].port->conf.name : "");
 	vqs_answer_uint(x->ans, o, "underlay_mtu", vx->ul >= 0 ? dp->ports[vx->ul].ul.mtu : 0);
 	vqs_answer_str(x->ans, o, "ip_checksum", vx->ul < 0 ? "" :
@@ -123,6 +124,8 @@ show_tunnel(struct vqs_ctl_ctx *x, uint32_t list, const struct vqs_dp *dp, uint1
 	for (r = 0; r < vx->conf.n_remotes; r++) {
 		const struct vqs_neigh *n = vx->neigh[r] >= 0 ? &dp->neigh->e[vx->neigh[r]] : NULL;
 
+		if (vx->conf.remote[r] == 0) /* a free place: tunnel.h */
+			continue;
 		ro = vqs_answer_obj(x->ans, rl, NULL);
 		vqs_answer_str(x->ans, ro, "ip", vqs_ipv4_str(vx->conf.remote[r], ip, sizeof(ip)));
 		vqs_answer_str(x->ans, ro, "next_hop", n != NULL ? vqs_ipv4_str(n->ip, ip, sizeof(ip)) : "");
@@ -132,6 +135,8 @@ show_tunnel(struct vqs_ctl_ctx *x, uint32_t list, const struct vqs_dp *dp, uint1
 		vqs_answer_uint(x->ans, ro, "rx_bytes", st.rx_bytes);
 		vqs_answer_uint(x->ans, ro, "tx_packets", st.tx_packets);
 		vqs_answer_uint(x->ans, ro, "tx_bytes", st.tx_bytes);
+		vqs_answer_uint(x->ans, ro, "tx_flooded", st.tx_flooded);
+		vqs_answer_str(x->ans, ro, "from", r < p->vx.n_static ? "remote_ip" : "evpn");
 	}
 }
 

@@ -335,9 +335,9 @@ port_check(const struct vqs_conf *c, struct vqs_port_conf *pc,
 				   "offloads and offloads-kept are for vhostuser and vhostuserclient ports");
 	if (pc->type != VQS_PORT_VXLAN &&
 	    (pc->vx.vni != 0 || pc->vx.local_ip != 0 || pc->vx.n_remotes != 0 || pc->vx.dst_port != 0 ||
-	     pc->vx.ttl != 0 || pc->vx.tos != 0))
+	     pc->vx.ttl != 0 || pc->vx.tos != 0 || pc->vx.evpn))
 		return vqs_err_set(e, -EINVAL,
-				   "vni, local_ip, remote_ip, dst_port, ttl and tos are for type=vxlan ports");
+				   "vni, local_ip, remote_ip, evpn, dst_port, ttl and tos are for type=vxlan ports");
 	if (pc->type == VQS_PORT_VXLAN) {
 		if (pc->vx.dst_port == 0)
 			pc->vx.dst_port = VQS_VXLAN_UDP_PORT;

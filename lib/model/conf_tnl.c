@@ -31,13 +31,13 @@ parse_addr(const char *key, const char *v, uint32_t *ip, struct vqs_err *e)
 static int
 parse_remotes(const char *v, struct vqs_vxlan_conf *vx, struct vqs_err *e)
 {
-	char buf[VQS_VXLAN_MAX_REMOTES * 16 + 1], *tok, *save = NULL;
+	char buf[VQS_VXLAN_MAX_STATIC * 16 + 1], *tok, *save = NULL;
 	uint16_t i;
 	uint32_t ip;
 
 	if (strlcpy(buf, v, sizeof(buf)) >= sizeof(buf))
 		return vqs_err_set(e, -EINVAL, "remote_ip: at most %d addresses",
-				   VQS_VXLAN_MAX_REMOTES);
+				   VQS_VXLAN_MAX_STATIC);
 	vx->n_remotes = 0;
 	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		if (parse_addr("remote_ip", tok, &ip, e) != 0)
@@ -45,9 +45,9 @@ parse_remotes(const char *v, struct vqs_vxlan_conf *vx, struct vqs_err *e)
 		for (i = 0; i < vx->n_remotes; i++)
 			if (vx->remote[i] == ip)
 				return vqs_err_set(e, -EINVAL, "remote_ip: %s is listed twice", tok);
-		if (vx->n_remotes == VQS_VXLAN_MAX_REMOTES)
+		if (vx->n_remotes == VQS_VXLAN_MAX_STATIC)
 			return vqs_err_set(e, -EINVAL, "remote_ip: at most %d addresses",
-					   VQS_VXLAN_MAX_REMOTES);
+					   VQS_VXLAN_MAX_STATIC);
 		vx->remote[vx->n_remotes++] = ip;
 	}
 	if (vx->n_remotes == 0)
@@ -70,6 +70,12 @@ vqs_conf_tnl_create_option(const char *kv, const char *v, struct vqs_port_conf *
 		return parse_addr("local_ip", v, &vx->local_ip, e);
 	if (vqs_key_is(kv, "remote_ip"))
 		return parse_remotes(v, vx, e);
+	if (vqs_key_is(kv, "evpn")) {
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+			return vqs_err_set(e, -EINVAL, "evpn=%s: expected on or off", v);
+		vx->evpn = strcmp(v, "on") == 0;
+		return 0;
+	}
 	if (vqs_key_is(kv, "dst_port")) {
 		rc = vqs_conf_parse_u32("dst_port", v, 1, 65535, &x, e);
 		vx->dst_port = (uint16_t)x;
@@ -140,8 +146,9 @@ vqs_conf_tnl_check_vxlan(const struct vqs_conf *c, const struct vqs_port_conf *p
 	if (p->path[0] != '\0' || p->devargs[0] != '\0' || p->mtu != 0 || p->queues != 0)
 		return vqs_err_set(e, -EINVAL,
 				   "path, devargs, mtu and queues are not for type=vxlan ports (the underlay port has them)");
-	if (vx->local_ip == 0 || vx->n_remotes == 0)
-		return vqs_err_set(e, -EINVAL, "type=vxlan needs vni=, local_ip= and remote_ip=");
+	if (vx->local_ip == 0 || (vx->n_remotes == 0 && !vx->evpn))
+		return vqs_err_set(e, -EINVAL,
+				   "type=vxlan needs vni=, local_ip= and remote_ip= (or evpn=on)");
 	for (r = 0; r < vx->n_remotes; r++)
 		if (vx->remote[r] == vx->local_ip)
 			return vqs_err_set(e, -EINVAL, "remote_ip: the local_ip itself");
@@ -193,20 +200,24 @@ vqs_conf_format_remotes(const struct vqs_vxlan_conf *vx, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (r = 0; r < vx->n_remotes && off < len; r++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", r ? "," : "",
-					vqs_ipv4_str(vx->remote[r], a, sizeof(a)));
+		if (vx->remote[r] != 0) /* 0: a free place, evpn.h */
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+						vqs_ipv4_str(vx->remote[r], a, sizeof(a)));
 }
 
 void
 vqs_conf_tnl_write(const struct vqs_port_conf *p, FILE *f)
 {
-	char a[INET_ADDRSTRLEN], remotes[VQS_VXLAN_MAX_REMOTES * 16 + 1];
+	char a[INET_ADDRSTRLEN], remotes[VQS_VXLAN_MAX_STATIC * 16 + 1];
 
 	if (p->type == VQS_PORT_VXLAN) {
 		vqs_conf_format_remotes(&p->vx, remotes, sizeof(remotes));
-		fprintf(f, " vni=%u local_ip=%s remote_ip=%s dst_port=%u ttl=%u", p->vx.vni,
-			vqs_ipv4_str(p->vx.local_ip, a, sizeof(a)), remotes, p->vx.dst_port,
-			p->vx.ttl);
+		fprintf(f, " vni=%u local_ip=%s", p->vx.vni, vqs_ipv4_str(p->vx.local_ip, a, sizeof(a)));
+		if (p->vx.n_remotes > 0)
+			fprintf(f, " remote_ip=%s", remotes);
+		if (p->vx.evpn)
+			fprintf(f, " evpn=on");
+		fprintf(f, " dst_port=%u ttl=%u", p->vx.dst_port, p->vx.ttl);
 		if (p->vx.tos == VQS_TOS_INHERIT)
 			fprintf(f, " tos=inherit");
 		else
@@ -227,5 +238,6 @@ vqs_conf_tnl_equal(const struct vqs_port_conf *a, const struct vqs_port_conf *b)
 	       a->ul.gateway == b->ul.gateway && x->vni == y->vni &&
 	       x->local_ip == y->local_ip && x->n_remotes == y->n_remotes &&
 	       memcmp(x->remote, y->remote, x->n_remotes * sizeof(x->remote[0])) == 0 &&
-	       x->dst_port == y->dst_port && x->ttl == y->ttl && x->tos == y->tos;
+	       x->evpn == y->evpn && x->dst_port == y->dst_port && x->ttl == y->ttl &&
+	       x->tos == y->tos;
 }

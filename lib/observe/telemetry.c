@@ -100,6 +100,8 @@ remote_dicts(const struct vqs_port *p, struct rte_tel_data *d)
 	uint16_t r;
 
 	for (r = 0; r < p->conf.vx.n_remotes; r++) {
+		if (p->conf.vx.remote[r] == 0) /* a free place: tunnel.h */
+			continue;
 		c = rte_tel_data_alloc();
 		if (c == NULL)
 			return;
@@ -110,6 +112,7 @@ remote_dicts(const struct vqs_port *p, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(c, "rx_bytes", st.rx_bytes);
 		rte_tel_data_add_dict_u64(c, "tx_packets", st.tx_packets);
 		rte_tel_data_add_dict_u64(c, "tx_bytes", st.tx_bytes);
+		rte_tel_data_add_dict_u64(c, "tx_flooded", st.tx_flooded);
 		snprintf(key, sizeof(key), "remote%u", r);
 		rte_tel_data_add_dict_container(d, key, c, 0);
 	}
@@ -144,6 +147,7 @@ port_dict(const struct vqs_port *p, struct rte_tel_data *d)
 		rte_tel_data_add_dict_string(d, "local_ip",
 					     vqs_ipv4_str(p->conf.vx.local_ip, a, sizeof(a)));
 		rte_tel_data_add_dict_string(d, "remote_ip", remotes);
+		rte_tel_data_add_dict_string(d, "evpn", p->conf.vx.evpn ? "on" : "off");
 		rte_tel_data_add_dict_u64(d, "dst_port", p->conf.vx.dst_port);
 		rte_tel_data_add_dict_u64(d, "ttl", p->conf.vx.ttl);
 		rte_tel_data_add_dict_int(d, "tos", p->conf.vx.tos);

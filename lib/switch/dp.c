@@ -98,7 +98,7 @@ dp_tunnels(struct vqs_switch *sw, struct vqs_dp *dp)
 				vx->ul = (int16_t)u;
 		for (r = 0; r < vx->conf.n_remotes; r++) {
 			vx->neigh[r] = -1;
-			if (vx->ul < 0)
+			if (vx->ul < 0 || vx->conf.remote[r] == 0) /* 0: a free place */
 				continue;
 			upc = vqs_conf_port(sw->conf, dp->ports[vx->ul].port->conf.name);
 			hop = vqs_ipv4_same_subnet(vx->conf.remote[r], upc->ul.ip, upc->ul.prefix) ?

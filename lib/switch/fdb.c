@@ -29,6 +29,9 @@ struct fdb_key {
  * the count increment.
  */
 #define FDB_STATIC    (1u << 16)
+/* Installed from BGP EVPN (vqs_fdb_add_evpn): never aged; learning moves
+ * it to a port that is not a tunnel (its VM moved here), not to a remote. */
+#define FDB_EVPN      (1u << 17)
 #define FDB_PORT1(o)  ((uint16_t)(o))
 
 struct fdb_slot {
@@ -159,7 +162,7 @@ vqs_fdb_learn(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr *m
 	 * A failed swap reloads cur: a static entry wins, another learner's
 	 * port is replaced on the next try. */
 	do {
-		if (cur & FDB_STATIC)
+		if ((cur & FDB_STATIC) || ((cur & FDB_EVPN) && VQS_FDB_RMT1(port) != 0))
 			return VQS_FDB_STATIC;
 		__atomic_store_n(&s->seen, now, __ATOMIC_RELAXED);
 	} while (!__atomic_compare_exchange_n(&s->owner, &cur, want, false,
@@ -197,6 +200,7 @@ fdb_reclaim(struct vqs_fdb *fdb, unsigned int n)
 enum fdb_remove {
 	FDB_REMOVE_AGED,  /* learned entries older than max_age */
 	FDB_REMOVE_PORT,  /* every entry of one port */
+	FDB_REMOVE_DEST,  /* entries not static of one port and remote */
 	FDB_REMOVE_ALL,
 };
 
@@ -215,10 +219,13 @@ fdb_remove(struct vqs_fdb *fdb, enum fdb_remove what, uint64_t now,
 		if (owner == 0)
 			continue;
 		if (what == FDB_REMOVE_AGED &&
-		    ((owner & FDB_STATIC) ||
+		    ((owner & (FDB_STATIC | FDB_EVPN)) ||
 		     now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED) <= max_age))
 			continue;
 		if (what == FDB_REMOVE_PORT && VQS_FDB_SLOT(FDB_PORT1(owner) - 1) != port)
+			continue;
+		if (what == FDB_REMOVE_DEST &&
+		    ((owner & FDB_STATIC) || FDB_PORT1(owner) - 1 != port))
 			continue;
 		if (rte_hash_get_key_with_position(fdb->hash, (int32_t)pos,
 						   &key) < 0)
@@ -246,6 +253,28 @@ unsigned int
 vqs_fdb_flush_port(struct vqs_fdb *fdb, uint16_t port)
 {
 	return fdb_remove(fdb, FDB_REMOVE_PORT, 0, 0, port);
+}
+
+unsigned int
+vqs_fdb_flush_dest(struct vqs_fdb *fdb, uint16_t dest)
+{
+	return fdb_remove(fdb, FDB_REMOVE_DEST, 0, 0, dest);
+}
+
+/* The one entry, if an EVPN one: a PMD that moves it to a local port
+ * between the check and the removal loses that entry, and learns it again
+ * from the VM's next frame. */
+int
+vqs_fdb_del_evpn(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr *mac)
+{
+	struct fdb_key k;
+	int32_t pos;
+
+	fdb_key_make(&k, vlan, mac);
+	pos = rte_hash_lookup(fdb->hash, &k);
+	if (pos < 0 || !(__atomic_load_n(&fdb->slots[pos].owner, __ATOMIC_ACQUIRE) & FDB_EVPN))
+		return -ENOENT;
+	return vqs_fdb_del(fdb, vlan, mac);
 }
 
 int
@@ -290,6 +319,39 @@ vqs_fdb_add_static(struct vqs_fdb *fdb, uint16_t vlan,
 	return 0;
 }
 
+/* Over anything but a static entry: the kernel's entry, which FRR made
+ * from the newest route, says where the address is now. */
+int
+vqs_fdb_add_evpn(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr *mac,
+		 uint16_t dest)
+{
+	uint32_t want = ((uint32_t)dest + 1) | FDB_EVPN, cur;
+	struct fdb_key k;
+	struct fdb_slot *s;
+	int32_t pos;
+
+	fdb_key_make(&k, vlan, mac);
+	pos = rte_hash_lookup(fdb->hash, &k);
+	if (pos < 0) {
+		if (vqs_fdb_count(fdb) >= fdb->max_entries)
+			return -ENOSPC;
+		pos = rte_hash_add_key(fdb->hash, &k);
+		if (pos < 0)
+			return -ENOSPC;
+	}
+	s = &fdb->slots[pos];
+	cur = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
+	do {
+		if (cur & FDB_STATIC)
+			return -EEXIST;
+		__atomic_store_n(&s->seen, rte_get_tsc_cycles(), __ATOMIC_RELAXED);
+	} while (!__atomic_compare_exchange_n(&s->owner, &cur, want, false,
+					      __ATOMIC_RELEASE, __ATOMIC_ACQUIRE));
+	if (cur == 0)
+		__atomic_fetch_add(&fdb->count, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
 uint32_t
 vqs_fdb_count(const struct vqs_fdb *fdb)
 {
@@ -323,6 +385,7 @@ vqs_fdb_walk(const struct vqs_fdb *fdb, uint64_t now,
 		e.vlan = ((const struct fdb_key *)key)->vlan;
 		e.port = port1 - 1;
 		e.is_static = (owner & FDB_STATIC) != 0;
+		e.is_evpn = (owner & FDB_EVPN) != 0;
 		e.age_tsc = now - __atomic_load_n(&s->seen, __ATOMIC_RELAXED);
 		if (fn(&e, arg) != 0)
 			return;

@@ -313,6 +313,7 @@ remote_total(const struct vqs_port *p, uint16_t n_pmds, uint16_t r,
 		out->rx_bytes += vqs_read(&s->rx_bytes);
 		out->tx_packets += vqs_read(&s->tx_packets);
 		out->tx_bytes += vqs_read(&s->tx_bytes);
+		out->tx_flooded += vqs_read(&s->tx_flooded);
 	}
 }
 
@@ -330,16 +331,21 @@ vqs_tnl_remote_stats(const struct vqs_port *p, uint16_t n_pmds, uint16_t r,
 }
 
 void
-vqs_tnl_remote_stats_clear(struct vqs_port *p, uint16_t n_pmds)
+vqs_tnl_remote_stats_rebase(struct vqs_port *p, uint16_t n_pmds, uint16_t r)
 {
 	struct vqs_tnl_remote_stats now;
+
+	remote_total(p, n_pmds, r, &now);
+	vqs_counters_rebase((const uint64_t *)&now, (uint64_t *)&p->vx.base[r], REMOTE_FIELDS);
+}
+
+void
+vqs_tnl_remote_stats_clear(struct vqs_port *p, uint16_t n_pmds)
+{
 	uint16_t r;
 
-	for (r = 0; r < VQS_VXLAN_MAX_REMOTES; r++) {
-		remote_total(p, n_pmds, r, &now);
-		vqs_counters_rebase((const uint64_t *)&now, (uint64_t *)&p->vx.base[r],
-				    REMOTE_FIELDS);
-	}
+	for (r = 0; r < VQS_VXLAN_MAX_REMOTES; r++)
+		vqs_tnl_remote_stats_rebase(p, n_pmds, r);
 }
 
 void

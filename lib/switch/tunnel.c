@@ -178,7 +178,8 @@ decap(const struct vqs_dp *dp, struct rte_mbuf *m, struct vqs_tnl_rx *d)
 	c = &dp->ports[vx].vx.conf;
 	for (r = 0; r < c->n_remotes && c->remote[r] != ip->src_addr; r++)
 		;
-	if (r == c->n_remotes)
+	/* 0 is a free place in the list (an EVPN remote gone), no remote. */
+	if (r == c->n_remotes || ip->src_addr == 0)
 		return VQS_DROP_VXLAN_UNKNOWN_REMOTE;
 	inner = total - ihl - (uint32_t)(sizeof(*udp) + sizeof(*vh));
 	rte_pktmbuf_adj(m, (uint16_t)(sizeof(struct rte_ether_hdr) + ihl + sizeof(*udp) +
@@ -365,7 +366,7 @@ vqs_tnl_tx(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct r
 	uint16_t i, r, first, end, k = 0;
 	enum vqs_drop why;
 	uint32_t len;
-	bool used;
+	bool used, flood;
 
 	if (vx->ul < 0 || !vqs_port_is_up(dp->ports[vx->ul].port)) {
 		count_drop(p, pmd, VQS_DROP_TNL_NO_ROUTE, n);
@@ -376,11 +377,14 @@ vqs_tnl_tx(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct r
 	for (i = 0; i < n; i++) {
 		/* An entry names a remote of this port (its slot's entries go
 		 * with it); anything else would be every remote. */
-		first = rmt1[i] != 0 && rmt1[i] <= vx->conf.n_remotes ? rmt1[i] - 1 : 0;
-		end = rmt1[i] != 0 && rmt1[i] <= vx->conf.n_remotes ? rmt1[i] : vx->conf.n_remotes;
+		flood = rmt1[i] == 0 || rmt1[i] > vx->conf.n_remotes;
+		first = flood ? 0 : rmt1[i] - 1;
+		end = flood ? vx->conf.n_remotes : rmt1[i];
 		len = pkts[i]->pkt_len;
 		used = false;
 		for (r = first; r < end; r++) {
+			if (vx->conf.remote[r] == 0) /* a free place (evpn.h) */
+				continue;
 			if (k == RTE_DIM(out)) {
 				vqs_port_tx(ulp, pmd, out, k);
 				k = 0;
@@ -393,6 +397,8 @@ vqs_tnl_tx(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct r
 			out[k++] = o;
 			vqs_count(&rs[r].tx_packets, 1);
 			vqs_count(&rs[r].tx_bytes, len);
+			if (flood)
+				vqs_count(&rs[r].tx_flooded, 1);
 			vqs_count(&st->tx_packets, 1);
 			vqs_count(&st->tx_bytes, len);
 		}
@@ -410,14 +416,67 @@ vqs_tnl_remote_str(const struct vqs_port *p, uint16_t dest, char *buf, size_t le
 
 	buf[0] = '\0';
 	if (p != NULL && p->conf.type == VQS_PORT_VXLAN && rmt1 != 0 &&
-	    rmt1 <= p->conf.vx.n_remotes)
+	    rmt1 <= p->conf.vx.n_remotes && p->conf.vx.remote[rmt1 - 1] != 0)
 		vqs_ipv4_str(p->conf.vx.remote[rmt1 - 1], buf, len);
 	return buf;
 }
 
 int
+vqs_tnl_remote_index(const struct vqs_port *p, uint32_t ip)
+{
+	uint16_t r;
+
+	for (r = 0; ip != 0 && r < p->conf.vx.n_remotes; r++)
+		if (p->conf.vx.remote[r] == ip)
+			return r;
+	return -ENOENT;
+}
+
+int
+vqs_tnl_remote_add(struct vqs_switch *sw, struct vqs_port *p, uint32_t ip)
+{
+	struct vqs_vxlan_conf *c = &p->conf.vx;
+	int r = vqs_tnl_remote_index(p, ip);
+
+	if (r >= 0)
+		return r;
+	if (ip == 0 || ip == c->local_ip)
+		return -EINVAL;
+	for (r = p->vx.n_static; r < c->n_remotes && c->remote[r] != 0; r++)
+		;
+	if (r == VQS_VXLAN_MAX_REMOTES)
+		return -ENOSPC;
+	/* A place used before: its counters start again from 0. */
+	vqs_tnl_remote_stats_rebase(p, sw->n_pmds, (uint16_t)r);
+	pthread_mutex_lock(&sw->lock);
+	c->remote[r] = ip;
+	if (r == c->n_remotes)
+		c->n_remotes++;
+	pthread_mutex_unlock(&sw->lock);
+	return r;
+}
+
+int
+vqs_tnl_remote_del(struct vqs_switch *sw, struct vqs_port *p, uint32_t ip)
+{
+	struct vqs_vxlan_conf *c = &p->conf.vx;
+	int r = vqs_tnl_remote_index(p, ip);
+
+	if (r < 0 || r < p->vx.n_static)
+		return r < 0 ? r : -EPERM;
+	/* The places after it keep their indexes: the MAC table has them. */
+	pthread_mutex_lock(&sw->lock);
+	c->remote[r] = 0;
+	while (c->n_remotes > p->vx.n_static && c->remote[c->n_remotes - 1] == 0)
+		c->n_remotes--;
+	pthread_mutex_unlock(&sw->lock);
+	return r;
+}
+
+int
 vqs_tnl_port_start(struct vqs_port *p, uint16_t n_pmds)
 {
+	p->vx.n_static = p->conf.vx.n_remotes;
 	p->vx.remote = rte_zmalloc("tnl_stats", n_pmds * sizeof(*p->vx.remote),
 				   RTE_CACHE_LINE_SIZE);
 	return p->vx.remote == NULL ? -ENOMEM : 0;

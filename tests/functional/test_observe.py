@@ -258,7 +258,7 @@ def test_vlog(c):
     sw = Switch(c, "obsvlog", "add-br br0\n")
     types = sw.vqctl("vlog/list", fmt="json")
     for module in ("vqswitch", "vqswitch.ctl", "vqswitch.vhost", "vqswitch.eth", "vqswitch.pmd",
-                   "vqswitch.watchdog", "vqswitch.telemetry"):
+                   "vqswitch.watchdog", "vqswitch.telemetry", "vqswitch.evpn"):
         check(types.get(module) == "info", "%s: %s" % (module, types.get(module)))
     check("lib.vhost.config" in types, "DPDK's own types are listed too")
     check("vqswitch.vhost" in sw.vqctl("vlog/list"), "text form")

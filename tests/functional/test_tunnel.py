@@ -286,10 +286,12 @@ def test_vxlan_packets(c):
     rm = remotes(sw, "vx100")
     check(rm[R1]["rx_packets"] == 1 and rm[R2]["rx_packets"] == 1, "rx per remote: %s" % rm)
     check(rm[R1]["tx_packets"] == 3 and rm[R2]["tx_packets"] == 1, "tx per remote: %s" % rm)
+    # Of those, the copies of flooded frames (R1's third was to a MAC learned behind it).
+    check(rm[R1]["tx_flooded"] == 2 and rm[R2]["tx_flooded"] == 1, "flooded per remote: %s" % rm)
     tel = sw.port("vx100")
     check(tel["vni"] == VNI and tel["remote_ip"] == "%s,%s" % (R1, R2) and
           tel["remote0"] == dict(ip=R1, **{k: rm[R1][k] for k in ("rx_packets", "rx_bytes", "tx_packets",
-                                                                  "tx_bytes")}) and
+                                                                  "tx_bytes", "tx_flooded")}) and
           tel["remote1"]["tx_packets"] == 1, "telemetry of the tunnel port: %s" % tel)
     # tos=inherit: the inner IPv4 header's.
     sw.vqctl("set", "port", "vx100", "tos=inherit")

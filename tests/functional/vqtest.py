@@ -136,11 +136,12 @@ class Switch:
     socket directory."""
 
     def __init__(self, cleanup, name, config, lcores="0,1", eal=(), args=(), mem=128, sockdir=None,
-                 env=None, binary=None):
+                 env=None, binary=None, netns=None):
         """sockdir: the socket directory, by default the test's own
         directory (which exists); a name makes it a subdirectory that
         vqswitch creates. env: variables added to the switch's environment.
-        binary: another vqswitch than the build's (a benchmark's baseline)."""
+        binary: another vqswitch than the build's (a benchmark's baseline).
+        netns: a network namespace to run in (ip netns exec: the same pid)."""
         self.name = name
         self.env = dict(os.environ, **(env or {}))
         self.dir = tempfile.mkdtemp(prefix="vqs-%s-" % name)
@@ -157,7 +158,8 @@ class Switch:
         # lcores: "0,1" (lcore = CPU), or a map such as "0@0,1@1,2@1" that
         # runs more lcores than there are CPUs. Lcore 0 is the main lcore.
         lcore_opt = "--lcores" if "@" in lcores else "-l"
-        self.cmd = [binary or VQSWITCH, lcore_opt, lcores, "--main-lcore", "0", "--file-prefix", self.prefix,
+        self.cmd = (["ip", "netns", "exec", netns] if netns else []) + \
+                   [binary or VQSWITCH, lcore_opt, lcores, "--main-lcore", "0", "--file-prefix", self.prefix,
                     "-m", str(mem), "--no-pci"] + list(eal) + \
                    ["--", "--config", cfg, "--socket-dir", self.sockdir, "--state", self.state] + list(args)
         # VQS_DATAPATH=direct runs the same test on the switch's own ring

@@ -21,6 +21,7 @@ enum vqs_log_module {
 	VQS_LOG_PMD,       /* vqswitch.pmd: poll-mode threads */
 	VQS_LOG_WATCHDOG,  /* vqswitch.watchdog: lost interrupts, stalls */
 	VQS_LOG_TELEMETRY, /* vqswitch.telemetry */
+	VQS_LOG_EVPN,      /* vqswitch.evpn: the kernel's FDB and FRR */
 	VQS_LOG_MODULES,
 };
 

@@ -45,7 +45,11 @@ enum vqs_port_type {
 	VQS_PORT_VXLAN,        /* vxlan: a tunnel over a dpdk port's address */
 };
 
-#define VQS_VXLAN_MAX_REMOTES 16
+/* remote_ip= lists at most VQS_VXLAN_MAX_STATIC addresses; BGP EVPN adds
+ * remotes up to VQS_VXLAN_MAX_REMOTES in all (the MAC table keeps a
+ * remote's index + 1 in 8 bits: fdb.h). */
+#define VQS_VXLAN_MAX_STATIC  16
+#define VQS_VXLAN_MAX_REMOTES 64
 #define VQS_VXLAN_UDP_PORT    4789 /* IANA */
 #define VQS_VXLAN_VNI_MAX     0xffffffu
 #define VQS_TOS_INHERIT       (-1)
@@ -63,8 +67,11 @@ struct vqs_underlay_conf {
 struct vqs_vxlan_conf {
 	uint32_t vni;
 	uint32_t local_ip;
+	/* remote_ip=, then (in the switch's copy of a running port only) the
+	 * remotes BGP EVPN installed, where a 0 is a free place (evpn.h). */
 	uint16_t n_remotes;
 	uint32_t remote[VQS_VXLAN_MAX_REMOTES];
+	bool evpn;         /* evpn=on: remotes and MACs from BGP EVPN (docs/evpn.md) */
 	uint16_t dst_port; /* UDP, host order */
 	uint8_t ttl;
 	int16_t tos;       /* VQS_TOS_INHERIT: the inner IPv4 header's */

@@ -40,6 +40,7 @@ struct vqs_fdb_entry_info {
 	uint16_t vlan;
 	uint16_t port;
 	bool is_static;
+	bool is_evpn;     /* from BGP EVPN (vqs_fdb_add_evpn) */
 	uint64_t age_tsc; /* cycles since last seen */
 };
 
@@ -66,6 +67,17 @@ int vqs_fdb_del(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr 
 unsigned int vqs_fdb_flush(struct vqs_fdb *fdb);
 /* Every entry of the port in slot, whichever remote. */
 unsigned int vqs_fdb_flush_port(struct vqs_fdb *fdb, uint16_t slot);
+/* The entries but static ones that point at dest (VQS_FDB_DEST). */
+unsigned int vqs_fdb_flush_dest(struct vqs_fdb *fdb, uint16_t dest);
+
+/* Control thread: where BGP EVPN says an address is (a tunnel port's
+ * remote). Never aged; learning moves it to a port that is not a tunnel
+ * (the VM moved here), not to another remote. -EEXIST over a static
+ * entry, -ENOSPC when full. */
+int vqs_fdb_add_evpn(struct vqs_fdb *fdb, uint16_t vlan,
+		     const struct rte_ether_addr *mac, uint16_t dest);
+/* Control thread: the entry if it is still EVPN's; -ENOENT if not. */
+int vqs_fdb_del_evpn(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr *mac);
 
 /* Any thread; a snapshot that may miss concurrent changes. */
 uint32_t vqs_fdb_count(const struct vqs_fdb *fdb);

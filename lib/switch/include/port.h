@@ -179,9 +179,11 @@ struct vqs_tnl_remote_stats {
 	uint64_t rx_bytes;
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
+	uint64_t tx_flooded; /* of tx_packets, copies of a frame sent to every remote */
 };
 
 struct vqs_vxlan_state {
+	uint16_t n_static; /* the first remotes, remote_ip='s; the rest EVPN's */
 	/* [pmd][remote], written by that PMD only; see vqs_count(). */
 	struct vqs_tnl_remote_stats (*remote)[VQS_VXLAN_MAX_REMOTES];
 	struct vqs_tnl_remote_stats base[VQS_VXLAN_MAX_REMOTES]; /* at the last clear */
@@ -229,6 +231,8 @@ void vqs_port_stats_clear(struct vqs_port *p, uint16_t n_pmds);
 void vqs_tnl_remote_stats(const struct vqs_port *p, uint16_t n_pmds, uint16_t r,
 			  struct vqs_tnl_remote_stats *out);
 void vqs_tnl_remote_stats_clear(struct vqs_port *p, uint16_t n_pmds);
+/* Control thread: remote r's counters from 0 (a place given to another remote). */
+void vqs_tnl_remote_stats_rebase(struct vqs_port *p, uint16_t n_pmds, uint16_t r);
 
 /* Frames the device dropped before a PMD read them (ethdev imissed, e.g. a
  * NIC ring or a kernel socket that overflowed while its PMD was not

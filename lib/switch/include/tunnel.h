@@ -25,6 +25,7 @@
 struct vqs_dp;
 struct vqs_pmd;
 struct vqs_port;
+struct vqs_switch;
 
 /* Outer headers: Ethernet, IPv4 without options, UDP, VXLAN. */
 #define VQS_VXLAN_OVERHEAD 50u
@@ -56,6 +57,22 @@ void vqs_tnl_tx(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot,
  * freed by stop. */
 int vqs_tnl_port_start(struct vqs_port *p, uint16_t n_pmds);
 void vqs_tnl_port_stop(struct vqs_port *p);
+
+/*
+ * Control thread: the remotes BGP EVPN adds to a tunnel port (evpn.h).
+ * They follow remote_ip's in p->conf.vx.remote, each in the first free
+ * place, where 0 marks a place freed: a remote keeps its index while it
+ * exists, since MAC table entries name it by index. Changed under
+ * sw->lock; the caller publishes a snapshot, and after a removal flushes
+ * the MAC entries of the remote's index (vqs_fdb_flush_dest).
+ * add: the remote's index (existing or new), -ENOSPC, or -EINVAL for 0 or
+ * the local address. del: the index it had, -ENOENT, or -EPERM for a
+ * remote of remote_ip.
+ */
+int vqs_tnl_remote_add(struct vqs_switch *sw, struct vqs_port *p, uint32_t ip);
+int vqs_tnl_remote_del(struct vqs_switch *sw, struct vqs_port *p, uint32_t ip);
+/* Any thread under sw->lock, or the control thread: ip's index or -ENOENT. */
+int vqs_tnl_remote_index(const struct vqs_port *p, uint32_t ip);
 
 /* The remote a MAC table entry of port p points at ("" if none). */
 const char *vqs_tnl_remote_str(const struct vqs_port *p, uint16_t dest, char *buf, size_t len);
