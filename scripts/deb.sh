@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 PACKAGES=(build-essential debhelper dpkg-dev git meson ninja-build pkg-config
-          libdpdk-dev libbsd-dev scdoc systemd man-db lintian)
+          libdpdk-dev libbsd-dev libmnl-dev scdoc systemd man-db lintian)
 . scripts/install-missing.sh
 install_missing deb.sh "${PACKAGES[@]}"
 

@@ -9,10 +9,12 @@ cd "$(dirname "$0")/.."
 
 mode=${1:---test}
 # Building and running: DPDK (dpdk also has dpdk-telemetry.py and testpmd),
-# the toolchain, libbsd.
-PACKAGES=(dpdk dpdk-dev libdpdk-dev libbsd-dev meson ninja-build pkg-config gcc)
+# the toolchain, libbsd, libmnl (BGP EVPN's netlink).
+PACKAGES=(dpdk dpdk-dev libdpdk-dev libbsd-dev libmnl-dev meson ninja-build pkg-config gcc)
 if [ "$mode" = --test ]; then
     PACKAGES+=(python3 iproute2 procps passwd
+               # BGP EVPN's tests: FRR's zebra, bgpd and vtysh in namespaces
+               frr
                # the man pages (docs/man), systemd-analyze for the units' test,
                # Prometheus' own parser for the metrics test
                scdoc systemd python3-prometheus-client

@@ -9,11 +9,13 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 
 #include "metrics.h"
+#include "vqs_evpn.h"
 #include "vqs_switch.h"
 #include "vqs_vhost.h"
 
@@ -246,6 +248,44 @@ fdbs(const struct vqs_switch *sw, struct vqs_buf *b)
 	}
 }
 
+/* BGP EVPN, per evpn=on tunnel port (vqs_evpn.h). */
+static void
+evpn(struct vqs_buf *b)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+		bool wide;
+	} fams[] = {
+#define F(n, t, h, f, w) { n, t, h, offsetof(struct vqs_evpn_info, f), w }
+		F("vqswitch_evpn_local_macs", "gauge", "Local MACs in the kernel's FDB, for FRR to advertise", exported, false),
+		F("vqswitch_evpn_remote_macs", "gauge", "Remote MACs FRR installed, in the MAC table", imported, false),
+		F("vqswitch_evpn_remote_vteps", "gauge", "Remote VTEPs from EVPN (type 3, or of a MAC)", vteps, false),
+		F("vqswitch_evpn_syncs_total", "counter", "Syncs with the kernel's FDB", syncs, true),
+		F("vqswitch_evpn_exported_total", "counter", "Local MACs written to the kernel's FDB", exported_adds, true),
+		F("vqswitch_evpn_withdrawn_total", "counter", "Local MACs removed from the kernel's FDB", exported_dels, true),
+		F("vqswitch_evpn_imported_total", "counter", "Remote MACs put in the MAC table", imported_adds, true),
+		F("vqswitch_evpn_unimported_total", "counter", "Remote MACs taken out of the MAC table", imported_dels, true),
+		F("vqswitch_evpn_errors_total", "counter", "Netlink and MAC table errors", errors, true),
+#undef F
+	};
+	struct vqs_evpn_info in;
+	unsigned int f, i;
+	uint64_t v;
+
+	for (f = 0; f < RTE_DIM(fams); f++) {
+		family(b, fams[f].name, fams[f].type, fams[f].help);
+		for (i = 0; vqs_evpn_info(i, &in); i++) {
+			const char *at = (const char *)&in + fams[f].off;
+
+			v = fams[f].wide ? *(const uint64_t *)at : *(const uint32_t *)at;
+			vqs_buf_printf(b, "%s{port=\"", fams[f].name);
+			label_value(b, in.port);
+			vqs_buf_printf(b, "\",vni=\"%u\"} %" PRIu64 "\n", in.vni, v);
+		}
+	}
+}
+
 void
 vqs_metrics_render(struct vqs_switch *sw, struct vqs_buf *b)
 {
@@ -264,4 +304,5 @@ vqs_metrics_render(struct vqs_switch *sw, struct vqs_buf *b)
 	rte_rcu_qsbr_thread_offline(sw->qsv, sw->ctl_thread_id);
 	pmds(sw, b);
 	fdbs(sw, b);
+	evpn(b);
 }

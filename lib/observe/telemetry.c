@@ -21,6 +21,7 @@
 #include "stats.h"
 #include "telemetry.h"
 #include "vqs_model.h"
+#include "vqs_evpn.h"
 #include "vqs_switch.h"
 #include "vqs_vhost.h"
 
@@ -361,6 +362,40 @@ tel_fdb(const char *cmd, const char *params, struct rte_tel_data *d)
 	return rc;
 }
 
+/* BGP EVPN: per evpn=on tunnel port, its devices and counters. */
+static int
+tel_evpn(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct vqs_evpn_info in;
+	struct rte_tel_data *c;
+	unsigned int i;
+
+	rte_tel_data_start_dict(d);
+	for (i = 0; vqs_evpn_info(i, &in); i++) {
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			break;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "vni", in.vni);
+		rte_tel_data_add_dict_u64(c, "vlan", in.vlan);
+		rte_tel_data_add_dict_string(c, "bridge_device", in.bridge_dev);
+		rte_tel_data_add_dict_string(c, "vxlan_device", in.vxlan_dev);
+		rte_tel_data_add_dict_string(c, "local_device", in.local_dev);
+		rte_tel_data_add_dict_u64(c, "local_macs_exported", in.exported);
+		rte_tel_data_add_dict_u64(c, "remote_macs_imported", in.imported);
+		rte_tel_data_add_dict_u64(c, "remote_vteps", in.vteps);
+		rte_tel_data_add_dict_u64(c, "syncs", in.syncs);
+		rte_tel_data_add_dict_u64(c, "exported_adds", in.exported_adds);
+		rte_tel_data_add_dict_u64(c, "exported_dels", in.exported_dels);
+		rte_tel_data_add_dict_u64(c, "imported_adds", in.imported_adds);
+		rte_tel_data_add_dict_u64(c, "imported_dels", in.imported_dels);
+		rte_tel_data_add_dict_u64(c, "errors", in.errors);
+		rte_tel_data_add_dict_string(c, "last_error", in.last_error);
+		rte_tel_data_add_dict_container(d, in.port, c, 0);
+	}
+	return 0;
+}
+
 int
 vqs_telemetry_init(struct vqs_switch *sw)
 {
@@ -375,6 +410,7 @@ vqs_telemetry_init(struct vqs_switch *sw)
 		{ "/vqswitch/stats", tel_stats, "Every port: state, counters; 12 a reply, then \"next\". Parameter: first port index" },
 		{ "/vqswitch/pmds", tel_pmds, "Per PMD: lcore, RX queues, busy/idle cycles, packets, batch, cycles/packet" },
 		{ "/vqswitch/vrings", tel_vrings, "Vrings of a vhost port: indexes, suppression, notifications. Parameter: port" },
+		{ "/vqswitch/evpn", tel_evpn, "BGP EVPN per evpn=on port: devices, MACs exported and imported, counters. No parameters" },
 		{ "/vqswitch/fdb", tel_fdb, "MAC table of a bridge: MAC, VLAN, port, age in s or static. Parameter: bridge" },
 	};
 	unsigned int i;

@@ -13,7 +13,7 @@ from vqtest import Switch, TestPmd, Veth, check, frame, log, main
 A, B = "02:00:00:00:0a:01", "02:00:00:00:0b:01"
 VM1, VM2 = "02:00:00:00:01:01", "02:00:00:00:02:01"
 COMMANDS = ["/vqswitch/info", "/vqswitch/ports", "/vqswitch/port", "/vqswitch/stats", "/vqswitch/pmds",
-            "/vqswitch/vrings", "/vqswitch/fdb"]
+            "/vqswitch/vrings", "/vqswitch/fdb", "/vqswitch/evpn"]
 
 
 def stock_telemetry(sw, *cmds):
