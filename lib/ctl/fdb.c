@@ -51,6 +51,7 @@ fdb_show_one(const struct vqs_fdb_entry_info *e, void *arg)
 	vqs_answer_str(o, row, "mac", mac);
 	vqs_answer_uint(o, row, "age", e->age_tsc / rte_get_tsc_hz());
 	vqs_answer_bool(o, row, "static", e->is_static);
+	vqs_answer_bool(o, row, "evpn", e->is_evpn);
 	vqs_answer_str(o, row, "remote", vqs_tnl_remote_str(p, e->port, remote, sizeof(remote)));
 	return 0;
 }

@@ -28,15 +28,22 @@
 #include "vqs_switch.h"
 
 #define SYNC_PERIOD_MS  250 /* without events: local MACs are not events */
-#define EVENT_DELAY_MS  20  /* events within this go into one sync */
+/* A remote VTEP gone from the kernel is kept this long, with its MACs:
+ * FRR removes everything it installed when it stops, and puts it back
+ * when it starts again (a restart must not cut traffic). A MAC withdrawn
+ * while its VTEP stays goes at once. */
+#define VTEP_HOLD_S     60
+#define EVENT_DELAY_MS  50  /* events within this go into one sync */
 #define OPS_PER_SYNC    256 /* kernel FDB writes per port and sync */
-/* A new shadow has nothing exported; a remade one has lost what it had.
- * For this long after a port starts, MACs the switch has not learned
- * again yet are not withdrawn (VMs that were quiet through a restart). */
-#define HOLD_EXPORTS_S  10
 /* What the switch writes for a local MAC: a static entry (zebra
  * advertises it; docs/evpn.md on why static and not dynamic). */
 #define EXPORT_STATE    NUD_NOARP
+
+/* A remote VTEP, and when the kernel last had it. */
+struct held_vtep {
+	uint32_t ip;
+	uint64_t seen_tsc;
+};
 
 /* A MAC and the VTEP it is behind (0: local, or all-zero MAC: type 3). */
 struct mac_vtep {
@@ -55,10 +62,13 @@ struct evpn_port {
 	uint32_t vni;
 	uint16_t vlan;
 	struct vqs_shadow sh;
-	uint64_t start_tsc;
 	struct list installed; /* imported MACs in the MAC table */
-	struct list vteps;     /* the remote VTEPs the port has from EVPN */
-	struct list kern_imp, kern_exp, local; /* one sync's views */
+	struct held_vtep vteps[VQS_VXLAN_MAX_REMOTES]; /* remote VTEPs from EVPN */
+	uint32_t n_vteps;
+	/* One sync's views: the vxlan device's own entries (MAC or all-zero,
+	 * VTEP), the MACs the bridge has on it as learned from outside (FRR's),
+	 * the local port's entries and the local MACs. */
+	struct list kern_dst, kern_ext, kern_exp, local;
 	bool need_publish;     /* remotes changed, no snapshot has them yet */
 	uint64_t pending_flush; /* bits: remote indexes to flush after it */
 	/* Counters; read by any thread under ev_lock. */
@@ -137,17 +147,6 @@ sort_unique(struct list *l)
 	l->n = k;
 }
 
-static bool
-has_vtep(const struct list *l, uint32_t vtep)
-{
-	uint32_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (l->v[i].vtep == vtep)
-			return true;
-	return false;
-}
-
 static void
 list_free(struct list *l)
 {
@@ -189,8 +188,8 @@ eport_free(struct evpn_port *ep)
 			eports[i] = NULL;
 	pthread_mutex_unlock(&ev_lock);
 	list_free(&ep->installed);
-	list_free(&ep->vteps);
-	list_free(&ep->kern_imp);
+	list_free(&ep->kern_dst);
+	list_free(&ep->kern_ext);
 	list_free(&ep->kern_exp);
 	list_free(&ep->local);
 	free(ep);
@@ -212,7 +211,7 @@ vqs_evpn_port_start(struct vqs_switch *sw, struct vqs_port *p, struct vqs_err *e
 		/* The port it replaces goes next: its shadow goes on; the
 		 * new port's MAC table entries and remotes are made afresh. */
 		ep->port = p;
-		ep->installed.n = ep->vteps.n = 0;
+		ep->installed.n = ep->n_vteps = 0;
 		ep->need_publish = false;
 		ep->pending_flush = 0;
 		dirty = true;
@@ -241,7 +240,6 @@ vqs_evpn_port_start(struct vqs_switch *sw, struct vqs_port *p, struct vqs_err *e
 		free(ep);
 		return rc;
 	}
-	ep->start_tsc = rte_get_tsc_cycles();
 	pthread_mutex_lock(&ev_lock);
 	for (i = 0; eports[i] != NULL; i++) /* fewer EVPN ports than ports */
 		;
@@ -285,12 +283,19 @@ dump_cb(const struct vqs_nl_fdb *f, void *arg)
 
 		if (ep == NULL)
 			continue;
-		/* FRR's: the vxlan device's own entries, with their VTEP. */
-		if (f->ifindex == ep->sh.vx_if && f->dst != 0 && !(f->flags & NTF_MASTER))
-			return push(&ep->kern_imp, &f->mac, f->dst) == 0 ? 0 : -ENOMEM;
+		/* FRR's: the vxlan device's own entries, with their VTEP, and
+		 * the bridge's, learned from outside. A MAC that FRR had as
+		 * remote and now has as local keeps the former (zebra leaves
+		 * it) but not the latter. */
+		if (f->ifindex == ep->sh.vx_if && f->dst != 0 && f->master == 0)
+			return push(&ep->kern_dst, &f->mac, f->dst) == 0 ? 0 : -ENOMEM;
+		if (f->ifindex == ep->sh.vx_if && f->master != 0 && (f->flags & NTF_EXT_LEARNED))
+			return push(&ep->kern_ext, &f->mac, 0) == 0 ? 0 : -ENOMEM;
 		/* Ours: the bridge's static entries of the local port (not
-		 * its own address, permanent: the bridge's "local" entry). */
-		if (f->ifindex == ep->sh.lp_if && (f->flags & NTF_MASTER) &&
+		 * its own address, permanent: the bridge's "local" entry).
+		 * The kernel names the bridge of a bridge's entry in
+		 * NDA_MASTER; NTF_MASTER is for requests. */
+		if (f->ifindex == ep->sh.lp_if && f->master != 0 &&
 		    (f->state & EXPORT_STATE) && !(f->state & NUD_PERMANENT) &&
 		    !rte_is_zero_ether_addr(&f->mac))
 			return push(&ep->kern_exp, &f->mac, 0) == 0 ? 0 : -ENOMEM;
@@ -325,7 +330,6 @@ static void
 sync_export(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, uint64_t now)
 {
 	struct local_walk w = { sw, ep, 0 };
-	bool hold = now - ep->start_tsc < HOLD_EXPORTS_S * rte_get_tsc_hz();
 	uint32_t i = 0, k = 0, ops = 0, adds = 0, dels = 0;
 	int c, rc;
 
@@ -358,15 +362,13 @@ sync_export(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, ui
 				port_error(ep, rc, "adding a local MAC to the kernel");
 			continue;
 		}
-		if (!hold) { /* aged, moved or its port gone */
-			rc = vqs_nl_fdb_del(nl, ep->sh.lp_if, &ep->kern_exp.v[k].mac);
-			ops++;
-			if (rc == 0 || rc == -ENOENT)
-				dels++;
-			else
-				port_error(ep, rc, "removing a local MAC from the kernel");
-		}
-		k++;
+		/* Aged, moved or its port gone. */
+		rc = vqs_nl_fdb_del(nl, ep->sh.lp_if, &ep->kern_exp.v[k++].mac);
+		ops++;
+		if (rc == 0 || rc == -ENOENT)
+			dels++;
+		else
+			port_error(ep, rc, "removing a local MAC from the kernel");
 	}
 	if (ops == OPS_PER_SYNC)
 		dirty = true; /* the rest at the next tick */
@@ -398,32 +400,117 @@ publish(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb)
 	return true;
 }
 
+static bool
+in_list(const struct list *l, const struct rte_ether_addr *mac)
+{
+	struct mac_vtep key = { .mac = *mac };
+	uint32_t lo = 0, hi = l->n, mid;
+	int c;
+
+	while (lo < hi) { /* l sorted by MAC */
+		mid = (lo + hi) / 2;
+		c = memcmp(&l->v[mid].mac, &key.mac, RTE_ETHER_ADDR_LEN);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* The remote VTEPs to have: the kernel's, and those it lost less than
+ * VTEP_HOLD_S ago; ep->vteps becomes that. */
 static void
-sync_import(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb)
+vteps_update(struct evpn_port *ep, const uint32_t *now_ip, uint32_t n_now, uint64_t now)
+{
+	uint64_t hold = VTEP_HOLD_S * rte_get_tsc_hz();
+	struct held_vtep v[VQS_VXLAN_MAX_REMOTES];
+	uint32_t i, k, n = 0;
+
+	for (i = 0; i < n_now && n < RTE_DIM(v); i++) {
+		v[n].ip = now_ip[i];
+		v[n++].seen_tsc = now;
+	}
+	for (k = 0; k < ep->n_vteps && n < RTE_DIM(v); k++) {
+		for (i = 0; i < n_now && now_ip[i] != ep->vteps[k].ip; i++)
+			;
+		if (i == n_now && now - ep->vteps[k].seen_tsc < hold)
+			v[n++] = ep->vteps[k];
+	}
+	pthread_mutex_lock(&ev_lock);
+	memcpy(ep->vteps, v, n * sizeof(v[0]));
+	ep->n_vteps = n;
+	pthread_mutex_unlock(&ev_lock);
+}
+
+static bool
+vtep_wanted(const struct evpn_port *ep, uint32_t ip)
+{
+	uint32_t i;
+
+	for (i = 0; i < ep->n_vteps; i++)
+		if (ep->vteps[i].ip == ip)
+			return true;
+	return false;
+}
+
+static void
+sync_import(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, uint64_t now)
 {
 	struct vqs_port *p = ep->port;
-	struct list want = { 0 }, macs = { 0 };
-	uint32_t i, k, adds = 0, dels = 0, local_ip = p->conf.vx.local_ip;
+	uint32_t i, k, n_ip = 0, adds = 0, dels = 0, local_ip = p->conf.vx.local_ip;
+	uint32_t ips[VQS_VXLAN_MAX_REMOTES];
+	struct list macs = { 0 }, held = { 0 };
 	int r, c;
 
-	/* The kernel's view: type 3 (all-zero MAC) and MACs, each with its VTEP. */
-	for (i = 0; i < ep->kern_imp.n; i++) {
-		const struct mac_vtep *m = &ep->kern_imp.v[i];
+	/* The kernel's view: VTEPs (type 3, all-zero MAC, and those of
+	 * MACs) and MACs that FRR installed, each with its VTEP. */
+	sort_unique(&ep->kern_ext);
+	for (i = 0; i < ep->kern_dst.n; i++) {
+		const struct mac_vtep *m = &ep->kern_dst.v[i];
+		bool type3 = rte_is_zero_ether_addr(&m->mac);
 
-		if (m->vtep == local_ip)
+		if (m->vtep == local_ip || (!type3 && !in_list(&ep->kern_ext, &m->mac)))
 			continue;
-		if ((!has_vtep(&want, m->vtep) && push(&want, &m->mac, m->vtep) != 0) ||
-		    (!rte_is_zero_ether_addr(&m->mac) && push(&macs, &m->mac, m->vtep) != 0)) {
+		for (k = 0; k < n_ip && ips[k] != m->vtep; k++)
+			;
+		if (k == n_ip && n_ip < RTE_DIM(ips))
+			ips[n_ip++] = m->vtep;
+		else if (k == n_ip)
+			port_error(ep, -ENOSPC, "remote VTEPs");
+		if (!type3 && k < n_ip && push(&macs, &m->mac, m->vtep) != 0) {
 			port_error(ep, -ENOMEM, "remote MACs");
 			goto out;
 		}
 	}
+	vteps_update(ep, ips, n_ip, now);
+	/* The MACs of VTEPs held stay with them, unless the kernel has them
+	 * elsewhere now. */
+	sort_unique(&macs);
+	for (i = 0; i < ep->installed.n; i++) {
+		const struct mac_vtep *o = &ep->installed.v[i];
+
+		for (k = 0; k < n_ip && ips[k] != o->vtep; k++)
+			;
+		if (k == n_ip && vtep_wanted(ep, o->vtep) && !in_list(&macs, &o->mac) &&
+		    push(&held, &o->mac, o->vtep) != 0) {
+			port_error(ep, -ENOMEM, "remote MACs");
+			goto out;
+		}
+	}
+	for (i = 0; i < held.n; i++)
+		if (push(&macs, &held.v[i].mac, held.v[i].vtep) != 0) {
+			port_error(ep, -ENOMEM, "remote MACs");
+			goto out;
+		}
 	sort_unique(&macs);
 	/* Remotes first, so that MAC entries can name them. */
-	for (i = 0; i < want.n; i++) {
-		if (vqs_tnl_remote_index(p, want.v[i].vtep) >= 0)
+	for (i = 0; i < ep->n_vteps; i++) {
+		if (vqs_tnl_remote_index(p, ep->vteps[i].ip) >= 0)
 			continue;
-		r = vqs_tnl_remote_add(sw, p, want.v[i].vtep);
+		r = vqs_tnl_remote_add(sw, p, ep->vteps[i].ip);
 		if (r < 0)
 			port_error(ep, r, "adding a remote VTEP");
 		else
@@ -458,11 +545,11 @@ sync_import(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb)
 				port_error(ep, r, "adding a remote MAC");
 		}
 	}
-	/* Remotes that neither type 3 nor a MAC needs any more. */
+	/* Remotes that EVPN no longer has, held no longer. */
 	for (r = p->vx.n_static; r < p->conf.vx.n_remotes; r++) {
 		uint32_t ip = p->conf.vx.remote[r];
 
-		if (ip != 0 && !has_vtep(&want, ip) && vqs_tnl_remote_del(sw, p, ip) == r)
+		if (ip != 0 && !vtep_wanted(ep, ip) && vqs_tnl_remote_del(sw, p, ip) == r)
 			ep->pending_flush |= 1ull << r;
 	}
 	publish(sw, ep, fdb);
@@ -474,13 +561,10 @@ sync_import(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb)
 	ep->imported = ep->installed.n;
 	ep->imported_adds += adds;
 	ep->imported_dels += dels;
-	list_free(&ep->vteps);
-	ep->vteps = want;
-	memset(&want, 0, sizeof(want));
 	pthread_mutex_unlock(&ev_lock);
 out:
-	list_free(&want);
 	list_free(&macs);
+	list_free(&held);
 }
 
 static void
@@ -491,7 +575,7 @@ sync_all(struct vqs_switch *sw, uint64_t now)
 
 	for (i = 0; i < VQS_MAX_PORTS; i++)
 		if (eports[i] != NULL)
-			eports[i]->kern_imp.n = eports[i]->kern_exp.n = 0;
+			eports[i]->kern_dst.n = eports[i]->kern_ext.n = eports[i]->kern_exp.n = 0;
 	rc = vqs_nl_fdb_dump(nl, dump_cb, NULL);
 	if (rc == -EINTR) { /* changed while read: again at the next tick */
 		dirty = true;
@@ -510,7 +594,7 @@ sync_all(struct vqs_switch *sw, uint64_t now)
 		b = vqs_switch_bridge(sw, ep->port->conf.bridge);
 		if (b == NULL)
 			continue;
-		sync_import(sw, ep, b->fdb);
+		sync_import(sw, ep, b->fdb, now);
 		sync_export(sw, ep, b->fdb, now);
 		pthread_mutex_lock(&ev_lock);
 		ep->syncs++;
@@ -576,7 +660,7 @@ vqs_evpn_info(unsigned int i, struct vqs_evpn_info *out)
 		strlcpy(out->local_dev, ep->sh.lp, sizeof(out->local_dev));
 		out->exported = ep->exported;
 		out->imported = ep->imported;
-		out->vteps = ep->vteps.n;
+		out->vteps = ep->n_vteps;
 		out->syncs = ep->syncs;
 		out->exported_adds = ep->exported_adds;
 		out->exported_dels = ep->exported_dels;
@@ -604,8 +688,8 @@ vqs_evpn_walk(const char *port, void (*fn)(const struct rte_ether_addr *mac, uin
 		return -ENOENT;
 	for (i = 0; i < ep->installed.n; i++)
 		fn(&ep->installed.v[i].mac, ep->installed.v[i].vtep, arg);
-	for (i = 0; i < ep->vteps.n; i++)
-		fn(&zero, ep->vteps.v[i].vtep, arg);
+	for (i = 0; i < ep->n_vteps; i++)
+		fn(&zero, ep->vteps[i].ip, arg);
 	for (i = 0; i < ep->local.n; i++)
 		fn(&ep->local.v[i].mac, 0, arg);
 	return 0;

@@ -48,6 +48,8 @@ def test_bad_options(c):
                  "no group named")
     expect_error(["--", "--config", "@DIR@/c.conf", "--socket-dir", "relative"], good, "absolute path")
     expect_error(["--", "--config", "@DIR@/c.conf", "stray"], good, "unexpected argument 'stray'")
+    expect_error(["--", "--config", "@DIR@/c.conf", "--evpn-prefix", "vq_e"], good, "--evpn-prefix=vq_e")
+    expect_error(["--", "--config", "@DIR@/c.conf", "--evpn-prefix", "toolong"], good, "1 to 6")
 
 
 def test_bad_config(c):
@@ -60,6 +62,10 @@ def test_bad_config(c):
     expect_error(args, "add-br br0\nadd-port br0 u type=dpdk\n", "needs devargs")
     expect_error(args, "add-br br0\nshow\n", "c.conf:2: 'show' is not a configuration command")
     expect_error(args, "add-br br0 mac-aging=soon\n", "mac-aging=soon")
+    expect_error(args, "add-br br0\nadd-port br0 v type=vxlan vni=1 local_ip=192.0.2.1\n", "(or evpn=on)")
+    expect_error(args, "add-br br0\nadd-port br0 v type=vxlan vni=1 local_ip=192.0.2.1 evpn=yes\n",
+                 "evpn=yes: expected on or off")
+    expect_error(args, "add-br br0\nadd-port br0 v type=vhostuser evpn=on\n", "are for type=vxlan ports")
 
 
 def test_bad_device(c):

@@ -80,9 +80,10 @@ def test_verbs(c):
     # MAC table.
     sw.vqctl("fdb/add", "br0", A, "vm1", "5")
     fdb = sw.vqctl("fdb/show", "br0", fmt="json")
-    check(fdb == [{"port": "vm1", "vlan": 5, "mac": A.upper(), "age": 0, "static": True, "remote": ""}] or
+    check(fdb == [{"port": "vm1", "vlan": 5, "mac": A.upper(), "age": 0, "static": True, "evpn": False,
+                   "remote": ""}] or
           (len(fdb) == 1 and fdb[0]["static"] and fdb[0]["vlan"] == 5), "fdb/show %s" % fdb)
-    check(re.match(r"port +vlan +mac +age +static +remote\nvm1 +5 +%s +\d+ +true *\n$" % A.upper(),
+    check(re.match(r"port +vlan +mac +age +static +evpn +remote\nvm1 +5 +%s +\d+ +true +false *\n$" % A.upper(),
                    sw.vqctl("fdb/show", "br0")),
           "fdb/show text: %r" % sw.vqctl("fdb/show", "br0"))
     tel = sw.telemetry("/vqswitch/fdb,br0")["entries"]
