@@ -2,6 +2,7 @@
  * Forwarding database: learn, move, lookup, aging, full table, flush, and
  * concurrent learning from several threads.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include <rte_cycles.h>
@@ -336,6 +337,48 @@ test_static_vs_learning(void)
 	rte_free(v);
 }
 
+/* EVPN entries: never aged; frames from another remote of the tunnel do
+ * not move them, frames from a local port do; a static entry is not
+ * replaced; del_evpn leaves what is no longer EVPN's; flush_dest takes
+ * one remote's entries and no static one. */
+static void
+test_evpn(void)
+{
+	struct vqs_fdb *f = vqs_fdb_create("t_evpn", 16, NULL);
+	struct rte_ether_addr a = mac(1), b = mac(2), s = mac(3);
+	uint16_t r1 = VQS_FDB_DEST(7, 1), r2 = VQS_FDB_DEST(7, 2);
+	uint64_t now = 1000;
+
+	CHECK_EQ(vqs_fdb_add_evpn(f, 0, &a, r1), 0);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &a), r1);
+	CHECK_EQ(vqs_fdb_count(f), 1);
+	CHECK_EQ(vqs_fdb_learn(f, 0, &a, r2, now), VQS_FDB_STATIC);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &a), r1);
+	CHECK_EQ(vqs_fdb_age(f, UINT64_MAX / 2, 1), 0);
+	/* Over a learned entry (the route is newer than the frame). */
+	CHECK_EQ(vqs_fdb_learn(f, 0, &b, 4, now), VQS_FDB_NEW);
+	CHECK_EQ(vqs_fdb_add_evpn(f, 0, &b, r2), 0);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &b), r2);
+	CHECK_EQ(vqs_fdb_count(f), 2);
+	/* The VM moved here: learned, ages again, del_evpn leaves it. */
+	CHECK_EQ(vqs_fdb_learn(f, 0, &b, 4, now), VQS_FDB_MOVED);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &b), 4);
+	CHECK_EQ(vqs_fdb_del_evpn(f, 0, &b), -ENOENT);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &b), 4);
+	CHECK_EQ(vqs_fdb_del_evpn(f, 0, &a), 0);
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &a), VQS_FDB_MISS);
+	/* An operator's static entry wins. */
+	CHECK_EQ(vqs_fdb_add_static(f, 0, &s, r1), 0);
+	CHECK_EQ(vqs_fdb_add_evpn(f, 0, &s, r2), -EEXIST);
+	CHECK_EQ(vqs_fdb_add_evpn(f, 0, &a, r1), 0);
+	CHECK_EQ(vqs_fdb_learn(f, 0, &b, r1, now), VQS_FDB_MOVED);
+	CHECK_EQ(vqs_fdb_count(f), 3);
+	CHECK_EQ(vqs_fdb_flush_dest(f, r1), 2); /* a and b, not s */
+	CHECK_EQ(vqs_fdb_lookup(f, 0, &s), r1);
+	CHECK_EQ(vqs_fdb_count(f), 1);
+	vqs_fdb_free(f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -351,6 +394,7 @@ main(int argc, char **argv)
 	test_vlans_static_flush_port();
 	test_concurrent();
 	test_static_vs_learning();
+	test_evpn();
 	rte_eal_cleanup();
 	return unit_report("test_fdb");
 }
