@@ -156,6 +156,17 @@ list_free(struct list *l)
 
 /* ---- ports ---- */
 
+static bool
+any_port(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < VQS_MAX_PORTS; i++)
+		if (eports[i] != NULL)
+			return true;
+	return false;
+}
+
 static void
 port_error(struct evpn_port *ep, int rc, const char *what)
 {
@@ -265,6 +276,10 @@ vqs_evpn_port_stop(struct vqs_switch *sw, struct vqs_port *p, bool keep)
 		if (!keep)
 			vqs_shadow_remove(nl, &ep->sh);
 		eport_free(ep);
+	}
+	if (nl != NULL && !any_port()) { /* nobody reads its events now */
+		vqs_nl_close(nl);
+		nl = NULL;
 	}
 }
 
@@ -601,17 +616,6 @@ sync_all(struct vqs_switch *sw, uint64_t now)
 		ep->last_sync_tsc = now;
 		pthread_mutex_unlock(&ev_lock);
 	}
-}
-
-static bool
-any_port(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < VQS_MAX_PORTS; i++)
-		if (eports[i] != NULL)
-			return true;
-	return false;
 }
 
 void

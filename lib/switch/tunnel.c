@@ -446,9 +446,9 @@ vqs_tnl_remote_add(struct vqs_switch *sw, struct vqs_port *p, uint32_t ip)
 		;
 	if (r == VQS_VXLAN_MAX_REMOTES)
 		return -ENOSPC;
+	pthread_mutex_lock(&sw->lock);
 	/* A place used before: its counters start again from 0. */
 	vqs_tnl_remote_stats_rebase(p, sw->n_pmds, (uint16_t)r);
-	pthread_mutex_lock(&sw->lock);
 	c->remote[r] = ip;
 	if (r == c->n_remotes)
 		c->n_remotes++;
