@@ -372,7 +372,7 @@ def test_ovs_names(c):
     sw = Switch(c, "ovsnames", "add-br br0\nadd-port br0 vm1 type=vhostuser\n")
     sw.vqctl("fdb/add", "br0", "vm1", "7", A)
     check(sw.vqctl("fdb/show", "br0", fmt="json") == [
-        {"port": "vm1", "vlan": 7, "mac": A.upper(), "age": 0, "static": True, "remote": ""}],
+        {"port": "vm1", "vlan": 7, "mac": A.upper(), "age": 0, "static": True, "evpn": False, "remote": ""}],
         "OVS-order fdb/add")
     sw.vqctl("fdb/add", "br0", B, "vm1")
     sw.vqctl("fdb/del", "br0", "7", A)
