@@ -314,6 +314,8 @@ main(int argc, char **argv)
 	rc = vqs_options_parse(&opts, app_argc, app_argv);
 	if (rc != 0)
 		return rc > 0 ? EXIT_SUCCESS : 2;
+	/* One switch per control socket: it names the switch's EVPN devices. */
+	vqs_evpn_set_owner(opts.ctl_socket);
 	if (startup_file(&opts) != NULL &&
 	    vqs_ctl_check_file(startup_file(&opts), opts.socket_dir, &e) != 0) {
 		fprintf(stderr, "vqswitch: %s\n", e.msg);

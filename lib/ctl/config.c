@@ -91,15 +91,14 @@ bridge_create(struct vqs_switch *sw, const struct vqs_br_conf *bc, struct vqs_er
 
 /* The device (or a tunnel port's counters); release: close a device EAL
  * probed too. */
-/* release: the switch exits (a hot-plugged ethdev is released, an EVPN
- * port's shadow kept for the next start). */
+/* release: the switch exits (a hot-plugged ethdev is released). */
 static void
 port_device_stop(struct vqs_switch *sw, struct vqs_port *p, bool release)
 {
 	if (vqs_port_type_is_vhost(p->conf.type)) {
 		vqs_vhost_port_stop(p);
 	} else if (p->conf.type == VQS_PORT_VXLAN) {
-		vqs_evpn_port_stop(sw, p, release);
+		vqs_evpn_port_stop(sw, p);
 		vqs_tnl_port_stop(p);
 	} else
 		vqs_eth_port_stop(p, release);

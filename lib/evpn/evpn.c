@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The EVPN ports and their sync with the kernel's FDB (vqs_evpn.h).
  *
- * A sync is a comparison, not a replay of events: one dump of the
- * kernel's bridge FDB gives, per port, the MACs on its local port (what
- * is exported) and the entries FRR installed on its vxlan device (what
- * is imported); a walk of the bridge's MAC table gives the local MACs.
- * The differences are written: local MACs to the kernel, imported ones
- * to the MAC table and the tunnel's remotes. Events only make the next
- * sync come sooner, so a lost event, a dump the kernel interrupted, a
- * full table or an FRR restart is mended by a later sync.
+ * Each port keeps the kernel's view of its shadow, MAC by MAC: where the
+ * shadow bridge has the MAC (FRR's remote entry on the vxlan port, our
+ * static one on the local port) and the VTEP of the vxlan device's own
+ * entry; and the type-3 VTEPs. A dump of the shadow bridge fills it when
+ * the port starts (and again if the kernel dropped events); the kernel's
+ * events keep it current. A sync compares, never replays:
+ * - import, when the view changed: FRR's MACs and VTEPs against the MAC
+ *   table's EVPN entries and the tunnel's remotes;
+ * - export, every 250 ms (local MACs are not kernel events): the MAC
+ *   table's local MACs against our entries, at most OPS_PER_SYNC writes.
+ * So a lost event (a dump), a full table or an FRR restart is mended by a
+ * later sync, and nothing is quadratic in the kernel's table.
  */
 #define VQS_LOG_MODULE VQS_LOG_EVPN
 #include <errno.h>
@@ -19,6 +23,8 @@
 
 #include <bsd/string.h>
 #include <rte_cycles.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
 
 #include "nl.h"
 #include "ratelimit.h"
@@ -27,25 +33,33 @@
 #include "vqs_evpn.h"
 #include "vqs_switch.h"
 
-#define SYNC_PERIOD_MS  250 /* without events: local MACs are not events */
+#define SYNC_PERIOD_MS  250  /* exports: local MACs are not kernel events */
+#define IMPORT_DELAY_MS 50   /* FRR's changes within this go into one import */
+#define IMPORT_GAP_MS   200  /* and imports at most this often */
+#define DUMP_GAP_MS     1000 /* a dump (events lost) at most this often */
+#define CHECK_PERIOD_MS 5000 /* shadow devices still there? */
+#define OPS_PER_SYNC    256  /* kernel FDB writes per port and sync */
 /* A remote VTEP gone from the kernel is kept this long, with its MACs:
  * FRR removes everything it installed when it stops, and puts it back
  * when it starts again (a restart must not cut traffic). A MAC withdrawn
  * while its VTEP stays goes at once. */
 #define VTEP_HOLD_S     60
-#define EVENT_DELAY_MS  50  /* events within this go into one sync */
-#define OPS_PER_SYNC    256 /* kernel FDB writes per port and sync */
-/* What the switch writes for a local MAC: a static entry (zebra
- * advertises it; docs/evpn.md on why static and not dynamic). */
+/* What the switch writes for a local MAC: a static entry, which zebra
+ * advertises and moves when a remote host has the MAC newer
+ * (docs/evpn.md: not sticky, not permanent, not dynamic). */
 #define EXPORT_STATE    NUD_NOARP
 
-/* A remote VTEP, and when the kernel last had it. */
-struct held_vtep {
-	uint32_t ip;
-	uint64_t seen_tsc;
-};
+/* Where the shadow bridge has a MAC: on the vxlan port (FRR's, learned
+ * from outside, or another entry) or on the local port (our static one,
+ * or another: the veth's own address). */
+enum where { W_NONE, W_REMOTE, W_VX_OTHER, W_LOCAL, W_LP_OTHER };
 
-/* A MAC and the VTEP it is behind (0: local, or all-zero MAC: type 3). */
+/* The kernel's view of one MAC, as a hash table's data. */
+#define VIEW(dst, w)    ((void *)(uintptr_t)((uint64_t)(dst) | (uint64_t)(w) << 32))
+#define VIEW_DST(v)     ((uint32_t)(uintptr_t)(v))
+#define VIEW_WHERE(v)   ((enum where)((uint64_t)(uintptr_t)(v) >> 32))
+
+/* A MAC and the VTEP it is behind (0: local). */
 struct mac_vtep {
 	struct rte_ether_addr mac;
 	uint32_t vtep;
@@ -56,21 +70,32 @@ struct list {
 	uint32_t n, cap;
 };
 
+/* A remote VTEP, and when the kernel last had it. */
+struct held_vtep {
+	uint32_t ip;
+	uint64_t seen_tsc;
+};
+
 struct evpn_port {
 	char name[VQS_NAME_MAX];
-	struct vqs_port *port; /* the running port of that name */
-	uint32_t vni;
+	struct vqs_port *port;  /* the running port of that name */
+	struct vqs_port *prev;  /* the port it replaces, until that one goes */
+	uint32_t vni, local_ip;
 	uint16_t vlan;
+	char bridge[VQS_NAME_MAX];
 	struct vqs_shadow sh;
-	struct list installed; /* imported MACs in the MAC table */
+	struct rte_hash *view;  /* MAC -> VIEW(dst, where) */
+	uint32_t t3[VQS_VXLAN_MAX_REMOTES]; /* type-3 VTEPs */
+	uint32_t n_t3;
+	bool need_dump, need_import;
+	uint64_t import_at, last_import, last_dump;
+	struct list installed;  /* imported MACs in the MAC table */
 	struct held_vtep vteps[VQS_VXLAN_MAX_REMOTES]; /* remote VTEPs from EVPN */
 	uint32_t n_vteps;
-	/* One sync's views: the vxlan device's own entries (MAC or all-zero,
-	 * VTEP), the MACs the bridge has on it as learned from outside (FRR's),
-	 * the local port's entries and the local MACs. */
-	struct list kern_dst, kern_ext, kern_exp, local;
-	bool need_publish;     /* remotes changed, no snapshot has them yet */
+	bool need_publish;      /* remotes changed, no snapshot has them yet */
+	uint32_t skipped;       /* remote MACs the last import left out */
 	uint64_t pending_flush; /* bits: remote indexes to flush after it */
+	struct list local;      /* the last export's local MACs */
 	/* Counters; read by any thread under ev_lock. */
 	uint32_t exported, imported;
 	uint64_t syncs, exported_adds, exported_dels, imported_adds, imported_dels, errors;
@@ -83,9 +108,9 @@ _Static_assert(VQS_VXLAN_MAX_REMOTES <= 64, "pending_flush is a 64-bit mask");
 static struct evpn_port *eports[VQS_MAX_PORTS];
 static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
 static char prefix[VQS_EVPN_PREFIX_MAX + 1] = VQS_EVPN_PREFIX;
+static char owner[VQS_PATH_MAX] = "vqswitch";
 static struct vqs_nl *nl;
-static uint64_t next_sync;
-static bool dirty;
+static uint64_t next_export, next_check;
 static struct vqs_ratelimit err_rl = VQS_RATELIMIT_INIT;
 
 int
@@ -103,7 +128,19 @@ vqs_evpn_set_prefix(const char *p, struct vqs_err *e)
 	return 0;
 }
 
-/* ---- lists of (MAC, VTEP), sorted by MAC then VTEP ---- */
+void
+vqs_evpn_set_owner(const char *o)
+{
+	strlcpy(owner, o, sizeof(owner));
+}
+
+static uint64_t
+ms_tsc(uint64_t ms)
+{
+	return ms * rte_get_tsc_hz() / 1000;
+}
+
+/* ---- lists of (MAC, VTEP), sorted by MAC ---- */
 
 static int
 push(struct list *l, const struct rte_ether_addr *mac, uint32_t vtep)
@@ -125,22 +162,20 @@ push(struct list *l, const struct rte_ether_addr *mac, uint32_t vtep)
 }
 
 static int
-cmp_mac_vtep(const void *a, const void *b)
+cmp_mac(const void *a, const void *b)
 {
-	const struct mac_vtep *x = a, *y = b;
-	int c = memcmp(&x->mac, &y->mac, sizeof(x->mac));
-
-	return c != 0 ? c : (x->vtep > y->vtep) - (x->vtep < y->vtep);
+	return memcmp(&((const struct mac_vtep *)a)->mac, &((const struct mac_vtep *)b)->mac,
+		      RTE_ETHER_ADDR_LEN);
 }
 
-/* Sorted, one entry per MAC (its lowest VTEP: a MAC FRR installs has one). */
+/* Sorted by MAC, one entry per MAC (the first). */
 static void
 sort_unique(struct list *l)
 {
 	uint32_t i, k = 0;
 
 	if (l->n > 1)
-		qsort(l->v, l->n, sizeof(l->v[0]), cmp_mac_vtep);
+		qsort(l->v, l->n, sizeof(l->v[0]), cmp_mac);
 	for (i = 0; i < l->n; i++)
 		if (k == 0 || !rte_is_same_ether_addr(&l->v[i].mac, &l->v[k - 1].mac))
 			l->v[k++] = l->v[i];
@@ -198,72 +233,131 @@ eport_free(struct evpn_port *ep)
 		if (eports[i] == ep)
 			eports[i] = NULL;
 	pthread_mutex_unlock(&ev_lock);
+	rte_hash_free(ep->view);
 	list_free(&ep->installed);
-	list_free(&ep->kern_dst);
-	list_free(&ep->kern_ext);
-	list_free(&ep->kern_exp);
 	list_free(&ep->local);
 	free(ep);
+}
+
+/* The view's capacity: what the bridge's MAC table holds, twice (remote
+ * and local entries, and room for what a table cannot take). */
+static struct rte_hash *
+view_create(const struct evpn_port *ep, uint32_t fdb_capacity)
+{
+	static unsigned int n;
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = RTE_MAX(2 * fdb_capacity, 1024u),
+		.key_len = sizeof(struct rte_ether_addr),
+		.hash_func = rte_jhash,
+		.socket_id = SOCKET_ID_ANY,
+	};
+
+	snprintf(name, sizeof(name), "evpn%u_%u", ep->vni, n++);
+	return rte_hash_create(&hp);
+}
+
+/* The port's VLAN now: the model's (set port tag= changes it there and
+ * in the snapshot, not in the port's record). */
+static uint16_t
+port_vlan(struct vqs_switch *sw, const struct vqs_port *p)
+{
+	const struct vqs_port_conf *pc = vqs_conf_port(sw->conf, p->conf.name);
+
+	return pc != NULL ? pc->vlan.tag : p->conf.vlan.tag;
+}
+
+/* Another EVPN port that this one cannot be beside: the same VNI (its
+ * devices' names), or the same bridge and VLAN (one VNI's MACs). */
+static const struct evpn_port *
+clash(struct vqs_switch *sw, const struct vqs_port *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < VQS_MAX_PORTS; i++) {
+		const struct evpn_port *o = eports[i];
+
+		if (o != NULL && strcmp(o->name, p->conf.name) != 0 &&
+		    (o->vni == p->conf.vx.vni ||
+		     (o->vlan == port_vlan(sw, p) && strcmp(o->bridge, p->conf.bridge) == 0)))
+			return o;
+	}
+	return NULL;
 }
 
 int
 vqs_evpn_port_start(struct vqs_switch *sw, struct vqs_port *p, struct vqs_err *e)
 {
 	const struct vqs_vxlan_conf *vx = &p->conf.vx;
+	struct vqs_bridge *b = vqs_switch_bridge(sw, p->conf.bridge);
+	const struct evpn_port *o;
 	struct evpn_port *ep;
 	unsigned int i;
 	int rc;
 
-	(void)sw;
 	if (p->conf.type != VQS_PORT_VXLAN || !vx->evpn)
 		return 0;
 	ep = find_name(p->conf.name);
-	if (ep != NULL && ep->vni == vx->vni && ep->vlan == p->conf.vlan.tag) {
-		/* The port it replaces goes next: its shadow goes on; the
-		 * new port's MAC table entries and remotes are made afresh. */
+	if (ep != NULL) {
+		/* New settings for the port (restart_port): the one it
+		 * replaces goes next, unless this one fails (stop gives the
+		 * shadow back). The devices carry the VNI and the address. */
+		if (ep->vni != vx->vni || ep->local_ip != vx->local_ip)
+			return vqs_err_set(e, -EINVAL, "evpn: the vni and local_ip of an evpn=on port "
+					   "change with del-port and add-port");
+		ep->prev = ep->port;
 		ep->port = p;
-		ep->installed.n = ep->n_vteps = 0;
-		ep->need_publish = false;
-		ep->pending_flush = 0;
-		dirty = true;
+		/* Its remotes at once: the first snapshot with the new port
+		 * has them; its MAC entries come with the next import. */
+		for (i = 0; i < ep->n_vteps; i++)
+			vqs_tnl_remote_add(sw, p, ep->vteps[i].ip);
+		ep->installed.n = 0;
+		ep->need_import = true;
+		ep->import_at = 0;
 		return 0;
 	}
-	if (ep != NULL) { /* another VNI: the old port loses its shadow now */
-		vqs_shadow_remove(nl, &ep->sh);
-		eport_free(ep);
-	}
-	for (i = 0; i < VQS_MAX_PORTS; i++)
-		if (eports[i] != NULL && eports[i]->vni == vx->vni)
-			return vqs_err_set(e, -EEXIST, "evpn: port %s has vni %u's EVPN devices",
-					   eports[i]->name, vx->vni);
+	if ((o = clash(sw, p)) != NULL)
+		return vqs_err_set(e, -EEXIST, "evpn: port %s has vni %u, or bridge %s's VLAN %u",
+				   o->name, o->vni, o->bridge, o->vlan);
+	if (b == NULL)
+		return vqs_err_set(e, -ENOENT, "no bridge %s", p->conf.bridge);
 	if (nl == NULL && (nl = vqs_nl_open()) == NULL)
 		return vqs_err_set(e, -errno, "evpn: cannot open rtnetlink: %s", strerror(errno));
 	ep = calloc(1, sizeof(*ep));
 	if (ep == NULL)
 		return vqs_err_set(e, -ENOMEM, "out of memory");
 	strlcpy(ep->name, p->conf.name, sizeof(ep->name));
+	strlcpy(ep->bridge, p->conf.bridge, sizeof(ep->bridge));
 	ep->port = p;
 	ep->vni = vx->vni;
-	ep->vlan = p->conf.vlan.tag;
+	ep->local_ip = vx->local_ip;
+	ep->vlan = port_vlan(sw, p);
+	ep->view = view_create(ep, vqs_fdb_capacity(b->fdb));
+	if (ep->view == NULL) {
+		free(ep);
+		return vqs_err_set(e, -ENOMEM, "evpn: out of memory for the kernel's view");
+	}
 	vqs_shadow_names(&ep->sh, prefix, vx->vni);
-	rc = vqs_shadow_make(nl, &ep->sh, p->conf.name, vx->vni, vx->local_ip, e);
+	rc = vqs_shadow_make(nl, &ep->sh, p->conf.name, owner, vx->vni, vx->local_ip, e);
 	if (rc != 0) {
+		rte_hash_free(ep->view);
 		free(ep);
 		return rc;
 	}
+	ep->need_dump = true;
 	pthread_mutex_lock(&ev_lock);
 	for (i = 0; eports[i] != NULL; i++) /* fewer EVPN ports than ports */
 		;
 	eports[i] = ep;
 	pthread_mutex_unlock(&ev_lock);
-	dirty = true;
 	VQS_LOG(INFO, "port %s: vni %u through %s, %s and %s", ep->name, ep->vni,
 		ep->sh.br, ep->sh.vx, ep->sh.lp);
 	return 0;
 }
 
 void
-vqs_evpn_port_stop(struct vqs_switch *sw, struct vqs_port *p, bool keep)
+vqs_evpn_port_stop(struct vqs_switch *sw, struct vqs_port *p)
 {
 	unsigned int i;
 
@@ -271,10 +365,22 @@ vqs_evpn_port_stop(struct vqs_switch *sw, struct vqs_port *p, bool keep)
 	for (i = 0; i < VQS_MAX_PORTS; i++) {
 		struct evpn_port *ep = eports[i];
 
-		if (ep == NULL || ep->port != p)
+		if (ep == NULL)
 			continue;
-		if (!keep)
-			vqs_shadow_remove(nl, &ep->sh);
+		if (ep->prev == p) { /* replaced: the new port has the shadow */
+			ep->prev = NULL;
+			continue;
+		}
+		if (ep->port != p)
+			continue;
+		if (ep->prev != NULL) { /* the new port failed: back to the old */
+			ep->port = ep->prev;
+			ep->prev = NULL;
+			ep->installed.n = 0;
+			ep->need_import = true;
+			continue;
+		}
+		vqs_shadow_remove(nl, &ep->sh, owner);
 		eport_free(ep);
 	}
 	if (nl != NULL && !any_port()) { /* nobody reads its events now */
@@ -283,157 +389,113 @@ vqs_evpn_port_stop(struct vqs_switch *sw, struct vqs_port *p, bool keep)
 	}
 }
 
-/* ---- sync ---- */
+/* ---- the kernel's view ---- */
+
+static struct evpn_port *
+find_ifindex(int ifindex)
+{
+	unsigned int i;
+
+	for (i = 0; i < VQS_MAX_PORTS; i++)
+		if (eports[i] != NULL && (eports[i]->sh.vx_if == ifindex || eports[i]->sh.lp_if == ifindex))
+			return eports[i];
+	return NULL;
+}
+
+static void
+t3_change(struct evpn_port *ep, uint32_t dst, bool gone)
+{
+	uint32_t i;
+
+	for (i = 0; i < ep->n_t3 && ep->t3[i] != dst; i++)
+		;
+	if (gone && i < ep->n_t3)
+		ep->t3[i] = ep->t3[--ep->n_t3];
+	else if (!gone && i == ep->n_t3 && ep->n_t3 < RTE_DIM(ep->t3))
+		ep->t3[ep->n_t3++] = dst;
+}
+
+/* One entry of the shadow added, changed or gone (an event or a dump). */
+static void
+view_change(struct evpn_port *ep, const struct vqs_nl_fdb *f, bool gone)
+{
+	uint32_t dst = 0;
+	enum where w = W_NONE, was;
+	void *v = NULL;
+
+	if (f->vlan != 0 || (f->ifindex != ep->sh.vx_if && f->ifindex != ep->sh.lp_if))
+		return;
+	if (f->master == 0 && f->ifindex == ep->sh.vx_if && f->dst != 0 &&
+	    rte_is_zero_ether_addr(&f->mac)) {
+		t3_change(ep, f->dst, gone);
+		ep->need_import = true;
+		return;
+	}
+	if (!rte_is_unicast_ether_addr(&f->mac) || rte_is_zero_ether_addr(&f->mac))
+		return;
+	if (rte_hash_lookup_data(ep->view, &f->mac, &v) >= 0) {
+		dst = VIEW_DST(v);
+		w = VIEW_WHERE(v);
+	}
+	was = w;
+	if (f->master == 0) { /* the vxlan device's own entry: the VTEP */
+		if (f->ifindex != ep->sh.vx_if || (gone && f->dst != dst))
+			return;
+		dst = gone ? 0 : f->dst;
+	} else if (gone) { /* the bridge's entry, if still on that port */
+		if (f->ifindex == ep->sh.vx_if ? was == W_REMOTE || was == W_VX_OTHER
+					       : was == W_LOCAL || was == W_LP_OTHER)
+			w = W_NONE;
+	} else if (f->ifindex == ep->sh.vx_if) { /* the entry moves with the MAC */
+		w = (f->flags & NTF_EXT_LEARNED) ? W_REMOTE : W_VX_OTHER;
+	} else {
+		w = (f->state & EXPORT_STATE) && !(f->state & NUD_PERMANENT) ? W_LOCAL : W_LP_OTHER;
+	}
+	if (dst == 0 && w == W_NONE)
+		rte_hash_del_key(ep->view, &f->mac);
+	else if (rte_hash_add_key_data(ep->view, &f->mac, VIEW(dst, w)) < 0)
+		port_error(ep, -ENOSPC, "the kernel's view is full");
+	if (f->ifindex == ep->sh.vx_if || was == W_REMOTE)
+		ep->need_import = true;
+}
+
+static void
+event_cb(const struct vqs_nl_fdb *f, bool gone, void *arg)
+{
+	struct evpn_port *ep = find_ifindex(f->ifindex);
+
+	(void)arg;
+	if (ep != NULL)
+		view_change(ep, f, gone);
+}
 
 static int
 dump_cb(const struct vqs_nl_fdb *f, void *arg)
 {
-	unsigned int i;
-
-	(void)arg;
-	if (f->vlan != 0 || !rte_is_unicast_ether_addr(&f->mac))
-		return 0;
-	for (i = 0; i < VQS_MAX_PORTS; i++) {
-		struct evpn_port *ep = eports[i];
-
-		if (ep == NULL)
-			continue;
-		/* FRR's: the vxlan device's own entries, with their VTEP, and
-		 * the bridge's, learned from outside. A MAC that FRR had as
-		 * remote and now has as local keeps the former (zebra leaves
-		 * it) but not the latter. */
-		if (f->ifindex == ep->sh.vx_if && f->dst != 0 && f->master == 0)
-			return push(&ep->kern_dst, &f->mac, f->dst) == 0 ? 0 : -ENOMEM;
-		if (f->ifindex == ep->sh.vx_if && f->master != 0 && (f->flags & NTF_EXT_LEARNED))
-			return push(&ep->kern_ext, &f->mac, 0) == 0 ? 0 : -ENOMEM;
-		/* Ours: the bridge's static entries of the local port (not
-		 * its own address, permanent: the bridge's "local" entry).
-		 * The kernel names the bridge of a bridge's entry in
-		 * NDA_MASTER; NTF_MASTER is for requests. */
-		if (f->ifindex == ep->sh.lp_if && f->master != 0 &&
-		    (f->state & EXPORT_STATE) && !(f->state & NUD_PERMANENT) &&
-		    !rte_is_zero_ether_addr(&f->mac))
-			return push(&ep->kern_exp, &f->mac, 0) == 0 ? 0 : -ENOMEM;
-	}
+	view_change(arg, f, false);
 	return 0;
 }
 
-struct local_walk {
-	struct vqs_switch *sw;
-	struct evpn_port *ep;
-	int rc;
-};
-
-/* A MAC of the port's bridge and VLAN on a port that is not a tunnel. */
-static int
-local_cb(const struct vqs_fdb_entry_info *e, void *arg)
-{
-	struct local_walk *w = arg;
-	const struct vqs_port *q;
-
-	if (e->vlan != w->ep->vlan || e->is_evpn || !rte_is_unicast_ether_addr(&e->mac))
-		return 0;
-	q = w->sw->ports[VQS_FDB_SLOT(e->port)];
-	if (q == NULL || q->deleting || q->conf.type == VQS_PORT_VXLAN ||
-	    strcmp(q->conf.bridge, w->ep->port->conf.bridge) != 0)
-		return 0;
-	w->rc = push(&w->ep->local, &e->mac, 0);
-	return w->rc;
-}
-
+/* The view anew from a dump of the shadow bridge. The events that come
+ * during it are read after it, and win. */
 static void
-sync_export(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, uint64_t now)
+dump(struct evpn_port *ep, uint64_t now)
 {
-	struct local_walk w = { sw, ep, 0 };
-	uint32_t i = 0, k = 0, ops = 0, adds = 0, dels = 0;
-	int c, rc;
+	int rc;
 
-	ep->local.n = 0;
-	vqs_fdb_walk(fdb, now, local_cb, &w);
-	if (w.rc != 0) {
-		port_error(ep, w.rc, "local MACs");
+	ep->last_dump = now;
+	rte_hash_reset(ep->view);
+	ep->n_t3 = 0;
+	rc = vqs_nl_fdb_dump(nl, ep->sh.br_if, dump_cb, ep);
+	if (rc != 0) {
+		port_error(ep, rc, "reading the kernel's FDB");
 		return;
 	}
-	sort_unique(&ep->local);
-	sort_unique(&ep->kern_exp);
-	while ((i < ep->local.n || k < ep->kern_exp.n) && ops < OPS_PER_SYNC) {
-		if (i == ep->local.n)
-			c = 1;
-		else if (k == ep->kern_exp.n)
-			c = -1;
-		else
-			c = memcmp(&ep->local.v[i].mac, &ep->kern_exp.v[k].mac, RTE_ETHER_ADDR_LEN);
-		if (c == 0) {
-			i++;
-			k++;
-			continue;
-		}
-		if (c < 0) { /* learned here, not in the kernel yet */
-			rc = vqs_nl_fdb_add(nl, ep->sh.lp_if, &ep->local.v[i++].mac, EXPORT_STATE);
-			ops++;
-			if (rc == 0)
-				adds++;
-			else
-				port_error(ep, rc, "adding a local MAC to the kernel");
-			continue;
-		}
-		/* Aged, moved or its port gone. */
-		rc = vqs_nl_fdb_del(nl, ep->sh.lp_if, &ep->kern_exp.v[k++].mac);
-		ops++;
-		if (rc == 0 || rc == -ENOENT)
-			dels++;
-		else
-			port_error(ep, rc, "removing a local MAC from the kernel");
-	}
-	if (ops == OPS_PER_SYNC)
-		dirty = true; /* the rest at the next tick */
-	pthread_mutex_lock(&ev_lock);
-	ep->exported = ep->kern_exp.n + adds - dels;
-	ep->exported_adds += adds;
-	ep->exported_dels += dels;
-	pthread_mutex_unlock(&ev_lock);
+	ep->need_dump = false;
+	ep->need_import = true;
 }
 
-/* Publishes the port's new remotes; then, the old snapshot gone, the MAC
- * entries of remotes that went (pending_flush). */
-static bool
-publish(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb)
-{
-	unsigned int r;
-
-	if (!ep->need_publish && ep->pending_flush == 0)
-		return true;
-	if (vqs_dp_publish(sw) != 0) {
-		port_error(ep, -ENOMEM, "publishing the remotes");
-		return false;
-	}
-	ep->need_publish = false;
-	for (r = 0; r < VQS_VXLAN_MAX_REMOTES; r++)
-		if (ep->pending_flush & (1ull << r))
-			vqs_fdb_flush_dest(fdb, VQS_FDB_DEST(ep->port->slot, r + 1));
-	ep->pending_flush = 0;
-	return true;
-}
-
-static bool
-in_list(const struct list *l, const struct rte_ether_addr *mac)
-{
-	struct mac_vtep key = { .mac = *mac };
-	uint32_t lo = 0, hi = l->n, mid;
-	int c;
-
-	while (lo < hi) { /* l sorted by MAC */
-		mid = (lo + hi) / 2;
-		c = memcmp(&l->v[mid].mac, &key.mac, RTE_ETHER_ADDR_LEN);
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
+/* ---- import ---- */
 
 /* The remote VTEPs to have: the kernel's, and those it lost less than
  * VTEP_HOLD_S ago; ep->vteps becomes that. */
@@ -471,56 +533,103 @@ vtep_wanted(const struct evpn_port *ep, uint32_t ip)
 	return false;
 }
 
-static void
-sync_import(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, uint64_t now)
+/* Publishes the port's new remotes; then, the old snapshot gone, the MAC
+ * entries of remotes that went (pending_flush). */
+static bool
+publish(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb)
 {
-	struct vqs_port *p = ep->port;
-	uint32_t i, k, n_ip = 0, adds = 0, dels = 0, local_ip = p->conf.vx.local_ip;
-	uint32_t ips[VQS_VXLAN_MAX_REMOTES];
-	struct list macs = { 0 }, held = { 0 };
-	int r, c;
+	unsigned int r;
 
-	/* The kernel's view: VTEPs (type 3, all-zero MAC, and those of
-	 * MACs) and MACs that FRR installed, each with its VTEP. */
-	sort_unique(&ep->kern_ext);
-	for (i = 0; i < ep->kern_dst.n; i++) {
-		const struct mac_vtep *m = &ep->kern_dst.v[i];
-		bool type3 = rte_is_zero_ether_addr(&m->mac);
-
-		if (m->vtep == local_ip || (!type3 && !in_list(&ep->kern_ext, &m->mac)))
-			continue;
-		for (k = 0; k < n_ip && ips[k] != m->vtep; k++)
-			;
-		if (k == n_ip && n_ip < RTE_DIM(ips))
-			ips[n_ip++] = m->vtep;
-		else if (k == n_ip)
-			port_error(ep, -ENOSPC, "remote VTEPs");
-		if (!type3 && k < n_ip && push(&macs, &m->mac, m->vtep) != 0) {
-			port_error(ep, -ENOMEM, "remote MACs");
-			goto out;
-		}
+	if (!ep->need_publish && ep->pending_flush == 0)
+		return true;
+	if (vqs_dp_publish(sw) != 0) {
+		port_error(ep, -ENOMEM, "publishing the remotes");
+		return false;
 	}
-	vteps_update(ep, ips, n_ip, now);
-	/* The MACs of VTEPs held stay with them, unless the kernel has them
-	 * elsewhere now. */
-	sort_unique(&macs);
-	for (i = 0; i < ep->installed.n; i++) {
+	ep->need_publish = false;
+	for (r = 0; r < VQS_VXLAN_MAX_REMOTES; r++)
+		if (ep->pending_flush & (1ull << r))
+			vqs_fdb_flush_dest(fdb, VQS_FDB_DEST(ep->port->slot, r + 1));
+	ep->pending_flush = 0;
+	return true;
+}
+
+/* FRR's MACs (each with its VTEP) and VTEPs (type 3, and those of MACs)
+ * from the view, in macs and ips. */
+static int
+kernel_remotes(struct evpn_port *ep, struct list *macs, uint32_t *ips, uint32_t *n_ip)
+{
+	const void *key;
+	uint32_t it = 0, i, k;
+	void *v;
+
+	*n_ip = 0;
+	for (i = 0; i < ep->n_t3; i++)
+		if (ep->t3[i] != ep->local_ip)
+			ips[(*n_ip)++] = ep->t3[i];
+	while (rte_hash_iterate(ep->view, &key, &v, &it) >= 0) {
+		uint32_t dst = VIEW_DST(v);
+
+		/* Both of FRR's entries: the bridge's learned from outside
+		 * (zebra leaves the vxlan device's behind when a MAC it had
+		 * as remote becomes local), and the VTEP. */
+		if (VIEW_WHERE(v) != W_REMOTE || dst == 0 || dst == ep->local_ip)
+			continue;
+		if (push(macs, key, dst) != 0)
+			return -ENOMEM;
+		for (k = 0; k < *n_ip && ips[k] != dst; k++)
+			;
+		if (k == *n_ip && *n_ip < VQS_VXLAN_MAX_REMOTES)
+			ips[(*n_ip)++] = dst;
+	}
+	return 0;
+}
+
+/* The MACs of VTEPs held stay with them, unless the kernel has them
+ * elsewhere now; macs sorted on return. */
+static int
+keep_held(struct evpn_port *ep, struct list *macs, const uint32_t *ips, uint32_t n_ip)
+{
+	struct list held = { 0 };
+	uint32_t i, k;
+	int rc = 0;
+
+	sort_unique(macs);
+	for (i = 0; i < ep->installed.n && rc == 0; i++) {
 		const struct mac_vtep *o = &ep->installed.v[i];
 
 		for (k = 0; k < n_ip && ips[k] != o->vtep; k++)
 			;
-		if (k == n_ip && vtep_wanted(ep, o->vtep) && !in_list(&macs, &o->mac) &&
-		    push(&held, &o->mac, o->vtep) != 0) {
-			port_error(ep, -ENOMEM, "remote MACs");
-			goto out;
-		}
+		if (k == n_ip && vtep_wanted(ep, o->vtep) &&
+		    bsearch(o, macs->v, macs->n, sizeof(*o), cmp_mac) == NULL)
+			rc = push(&held, &o->mac, o->vtep);
 	}
-	for (i = 0; i < held.n; i++)
-		if (push(&macs, &held.v[i].mac, held.v[i].vtep) != 0) {
-			port_error(ep, -ENOMEM, "remote MACs");
-			goto out;
-		}
-	sort_unique(&macs);
+	for (i = 0; i < held.n && rc == 0; i++)
+		rc = push(macs, &held.v[i].mac, held.v[i].vtep);
+	list_free(&held);
+	sort_unique(macs);
+	return rc;
+}
+
+static void
+import(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, uint64_t now)
+{
+	uint32_t ips[VQS_VXLAN_MAX_REMOTES], n_ip, i, k, adds = 0, dels = 0, skipped = 0;
+	struct vqs_port *p = ep->port;
+	struct list macs = { 0 };
+	int r, c;
+
+	ep->need_import = false;
+	ep->last_import = now;
+	/* Places freed by a sync whose snapshot failed are not given again
+	 * before their MAC entries are flushed. */
+	if (!publish(sw, ep, fdb))
+		goto again;
+	if (kernel_remotes(ep, &macs, ips, &n_ip) != 0 || keep_held(ep, &macs, ips, n_ip) != 0) {
+		port_error(ep, -ENOMEM, "remote MACs");
+		goto again;
+	}
+	vteps_update(ep, ips, n_ip, now);
 	/* Remotes first, so that MAC entries can name them. */
 	for (i = 0; i < ep->n_vteps; i++) {
 		if (vqs_tnl_remote_index(p, ep->vteps[i].ip) >= 0)
@@ -532,8 +641,9 @@ sync_import(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, ui
 			ep->need_publish = true;
 	}
 	if (!publish(sw, ep, fdb))
-		goto out;
-	/* MACs: installed (sorted) against macs (sorted). */
+		goto again;
+	/* MACs: installed (sorted) against macs (sorted); installed
+	 * becomes what the MAC table has. */
 	for (i = 0, k = 0; i < macs.n || k < ep->installed.n;) {
 		const struct mac_vtep *m = i < macs.n ? &macs.v[i] : NULL;
 		const struct mac_vtep *o = k < ep->installed.n ? &ep->installed.v[k] : NULL;
@@ -545,21 +655,36 @@ sync_import(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, ui
 			k++;
 			continue;
 		}
-		if (c == 0)
-			k++;
+		k += c == 0;
 		i++;
 		/* New, moved to another VTEP, or its entry gone (flushed). */
-		if (c < 0 || m->vtep != o->vtep || vqs_fdb_lookup(fdb, ep->vlan, &m->mac) == VQS_FDB_MISS) {
-			r = vqs_tnl_remote_index(p, m->vtep);
-			if (r < 0)
-				continue; /* no room for its VTEP: counted above */
-			r = vqs_fdb_add_evpn(fdb, ep->vlan, &m->mac, VQS_FDB_DEST(p->slot, r + 1));
-			if (r == 0)
-				adds++;
-			else if (r != -EEXIST) /* an operator's static entry wins */
-				port_error(ep, r, "adding a remote MAC");
+		if (c == 0 && m->vtep == o->vtep && vqs_fdb_lookup(fdb, ep->vlan, &m->mac) != VQS_FDB_MISS)
+			continue;
+		r = vqs_tnl_remote_index(p, m->vtep);
+		/* No room for its VTEP (counted above), or the MAC table
+		 * three quarters full: the rest is for learning, in every
+		 * VLAN of the bridge. Not installed (vtep 0: left out). */
+		if (r < 0 || (c < 0 && vqs_fdb_count(fdb) >= vqs_fdb_capacity(fdb) / 4 * 3)) {
+			if (c == 0 && vqs_fdb_del_evpn(fdb, ep->vlan, &m->mac) == 0)
+				dels++;
+			skipped++;
+			((struct mac_vtep *)m)->vtep = 0;
+			continue;
 		}
+		r = vqs_fdb_add_evpn(fdb, ep->vlan, &m->mac, VQS_FDB_DEST(p->slot, r + 1));
+		if (r == 0)
+			adds++;
+		else if (r != -EEXIST) /* an operator's static entry wins */
+			port_error(ep, r, "adding a remote MAC");
 	}
+	for (i = 0, k = 0; i < macs.n; i++)
+		if (macs.v[i].vtep != 0)
+			macs.v[k++] = macs.v[i];
+	macs.n = k;
+	if (skipped != 0 && skipped != ep->skipped)
+		port_error(ep, -ENOSPC, "remote MACs left out (MAC table three quarters full, "
+			   "or no room for their VTEP)");
+	ep->skipped = skipped;
 	/* Remotes that EVPN no longer has, held no longer. */
 	for (r = p->vx.n_static; r < p->conf.vx.n_remotes; r++) {
 		uint32_t ip = p->conf.vx.remote[r];
@@ -568,78 +693,206 @@ sync_import(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, ui
 			ep->pending_flush |= 1ull << r;
 	}
 	publish(sw, ep, fdb);
-	/* macs becomes what is installed. */
 	list_free(&ep->installed);
 	ep->installed = macs;
-	memset(&macs, 0, sizeof(macs));
 	pthread_mutex_lock(&ev_lock);
 	ep->imported = ep->installed.n;
 	ep->imported_adds += adds;
 	ep->imported_dels += dels;
 	pthread_mutex_unlock(&ev_lock);
-out:
+	return;
+again:
 	list_free(&macs);
-	list_free(&held);
+	ep->need_import = true;
+}
+
+/* The port's VLAN changed: its EVPN entries leave the old one (set port
+ * flushed them already); the next import puts them in the new. */
+static void
+vlan_moved(struct evpn_port *ep, struct vqs_fdb *fdb, uint16_t vlan)
+{
+	uint32_t i;
+
+	for (i = 0; i < ep->installed.n; i++)
+		vqs_fdb_del_evpn(fdb, ep->vlan, &ep->installed.v[i].mac);
+	ep->installed.n = 0;
+	ep->vlan = vlan;
+	ep->need_import = true;
+}
+
+/* ---- export ---- */
+
+struct local_walk {
+	struct vqs_switch *sw;
+	struct evpn_port *ep;
+	int rc;
+};
+
+/* A MAC of the port's bridge and VLAN on a port that is not a tunnel. */
+static int
+local_cb(const struct vqs_fdb_entry_info *e, void *arg)
+{
+	struct local_walk *w = arg;
+	const struct vqs_port *q;
+
+	if (e->vlan != w->ep->vlan || e->is_evpn || !rte_is_unicast_ether_addr(&e->mac))
+		return 0;
+	q = w->sw->ports[VQS_FDB_SLOT(e->port)];
+	if (q == NULL || q->deleting || q->conf.type == VQS_PORT_VXLAN ||
+	    strcmp(q->conf.bridge, w->ep->bridge) != 0)
+		return 0;
+	w->rc = push(&w->ep->local, &e->mac, 0);
+	return w->rc;
+}
+
+static enum where
+view_where(const struct evpn_port *ep, const struct rte_ether_addr *mac)
+{
+	void *v;
+
+	return rte_hash_lookup_data(ep->view, mac, &v) >= 0 ? VIEW_WHERE(v) : W_NONE;
+}
+
+/* A write the kernel took: in the view at once, before its event. */
+static void
+view_local(struct evpn_port *ep, const struct rte_ether_addr *mac, bool local)
+{
+	struct vqs_nl_fdb f = { .ifindex = ep->sh.lp_if, .mac = *mac, .master = ep->sh.br_if,
+				.state = EXPORT_STATE };
+
+	view_change(ep, &f, !local);
 }
 
 static void
-sync_all(struct vqs_switch *sw, uint64_t now)
+export(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, uint64_t now)
 {
-	unsigned int i;
-	int rc;
+	struct local_walk w = { sw, ep, 0 };
+	uint32_t i, it = 0, ops = 0, adds = 0, dels = 0, n_kernel = 0;
+	struct list gone = { 0 };
+	struct mac_vtep key;
+	const void *k;
+	void *v;
+	int rc = 0;
 
-	for (i = 0; i < VQS_MAX_PORTS; i++)
-		if (eports[i] != NULL)
-			eports[i]->kern_dst.n = eports[i]->kern_ext.n = eports[i]->kern_exp.n = 0;
-	rc = vqs_nl_fdb_dump(nl, dump_cb, NULL);
-	if (rc == -EINTR) { /* changed while read: again at the next tick */
-		dirty = true;
+	ep->local.n = 0;
+	vqs_fdb_walk(fdb, now, local_cb, &w);
+	if (w.rc != 0) {
+		port_error(ep, w.rc, "local MACs");
 		return;
 	}
-	for (i = 0; i < VQS_MAX_PORTS; i++) {
-		struct evpn_port *ep = eports[i];
-		struct vqs_bridge *b;
-
-		if (ep == NULL)
+	sort_unique(&ep->local);
+	/* Learned here, not in the kernel yet (or FRR's there: replaced). */
+	for (i = 0; i < ep->local.n && ops < OPS_PER_SYNC && rc == 0; i++) {
+		if (view_where(ep, &ep->local.v[i].mac) == W_LOCAL)
 			continue;
-		if (rc != 0) {
-			port_error(ep, rc, "reading the kernel's FDB");
-			continue;
+		ops++;
+		rc = vqs_nl_fdb_add(nl, ep->sh.lp_if, &ep->local.v[i].mac, EXPORT_STATE);
+		if (rc == 0) {
+			adds++;
+			view_local(ep, &ep->local.v[i].mac, true);
 		}
-		b = vqs_switch_bridge(sw, ep->port->conf.bridge);
-		if (b == NULL)
-			continue;
-		sync_import(sw, ep, b->fdb, now);
-		sync_export(sw, ep, b->fdb, now);
-		pthread_mutex_lock(&ev_lock);
-		ep->syncs++;
-		ep->last_sync_tsc = now;
-		pthread_mutex_unlock(&ev_lock);
 	}
+	if (rc != 0)
+		port_error(ep, rc, "adding a local MAC to the kernel");
+	/* Ours in the kernel that are not local any more: aged, moved, or
+	 * their port gone. */
+	while (rte_hash_iterate(ep->view, &k, &v, &it) >= 0) {
+		if (VIEW_WHERE(v) != W_LOCAL)
+			continue;
+		n_kernel++;
+		key.mac = *(const struct rte_ether_addr *)k;
+		if (bsearch(&key, ep->local.v, ep->local.n, sizeof(key), cmp_mac) == NULL &&
+		    push(&gone, &key.mac, 0) != 0)
+			break;
+	}
+	for (i = 0, rc = 0; i < gone.n && ops < OPS_PER_SYNC && rc == 0; i++) {
+		ops++;
+		rc = vqs_nl_fdb_del(nl, ep->sh.lp_if, &gone.v[i].mac);
+		if (rc == 0 || rc == -ENOENT) {
+			rc = 0;
+			dels++;
+			view_local(ep, &gone.v[i].mac, false);
+		}
+	}
+	if (rc != 0)
+		port_error(ep, rc, "removing a local MAC from the kernel");
+	list_free(&gone);
+	pthread_mutex_lock(&ev_lock);
+	ep->exported = n_kernel + adds - dels;
+	ep->exported_adds += adds;
+	ep->exported_dels += dels;
+	pthread_mutex_unlock(&ev_lock);
+}
+
+/* ---- the control loop's tick ---- */
+
+static void
+check_shadow(struct evpn_port *ep)
+{
+	struct vqs_err e;
+	int rc;
+
+	if (vqs_shadow_intact(&ep->sh))
+		return;
+	/* Someone removed a device: made anew, read anew. */
+	rc = vqs_shadow_make(nl, &ep->sh, ep->name, owner, ep->vni, ep->local_ip, &e);
+	if (rc != 0) {
+		port_error(ep, rc, "the EVPN devices are gone and cannot be made again");
+		return;
+	}
+	VQS_LOG(WARNING, "port %s: EVPN devices removed by someone: made again", ep->name);
+	ep->need_dump = true;
+}
+
+static void
+tick_port(struct vqs_switch *sw, struct evpn_port *ep, bool do_export, bool do_check, uint64_t now)
+{
+	struct vqs_bridge *b = vqs_switch_bridge(sw, ep->bridge);
+
+	if (b == NULL)
+		return;
+	if (do_check)
+		check_shadow(ep);
+	if (ep->need_dump && now - ep->last_dump >= ms_tsc(DUMP_GAP_MS))
+		dump(ep, now);
+	if (port_vlan(sw, ep->port) != ep->vlan)
+		vlan_moved(ep, b->fdb, port_vlan(sw, ep->port));
+	if (ep->need_import && ep->import_at == 0)
+		ep->import_at = now + ms_tsc(IMPORT_DELAY_MS);
+	if (ep->need_import && !ep->need_dump && now >= ep->import_at &&
+	    now - ep->last_import >= ms_tsc(IMPORT_GAP_MS)) {
+		ep->import_at = 0;
+		import(sw, ep, b->fdb, now);
+	}
+	if (!do_export || ep->need_dump)
+		return;
+	export(sw, ep, b->fdb, now);
+	pthread_mutex_lock(&ev_lock);
+	ep->syncs++;
+	ep->last_sync_tsc = now;
+	pthread_mutex_unlock(&ev_lock);
 }
 
 void
 vqs_evpn_poll(struct vqs_switch *sw)
 {
-	uint64_t now = rte_get_tsc_cycles(), ms = rte_get_tsc_hz() / 1000;
-	int n;
+	uint64_t now = rte_get_tsc_cycles();
+	bool do_export = now >= next_export, do_check = now >= next_check;
+	unsigned int i;
 
 	if (nl == NULL || !any_port())
 		return;
-	n = vqs_nl_events(nl);
-	if (n != 0 && !dirty) {
-		dirty = true;
-		/* A burst of events (FRR installing a host's MACs) in one sync. */
-		if (next_sync > now + EVENT_DELAY_MS * ms)
-			next_sync = now + EVENT_DELAY_MS * ms;
-	}
-	if (now < next_sync)
-		return;
-	dirty = false;
-	next_sync = now + SYNC_PERIOD_MS * ms;
-	sync_all(sw, now);
-	if (dirty)
-		next_sync = now;
+	if (vqs_nl_events(nl, event_cb, NULL) == -ENOBUFS)
+		for (i = 0; i < VQS_MAX_PORTS; i++)
+			if (eports[i] != NULL)
+				eports[i]->need_dump = true;
+	if (do_export)
+		next_export = now + ms_tsc(SYNC_PERIOD_MS);
+	if (do_check)
+		next_check = now + ms_tsc(CHECK_PERIOD_MS);
+	for (i = 0; i < VQS_MAX_PORTS; i++)
+		if (eports[i] != NULL)
+			tick_port(sw, eports[i], do_export, do_check, now);
 }
 
 bool

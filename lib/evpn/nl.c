@@ -34,6 +34,7 @@ vqs_nl_open(void)
 	 * the control thread serves operators too. */
 	struct timeval tv = { .tv_sec = 1 };
 	struct vqs_nl *nl = calloc(1, sizeof(*nl));
+	int one = 1;
 	int err;
 
 	if (nl == NULL)
@@ -43,7 +44,8 @@ vqs_nl_open(void)
 	if (nl->req == NULL || nl->ev == NULL ||
 	    mnl_socket_bind(nl->req, 0, MNL_SOCKET_AUTOPID) < 0 ||
 	    mnl_socket_bind(nl->ev, RTMGRP_NEIGH, MNL_SOCKET_AUTOPID) < 0 ||
-	    setsockopt(mnl_socket_get_fd(nl->req), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+	    setsockopt(mnl_socket_get_fd(nl->req), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    mnl_socket_setsockopt(nl->req, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) < 0) {
 		err = errno;
 		vqs_nl_close(nl);
 		errno = err;
@@ -114,39 +116,54 @@ answer_cb(const struct nlmsghdr *m, void *data)
 
 /* Sends h and runs the answers through a until the kernel's ACK, error
  * or the dump's end. -errno; -EINTR for a dump the kernel says changed
- * while it was read. */
+ * while it was read; fn's error for a dump it stopped (the rest of the
+ * dump is read and dropped). Answers with another sequence number are
+ * those of an earlier request that timed out: skipped. */
 static int
 request(struct vqs_nl *nl, struct nlmsghdr *h, struct answer *a)
 {
-	unsigned int seq = h->nlmsg_seq, portid = mnl_socket_get_portid(nl->req);
+	unsigned int seq = h->nlmsg_seq;
 	struct answer none = { 0 };
+	const struct nlmsghdr *m;
+	int len, rc = 1;
 	ssize_t n;
-	int rc;
 
 	if (a == NULL)
 		a = &none;
 	if (mnl_socket_sendto(nl->req, h, h->nlmsg_len) < 0)
 		return -errno;
-	do {
+	while (rc > 0) {
 		n = mnl_socket_recvfrom(nl->req, nl->buf, sizeof(nl->buf));
 		if (n < 0)
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		/* Answers to an earlier request that timed out have another
-		 * sequence number: mnl_cb_run fails them with ESRCH. */
-		rc = mnl_cb_run(nl->buf, (size_t)n, seq, portid, answer_cb, a);
-		if (rc < 0 && errno == ESRCH)
-			rc = MNL_CB_OK;
-	} while (rc > 0);
+		len = (int)n;
+		for (m = (const void *)nl->buf; rc > 0 && mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+			if (m->nlmsg_seq != seq)
+				continue;
+			if (m->nlmsg_type == NLMSG_DONE) {
+				rc = 0;
+			} else if (m->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *err = mnl_nlmsg_get_payload(m);
+
+				rc = mnl_nlmsg_get_payload_len(m) < sizeof(*err) ? -EBADMSG : err->error;
+			} else {
+				answer_cb(m, a);
+			}
+		}
+	}
 	if (rc < 0)
-		return -errno;
+		return rc;
+	if (a->stopped != 0)
+		return a->stopped < 0 ? a->stopped : -ECANCELED;
 	return a->interrupted ? -EINTR : 0;
 }
 
 int
-vqs_nl_events(struct vqs_nl *nl)
+vqs_nl_events(struct vqs_nl *nl, void (*fn)(const struct vqs_nl_fdb *e, bool gone, void *arg),
+	      void *arg)
 {
 	const struct nlmsghdr *m;
-	const struct ndmsg *nd;
+	struct vqs_nl_fdb e;
 	int count = 0, len;
 	ssize_t n;
 
@@ -155,20 +172,22 @@ vqs_nl_events(struct vqs_nl *nl)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return count;
-			if (errno == ENOBUFS) { /* events lost: dump */
-				count++;
-				continue;
+			if (errno == ENOBUFS) {
+				/* Events were lost: the caller dumps again; the
+				 * ones queued after the loss are still read. */
+				while (mnl_socket_recvfrom(nl->ev, nl->buf, sizeof(nl->buf)) > 0)
+					;
+				return -ENOBUFS;
 			}
 			return -errno;
 		}
 		len = (int)n;
 		for (m = (const void *)nl->buf; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
 			if ((m->nlmsg_type != RTM_NEWNEIGH && m->nlmsg_type != RTM_DELNEIGH) ||
-			    mnl_nlmsg_get_payload_len(m) < sizeof(*nd))
+			    fdb_parse(m, &e) != 0)
 				continue;
-			nd = mnl_nlmsg_get_payload(m);
-			if (nd->ndm_family == AF_BRIDGE)
-				count++;
+			fn(&e, m->nlmsg_type == RTM_DELNEIGH, arg);
+			count++;
 		}
 	}
 }
@@ -289,15 +308,16 @@ vqs_nl_link_set(struct vqs_nl *nl, int ifindex, int master)
 
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
+	/* NOARP: the shadow has no address, and answers for none. */
+	ifi->ifi_flags = IFF_UP | IFF_NOARP;
+	ifi->ifi_change = IFF_UP | IFF_NOARP;
 	if (master != 0)
 		mnl_attr_put_u32(h, IFLA_MASTER, (uint32_t)master);
 	return request(nl, h, NULL);
 }
 
 int
-vqs_nl_brport_no_learning(struct vqs_nl *nl, int ifindex)
+vqs_nl_brport_quiet(struct vqs_nl *nl, int ifindex)
 {
 	struct nlmsghdr *h = msg_start(nl, RTM_SETLINK, NLM_F_ACK);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
@@ -307,6 +327,7 @@ vqs_nl_brport_no_learning(struct vqs_nl *nl, int ifindex)
 	ifi->ifi_index = ifindex;
 	pi = mnl_attr_nest_start(h, IFLA_PROTINFO);
 	mnl_attr_put_u8(h, IFLA_BRPORT_LEARNING, 0);
+	mnl_attr_put_u8(h, IFLA_BRPORT_ISOLATED, 1);
 	mnl_attr_nest_end(h, pi);
 	return request(nl, h, NULL);
 }
@@ -391,12 +412,16 @@ vqs_nl_fdb_del(struct vqs_nl *nl, int ifindex, const struct rte_ether_addr *mac)
 }
 
 int
-vqs_nl_fdb_dump(struct vqs_nl *nl, int (*fn)(const struct vqs_nl_fdb *e, void *arg), void *arg)
+vqs_nl_fdb_dump(struct vqs_nl *nl, int master, int (*fn)(const struct vqs_nl_fdb *e, void *arg),
+		void *arg)
 {
 	struct nlmsghdr *h = msg_start(nl, RTM_GETNEIGH, NLM_F_DUMP);
 	struct ndmsg *nd = mnl_nlmsg_put_extra_header(h, sizeof(*nd));
 	struct answer a = { .fn = fn, .arg = arg };
 
 	nd->ndm_family = AF_BRIDGE;
+	/* Only the bridge's ports (and the vxlan device's own table): the
+	 * kernel filters with strict checking on (vqs_nl_open). */
+	mnl_attr_put_u32(h, NDA_MASTER, (uint32_t)master);
 	return request(nl, h, &a);
 }

@@ -32,9 +32,11 @@ void vqs_nl_close(struct vqs_nl *nl);
 
 /* The events socket: readable when the kernel has neighbour events. */
 int vqs_nl_event_fd(const struct vqs_nl *nl);
-/* Reads the pending events: how many were of bridge FDB entries (more
- * than 0 too when events were lost: the caller then dumps), or -errno. */
-int vqs_nl_events(struct vqs_nl *nl);
+/* Reads the pending events, each bridge FDB entry's to fn (gone: it was
+ * removed). How many, -ENOBUFS when some were lost (the caller dumps
+ * again), or -errno. */
+int vqs_nl_events(struct vqs_nl *nl, void (*fn)(const struct vqs_nl_fdb *e, bool gone, void *arg),
+		  void *arg);
 
 /* Links; -errno. A new device gets its alias once it exists. */
 int vqs_nl_link_alias(struct vqs_nl *nl, int ifindex, char *alias, size_t len);
@@ -44,19 +46,20 @@ int vqs_nl_bridge_add(struct vqs_nl *nl, const char *name);
 int vqs_nl_veth_add(struct vqs_nl *nl, const char *name, const char *peer);
 int vqs_nl_vxlan_add(struct vqs_nl *nl, const char *name, uint32_t vni, uint32_t local_ip,
 		     uint16_t udp_port);
-/* Into master (0: none), and up. */
+/* Into master (0: none), up, without ARP. */
 int vqs_nl_link_set(struct vqs_nl *nl, int ifindex, int master);
 int vqs_nl_link_del(struct vqs_nl *nl, int ifindex);
-/* The bridge learns no address from frames that come in on port ifindex. */
-int vqs_nl_brport_no_learning(struct vqs_nl *nl, int ifindex);
+/* Bridge port ifindex: no address learned from its frames, and none
+ * forwarded to another such (isolated) port. */
+int vqs_nl_brport_quiet(struct vqs_nl *nl, int ifindex);
 
 /* A bridge FDB entry of port ifindex (NTF_MASTER: the bridge's table). */
 int vqs_nl_fdb_add(struct vqs_nl *nl, int ifindex, const struct rte_ether_addr *mac,
 		   uint16_t state);
 int vqs_nl_fdb_del(struct vqs_nl *nl, int ifindex, const struct rte_ether_addr *mac);
-/* Every bridge FDB entry of the namespace, to fn (non-zero stops).
- * -EINTR when the table changed during the dump: try again. */
-int vqs_nl_fdb_dump(struct vqs_nl *nl, int (*fn)(const struct vqs_nl_fdb *e, void *arg),
+/* The FDB entries of bridge master's ports, to fn (non-zero stops: its
+ * value is returned). -EINTR when the table changed during the dump. */
+int vqs_nl_fdb_dump(struct vqs_nl *nl, int master, int (*fn)(const struct vqs_nl_fdb *e, void *arg),
 		    void *arg);
 
 #endif

@@ -10,6 +10,7 @@
 #define VQS_EVPN_SHADOW_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -22,11 +23,13 @@ struct vqs_shadow {
 
 /* The names of VNI's shadow. */
 void vqs_shadow_names(struct vqs_shadow *s, const char *prefix, uint32_t vni);
-/* Made anew (ours left from an earlier run removed first), all up. On
- * failure nothing of it is left. */
-int vqs_shadow_make(struct vqs_nl *nl, struct vqs_shadow *s, const char *port, uint32_t vni,
-		    uint32_t local_ip, struct vqs_err *e);
-/* Removed, each device only if it is still ours. */
-void vqs_shadow_remove(struct vqs_nl *nl, struct vqs_shadow *s);
+/* Made anew (this switch's left from an earlier run removed first; owner
+ * names the switch), all up. On failure nothing of it is left. */
+int vqs_shadow_make(struct vqs_nl *nl, struct vqs_shadow *s, const char *port, const char *owner,
+		    uint32_t vni, uint32_t local_ip, struct vqs_err *e);
+/* Removed, each device only if it is still this switch's. */
+void vqs_shadow_remove(struct vqs_nl *nl, struct vqs_shadow *s, const char *owner);
+/* Every device still there under its name and index. */
+bool vqs_shadow_intact(const struct vqs_shadow *s);
 
 #endif

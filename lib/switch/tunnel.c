@@ -383,8 +383,11 @@ vqs_tnl_tx(const struct vqs_dp *dp, struct vqs_pmd *pmd, uint16_t slot, struct r
 		len = pkts[i]->pkt_len;
 		used = false;
 		for (r = first; r < end; r++) {
-			if (vx->conf.remote[r] == 0) /* a free place (evpn.h) */
+			if (vx->conf.remote[r] == 0) { /* a free place (tunnel.h) */
+				if (!flood) /* an entry the flush has not reached yet */
+					count_drop(p, pmd, VQS_DROP_TNL_NO_ROUTE, 1);
 				continue;
+			}
 			if (k == RTE_DIM(out)) {
 				vqs_port_tx(ulp, pmd, out, k);
 				k = 0;

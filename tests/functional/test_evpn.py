@@ -206,14 +206,13 @@ def test_evpn_hosts(c):
           "not synced after h3's FRR restarted: h1 %s, h3 %s" % (h1.evpn(), h3.evpn()))
     exchange(ga, gc, 10, "A and C after h3's FRR restarted")
 
-    # h2's switch restarts: its devices are made anew (the guest comes back).
-    before = sh(h2.ns, "ip -o link show vqe100v").split(":")[0]
+    # h2's switch restarts: its devices go and come again (the guest
+    # comes back and is found again).
     check(h2.sw.stop() == 0, "h2 did not stop cleanly")
-    check(len(h2.devices()) == 4, "devices kept over the restart: %s" % h2.devices())
+    check(h2.devices() == [], "devices left by an orderly exit: %s" % h2.devices())
     h2.sw.start()
-    after = sh(h2.ns, "ip -o link show vqe100v").split(":")[0]
-    check(after != before and "vqswitch evpn shadow of port vx100" in sh(h2.ns, "ip -d link show vqe100v"),
-          "devices not made anew: %s %s" % (before, after))
+    check("vqswitch evpn shadow of port vx100 of " in sh(h2.ns, "ip -d link show vqe100v"),
+          "devices not made again: %s" % h2.devices())
     gb.connect()
     h2.sw.wait_port_state("vm1", "up")
     gb.rxpost(256)
@@ -274,18 +273,22 @@ def test_evpn_kernel(c):
     devices anew; del-port removes them all."""
     ns = netns(c, "vqe%sk" % tag())
     sh(ns, "ip link add vqe200b type bridge")  # the operator's
-    sw = Switch(c, "evpnk", "add-br br0\nadd-port br0 vm1 type=vhostuser\nadd-port br0 vm2 type=vhostuser\n"
+    sw = Switch(c, "evpnk", "add-br br0\nadd-br br2\n"
+                            "add-port br0 vm1 type=vhostuser\nadd-port br0 vm2 type=vhostuser\n"
                             "add-port br0 vx100 type=vxlan vni=100 local_ip=192.0.2.1 evpn=on\n",
-                netns=ns)
+                netns=ns, args=["--enable-debug-commands"])
     h = Host.__new__(Host)  # its queries, on this switch
     h.sw, h.ns, h.n = sw, ns, 0
-    rc, _, err = sw.vqctl("add-port", "br0", "vx200", "type=vxlan", "vni=200", "local_ip=192.0.2.1", "evpn=on",
-                          check_rc=False)
-    check(rc != 0 and "device vqe200b exists and vqswitch did not make it" in err, "vx200: %s" % err)
-    rc, _, err = sw.vqctl("add-port", "br0", "vx101", "type=vxlan", "vni=100", "local_ip=192.0.2.9", "evpn=on",
-                          check_rc=False)
-    check(rc != 0 and "vni 100" in err, "a second port of vni 100: %s" % err)
-    check(sw.vqctl("list-ports", "br0", fmt="json") == ["vm1", "vm2", "vx100"], "ports changed")
+    for args, why in ((("br2", "vx200", "vni=200"), "device vqe200b exists and this vqswitch did not make it"),
+                      (("br2", "vx101", "vni=100"), "port vx100 has vni 100"),
+                      (("br0", "vx300", "vni=300"), "bridge br0's VLAN 0")):
+        rc, _, err = sw.vqctl("add-port", args[0], args[1], "type=vxlan", args[2], "local_ip=192.0.2.9",
+                              "evpn=on", check_rc=False)
+        check(rc != 0 and why in err, "%s: %s" % (args[1], err))
+    rc, _, err = sw.vqctl("set", "port", "vx100", "vni=101", check_rc=False)
+    check(rc != 0 and "del-port and add-port" in err, "vni changed: %s" % err)
+    check(sw.vqctl("list-ports", "br0", fmt="json") == ["vm1", "vm2", "vx100"] and
+          sw.vqctl("list-ports", "br2", fmt="json") == [], "ports changed")
     check(h.devices() == ["vqe100b", "vqe100d", "vqe100p", "vqe100v", "vqe200b"], "devices: %s" % h.devices())
 
     g = Guest(c, sw.sock("vm1"), A)
@@ -327,11 +330,49 @@ def test_evpn_kernel(c):
           "D moved here: %s, exported %s" % (h.fdb(), exported()))
     check(h.evpn()["errors"] == 0, "errors: %s" % h.evpn())
 
+    # What anyone sends to the shadow vxlan device's UDP port (it listens
+    # on every address) reaches nothing: A's entry stays ours, nothing is
+    # learned, the shadow has no IPv6 to configure.
+    x = netns(c, "vqe%sx" % tag())
+    run(["ip", "link", "add", "inj", "netns", ns, "type", "veth", "peer", "name", "inj", "netns", x])
+    sh(ns, "ip addr add 10.77.0.1/24 dev inj && ip link set inj up")
+    sh(x, "ip addr add 10.77.0.2/24 dev inj && ip link set inj up")
+    inner = bytes.fromhex("ffffffffffff" + A.replace(":", "") + "0800") + bytes(46)
+    sh(x, "python3 -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+          "[s.sendto(bytes.fromhex('%s'), ('10.77.0.1', %d)) for _ in range(20)]\""
+       % ("0800000000006400" + inner.hex(), 47889))
+    time.sleep(1)
+    check(exported() >= {A} and [e for e in fdb(ns, "vqe100v") if e["mac"] == A.lower()] == [],
+          "a frame sent to the shadow moved A: %s %s" % (fdb(ns, "vqe100d"), fdb(ns, "vqe100v")))
+    check("inet6" not in sh(ns, "ip -6 addr show dev vqe100b; ip -6 addr show dev vqe100p"), "IPv6 on the shadow")
+
+    # The port's VLAN changes: EVPN's entries move with it.
+    sw.vqctl("set", "port", "vx100", "tag=7")
+    sw.vqctl("set", "port", "vm1", "tag=7")
+    E = "02:00:00:00:0e:01"
+    install(E, "192.0.2.9")
+    vlans = lambda: {e["mac"].lower(): e["vlan"] for e in sw.vqctl("fdb/show", "br0", fmt="json")}
+    check(wait_for(lambda: vlans().get(E) == 7, 10, 0.1), "E not in VLAN 7: %s" % vlans())
+    g.tx(NOBODY)
+    check(wait_for(lambda: exported() == {A}, 10, 0.1), "exported in VLAN 7: %s" % exported())
+    # New settings (remote_ip): the port is made anew, the shadow goes on;
+    # and if the new port cannot be published, the old one keeps it.
     before = sh(ns, "ip -o link show vqe100v").split(":")[0]
+    sw.vqctl("set", "port", "vx100", "remote_ip=192.0.2.7")
+    check(wait_for(lambda: h.fdb().get(E) == ("vx100", "192.0.2.9", True), 10, 0.1), "E after: %s" % h.fdb())
+    sw.vqctl("debug/fail-publish", "1")
+    rc, _, err = sw.vqctl("set", "port", "vx100", "remote_ip=192.0.2.6", check_rc=False)
+    check(rc != 0, "a failed publish: %s" % err)
+    check(sh(ns, "ip -o link show vqe100v").split(":")[0] == before, "the shadow did not go on")
+    # A device removed by someone is made again.
+    sh(ns, "ip link del vqe100d")
+    check(wait_for(lambda: len(h.devices()) == 5, 15, 0.2), "not made again: %s" % h.devices())
+    check(wait_for(lambda: A in exported(), 10, 0.1), "A not exported again: %s" % fdb(ns, "vqe100d"))
+    # An orderly exit removes the devices; the next start makes them.
     check(sw.stop() == 0, "exit code")
-    check(h.devices() == ["vqe100b", "vqe100d", "vqe100p", "vqe100v", "vqe200b"], "kept: %s" % h.devices())
+    check(h.devices() == ["vqe200b"], "left at exit: %s" % h.devices())
     sw.start()
-    check(sh(ns, "ip -o link show vqe100v").split(":")[0] != before, "vqe100v not made anew")
+    check(h.devices() == ["vqe100b", "vqe100d", "vqe100p", "vqe100v", "vqe200b"], "after the start: %s" % h.devices())
     sw.vqctl("del-port", "vx100")
     check(h.devices() == ["vqe200b"], "after del-port: %s" % h.devices())
     check(sw.stop() == 0, "exit code")

@@ -6,7 +6,7 @@
  * Per such port the switch keeps a "shadow" in its network namespace,
  * named PREFIX<VNI>b, PREFIX<VNI>v, PREFIX<VNI>d and PREFIX<VNI>p: a
  * Linux bridge, a vxlan device with the port's VNI and local_ip (on an
- * unused UDP port: it never carries a frame) and a veth pair, the vxlan
+ * unused UDP port: the switch carries the traffic) and a veth pair, the vxlan
  * device and the veth's d end in the bridge. The MACs of the port's
  * bridge and VLAN that are on ports other than tunnels go into the
  * kernel's FDB on that d end, the "local port" (FRR advertises
@@ -35,24 +35,29 @@ struct vqs_port;
 #define VQS_EVPN_PREFIX_MAX  6
 #define VQS_EVPN_PREFIX      "vqe"
 /* The shadow vxlan device's UDP port: not 4789, so that the kernel's
- * socket never takes the switch's traffic (docs/evpn.md). */
+ * socket never takes the switch's traffic; what it does receive reaches
+ * nothing (shadow.c, docs/evpn.md). */
 #define VQS_EVPN_SHADOW_PORT 47889
 
-/* Before any port: the shadow devices' name prefix. -EINVAL for a bad one. */
+/* Before any port: the shadow devices' name prefix (-EINVAL for a bad
+ * one), and what names this switch in their alias (its control socket). */
 int vqs_evpn_set_prefix(const char *prefix, struct vqs_err *e);
+void vqs_evpn_set_owner(const char *owner);
 
 /* A tunnel port with evpn=on has started: its shadow made (anew, when
- * one of ours is left from an earlier run), or taken over from the port
- * of the same name it replaces (a restart with new settings). Devices of
- * those names that the switch did not make are not touched: an error. */
+ * one of this switch's is left from an earlier run), or taken over from
+ * the port of the same name it replaces (new settings; not a new vni or
+ * local_ip: -EINVAL). Devices of those names that this switch did not
+ * make are not touched: an error. */
 int vqs_evpn_port_start(struct vqs_switch *sw, struct vqs_port *p, struct vqs_err *e);
 /* The port is going (out of the snapshots already): its shadow removed,
- * so FRR withdraws its MACs, unless the port that replaces it took it
- * over, or keep (the switch exits: the next start makes it anew). */
-void vqs_evpn_port_stop(struct vqs_switch *sw, struct vqs_port *p, bool keep);
+ * so FRR withdraws its MACs; unless a port that replaces it has it, or
+ * it replaced a port that is still there (it failed), which gets it back. */
+void vqs_evpn_port_stop(struct vqs_switch *sw, struct vqs_port *p);
 
-/* Every control loop tick: events read, and a sync when one is due
- * (an event for a shadow, or 250 ms since the last). */
+/* Every control loop tick: the kernel's events read; FRR's changes
+ * imported (50 ms after the first, 200 ms apart at most); local MACs
+ * exported every 250 ms. */
 void vqs_evpn_poll(struct vqs_switch *sw);
 
 struct vqs_evpn_info {
