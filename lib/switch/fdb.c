@@ -292,24 +292,34 @@ vqs_fdb_del(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr *mac
 	return 0;
 }
 
-int
-vqs_fdb_add_static(struct vqs_fdb *fdb, uint16_t vlan,
-		   const struct rte_ether_addr *mac, uint16_t port)
+/* Control thread: the slot of (vlan, mac), added if need be; NULL when
+ * the table is full. */
+static struct fdb_slot *
+slot_of(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr *mac)
 {
 	struct fdb_key k;
-	struct fdb_slot *s;
 	int32_t pos;
 
 	fdb_key_make(&k, vlan, mac);
 	pos = rte_hash_lookup(fdb->hash, &k);
 	if (pos < 0) {
 		if (vqs_fdb_count(fdb) >= fdb->max_entries)
-			return -ENOSPC;
+			return NULL;
 		pos = rte_hash_add_key(fdb->hash, &k);
 		if (pos < 0)
-			return -ENOSPC;
+			return NULL;
 	}
-	s = &fdb->slots[pos];
+	return &fdb->slots[pos];
+}
+
+int
+vqs_fdb_add_static(struct vqs_fdb *fdb, uint16_t vlan,
+		   const struct rte_ether_addr *mac, uint16_t port)
+{
+	struct fdb_slot *s = slot_of(fdb, vlan, mac);
+
+	if (s == NULL)
+		return -ENOSPC;
 	__atomic_store_n(&s->seen, rte_get_tsc_cycles(), __ATOMIC_RELAXED);
 	/* One store of port and flag: a learner's swap from the old value
 	 * fails after it (see vqs_fdb_learn). */
@@ -326,20 +336,10 @@ vqs_fdb_add_evpn(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr
 		 uint16_t dest)
 {
 	uint32_t want = ((uint32_t)dest + 1) | FDB_EVPN, cur;
-	struct fdb_key k;
-	struct fdb_slot *s;
-	int32_t pos;
+	struct fdb_slot *s = slot_of(fdb, vlan, mac);
 
-	fdb_key_make(&k, vlan, mac);
-	pos = rte_hash_lookup(fdb->hash, &k);
-	if (pos < 0) {
-		if (vqs_fdb_count(fdb) >= fdb->max_entries)
-			return -ENOSPC;
-		pos = rte_hash_add_key(fdb->hash, &k);
-		if (pos < 0)
-			return -ENOSPC;
-	}
-	s = &fdb->slots[pos];
+	if (s == NULL)
+		return -ENOSPC;
 	cur = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
 	do {
 		if (cur & FDB_STATIC)
