@@ -85,11 +85,13 @@ struct evpn_port {
 	char bridge[VQS_NAME_MAX];
 	struct vqs_shadow sh;
 	struct rte_hash *view;  /* MAC -> VIEW(dst, where) */
+	uint32_t view_room;     /* entries not ours at most */
 	uint32_t t3[VQS_VXLAN_MAX_REMOTES]; /* type-3 VTEPs */
 	uint32_t n_t3;
 	bool need_dump, need_import;
 	uint64_t import_at, last_import, last_dump;
 	struct list installed;  /* imported MACs in the MAC table */
+	struct list prev_installed; /* the replaced port's, while it is there */
 	struct held_vtep vteps[VQS_VXLAN_MAX_REMOTES]; /* remote VTEPs from EVPN */
 	uint32_t n_vteps;
 	bool need_publish;      /* remotes changed, no snapshot has them yet */
@@ -235,26 +237,29 @@ eport_free(struct evpn_port *ep)
 	pthread_mutex_unlock(&ev_lock);
 	rte_hash_free(ep->view);
 	list_free(&ep->installed);
+	list_free(&ep->prev_installed);
 	list_free(&ep->local);
 	free(ep);
 }
 
-/* The view's capacity: what the bridge's MAC table holds, twice (remote
- * and local entries, and room for what a table cannot take). */
+/* The view's capacity: three times what the bridge's MAC table holds;
+ * FRR's entries take two thirds at most (view_room), so that the local
+ * MACs always have room. */
 static struct rte_hash *
-view_create(const struct evpn_port *ep, uint32_t fdb_capacity)
+view_create(struct evpn_port *ep, uint32_t fdb_capacity)
 {
 	static unsigned int n;
 	char name[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters hp = {
 		.name = name,
-		.entries = RTE_MAX(2 * fdb_capacity, 1024u),
+		.entries = 3 * RTE_MAX(fdb_capacity, 1024u),
 		.key_len = sizeof(struct rte_ether_addr),
 		.hash_func = rte_jhash,
 		.socket_id = SOCKET_ID_ANY,
 	};
 
 	snprintf(name, sizeof(name), "evpn%u_%u", ep->vni, n++);
+	ep->view_room = 2 * RTE_MAX(fdb_capacity, 1024u);
 	return rte_hash_create(&hp);
 }
 
@@ -309,10 +314,13 @@ vqs_evpn_port_start(struct vqs_switch *sw, struct vqs_port *p, struct vqs_err *e
 		ep->prev = ep->port;
 		ep->port = p;
 		/* Its remotes at once: the first snapshot with the new port
-		 * has them; its MAC entries come with the next import. */
+		 * has them; its MAC entries come with the next import. The
+		 * old port's list is kept for it, should this one fail. */
 		for (i = 0; i < ep->n_vteps; i++)
 			vqs_tnl_remote_add(sw, p, ep->vteps[i].ip);
-		ep->installed.n = 0;
+		list_free(&ep->prev_installed);
+		ep->prev_installed = ep->installed;
+		memset(&ep->installed, 0, sizeof(ep->installed));
 		ep->need_import = true;
 		ep->import_at = 0;
 		return 0;
@@ -325,8 +333,10 @@ vqs_evpn_port_start(struct vqs_switch *sw, struct vqs_port *p, struct vqs_err *e
 	if (nl == NULL && (nl = vqs_nl_open()) == NULL)
 		return vqs_err_set(e, -errno, "evpn: cannot open rtnetlink: %s", strerror(errno));
 	ep = calloc(1, sizeof(*ep));
-	if (ep == NULL)
-		return vqs_err_set(e, -ENOMEM, "out of memory");
+	if (ep == NULL) {
+		rc = vqs_err_set(e, -ENOMEM, "out of memory");
+		goto fail;
+	}
 	strlcpy(ep->name, p->conf.name, sizeof(ep->name));
 	strlcpy(ep->bridge, p->conf.bridge, sizeof(ep->bridge));
 	ep->port = p;
@@ -335,16 +345,13 @@ vqs_evpn_port_start(struct vqs_switch *sw, struct vqs_port *p, struct vqs_err *e
 	ep->vlan = port_vlan(sw, p);
 	ep->view = view_create(ep, vqs_fdb_capacity(b->fdb));
 	if (ep->view == NULL) {
-		free(ep);
-		return vqs_err_set(e, -ENOMEM, "evpn: out of memory for the kernel's view");
+		rc = vqs_err_set(e, -ENOMEM, "evpn: out of memory for the kernel's view");
+		goto fail;
 	}
 	vqs_shadow_names(&ep->sh, prefix, vx->vni);
 	rc = vqs_shadow_make(nl, &ep->sh, p->conf.name, owner, vx->vni, vx->local_ip, e);
-	if (rc != 0) {
-		rte_hash_free(ep->view);
-		free(ep);
-		return rc;
-	}
+	if (rc != 0)
+		goto fail;
 	ep->need_dump = true;
 	pthread_mutex_lock(&ev_lock);
 	for (i = 0; eports[i] != NULL; i++) /* fewer EVPN ports than ports */
@@ -354,6 +361,16 @@ vqs_evpn_port_start(struct vqs_switch *sw, struct vqs_port *p, struct vqs_err *e
 	VQS_LOG(INFO, "port %s: vni %u through %s, %s and %s", ep->name, ep->vni,
 		ep->sh.br, ep->sh.vx, ep->sh.lp);
 	return 0;
+fail:
+	if (ep != NULL) {
+		rte_hash_free(ep->view);
+		free(ep);
+	}
+	if (!any_port()) { /* nobody would read its events */
+		vqs_nl_close(nl);
+		nl = NULL;
+	}
+	return rc;
 }
 
 void
@@ -369,6 +386,7 @@ vqs_evpn_port_stop(struct vqs_switch *sw, struct vqs_port *p)
 			continue;
 		if (ep->prev == p) { /* replaced: the new port has the shadow */
 			ep->prev = NULL;
+			list_free(&ep->prev_installed);
 			continue;
 		}
 		if (ep->port != p)
@@ -376,7 +394,9 @@ vqs_evpn_port_stop(struct vqs_switch *sw, struct vqs_port *p)
 		if (ep->prev != NULL) { /* the new port failed: back to the old */
 			ep->port = ep->prev;
 			ep->prev = NULL;
-			ep->installed.n = 0;
+			list_free(&ep->installed);
+			ep->installed = ep->prev_installed;
+			memset(&ep->prev_installed, 0, sizeof(ep->prev_installed));
 			ep->need_import = true;
 			continue;
 		}
@@ -421,7 +441,8 @@ view_change(struct evpn_port *ep, const struct vqs_nl_fdb *f, bool gone)
 {
 	uint32_t dst = 0;
 	enum where w = W_NONE, was;
-	void *v = NULL;
+	bool known = false;
+	void *v;
 
 	if (f->vlan != 0 || (f->ifindex != ep->sh.vx_if && f->ifindex != ep->sh.lp_if))
 		return;
@@ -436,10 +457,13 @@ view_change(struct evpn_port *ep, const struct vqs_nl_fdb *f, bool gone)
 	if (rte_hash_lookup_data(ep->view, &f->mac, &v) >= 0) {
 		dst = VIEW_DST(v);
 		w = VIEW_WHERE(v);
+		known = true;
 	}
 	was = w;
 	if (f->master == 0) { /* the vxlan device's own entry: the VTEP */
-		if (f->ifindex != ep->sh.vx_if || (gone && f->dst != dst))
+		/* Kernels before 6.13 follow each one with a notice without
+		 * its VTEP (rtnl_fdb_add's own): not a change. */
+		if (f->ifindex != ep->sh.vx_if || f->dst == 0 || (gone && f->dst != dst))
 			return;
 		dst = gone ? 0 : f->dst;
 	} else if (gone) { /* the bridge's entry, if still on that port */
@@ -447,14 +471,20 @@ view_change(struct evpn_port *ep, const struct vqs_nl_fdb *f, bool gone)
 					       : was == W_LOCAL || was == W_LP_OTHER)
 			w = W_NONE;
 	} else if (f->ifindex == ep->sh.vx_if) { /* the entry moves with the MAC */
-		w = (f->flags & NTF_EXT_LEARNED) ? W_REMOTE : W_VX_OTHER;
+		/* FRR's: learned from outside, or sticky (a MAC that must
+		 * not move, which zebra installs without EXT_LEARNED). */
+		w = (f->flags & (NTF_EXT_LEARNED | NTF_STICKY)) ? W_REMOTE : W_VX_OTHER;
 	} else {
 		w = (f->state & EXPORT_STATE) && !(f->state & NUD_PERMANENT) ? W_LOCAL : W_LP_OTHER;
 	}
-	if (dst == 0 && w == W_NONE)
+	if (dst == 0 && w == W_NONE) {
 		rte_hash_del_key(ep->view, &f->mac);
-	else if (rte_hash_add_key_data(ep->view, &f->mac, VIEW(dst, w)) < 0)
+	} else if (!known && w != W_LOCAL && (uint32_t)rte_hash_count(ep->view) >= ep->view_room) {
+		/* A new MAC not ours: the last third is for local MACs. */
 		port_error(ep, -ENOSPC, "the kernel's view is full");
+	} else if (rte_hash_add_key_data(ep->view, &f->mac, VIEW(dst, w)) < 0) {
+		port_error(ep, -ENOSPC, "the kernel's view is full");
+	}
 	if (f->ifindex == ep->sh.vx_if || was == W_REMOTE)
 		ep->need_import = true;
 }
@@ -611,6 +641,20 @@ keep_held(struct evpn_port *ep, struct list *macs, const uint32_t *ips, uint32_t
 	return rc;
 }
 
+/* mac's entry in the MAC table is a learned one of a port not a tunnel. */
+static bool
+is_local(struct vqs_switch *sw, const struct evpn_port *ep, struct vqs_fdb *fdb,
+	 const struct rte_ether_addr *mac)
+{
+	int d = vqs_fdb_lookup(fdb, ep->vlan, mac);
+	const struct vqs_port *q;
+
+	if (d == VQS_FDB_MISS)
+		return false;
+	q = sw->ports[VQS_FDB_SLOT((uint16_t)d)];
+	return q != NULL && q->conf.type != VQS_PORT_VXLAN;
+}
+
 static void
 import(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, uint64_t now)
 {
@@ -625,11 +669,15 @@ import(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, uint64_
 	 * before their MAC entries are flushed. */
 	if (!publish(sw, ep, fdb))
 		goto again;
-	if (kernel_remotes(ep, &macs, ips, &n_ip) != 0 || keep_held(ep, &macs, ips, n_ip) != 0) {
+	if (kernel_remotes(ep, &macs, ips, &n_ip) != 0) {
 		port_error(ep, -ENOMEM, "remote MACs");
 		goto again;
 	}
 	vteps_update(ep, ips, n_ip, now);
+	if (keep_held(ep, &macs, ips, n_ip) != 0) {
+		port_error(ep, -ENOMEM, "remote MACs");
+		goto again;
+	}
 	/* Remotes first, so that MAC entries can name them. */
 	for (i = 0; i < ep->n_vteps; i++) {
 		if (vqs_tnl_remote_index(p, ep->vteps[i].ip) >= 0)
@@ -665,7 +713,10 @@ import(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, uint64_
 		 * three quarters full: the rest is for learning, in every
 		 * VLAN of the bridge. Not installed (vtep 0: left out). */
 		if (r < 0 || (c < 0 && vqs_fdb_count(fdb) >= vqs_fdb_capacity(fdb) / 4 * 3)) {
-			if (c == 0 && vqs_fdb_del_evpn(fdb, ep->vlan, &m->mac) == 0)
+			/* Not here any more, in any case: an entry of a local
+			 * port would be exported again, over FRR's newer one. */
+			if (c == 0 ? vqs_fdb_del_evpn(fdb, ep->vlan, &m->mac) == 0 :
+				     is_local(sw, ep, fdb, &m->mac) && vqs_fdb_del(fdb, ep->vlan, &m->mac) == 0)
 				dels++;
 			skipped++;
 			((struct mac_vtep *)m)->vtep = 0;
@@ -818,7 +869,7 @@ export(struct vqs_switch *sw, struct evpn_port *ep, struct vqs_fdb *fdb, uint64_
 		port_error(ep, rc, "removing a local MAC from the kernel");
 	list_free(&gone);
 	pthread_mutex_lock(&ev_lock);
-	ep->exported = n_kernel + adds - dels;
+	ep->exported = n_kernel - dels; /* n_kernel: after the adds */
 	ep->exported_adds += adds;
 	ep->exported_dels += dels;
 	pthread_mutex_unlock(&ev_lock);
@@ -851,16 +902,24 @@ tick_port(struct vqs_switch *sw, struct evpn_port *ep, bool do_export, bool do_c
 
 	if (b == NULL)
 		return;
-	if (do_check)
+	if (do_check) {
 		check_shadow(ep);
+		/* What no event says: a held VTEP's time is up, MACs left
+		 * out may fit now, entries flushed by an operator. */
+		ep->need_import = true;
+	}
+	if (ep->sh.br_if == 0) /* gone and not made again yet */
+		return;
 	if (ep->need_dump && now - ep->last_dump >= ms_tsc(DUMP_GAP_MS))
 		dump(ep, now);
 	if (port_vlan(sw, ep->port) != ep->vlan)
 		vlan_moved(ep, b->fdb, port_vlan(sw, ep->port));
 	if (ep->need_import && ep->import_at == 0)
 		ep->import_at = now + ms_tsc(IMPORT_DELAY_MS);
-	if (ep->need_import && !ep->need_dump && now >= ep->import_at &&
-	    now - ep->last_import >= ms_tsc(IMPORT_GAP_MS)) {
+	/* Before an export, always: a MAC FRR moved away must leave the MAC
+	 * table before the export would write it back as local. */
+	if (ep->need_import && !ep->need_dump &&
+	    (do_export || (now >= ep->import_at && now - ep->last_import >= ms_tsc(IMPORT_GAP_MS)))) {
 		ep->import_at = 0;
 		import(sw, ep, b->fdb, now);
 	}

@@ -141,7 +141,11 @@ request(struct vqs_nl *nl, struct nlmsghdr *h, struct answer *a)
 			if (m->nlmsg_seq != seq)
 				continue;
 			if (m->nlmsg_type == NLMSG_DONE) {
-				rc = 0;
+				/* A dump's error comes in its DONE. */
+				rc = mnl_nlmsg_get_payload_len(m) >= sizeof(int) ?
+				     *(const int *)mnl_nlmsg_get_payload(m) : 0;
+				if (rc > 0)
+					rc = 0;
 			} else if (m->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *err = mnl_nlmsg_get_payload(m);
 
@@ -173,8 +177,8 @@ vqs_nl_events(struct vqs_nl *nl, void (*fn)(const struct vqs_nl_fdb *e, bool gon
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return count;
 			if (errno == ENOBUFS) {
-				/* Events were lost: the caller dumps again; the
-				 * ones queued after the loss are still read. */
+				/* Events were lost: the caller dumps again, and
+				 * what is queued now is older than that dump. */
 				while (mnl_socket_recvfrom(nl->ev, nl->buf, sizeof(nl->buf)) > 0)
 					;
 				return -ENOBUFS;

@@ -187,6 +187,14 @@ def test_evpn_hosts(c):
     # leaves room for a loaded one.
     check(got >= 1 and took < 10, "A's frames did not follow B to h3 (%.1f s): h1 %s" % (took, h1.evpn()))
     check(wait_for(lambda: h1.remote_macs().get(B) == vtep(3), 30, 0.2), "h1: B %s" % h1.remote_macs())
+    # The host B left has B behind h3 too, and does not give it back as
+    # its own (its learned entry would be exported over FRR's newer one,
+    # and the two hosts would take B from each other).
+    check(wait_for(lambda: h2.remote_macs().get(B) == vtep(3), 30, 0.2), "h2: B %s" % h2.remote_macs())
+    time.sleep(1)
+    check(h2.remote_macs().get(B) == vtep(3) and B not in [m.lower() for m in h2.evpn()["local_macs"]] and
+          h3.frr.evpn_macs(VNI).get(B, {}).get("type") == "local",
+          "B went back to h2: h2 %s, h3's FRR %s" % (h2.evpn(), h3.frr.evpn_macs(VNI).get(B)))
     ga.txdone()
 
     # B's port deleted on h3: withdrawn on h1.
