@@ -328,7 +328,9 @@ def test_client_mode(c):
         va.drain()
         for i in range(20):
             va.send(frame(VM1, A, tagged_payload(9, i, 60)))
-        back = va.collect(1.0)
+        # Up to 10 s: a loaded machine may not run testpmd's forwarding
+        # for a while (the frames wait in its RX ring meanwhile).
+        back = va.collect(10.0, count=20)
         check(len(back) == 20, "run %d: %d of 20 reflected by the guest" % (run, len(back)))
         g.kill()  # the guest's process dies
         sw.wait_port_state("vm1", "down")
