@@ -37,7 +37,8 @@
  * datapath reads it only when the memory table holds it).
  *
  * The same pass counts stalls: a guest TX ring (odd id) with frames made
- * available that the switch took none of for a whole period. librte_vhost
+ * available that the switch took none of for a whole period: some waited
+ * at the last check already, and the position did not move since. librte_vhost
  * stops at a descriptor it cannot map (outside guest memory, looping,
  * too long) and never consumes it, so a broken or hostile guest shows up
  * here and nowhere else; running out of mbufs does too. Once a stall.
@@ -85,8 +86,12 @@ static void
 check_stall(struct vqs_port *p, const struct vqs_vring_info *v, typeof(p->vhost.wd[0]) *w)
 {
 	static struct vqs_ratelimit rl = VQS_RATELIMIT_INIT; /* a guest can stall at will */
+	/* Frames waited at the last check too (w->avail past w->last_avail;
+	 * packed: a position the guest's flags moved past), and none was
+	 * taken since: frames made available just before this check are
+	 * not a stall, whatever the ring held a period ago. */
 	bool stalled = w->valid && (v->id & 1) && (!v->packed || v->direct) && v->enabled &&
-		       v->inflight != 0 &&
+		       v->inflight != 0 && w->inflight != 0 &&
 		       w->last_avail == v->last_avail_idx;
 
 	if (stalled && !w->stalled) {
@@ -142,6 +147,7 @@ check_port(struct vqs_switch *sw, struct vqs_port *p)
 			raise_call(p, v, owed);
 		check_stall(p, v, w);
 		w->avail = v->avail_idx;
+		w->inflight = v->inflight;
 		w->last_avail = v->last_avail_idx;
 		w->used = v->used_idx;
 		w->used_event = v->used_event;

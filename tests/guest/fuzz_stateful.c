@@ -70,6 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CALL_WAIT_MS 300    /* the switch runs with a 1 s watchdog */
 #define TX_WAIT_MS 500
 #define INNO_WAIT_MS 1000
+#define PMD_PASSES 3        /* a wait past its deadline: passes every PMD makes before it fails */
+#define PMD_STUCK_MS 20000  /* a PMD that does not make them in this long is stuck */
+#define PMD_LOOK_MS 10      /* the PMDs' counters read at most this often */
+#define MAX_PMDS 32
 #define INNO_FRAMES 4
 #define INNO_TAG 0x1e1e
 #define FUZZ_TAG 0xf00f
@@ -288,6 +292,121 @@ nap_us(long us)
 	nanosleep(&ts, NULL);
 }
 
+/* --- waits for the switch's PMDs --- */
+
+/* Each PMD's work counter (busy_cycles + idle_cycles + sleeps from
+ * pmd/stats-show, as fuzz.sh reads it: every pass moves busy or idle
+ * cycles, every sleep moves sleeps); how many PMDs, -1 if unknown. */
+static int
+pmd_work(uint64_t *work, int max)
+{
+	const char *vqctl = getenv("VQS_FUZZ_VQCTL");
+	unsigned long long v;
+	char cmd[512], line[256];
+	int n = -1;
+	FILE *p;
+
+	if (vqctl == NULL)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "timeout 5 %s pmd/stats-show 2>/dev/null", vqctl);
+	p = popen(cmd, "r");
+	if (p == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), p) != NULL) {
+		if (strncmp(line, "pmd", 3) == 0) {
+			if (++n == max)
+				break;
+			work[n] = 0;
+		} else if (n >= 0 && (sscanf(line, " busy_cycles: %llu", &v) == 1 ||
+				      sscanf(line, " idle_cycles: %llu", &v) == 1 ||
+				      sscanf(line, " sleeps: %llu", &v) == 1)) {
+			work[n] += v;
+		}
+	}
+	if (pclose(p) != 0 || n < 0 || n == max)
+		return -1;
+	return n + 1;
+}
+
+/*
+ * A wait for work of the switch's PMDs (frames taken, used entries and
+ * interrupts given), which ends in failure at its deadline only if the
+ * PMDs ran. On a loaded machine the CPU a PMD is pinned to may not run it
+ * for a second or more: on CI's machine (a VM of two CPUs) under CI's
+ * load (two streams of tests beside two busy loops) a thread pinned to
+ * the PMD's CPU waited up to 1.7 s to run, the PMD itself 0.86 s in the
+ * middle of a pass, and a TX check failed at 500 ms for frames the
+ * switch took right after. So once past
+ * the deadline the wait reads the PMDs' counters (vqctl pmd/stats-show,
+ * VQS_FUZZ_VQCTL) until each has made PMD_PASSES passes: the second of
+ * them began after the deadline and looked at every queue its PMD polls,
+ * so what is still not done then, the switch did not do while it ran. A
+ * PMD that makes none for PMD_STUCK_MS is stuck: the wait ends. Without
+ * VQS_FUZZ_VQCTL the deadline alone decides. wait_over() is called
+ * before each look at what is waited for, and fails the wait only if
+ * that look still finds it not done.
+ */
+struct sw_wait {
+	uint64_t end, stuck_end, next_look;
+	int n; /* PMDs; 0 before the first read past the deadline, -1 cannot read */
+	int passes; /* the fewest passes a PMD made past the deadline, at least */
+	uint64_t work[MAX_PMDS];
+	int moved[MAX_PMDS];
+	char why[96];
+};
+
+static void
+wait_start(struct sw_wait *w, int ms)
+{
+	memset(w, 0, sizeof(*w));
+	w->end = now_us() + (uint64_t)ms * 1000;
+}
+
+static bool
+wait_over(struct sw_wait *w)
+{
+	uint64_t now = now_us(), work[MAX_PMDS];
+	int n, k;
+
+	if (now <= w->end)
+		return false;
+	if (w->n < 0)
+		return true;
+	if (w->stuck_end == 0)
+		w->stuck_end = now + PMD_STUCK_MS * 1000ULL;
+	if (now < w->next_look)
+		return false;
+	if (getenv("VQS_FUZZ_VQCTL") == NULL || switch_dead()) {
+		w->n = -1;
+		return true;
+	}
+	/* A read that fails (the control thread is on a CPU that does
+	 * not run either) is tried again, up to the same bound. */
+	n = pmd_work(work, MAX_PMDS);
+	w->next_look = now_us() + PMD_LOOK_MS * 1000;
+	if (n > 0 && w->n == 0) {
+		w->n = n;
+		memcpy(w->work, work, sizeof(work[0]) * (size_t)n);
+	} else if (n > 0 && n == w->n) {
+		for (w->passes = PMD_PASSES, k = 0; k < n; k++) {
+			w->moved[k] += work[k] != w->work[k];
+			w->work[k] = work[k];
+			if (w->moved[k] < w->passes)
+				w->passes = w->moved[k];
+		}
+	}
+	if (w->passes >= PMD_PASSES) {
+		snprintf(w->why, sizeof(w->why), " (and %d passes of every PMD after that)", PMD_PASSES);
+		return true;
+	}
+	if (now_us() > w->stuck_end) {
+		snprintf(w->why, sizeof(w->why), " (and in the %d ms after that, a PMD made %d passes%s: stuck?)",
+			 PMD_STUCK_MS, w->passes, w->n > 0 ? "" : ", or vqctl never answered");
+		return true;
+	}
+	return false;
+}
+
 /* The switch closed the connection (whatever is still to be read). */
 static bool
 conn_closed(const struct vhu_conn *c)
@@ -500,21 +619,26 @@ settle(struct fg *f, int vq)
 {
 	struct fvq *s = &f->vq[vq];
 	struct virtq *q = &f->g.vq[vq].q;
-	uint64_t end = now_us() + CALL_WAIT_MS * 1000;
+	struct sw_wait w;
+	bool over;
 
 	if (!s->armed || !checked(f, vq))
 		return;
 	s->armed = false;
 	if (!s->due && virtq_used_pending(q) == 0)
 		return;
-	while (guest_calls(&f->g, (uint16_t)vq) <= s->calls_armed) {
+	wait_start(&w, CALL_WAIT_MS);
+	for (;;) {
+		over = wait_over(&w);
+		if (guest_calls(&f->g, (uint16_t)vq) > s->calls_armed)
+			break;
 		if (!live(f))
 			return;
-		if (now_us() > end)
-			fail("%s vq %d: interrupts on at used entry %u (%s), a used entry came after it, no call within %d ms (calls %llu)",
+		if (over)
+			fail("%s vq %d: interrupts on at used entry %u (%s), a used entry came after it, no call within %d ms%s (calls %llu)",
 			     f->name, vq, q->packed ? q->next_used : q->last_used,
 			     q->packed ? "packed" : f->g.conf.event_idx ? "used_event" : "flags",
-			     CALL_WAIT_MS, (unsigned long long)s->calls_armed);
+			     CALL_WAIT_MS, w.why, (unsigned long long)s->calls_armed);
 		nap_us(200);
 	}
 	saw(15, 1);
@@ -1331,17 +1455,20 @@ check_tx_completed(struct fg *f)
 
 	for (vq = 1; vq < f->g.nr_vq; vq += 2) {
 		struct virtq *q = &f->g.vq[vq].q;
-		uint64_t end = now_us() + TX_WAIT_MS * 1000;
+		struct sw_wait w;
+		bool over;
 
 		if (!tx_steady(f, vq))
 			continue;
+		wait_start(&w, TX_WAIT_MS);
 		for (;;) {
+			over = wait_over(&w);
 			fg_txdone(f, vq, "end");
 			if (q->num_free == q->size || !live(f))
 				break;
-			if (now_us() > end)
-				fail("%s vq %u: %u of %u TX descriptors still with the switch %d ms after the end%s",
-				     f->name, vq, q->size - q->num_free, q->size, TX_WAIT_MS,
+			if (over)
+				fail("%s vq %u: %u of %u TX descriptors still with the switch %d ms after the end%s%s",
+				     f->name, vq, q->size - q->num_free, q->size, TX_WAIT_MS, w.why,
 				     f->acked_fail ? " (a failed NEED_REPLY message before: the port is paused?)" : "");
 			nap_us(100);
 		}
@@ -1375,7 +1502,8 @@ static void
 probe(struct fg *a, struct fg *b)
 {
 	struct tx_frame fr = {.tag = PROBE_TAG, .len = PROBE_LEN};
-	uint64_t tx_calls, rx_calls[GUEST_MAX_QP], end, next_send = 0;
+	uint64_t tx_calls, rx_calls[GUEST_MAX_QP], next_send = 0;
+	struct sw_wait w;
 	uint32_t blen = 2048;
 	bool got = false, called = false;
 	int k, sends = 0, rx_q = b->up ? b->g.conf.qp : 0;
@@ -1404,10 +1532,10 @@ probe(struct fg *a, struct fg *b)
 	 * and the switch learned b's address on a's port. */
 	memset(fr.dst, 0xff, 6);
 	memcpy(fr.src, a->mac, 6);
-	end = now_us() + TX_WAIT_MS * 1000;
+	wait_start(&w, TX_WAIT_MS);
 	for (;;) {
 		struct rx_report r;
-		bool done;
+		bool done, over = wait_over(&w);
 
 		/* Again every 5 ms until one arrives: a port that has just
 		 * connected may not be up yet (frames to it are dropped). */
@@ -1435,9 +1563,9 @@ probe(struct fg *a, struct fg *b)
 		done = a->g.vq[1].q.num_free == a->g.vq[1].q.size && guest_calls(&a->g, 1) > tx_calls;
 		if ((got && called && done) || !live(a) || !live(b))
 			return;
-		if (now_us() > end)
-			fail("%s -> %s probe frames (%d sent), %d ms: %s (%s call); %s's TX buffers %s, %s%s",
-			     a->name, b->name, sends, TX_WAIT_MS, got ? "received" : "NONE received",
+		if (over)
+			fail("%s -> %s probe frames (%d sent), %d ms%s: %s (%s call); %s's TX buffers %s, %s%s",
+			     a->name, b->name, sends, TX_WAIT_MS, w.why, got ? "received" : "NONE received",
 			     called ? "with a" : "NO", a->name,
 			     a->g.vq[1].q.num_free == a->g.vq[1].q.size ? "back" : "NOT back",
 			     guest_calls(&a->g, 1) > tx_calls ? "with a call" : "NO call",
@@ -1631,7 +1759,8 @@ static bool
 inno_exchange(int wait_ms, bool must)
 {
 	struct inno *a = &inno[0], *b = &inno[1];
-	uint64_t rx0[2], tx0[2], end;
+	uint64_t rx0[2], tx0[2];
+	struct sw_wait w;
 	int k, j;
 
 	for (k = 0; k < 2; k++) {
@@ -1669,9 +1798,10 @@ inno_exchange(int wait_ms, bool must)
 		guest_kick(&x->g, 1, false);
 	}
 	inno_seq += INNO_FRAMES;
-	end = now_us() + (uint64_t)wait_ms * 1000;
+	wait_start(&w, wait_ms);
 	for (;;) {
-		bool ok = true;
+		/* An exchange allowed to give up does so at its deadline. */
+		bool ok = true, over = must ? wait_over(&w) : now_us() > w.end;
 
 		inno_rx(a, b);
 		inno_rx(b, a);
@@ -1685,7 +1815,7 @@ inno_exchange(int wait_ms, bool must)
 		}
 		if (ok)
 			return true;
-		if (now_us() > end)
+		if (over)
 			break;
 		nap_us(50);
 	}
@@ -1708,7 +1838,8 @@ inno_exchange(int wait_ms, bool must)
 			x->g.vq[1].q.num_free, x->g.vq[1].q.size,
 			guest_calls(&x->g, 1) > tx0[k] ? "yes" : "NO", inno_closed(x) ? "CLOSED" : "open");
 	}
-	fail("the innocent guests' frames did not all arrive, come back and signal within %d ms", wait_ms);
+	fail("the innocent guests' frames did not all arrive, come back and signal within %d ms%s", wait_ms,
+	     w.why);
 }
 
 /* --- the switch itself --- */

@@ -153,6 +153,7 @@ struct vqs_vhost_state {
 	uint64_t watchdog_logged;  /* TSC of the last watchdog log line */
 	struct {                   /* watchdog: what the last check saw */
 		uint16_t avail, used, used_event, last_avail;
+		uint16_t inflight; /* guest TX: frames waiting */
 		bool valid;
 		bool stalled;
 		bool hint_live;    /* used_hint: seen to move */
