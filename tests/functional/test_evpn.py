@@ -171,6 +171,10 @@ def test_evpn_hosts(c):
         got = received(g, 1, 60, resend=lambda: gc.tx(BCAST))
         check(got >= 1, "h3's broadcast did not reach %s: h1 %s, h3 %s" % (g.mac, h1.remotes(), h3.remotes()))
     check(h1.remotes()[vtep(3)]["from"] == "evpn", "h1's remotes: %s" % h1.remotes())
+    # And the others' broadcasts reach it.
+    got = received(gc, 1, 60, resend=lambda: ga.tx(BCAST))
+    check(got >= 1, "h1's broadcast did not reach h3: %s" % h3.remotes())
+    ga.txdone()
     gc.txdone()
     for g in (ga, gb):  # the rest of the broadcasts
         received(g, 1000, 1)
