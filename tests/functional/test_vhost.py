@@ -183,7 +183,12 @@ def test_reconnect_under_traffic(c):
     log("sent %s, lost %s; vm1 %s" % (traffic.sent, {t: traffic.lost(t) for t in traffic.sent}, p))
     check(p["connects"] == 3 and p["disconnects"] == 3, "vm1 connects/disconnects %s" % p)
     check_arrived(sw, traffic, AB, "a", "A->B")
-    check_arrived(sw, traffic, B_VM2, "b", "B->vm2->B")
+    # Guest 2 (testpmd) on a loaded machine: frames its RX ring had no room
+    # for (the switch counts them), and those it received and could not
+    # send back (its counters).
+    g2_stats = g2.port_stats()[0]
+    check_arrived(sw, traffic, B_VM2, "b", "B->vm2->B",
+                  guest=sw.port("vm2")["drop_tx_full"] + max(0, g2_stats["rx"] - g2_stats["tx"]))
     check(len(traffic.received[A_VM1]) > 0, "traffic through the reconnecting guest never flowed")
     check(p["rx_packets"] >= len(traffic.received[A_VM1]), "vm1 reflected the frames A got back")
     check(p["drop_tx_down"] > 0, "frames for vm1 while it was away count as tx_down")
