@@ -223,13 +223,13 @@ def test_vlans_in_guest_memory(c):
     seq = 0
     for size in (60, 511, 512, 1000, 1514):
         g1.tx(B, n=4, length=size, seq=seq)
-        got = vt.collect(1.0, count=4)
+        got = vt.collect(5.0, count=4)
         want = [frame(B, VM1, tagged_payload(0, seq + k, size - 14)) for k in range(4)]
         check(got == want and vt.vlans == [10] * 4,
               "%d bytes from the access guest: %d of 4 arrived intact at the trunk, VLANs %s" %
               (size, sum(g == w for g, w in zip(got, want)), vt.vlans))
         g2.tx(A, n=4, length=size, seq=seq, vlan=10)
-        got = va.collect(1.0, count=4)
+        got = va.collect(5.0, count=4)
         want = [frame(A, VM2, tagged_payload(0, seq + k, size - 14)) for k in range(4)]
         check(got == want and va.vlans == [None] * 4,
               "%d bytes tagged from the trunk guest: %d of 4 arrived intact and untagged" %
