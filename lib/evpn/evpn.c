@@ -899,6 +899,7 @@ static void
 tick_port(struct vqs_switch *sw, struct evpn_port *ep, bool do_export, bool do_check, uint64_t now)
 {
 	struct vqs_bridge *b = vqs_switch_bridge(sw, ep->bridge);
+	uint16_t vlan;
 
 	if (b == NULL)
 		return;
@@ -912,8 +913,9 @@ tick_port(struct vqs_switch *sw, struct evpn_port *ep, bool do_export, bool do_c
 		return;
 	if (ep->need_dump && now - ep->last_dump >= ms_tsc(DUMP_GAP_MS))
 		dump(ep, now);
-	if (port_vlan(sw, ep->port) != ep->vlan)
-		vlan_moved(ep, b->fdb, port_vlan(sw, ep->port));
+	vlan = port_vlan(sw, ep->port);
+	if (vlan != ep->vlan)
+		vlan_moved(ep, b->fdb, vlan);
 	if (ep->need_import && ep->import_at == 0)
 		ep->import_at = now + ms_tsc(IMPORT_DELAY_MS);
 	/* Before an export, always: a MAC FRR moved away must leave the MAC

@@ -261,6 +261,19 @@ vqs_fdb_flush_dest(struct vqs_fdb *fdb, uint16_t dest)
 	return fdb_remove(fdb, FDB_REMOVE_DEST, 0, 0, dest);
 }
 
+/* Control thread: one key's entry; returns once no PMD can still use it. */
+static int
+del_key(struct vqs_fdb *fdb, const struct fdb_key *k)
+{
+	int32_t pos = rte_hash_del_key(fdb->hash, k);
+
+	if (pos < 0)
+		return -ENOENT;
+	fdb->dead[0] = pos;
+	fdb_reclaim(fdb, 1);
+	return 0;
+}
+
 /* The one entry, if an EVPN one: a PMD that moves it to a local port
  * between the check and the removal loses that entry, and learns it again
  * from the VM's next frame. */
@@ -274,22 +287,16 @@ vqs_fdb_del_evpn(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr
 	pos = rte_hash_lookup(fdb->hash, &k);
 	if (pos < 0 || !(__atomic_load_n(&fdb->slots[pos].owner, __ATOMIC_ACQUIRE) & FDB_EVPN))
 		return -ENOENT;
-	return vqs_fdb_del(fdb, vlan, mac);
+	return del_key(fdb, &k);
 }
 
 int
 vqs_fdb_del(struct vqs_fdb *fdb, uint16_t vlan, const struct rte_ether_addr *mac)
 {
 	struct fdb_key k;
-	int32_t pos;
 
 	fdb_key_make(&k, vlan, mac);
-	pos = rte_hash_del_key(fdb->hash, &k);
-	if (pos < 0)
-		return -ENOENT;
-	fdb->dead[0] = pos;
-	fdb_reclaim(fdb, 1);
-	return 0;
+	return del_key(fdb, &k);
 }
 
 /* Control thread: the slot of (vlan, mac), added if need be; NULL when
